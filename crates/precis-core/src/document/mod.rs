@@ -1,0 +1,836 @@
+//! Reading articles from files: format detection, decoding, structure recovery
+//! and sentence splitting.
+
+pub mod encoding;
+pub mod html;
+pub mod plain;
+pub mod sentences;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use sentences::split_sentences;
+
+/// The format an article was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    Text,
+    Markdown,
+    Html,
+}
+
+/// One sentence of a paragraph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sentence {
+    /// `"p{paragraph}.s{sentence}"`, 1-based, e.g. `"p1.s1"`.
+    pub id: String,
+    pub text: String,
+}
+
+/// One body paragraph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paragraph {
+    /// `"p1"`, `"p2"`, … in document order.
+    pub id: String,
+    pub text: String,
+    pub sentences: Vec<Sentence>,
+}
+
+/// An article: header fields plus body paragraphs split into sentences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Headline (`""` if none was found).
+    pub title: String,
+    /// Subhead / standfirst.
+    pub subtitle: Option<String>,
+    /// Publication line, byline or date, e.g. `"Global Times - Weekend"`.
+    pub dateline: Option<String>,
+    /// File name the text came from.
+    pub source_name: String,
+    pub format: SourceFormat,
+    /// Encoding the bytes were decoded from, e.g. `"UTF-8"`, `"windows-1252"`.
+    pub encoding: String,
+    /// ISO 639-1 code detected from the body (`"en"`), `"und"` if unknown.
+    pub language: String,
+    /// Body paragraphs only (title, subtitle and dateline are not included).
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// Limits applied when reading files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadLimits {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a file could not be turned into a [`Document`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {}: {source}; check that the file exists and that you may read it", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{name} is empty; there is no text to summarize — choose a file that contains the article"
+    )]
+    Empty { name: String },
+    #[error("{name} is too large ({} > limit of {}); raise the limit with --max-size", human_size(*size), human_size(*limit))]
+    TooLarge { name: String, size: u64, limit: u64 },
+    #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md or .html and open that instead")]
+    Binary { name: String, detail: String },
+    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml — convert or rename the file if it is really text")]
+    Unsupported { name: String, extension: String },
+    #[error("{name} could not be decoded as text in any known encoding; re-save it as UTF-8 and try again")]
+    Undecodable { name: String },
+    #[error("{name} contains no article text (no body paragraphs were found); check that the file holds the article itself, not only a headline or a navigation page")]
+    NoText { name: String },
+}
+
+fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else if bytes >= KIB {
+        format!("{:.1} KiB", bytes as f64 / KIB as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+impl Document {
+    /// Body paragraphs joined by blank lines.
+    pub fn body_text(&self) -> String {
+        self.paragraphs
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// Number of sentences in the body.
+    pub fn sentence_count(&self) -> usize {
+        self.paragraphs.iter().map(|p| p.sentences.len()).sum()
+    }
+
+    /// Number of words in the body; each CJK character counts as a word.
+    pub fn word_count(&self) -> usize {
+        self.paragraphs.iter().map(|p| count_words(&p.text)).sum()
+    }
+
+    /// Builds a document from ready-made paragraphs (blank ones are dropped):
+    /// assigns ids, splits sentences and detects the language. Format is
+    /// [`SourceFormat::Text`], encoding `"UTF-8"`.
+    pub fn from_paragraphs(
+        title: impl Into<String>,
+        source_name: impl Into<String>,
+        paragraphs: Vec<String>,
+    ) -> Document {
+        let raw = plain::RawDocument {
+            title: title.into(),
+            subtitle: None,
+            dateline: None,
+            paragraphs,
+        };
+        build_document(raw, source_name.into(), SourceFormat::Text, "UTF-8")
+    }
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF
+        | 0x20000..=0x2FA1F)
+}
+
+fn count_words(text: &str) -> usize {
+    text.split_whitespace()
+        .map(|token| {
+            let cjk = token.chars().filter(|&c| is_cjk(c)).count();
+            let other = token.chars().any(|c| c.is_alphanumeric() && !is_cjk(c));
+            if cjk == 0 {
+                usize::from(token.chars().any(char::is_alphanumeric))
+            } else {
+                cjk + usize::from(other)
+            }
+        })
+        .sum()
+}
+
+/// Detects the body language as an ISO 639-1 code, `"und"` when unsure.
+fn detect_language(text: &str) -> String {
+    let sample: String = text.chars().take(10_000).collect();
+    let Some(info) = whatlang::detect(&sample) else {
+        return "und".to_owned();
+    };
+    if !info.is_reliable() && sample.chars().filter(|c| c.is_alphabetic()).count() < 200 {
+        return "und".to_owned();
+    }
+    iso639_1(info.lang().code()).unwrap_or("und").to_owned()
+}
+
+fn iso639_1(code3: &str) -> Option<&'static str> {
+    const MAP: &[(&str, &str)] = &[
+        ("afr", "af"),
+        ("aka", "ak"),
+        ("amh", "am"),
+        ("ara", "ar"),
+        ("aze", "az"),
+        ("bel", "be"),
+        ("ben", "bn"),
+        ("bul", "bg"),
+        ("cat", "ca"),
+        ("ces", "cs"),
+        ("cmn", "zh"),
+        ("dan", "da"),
+        ("deu", "de"),
+        ("ell", "el"),
+        ("eng", "en"),
+        ("epo", "eo"),
+        ("est", "et"),
+        ("fin", "fi"),
+        ("fra", "fr"),
+        ("guj", "gu"),
+        ("heb", "he"),
+        ("hin", "hi"),
+        ("hrv", "hr"),
+        ("hun", "hu"),
+        ("hye", "hy"),
+        ("ind", "id"),
+        ("ita", "it"),
+        ("jav", "jv"),
+        ("jpn", "ja"),
+        ("kan", "kn"),
+        ("kat", "ka"),
+        ("khm", "km"),
+        ("kor", "ko"),
+        ("lat", "la"),
+        ("lav", "lv"),
+        ("lit", "lt"),
+        ("mal", "ml"),
+        ("mar", "mr"),
+        ("mkd", "mk"),
+        ("mya", "my"),
+        ("nep", "ne"),
+        ("nld", "nl"),
+        ("nob", "nb"),
+        ("ori", "or"),
+        ("pan", "pa"),
+        ("pes", "fa"),
+        ("pol", "pl"),
+        ("por", "pt"),
+        ("ron", "ro"),
+        ("rus", "ru"),
+        ("sin", "si"),
+        ("slk", "sk"),
+        ("slv", "sl"),
+        ("sna", "sn"),
+        ("spa", "es"),
+        ("srp", "sr"),
+        ("swe", "sv"),
+        ("tam", "ta"),
+        ("tel", "te"),
+        ("tgl", "tl"),
+        ("tha", "th"),
+        ("tuk", "tk"),
+        ("tur", "tr"),
+        ("ukr", "uk"),
+        ("urd", "ur"),
+        ("uzb", "uz"),
+        ("vie", "vi"),
+        ("yid", "yi"),
+        ("zul", "zu"),
+    ];
+    MAP.iter().find(|(c3, _)| *c3 == code3).map(|(_, c1)| *c1)
+}
+
+fn build_document(
+    raw: plain::RawDocument,
+    source_name: String,
+    format: SourceFormat,
+    encoding: &str,
+) -> Document {
+    let paragraphs: Vec<Paragraph> = raw
+        .paragraphs
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .enumerate()
+        .map(|(i, text)| {
+            let id = format!("p{}", i + 1);
+            let sentences = split_sentences(text)
+                .into_iter()
+                .enumerate()
+                .map(|(j, s)| Sentence {
+                    id: format!("{id}.s{}", j + 1),
+                    text: s,
+                })
+                .collect();
+            Paragraph {
+                id,
+                text: text.to_owned(),
+                sentences,
+            }
+        })
+        .collect();
+    let body: String = paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Document {
+        title: raw.title.trim().to_owned(),
+        subtitle: raw.subtitle.filter(|s| !s.trim().is_empty()),
+        dateline: raw.dateline.filter(|s| !s.trim().is_empty()),
+        source_name,
+        format,
+        encoding: encoding.to_owned(),
+        language: detect_language(&body),
+        paragraphs,
+    }
+}
+
+/// Format implied by a file extension (lowercase, without the dot).
+fn format_for_extension(ext: &str) -> Option<SourceFormat> {
+    match ext {
+        "txt" | "text" => Some(SourceFormat::Text),
+        "md" | "markdown" | "mdown" | "mkd" => Some(SourceFormat::Markdown),
+        "html" | "htm" | "xhtml" => Some(SourceFormat::Html),
+        _ => None,
+    }
+}
+
+/// Recognises binary formats by their magic number; returns a description.
+fn binary_magic(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"%PDF", "a PDF document; PDF is not supported yet"),
+        (
+            b"PK\x03\x04",
+            "a ZIP archive such as DOCX, ODT or EPUB; these are not supported yet",
+        ),
+        (b"PK\x05\x06", "an empty ZIP archive"),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "an old Microsoft Office document (.doc); it is not supported",
+        ),
+        (b"{\\rtf", "an RTF document; RTF is not supported yet"),
+        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF87a", "a GIF image"),
+        (b"GIF89a", "a GIF image"),
+        (b"BM", ""), // checked separately below (too short to trust alone)
+        (b"II*\x00", "a TIFF image"),
+        (b"MM\x00*", "a TIFF image"),
+        (b"\x7FELF", "an ELF executable"),
+        (b"MZ", ""), // checked separately below
+        (b"\x1F\x8B", "a gzip archive"),
+        (b"BZh", ""), // checked separately below
+        (b"\xFD7zXZ\x00", "an xz archive"),
+        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+        (b"Rar!\x1A\x07", "a RAR archive"),
+        (b"\x28\xB5\x2F\xFD", "a zstd archive"),
+        (b"OggS", "an Ogg media file"),
+        (b"fLaC", "a FLAC audio file"),
+        (b"ID3", "an MP3 audio file"),
+        (b"\x00\x00\x00\x0CjP  ", "a JPEG 2000 image"),
+        (b"wOFF", "a web font"),
+        (b"wOF2", "a web font"),
+        (b"SQLite format 3\x00", "an SQLite database"),
+        (b"\xCA\xFE\xBA\xBE", "a compiled binary"),
+        (b"\xCF\xFA\xED\xFE", "a Mach-O executable"),
+        (b"\x00asm", "a WebAssembly module"),
+    ];
+    for (magic, what) in MAGIC {
+        if !what.is_empty() && bytes.starts_with(magic) {
+            return Some(what);
+        }
+    }
+    if bytes.len() >= 12 && bytes.starts_with(b"RIFF") {
+        return Some("a RIFF media file (WAV, AVI or WebP)");
+    }
+    if bytes.len() >= 12 && bytes.get(4..8) == Some(b"ftyp") {
+        return Some("an MP4/MOV media file or HEIC image");
+    }
+    // Short magics: confirm with a NUL byte nearby so plain text starting with
+    // "MZ"/"BM"/"BZh" is not rejected.
+    let has_nul_early = bytes.iter().take(64).any(|&b| b == 0);
+    if has_nul_early {
+        if bytes.starts_with(b"MZ") {
+            return Some("a Windows executable");
+        }
+        if bytes.starts_with(b"BM") {
+            return Some("a BMP image");
+        }
+    }
+    if bytes.starts_with(b"BZh")
+        && bytes.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+        && bytes.get(4..10) == Some(b"\x31\x41\x59\x26\x53\x59")
+    {
+        return Some("a bzip2 archive");
+    }
+    None
+}
+
+/// Whether bytes that are not UTF-16 contain NULs or too many control bytes.
+fn looks_binary(bytes: &[u8]) -> bool {
+    if encoding_rs::Encoding::for_bom(bytes).is_some() || encoding::sniff_utf16(bytes).is_some() {
+        return false;
+    }
+    let sample = &bytes[..bytes.len().min(65_536)];
+    if sample.contains(&0) {
+        return true;
+    }
+    let control = sample
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)) || b == 0x7F)
+        .count();
+    control * 10 > sample.len()
+}
+
+/// Whether decoded text is mostly control characters (e.g. a binary that looked like UTF-16).
+fn text_looks_binary(text: &str) -> bool {
+    let mut total = 0usize;
+    let mut control = 0usize;
+    for c in text.chars().take(65_536) {
+        total += 1;
+        if c.is_control() && !matches!(c, '\n' | '\t' | '\u{0C}') {
+            control += 1;
+        }
+    }
+    control * 10 > total
+}
+
+/// Whether text starts like an HTML document (after whitespace, BOM and comments).
+fn starts_like_html(text: &str) -> bool {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    let head: String = t.chars().take(200).collect::<String>().to_ascii_lowercase();
+    head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || (head.starts_with("<?xml") && head.contains("<html"))
+        || (head.starts_with("<!--") && (head.contains("<!doctype html") || head.contains("<html")))
+}
+
+/// For files without an extension: HTML if it starts with a tag and has typical
+/// document tags, else plain text.
+fn sniff_format(text: &str) -> SourceFormat {
+    if starts_like_html(text) {
+        return SourceFormat::Html;
+    }
+    let head: String = text
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let starts_with_tag = head.trim_start().starts_with('<');
+    let tags = ["<body", "<p>", "<p ", "<div", "<article", "<head", "<h1"]
+        .iter()
+        .filter(|t| head.contains(**t))
+        .count();
+    if starts_with_tag && tags >= 1 {
+        SourceFormat::Html
+    } else {
+        SourceFormat::Text
+    }
+}
+
+/// Reads and parses an article file. Checks the size from metadata before reading.
+pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError> {
+    let io_err = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(io_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a directory, not a file",
+        )));
+    }
+    if meta.len() > limits.max_bytes {
+        return Err(ReadError::TooLarge {
+            name,
+            size: meta.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io_err)?;
+    // The file may have grown between the metadata call and the read.
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > limits.max_bytes {
+        return Err(ReadError::TooLarge {
+            name,
+            size,
+            limit: limits.max_bytes,
+        });
+    }
+    parse_bytes(&bytes, &name, None)
+}
+
+/// Parses an article from bytes. `source_name` is used for messages and, without
+/// a `format_hint`, for the format: its extension decides (`.txt`/`.text`,
+/// `.md`/`.markdown`, `.html`/`.htm`/`.xhtml`), content starting with
+/// `<!doctype html`/`<html` is HTML whatever the name, a name without extension
+/// is sniffed, and any other extension is [`ReadError::Unsupported`]. An explicit
+/// `format_hint` always wins.
+pub fn parse_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    format_hint: Option<SourceFormat>,
+) -> Result<Document, ReadError> {
+    let name = source_name.to_owned();
+    if bytes.is_empty() {
+        return Err(ReadError::Empty { name });
+    }
+    if let Some(detail) = binary_magic(bytes) {
+        return Err(ReadError::Binary {
+            name,
+            detail: detail.to_owned(),
+        });
+    }
+    if looks_binary(bytes) {
+        return Err(ReadError::Binary {
+            name,
+            detail: "it contains NUL or control bytes that text files do not have".to_owned(),
+        });
+    }
+    let (text, encoding) =
+        encoding::decode(bytes).map_err(|_| ReadError::Undecodable { name: name.clone() })?;
+    if text.trim().is_empty() {
+        return Err(ReadError::Empty { name });
+    }
+    if text_looks_binary(&text) {
+        return Err(ReadError::Binary {
+            name,
+            detail: "its decoded content is mostly control characters".to_owned(),
+        });
+    }
+    let format = match format_hint {
+        Some(format) => format,
+        None if starts_like_html(&text) => SourceFormat::Html,
+        None => {
+            let extension = Path::new(source_name)
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase());
+            match extension {
+                None => sniff_format(&text),
+                Some(ext) => match format_for_extension(&ext) {
+                    Some(format) => format,
+                    None => {
+                        return Err(ReadError::Unsupported {
+                            name,
+                            extension: ext,
+                        })
+                    }
+                },
+            }
+        }
+    };
+    let raw = match format {
+        SourceFormat::Text => plain::parse_text(&text),
+        SourceFormat::Markdown => plain::parse_markdown(&text),
+        SourceFormat::Html => html::parse_html(&text),
+    };
+    let doc = build_document(raw, name, format, encoding);
+    if doc.paragraphs.is_empty() {
+        return Err(ReadError::NoText {
+            name: doc.source_name,
+        });
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const SAMPLE: &str = include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
+
+    fn write_temp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).expect("create temp file");
+        f.write_all(bytes).expect("write temp file");
+        path
+    }
+
+    #[test]
+    fn sample_article() {
+        let doc = parse_bytes(SAMPLE.as_bytes(), "global-times-syria-ceasefire.txt", None)
+            .expect("parses");
+        assert_eq!(doc.format, SourceFormat::Text);
+        assert_eq!(doc.encoding, "UTF-8");
+        assert_eq!(doc.language, "en");
+        assert_eq!(doc.dateline.as_deref(), Some("Global Times - Weekend"));
+        assert_eq!(doc.title, "US, Russia tussle over Syria cease-fire deal");
+        assert!(doc
+            .subtitle
+            .as_deref()
+            .is_some_and(|s| s.contains("Aleppo")));
+        assert_eq!(doc.paragraphs.len(), 11);
+        assert!(doc.paragraphs[0]
+            .text
+            .starts_with("The US and Russia on Friday"));
+        for (i, p) in doc.paragraphs.iter().enumerate() {
+            assert_eq!(p.id, format!("p{}", i + 1));
+            assert_ne!(p.text.trim(), "-");
+            assert!(!p.text.contains("Newspapers in English"));
+            assert!(!p.text.contains("Newspapers from China"));
+            assert!(!p.sentences.is_empty());
+            for (j, s) in p.sentences.iter().enumerate() {
+                assert_eq!(s.id, format!("{}.s{}", p.id, j + 1));
+            }
+        }
+        // "Washington wants Moscow … 290,000. The two powers …" is two sentences.
+        assert_eq!(doc.paragraphs[2].sentences.len(), 2);
+        assert!(doc.body_text().starts_with("The US and Russia"));
+        assert!(doc.body_text().contains("\n\nIn Geneva"));
+        assert_eq!(doc.sentence_count(), 13);
+        assert!(doc.word_count() > 300 && doc.word_count() < 400);
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let doc = parse_bytes(SAMPLE.as_bytes(), "a.txt", None).expect("parses");
+        let json = serde_json::to_string(&doc).expect("serializes");
+        assert!(json.contains("\"format\":\"text\""));
+        let back: Document = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, doc);
+    }
+
+    #[test]
+    fn from_paragraphs_builds_ids() {
+        let doc = Document::from_paragraphs(
+            "Title",
+            "pasted",
+            vec![
+                "First paragraph here. It has two sentences.".to_owned(),
+                "   ".to_owned(),
+                "Second one.".to_owned(),
+            ],
+        );
+        assert_eq!(doc.paragraphs.len(), 2);
+        assert_eq!(doc.paragraphs[1].id, "p2");
+        assert_eq!(doc.paragraphs[0].sentences[1].id, "p1.s2");
+        assert_eq!(doc.sentence_count(), 3);
+        assert_eq!(doc.word_count(), 9);
+        assert_eq!(doc.format, SourceFormat::Text);
+        assert_eq!(doc.encoding, "UTF-8");
+    }
+
+    #[test]
+    fn read_sample_file_and_utf16_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_temp(&dir, "article.txt", SAMPLE.as_bytes());
+        let doc = read_file(&path, &ReadLimits::default()).expect("reads");
+        assert_eq!(doc.source_name, "article.txt");
+        assert_eq!(doc.paragraphs.len(), 11);
+
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in SAMPLE.replace('\n', "\r\n").encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        let path = write_temp(&dir, "article16.txt", &utf16);
+        let doc16 = read_file(&path, &ReadLimits::default()).expect("reads UTF-16");
+        assert_eq!(doc16.encoding, "UTF-16LE");
+        assert_eq!(doc16.paragraphs, doc.paragraphs);
+    }
+
+    #[test]
+    fn read_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = ReadLimits::default();
+
+        let empty = write_temp(&dir, "empty.txt", b"");
+        assert!(matches!(
+            read_file(&empty, &limits),
+            Err(ReadError::Empty { .. })
+        ));
+        let blank = write_temp(&dir, "blank.txt", b" \n\r\n\t ");
+        assert!(matches!(
+            read_file(&blank, &limits),
+            Err(ReadError::Empty { .. })
+        ));
+
+        let mut junk = Vec::new();
+        let mut x: u32 = 12345;
+        for _ in 0..4096 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            junk.push((x >> 16) as u8);
+        }
+        junk[10] = 0;
+        let junk_path = write_temp(&dir, "junk.txt", &junk);
+        assert!(matches!(
+            read_file(&junk_path, &limits),
+            Err(ReadError::Binary { .. })
+        ));
+
+        let png = write_temp(&dir, "image.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        let err = read_file(&png, &limits).expect_err("png rejected");
+        assert!(matches!(err, ReadError::Binary { .. }));
+        assert!(err.to_string().contains("PNG"));
+
+        let pdf = write_temp(&dir, "paper.pdf", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj");
+        let err = read_file(&pdf, &limits).expect_err("pdf rejected");
+        assert!(
+            err.to_string().contains("PDF is not supported yet"),
+            "{err}"
+        );
+
+        let xyz = write_temp(&dir, "notes.xyz", b"This is a perfectly fine sentence.\n");
+        let err = read_file(&xyz, &limits).expect_err("xyz rejected");
+        assert!(matches!(&err, ReadError::Unsupported { extension, .. } if extension == "xyz"));
+        assert!(err.to_string().contains(".txt .md .html .htm .xhtml"));
+
+        let big = write_temp(&dir, "big.txt", SAMPLE.as_bytes());
+        let err = read_file(&big, &ReadLimits { max_bytes: 100 }).expect_err("too large");
+        assert!(matches!(err, ReadError::TooLarge { limit: 100, .. }));
+        assert!(err.to_string().contains("--max-size"));
+
+        let missing = dir.path().join("missing.txt");
+        let err = read_file(&missing, &limits).expect_err("missing");
+        assert!(matches!(err, ReadError::Io { .. }));
+        assert!(err.to_string().starts_with("cannot read "));
+
+        let err = read_file(dir.path(), &limits).expect_err("directory");
+        assert!(matches!(err, ReadError::Io { .. }));
+
+        let headline_only = write_temp(
+            &dir,
+            "nav.html",
+            b"<html><body><nav>Home</nav></body></html>",
+        );
+        assert!(matches!(
+            read_file(&headline_only, &limits),
+            Err(ReadError::NoText { .. })
+        ));
+
+        for err in [
+            ReadError::Empty { name: "a".into() },
+            ReadError::Undecodable { name: "a".into() },
+            ReadError::NoText { name: "a".into() },
+        ] {
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn txt_with_html_content_is_html() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let html = "\n<!DOCTYPE html><html><head><title>T</title></head><body>\
+                    <article><h1>Storm hits coast</h1><p>A storm hit the coast on Monday.</p>\
+                    <p>Thousands lost power overnight.</p></article></body></html>";
+        let path = write_temp(&dir, "saved.txt", html.as_bytes());
+        let doc = read_file(&path, &ReadLimits::default()).expect("reads");
+        assert_eq!(doc.format, SourceFormat::Html);
+        assert_eq!(doc.title, "Storm hits coast");
+        assert_eq!(doc.paragraphs.len(), 2);
+
+        // Unknown extension but HTML content: sniffed as HTML, not Unsupported.
+        let path = write_temp(&dir, "page.php", html.as_bytes());
+        assert_eq!(
+            read_file(&path, &ReadLimits::default())
+                .expect("reads")
+                .format,
+            SourceFormat::Html
+        );
+        // No extension: sniffed.
+        let path = write_temp(&dir, "README", b"Plain words in a file. Nothing more.");
+        assert_eq!(
+            read_file(&path, &ReadLimits::default())
+                .expect("reads")
+                .format,
+            SourceFormat::Text
+        );
+        let path = write_temp(
+            &dir,
+            "fragment",
+            b"<div><p>An HTML fragment sentence.</p></div>",
+        );
+        assert_eq!(
+            read_file(&path, &ReadLimits::default())
+                .expect("reads")
+                .format,
+            SourceFormat::Html
+        );
+    }
+
+    #[test]
+    fn markdown_file() {
+        let md = b"# Heading of the story\n\nThe first paragraph has *some* emphasis. And [a link](http://x.y).\n";
+        let doc = parse_bytes(md, "story.md", None).expect("parses");
+        assert_eq!(doc.format, SourceFormat::Markdown);
+        assert_eq!(doc.title, "Heading of the story");
+        assert_eq!(
+            doc.paragraphs[0].text,
+            "The first paragraph has some emphasis. And a link."
+        );
+    }
+
+    #[test]
+    fn windows_1252_file() {
+        let mut bytes = b"Caf".to_vec();
+        bytes.push(0xE9);
+        bytes.extend_from_slice(b" prices rise\r\n\r\nThe owner said ");
+        bytes.push(0x93);
+        bytes.extend_from_slice(b"we had no choice");
+        bytes.push(0x94);
+        bytes.extend_from_slice(b" on Monday.\r\n");
+        let doc = parse_bytes(&bytes, "cafe.txt", None).expect("parses");
+        assert_eq!(doc.encoding, "windows-1252");
+        assert_eq!(doc.title, "Café prices rise");
+        assert_eq!(
+            doc.paragraphs[0].text,
+            "The owner said “we had no choice” on Monday."
+        );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"abc XYZ.!?\n\n<>/p\"'-*#_[]()\xE2\x80\x9C\xC3\xA9\xFF\t\r";
+        for round in 0..400 {
+            let len = (next() % 600) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if round % 2 == 0 {
+                        (r >> 24) as u8
+                    } else {
+                        alphabet[(r % alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            for hint in [
+                None,
+                Some(SourceFormat::Text),
+                Some(SourceFormat::Markdown),
+                Some(SourceFormat::Html),
+            ] {
+                if let Ok(doc) = parse_bytes(&bytes, "fuzz.txt", hint) {
+                    let _ = crate::extractive::summarize(&doc, 3);
+                    let _ = crate::extractive::select_within_budget(&doc, 200);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The engine's error type. Every variant renders as one line that says what went wrong, why,
+//! and what to do; `code()` gives a stable machine-readable name the UI can translate.
+
+use std::path::PathBuf;
+
+use crate::document::ReadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+
+    #[error("model file not found: {path}; fetch it with `precis models fetch <ID>` or pass --model PATH to a .gguf file")]
+    ModelMissing { path: PathBuf },
+
+    #[error("unknown model `{id}`; known models: {known}")]
+    UnknownModel { id: String, known: String },
+
+    #[error("{path} is not a usable GGUF model: {reason}")]
+    ModelInvalid { path: PathBuf, reason: String },
+
+    #[error("checksum mismatch for {what}: expected sha256 {expected}, got {actual}; the download is corrupt or tampered with, so it was not installed")]
+    ChecksumMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("download failed: {0}")]
+    Download(String),
+
+    #[error("inference failed: {0}")]
+    Inference(String),
+
+    #[error("the `{engine}` engine cannot do this: {reason}")]
+    EngineUnavailable { engine: String, reason: String },
+
+    #[error("unsupported language `{0}`; use a code such as zh-Hans, zh-Hant, ja, ko, fr, de, es, ru, pt, it, ar, vi, en")]
+    UnsupportedLanguage(String),
+
+    #[error("cancelled")]
+    Cancelled,
+
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A stable identifier for the kind of failure (for the UI and for JSON output).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Read(e) => e.code(),
+            Error::ModelMissing { .. } => "model_missing",
+            Error::UnknownModel { .. } => "unknown_model",
+            Error::ModelInvalid { .. } => "model_invalid",
+            Error::ChecksumMismatch { .. } => "checksum_mismatch",
+            Error::Download(_) => "download_failed",
+            Error::Inference(_) => "inference_failed",
+            Error::EngineUnavailable { .. } => "engine_unavailable",
+            Error::UnsupportedLanguage(_) => "unsupported_language",
+            Error::Cancelled => "cancelled",
+            Error::Write { .. } => "write_failed",
+            Error::Io { .. } => "io_error",
+        }
+    }
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Inference(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A serializable `{code, message}` pair for callers that show errors to users.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&Error> for ErrorInfo {
+    fn from(e: &Error) -> Self {
+        ErrorInfo {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl ReadError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::Io { .. } => "read_failed",
+            ReadError::Empty { .. } => "empty_file",
+            ReadError::TooLarge { .. } => "file_too_large",
+            ReadError::Binary { .. } => "binary_file",
+            ReadError::Unsupported { .. } => "unsupported_format",
+            ReadError::Undecodable { .. } => "undecodable_text",
+            ReadError::NoText { .. } => "no_text",
+        }
+    }
+}

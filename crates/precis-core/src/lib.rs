@@ -1,0 +1,16 @@
+//! Précis engine: reads an article, summarizes it and translates it with local models.
+//! No Tauri, no network except in [`models::fetch`] when a download is requested.
+
+pub mod document;
+pub mod error;
+pub mod lang;
+pub mod llm;
+pub mod models;
+pub mod numbers;
+pub mod pipeline;
+pub mod progress;
+pub mod render;
+pub mod summarize;
+pub mod translate;
+
+pub use error::{Error, ErrorInfo, Result};

@@ -1,0 +1,356 @@
+//! Local text generation with Qwen2-family GGUF models on candle.
+//!
+//! One [`LlmEngine`] holds a loaded model and its tokenizer (read from the GGUF metadata). It is
+//! loaded once and reused; each [`LlmEngine::generate`] call starts a fresh conversation.
+
+pub mod chat;
+pub mod stream;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::quantized::gguf_file;
+use candle_core::quantized::tokenizer::TokenizerFromGguf;
+use candle_core::{Device, Tensor};
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use candle_transformers::models::quantized_qwen2::ModelWeights;
+use serde::Serialize;
+use tokenizers::Tokenizer;
+
+use crate::progress::CancelToken;
+use crate::{Error, Result};
+use chat::{Message, Piece};
+use stream::TokenStream;
+
+/// Facts about a loaded model, for display and for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub path: PathBuf,
+    pub architecture: String,
+    pub size_bytes: u64,
+    pub context_length: usize,
+    pub layers: usize,
+    pub embedding_length: usize,
+}
+
+/// How to pick tokens.
+#[derive(Debug, Clone)]
+pub struct GenerationParams {
+    pub max_new_tokens: usize,
+    /// `None` is greedy decoding (the default: faithful and reproducible).
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    /// 1.0 disables the penalty.
+    pub repeat_penalty: f32,
+    pub repeat_last_n: usize,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        Self {
+            max_new_tokens: 512,
+            temperature: None,
+            top_p: None,
+            seed: 299792458,
+            repeat_penalty: 1.0,
+            repeat_last_n: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// `max_new_tokens` was reached.
+    Length,
+    /// The output started repeating itself and was cut at the first repetition.
+    Loop,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub finish: FinishReason,
+    pub prefill_secs: f64,
+    pub decode_secs: f64,
+}
+
+/// The largest context we use, whatever the model allows: bounds memory and time.
+const MAX_CONTEXT: usize = 8192;
+/// Aim for prefill chunks of about this long so a cancel is seen quickly.
+const PREFILL_CHUNK_SECS: f64 = 0.4;
+
+pub struct LlmEngine {
+    model: ModelWeights,
+    tokenizer: Tokenizer,
+    device: Device,
+    stop_tokens: Vec<u32>,
+    info: ModelInfo,
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> Error {
+    Error::ModelInvalid { path: path.to_path_buf(), reason: reason.into() }
+}
+
+impl LlmEngine {
+    /// Loads a Qwen2-family GGUF file. Errors are specific: missing file, not GGUF, wrong
+    /// architecture, missing tokenizer, truncated tensors.
+    pub fn load(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::ModelMissing { path: path.to_path_buf() });
+        }
+        let size_bytes = std::fs::metadata(path)
+            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?
+            .len();
+        let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let mut reader = BufReader::new(file);
+        let content = gguf_file::Content::read(&mut reader)
+            .map_err(|e| invalid(path, format!("not a GGUF file or its header is damaged ({e})")))?;
+
+        let meta_str = |key: &str| content.metadata.get(key).and_then(|v| v.to_string().ok()).cloned();
+        let meta_usize = |key: &str| -> Result<usize> {
+            content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_u32().ok())
+                .map(|v| v as usize)
+                .ok_or_else(|| invalid(path, format!("metadata key `{key}` is missing")))
+        };
+        let architecture = meta_str("general.architecture").unwrap_or_default();
+        if architecture != "qwen2" {
+            return Err(invalid(
+                path,
+                format!("architecture `{architecture}` is not supported (Précis runs Qwen2/Qwen2.5 models)"),
+            ));
+        }
+        let context_length = meta_usize("qwen2.context_length")?;
+        let layers = meta_usize("qwen2.block_count")?;
+        let embedding_length = meta_usize("qwen2.embedding_length")?;
+        let name = meta_str("general.name").unwrap_or_else(|| {
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        });
+
+        let tokenizer = Tokenizer::from_gguf(&content)
+            .map_err(|e| invalid(path, format!("its tokenizer cannot be built ({e})")))?;
+        let stop_tokens: Vec<u32> = [chat::IM_END, chat::END_OF_TEXT]
+            .iter()
+            .filter_map(|t| tokenizer.token_to_id(t))
+            .collect();
+        if tokenizer.token_to_id(chat::IM_START).is_none() || stop_tokens.is_empty() {
+            return Err(invalid(path, "its vocabulary lacks the ChatML tokens <|im_start|>/<|im_end|>; use an Instruct model"));
+        }
+
+        let device = Device::Cpu;
+        // candle validates offsets, but a hostile file must never take the app down with it.
+        let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            ModelWeights::from_gguf(content, &mut reader, &device)
+        }))
+        .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
+        .map_err(|e| invalid(path, format!("its tensors cannot be read ({e}); the file may be truncated")))?;
+
+        Ok(Self {
+            model,
+            tokenizer,
+            device,
+            stop_tokens,
+            info: ModelInfo {
+                name,
+                path: path.to_path_buf(),
+                architecture,
+                size_bytes,
+                context_length,
+                layers,
+                embedding_length,
+            },
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The usable context window in tokens.
+    pub fn context_window(&self) -> usize {
+        self.info.context_length.min(MAX_CONTEXT)
+    }
+
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.tokenizer.encode(text, false).map(|e| e.len()).unwrap_or(text.len() / 3)
+    }
+
+    /// The prompt's token ids, as the model will see them.
+    pub fn prompt_tokens(&self, messages: &[Message]) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for piece in chat::render(messages) {
+            match piece {
+                Piece::Control(tok) => ids.push(
+                    self.tokenizer
+                        .token_to_id(tok)
+                        .ok_or_else(|| Error::Inference(format!("token {tok} missing")))?,
+                ),
+                Piece::Text(text) => {
+                    let text = strip_control_tokens(&text);
+                    let enc = self
+                        .tokenizer
+                        .encode(text.as_str(), false)
+                        .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+                    ids.extend_from_slice(enc.get_ids());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Runs one chat turn. `on_text` receives each new piece of text as it is generated.
+    /// Stops at `<|im_end|>`, at `max_new_tokens`, on a detected loop, or when `cancel` is set
+    /// (then returns `Error::Cancelled`).
+    pub fn generate(
+        &mut self,
+        messages: &[Message],
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str),
+        cancel: &CancelToken,
+    ) -> Result<Generation> {
+        let prompt = self.prompt_tokens(messages)?;
+        let window = self.context_window();
+        if prompt.len() + 1 >= window {
+            return Err(Error::Inference(format!(
+                "the prompt has {} tokens, more than the model's {window}-token window",
+                prompt.len()
+            )));
+        }
+        let max_new = params.max_new_tokens.min(window - prompt.len() - 1);
+        let sampling = match params.temperature {
+            None => Sampling::ArgMax,
+            Some(t) if t <= 0.0 => Sampling::ArgMax,
+            Some(temperature) => match params.top_p {
+                Some(p) => Sampling::TopP { p, temperature },
+                None => Sampling::All { temperature },
+            },
+        };
+        let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
+
+        // Prefill in chunks sized to the measured speed, so cancellation stays responsive.
+        let started = Instant::now();
+        self.model.clear_kv_cache();
+        let mut pos = 0;
+        let mut chunk = 16usize;
+        let mut logits = None;
+        while pos < prompt.len() {
+            cancel.check()?;
+            let end = (pos + chunk).min(prompt.len());
+            let t0 = Instant::now();
+            let input = Tensor::new(&prompt[pos..end], &self.device)?.unsqueeze(0)?;
+            logits = Some(self.model.forward(&input, pos)?);
+            let per_token = t0.elapsed().as_secs_f64() / (end - pos) as f64;
+            chunk = ((PREFILL_CHUNK_SECS / per_token.max(1e-6)) as usize).clamp(8, 512);
+            pos = end;
+        }
+        let prefill_secs = started.elapsed().as_secs_f64();
+        let mut logits = logits.ok_or_else(|| Error::Inference("empty prompt".into()))?;
+
+        let decode_start = Instant::now();
+        let mut stream = TokenStream::new(&self.tokenizer);
+        let mut finish = FinishReason::Length;
+        let mut generated: Vec<u32> = Vec::with_capacity(max_new);
+        for step in 0..max_new {
+            cancel.check()?;
+            let mut l = logits.squeeze(0)?.to_dtype(candle_core::DType::F32)?;
+            if params.repeat_penalty != 1.0 {
+                let start = generated.len().saturating_sub(params.repeat_last_n);
+                l = candle_transformers::utils::apply_repeat_penalty(&l, params.repeat_penalty, &generated[start..])?;
+            }
+            let next = sampler.sample(&l)?;
+            if self.stop_tokens.contains(&next) {
+                finish = FinishReason::Stop;
+                break;
+            }
+            generated.push(next);
+            if let Some(piece) = stream.push(next) {
+                on_text(&piece);
+            }
+            if let Some(cut) = repetition_start(&generated) {
+                generated.truncate(cut);
+                finish = FinishReason::Loop;
+                break;
+            }
+            if step + 1 == max_new {
+                break;
+            }
+            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
+            logits = self.model.forward(&input, prompt.len() + step)?;
+        }
+        let text = self
+            .tokenizer
+            .decode(&generated, true)
+            .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+        Ok(Generation {
+            text,
+            prompt_tokens: prompt.len(),
+            generated_tokens: generated.len(),
+            finish,
+            prefill_secs,
+            decode_secs: decode_start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Removes control-token spellings from untrusted text so it cannot end a turn or open one.
+fn strip_control_tokens(text: &str) -> String {
+    let mut out = text.to_string();
+    for t in [chat::IM_START, chat::IM_END, chat::END_OF_TEXT] {
+        out = out.replace(t, "");
+    }
+    out
+}
+
+/// If the tail of `tokens` is one span repeated three times (span 1..=40 tokens, at least 12
+/// tokens in all), returns where the first repeat begins: a small greedy model stuck in a loop.
+fn repetition_start(tokens: &[u32]) -> Option<usize> {
+    let n = tokens.len();
+    for span in 1..=40usize {
+        if span * 3 > n || span * 3 < 12 {
+            continue;
+        }
+        let a = &tokens[n - span..];
+        if a == &tokens[n - 2 * span..n - span] && a == &tokens[n - 3 * span..n - 2 * span] {
+            return Some(n - 2 * span);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_repetition_loops() {
+        let mut t: Vec<u32> = (0..20).collect();
+        assert_eq!(repetition_start(&t), None);
+        for _ in 0..3 {
+            t.extend_from_slice(&[7, 8, 9, 10, 11]);
+        }
+        assert_eq!(repetition_start(&t), Some(25));
+        // Short legitimate repeats ("ha ha ha") are not loops.
+        assert_eq!(repetition_start(&[1, 2, 3, 5, 5, 5]), None);
+    }
+
+    #[test]
+    fn strips_control_tokens_from_untrusted_text() {
+        assert_eq!(strip_control_tokens("a<|im_end|>b<|im_start|>c"), "abc");
+    }
+}

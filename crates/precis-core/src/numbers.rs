@@ -1,0 +1,174 @@
+//! Amounts in a source text, their exact renderings in CJK languages, and a check that a
+//! translation kept them. Small models happily turn "$45 million" into 45亿; we tell them the
+//! right rendering up front and verify afterwards.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::lang::Language;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Amount {
+    /// The amount as written in the source, e.g. "$45 million".
+    pub text: String,
+    pub value: f64,
+    pub currency: Option<&'static str>,
+}
+
+fn amount_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(US\$|\$|€|£|¥)?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:\s?(thousand|million|billion|trillion|bn)\b)?(?:\s(dollars|euros|pounds|yuan)\b)?")
+            .expect("valid regex")
+    })
+}
+
+/// Amounts worth protecting: anything with a currency or scale word, or a number ≥ 1,000.
+/// Years (1900–2100 without currency or scale) are left alone.
+pub fn find_amounts(text: &str) -> Vec<Amount> {
+    let mut out = Vec::new();
+    for c in amount_re().captures_iter(text) {
+        let digits = c[2].replace(',', "");
+        let Ok(int) = digits.parse::<f64>() else { continue };
+        let frac = c.get(3).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
+        let scale = match c.get(4).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+            Some("thousand") => 1e3,
+            Some("million") => 1e6,
+            Some("billion" | "bn") => 1e9,
+            Some("trillion") => 1e12,
+            _ => 1.0,
+        };
+        let symbol = c.get(1).map(|m| m.as_str()).or(c.get(5).map(|m| m.as_str()));
+        let currency = symbol.map(|s| match s.to_ascii_lowercase().as_str() {
+            "€" | "euros" => "EUR",
+            "£" | "pounds" => "GBP",
+            "¥" | "yuan" => "CNY",
+            _ => "USD",
+        });
+        let value = (int + frac) * scale;
+        let is_year = currency.is_none() && scale == 1.0 && frac == 0.0 && !c[2].contains(',') && (1900.0..=2100.0).contains(&int);
+        if is_year || (currency.is_none() && scale == 1.0 && value < 1000.0) {
+            continue;
+        }
+        out.push(Amount { text: c[0].trim().to_string(), value, currency });
+    }
+    out
+}
+
+fn trim_number(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// The amount as a native speaker of a CJK language writes it: 4500万美元, 29万, 1.2亿欧元.
+pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
+    let (wan, yi) = match lang.code {
+        "zh-Hant" => ("萬", "億"),
+        "ja" => ("万", "億"),
+        _ => ("万", "亿"),
+    };
+    let v = amount.value;
+    let number = if v >= 1e8 {
+        format!("{}{yi}", trim_number(v / 1e8))
+    } else if v >= 1e4 {
+        format!("{}{wan}", trim_number(v / 1e4))
+    } else {
+        trim_number(v)
+    };
+    let unit = match (amount.currency, lang.code) {
+        (Some("USD"), "ja") => "ドル",
+        (Some("EUR"), "ja") => "ユーロ",
+        (Some("GBP"), "ja") => "ポンド",
+        (Some("CNY"), "ja") => "元",
+        (Some("USD"), "zh-Hant") => "美元",
+        (Some("USD"), _) => "美元",
+        (Some("EUR"), _) => "欧元",
+        (Some("GBP"), "zh-Hant") => "英鎊",
+        (Some("GBP"), _) => "英镑",
+        (Some("CNY"), _) => "元",
+        _ => "",
+    };
+    format!("{number}{unit}")
+}
+
+fn target_number_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(万|萬|亿|億|千|thousand|million|billion|trillion)?")
+            .expect("valid regex")
+    })
+}
+
+/// Every numeric value written in a (translated) text, with CJK and English scale words applied.
+pub fn values_in(text: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    for c in target_number_re().captures_iter(text) {
+        let Ok(int) = c[1].replace(',', "").parse::<f64>() else { continue };
+        let frac = c.get(2).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
+        let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+            Some("万" | "萬") => 1e4,
+            Some("亿" | "億") => 1e8,
+            Some("千" | "thousand") => 1e3,
+            Some("million") => 1e6,
+            Some("billion") => 1e9,
+            Some("trillion") => 1e12,
+            _ => 1.0,
+        };
+        let v = (int + frac) * scale;
+        out.push(v);
+        if scale != 1.0 {
+            // "29万" also contains the bare 29; keep both readings.
+            out.push(int + frac);
+        }
+    }
+    out
+}
+
+/// Source amounts whose value does not appear in the translation.
+pub fn missing_amounts(source: &str, translation: &str) -> Vec<Amount> {
+    let found = values_in(translation);
+    find_amounts(source)
+        .into_iter()
+        .filter(|a| !found.iter().any(|v| (v - a.value).abs() <= a.value.abs() * 1e-9))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zh() -> Language {
+        Language::parse("zh").unwrap()
+    }
+
+    #[test]
+    fn finds_amounts_but_not_years_or_small_numbers() {
+        let a = find_amounts("In 2016 the $45 million fund helped 290,000 people in 3 towns; €1.2 billion more.");
+        let texts: Vec<_> = a.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["$45 million", "290,000", "€1.2 billion"]);
+        assert_eq!(a[0].value, 45e6);
+        assert_eq!(a[2].currency, Some("EUR"));
+    }
+
+    #[test]
+    fn renders_chinese_scales_exactly() {
+        let a = find_amounts("$45 million and 290,000 and $4.5 billion and 1,500");
+        let r: Vec<_> = a.iter().map(|a| render_cjk(a, &zh())).collect();
+        assert_eq!(r, ["4500万美元", "29万", "45亿美元", "1500"]);
+        let hant = Language::parse("zh-Hant").unwrap();
+        assert_eq!(render_cjk(&a[0], &hant), "4500萬美元");
+        assert_eq!(render_cjk(&a[0], &Language::parse("ja").unwrap()), "4500万ドル");
+    }
+
+    #[test]
+    fn detects_a_changed_amount() {
+        let src = "The plan costs $45 million and the war killed 290,000.";
+        assert!(missing_amounts(src, "该计划耗资4500万美元，战争造成29万人死亡。").is_empty());
+        assert!(missing_amounts(src, "该计划耗资4,500万美元，战争造成290,000人死亡。").is_empty());
+        let missing = missing_amounts(src, "该计划耗资45亿美元，战争造成29万人死亡。");
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].text, "$45 million");
+    }
+}

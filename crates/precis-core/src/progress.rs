@@ -1,0 +1,103 @@
+//! Progress events and cancellation shared by every long operation.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// What the engine is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Reading,
+    LoadingModel,
+    Summarizing,
+    Glossary,
+    Translating,
+    TranslatingSummary,
+    Downloading,
+    Verifying,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Reading => "reading",
+            Stage::LoadingModel => "loading model",
+            Stage::Summarizing => "summarizing",
+            Stage::Glossary => "building glossary",
+            Stage::Translating => "translating",
+            Stage::TranslatingSummary => "translating summary",
+            Stage::Downloading => "downloading",
+            Stage::Verifying => "verifying",
+        }
+    }
+}
+
+/// One progress report. `Token` carries streamed text as it is generated.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// `done` of `total` units (paragraphs, bytes, parts) finished in `stage`.
+    Progress {
+        stage: Stage,
+        done: u64,
+        total: u64,
+        /// Tokens generated so far in this stage (0 where not applicable).
+        tokens: u64,
+    },
+    /// Newly generated text; `paragraph_id` names the source paragraph being translated.
+    Token {
+        stage: Stage,
+        paragraph_id: Option<String>,
+        text: String,
+    },
+    /// A paragraph's translation is complete.
+    ParagraphDone {
+        paragraph_id: String,
+        text: String,
+    },
+    /// A non-fatal problem worth showing (e.g. an amount the model may have changed).
+    Warning { message: String },
+}
+
+/// Receives events; implemented for any `FnMut(Event)`.
+pub trait EventSink {
+    fn emit(&mut self, event: Event);
+}
+
+impl<F: FnMut(Event)> EventSink for F {
+    fn emit(&mut self, event: Event) {
+        self(event)
+    }
+}
+
+/// A sink that drops everything.
+pub fn ignore_events() -> impl EventSink {
+    |_e: Event| {}
+}
+
+/// A shared flag that asks running work to stop. Checked between tokens and prefill chunks,
+/// so work stops well within a second.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst)
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+    /// `Err(Cancelled)` once cancelled; use with `?` at safe points.
+    pub fn check(&self) -> crate::Result<()> {
+        if self.is_cancelled() {
+            Err(crate::Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}

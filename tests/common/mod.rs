@@ -1,0 +1,167 @@
+//! Shared helpers for the integration tests: fixture paths and tiny random-weight Qwen2 GGUF
+//! models written on the fly, which exercise the real loading and generation code in seconds.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use candle_core::quantized::{gguf_file::Value, GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+pub fn sample_article() -> PathBuf {
+    fixture("global-times-syria-ceasefire.txt")
+}
+
+/// GPT-2 byte-to-unicode table: the characters byte-level BPE vocabularies use for raw bytes.
+fn byte_chars() -> Vec<char> {
+    let mut printable: Vec<u32> = (33..=126).chain(161..=172).chain(174..=255).collect();
+    let mut chars = vec!['\0'; 256];
+    for &b in &printable {
+        chars[b as usize] = char::from_u32(b).unwrap();
+    }
+    let mut n = 0;
+    for b in 0..256u32 {
+        if !printable.contains(&b) {
+            chars[b as usize] = char::from_u32(256 + n).unwrap();
+            n += 1;
+        }
+    }
+    printable.clear();
+    chars
+}
+
+pub const HIDDEN: usize = 64;
+const HEADS: u32 = 4;
+const KV_HEADS: u32 = 2;
+const FFN: usize = 128;
+const LAYERS: usize = 2;
+
+/// How the tiny model's output layer behaves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Random weights: varied, meaningless tokens.
+    Random,
+    /// Always predicts `<|im_end|>`: ends its turn at once.
+    StopsAtOnce,
+    /// Always predicts the same letter: a loop.
+    Repeats,
+}
+
+pub struct TinyVocab {
+    pub tokens: Vec<String>,
+    pub im_start: u32,
+    pub im_end: u32,
+    pub letter_a: u32,
+}
+
+pub fn tiny_vocab() -> TinyVocab {
+    let mut tokens: Vec<String> = byte_chars().into_iter().map(|c| c.to_string()).collect();
+    let merges_out = ["he", "Ġt", "Ġthe", "in", "Ġa"];
+    tokens.extend(merges_out.iter().map(|s| s.to_string()));
+    tokens.push("<|endoftext|>".into());
+    tokens.push("<|im_start|>".into());
+    tokens.push("<|im_end|>".into());
+    let n = tokens.len() as u32;
+    TinyVocab { letter_a: b'a' as u32, im_start: n - 2, im_end: n - 1, tokens }
+}
+
+/// Writes a 2-layer, 64-wide Qwen2 model with Q8_0 matrices and a byte-level BPE tokenizer
+/// to `path`.
+pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
+    let dev = Device::Cpu;
+    let vocab = tiny_vocab();
+    let n_vocab = vocab.tokens.len();
+    let q = |t: Tensor| QTensor::quantize(&t, GgmlDType::Q8_0).unwrap();
+    let f = |t: Tensor| QTensor::quantize(&t, GgmlDType::F32).unwrap();
+    let rand = |shape: (usize, usize)| Tensor::randn(0f32, 0.5, shape, &dev).unwrap();
+    let silent = behaviour != Behaviour::Random;
+
+    let mut tensors: Vec<(String, QTensor)> = Vec::new();
+    // For the scripted behaviours, hidden dim 0 is a large constant and every layer writes zero
+    // into the residual stream, so the output row alone decides the next token.
+    let embd = if silent {
+        let mut v = vec![0f32; n_vocab * HIDDEN];
+        for row in 0..n_vocab {
+            v[row * HIDDEN] = 10.0;
+        }
+        Tensor::from_vec(v, (n_vocab, HIDDEN), &dev).unwrap()
+    } else {
+        rand((n_vocab, HIDDEN))
+    };
+    tensors.push(("token_embd.weight".into(), q(embd)));
+    tensors.push(("output_norm.weight".into(), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+    let output = if silent {
+        let favourite = if behaviour == Behaviour::StopsAtOnce { vocab.im_end } else { vocab.letter_a } as usize;
+        let mut v = vec![0f32; n_vocab * HIDDEN];
+        v[favourite * HIDDEN] = 1.0;
+        Tensor::from_vec(v, (n_vocab, HIDDEN), &dev).unwrap()
+    } else {
+        rand((n_vocab, HIDDEN))
+    };
+    tensors.push(("output.weight".into(), q(output)));
+    let head_dim = HIDDEN / HEADS as usize;
+    let kv = head_dim * KV_HEADS as usize;
+    let zero_or_rand = |shape: (usize, usize)| {
+        if silent {
+            Tensor::zeros(shape, candle_core::DType::F32, &dev).unwrap()
+        } else {
+            rand(shape)
+        }
+    };
+    for l in 0..LAYERS {
+        let p = format!("blk.{l}");
+        tensors.push((format!("{p}.attn_q.weight"), q(rand((HIDDEN, HIDDEN)))));
+        tensors.push((format!("{p}.attn_k.weight"), q(rand((kv, HIDDEN)))));
+        tensors.push((format!("{p}.attn_v.weight"), q(rand((kv, HIDDEN)))));
+        tensors.push((format!("{p}.attn_q.bias"), f(Tensor::zeros(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((format!("{p}.attn_k.bias"), f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((format!("{p}.attn_v.bias"), f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((format!("{p}.attn_output.weight"), q(zero_or_rand((HIDDEN, HIDDEN)))));
+        tensors.push((format!("{p}.attn_norm.weight"), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((format!("{p}.ffn_norm.weight"), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((format!("{p}.ffn_gate.weight"), q(rand((FFN, HIDDEN)))));
+        tensors.push((format!("{p}.ffn_up.weight"), q(rand((FFN, HIDDEN)))));
+        tensors.push((format!("{p}.ffn_down.weight"), q(zero_or_rand((HIDDEN, FFN)))));
+    }
+
+    let n_specials = 3;
+    let token_types: Vec<Value> = (0..n_vocab)
+        .map(|i| Value::I32(if i >= n_vocab - n_specials { 3 } else { 1 }))
+        .collect();
+    let merges = ["h e", "Ġ t", "Ġt he", "i n", "Ġ a"];
+    let metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("qwen2".into())),
+        ("general.name", Value::String(format!("tiny-test-{}", behaviour as u8))),
+        ("qwen2.attention.head_count", Value::U32(HEADS)),
+        ("qwen2.attention.head_count_kv", Value::U32(KV_HEADS)),
+        ("qwen2.embedding_length", Value::U32(HIDDEN as u32)),
+        ("qwen2.context_length", Value::U32(2048)),
+        ("qwen2.block_count", Value::U32(LAYERS as u32)),
+        ("qwen2.feed_forward_length", Value::U32(FFN as u32)),
+        ("qwen2.attention.layer_norm_rms_epsilon", Value::F32(1e-6)),
+        ("qwen2.rope.freq_base", Value::F32(1_000_000.0)),
+        ("tokenizer.ggml.model", Value::String("gpt2".into())),
+        ("tokenizer.ggml.pre", Value::String("qwen2".into())),
+        ("tokenizer.ggml.tokens", Value::Array(vocab.tokens.iter().map(|t| Value::String(t.clone())).collect())),
+        ("tokenizer.ggml.token_type", Value::Array(token_types)),
+        ("tokenizer.ggml.merges", Value::Array(merges.iter().map(|m| Value::String(m.to_string())).collect())),
+        ("tokenizer.ggml.eos_token_id", Value::U32(vocab.im_end)),
+        ("tokenizer.ggml.padding_token_id", Value::U32(n_vocab as u32 - 3)),
+    ];
+    let md: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut file = File::create(path).unwrap();
+    candle_core::quantized::gguf_file::write(&mut file, &md, &ts).unwrap();
+}
+
+/// A tiny model in a fresh temp dir; keep the `TempDir` alive while using the path.
+pub fn tiny_model(behaviour: Behaviour) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_model(&path, behaviour);
+    (dir, path)
+}
