@@ -38,8 +38,9 @@ fn chat_template_uses_control_tokens_and_ignores_injected_ones() {
     // user turn: start, text, end; then the open assistant turn: start + "assistant\n".
     assert_eq!(ids.iter().filter(|&&t| t == v.im_start).count(), 2);
     assert_eq!(ids.iter().filter(|&&t| t == v.im_end).count(), 1, "injected <|im_end|> must not become a control token");
-    let tail = engine.tokenizer().decode(&ids[ids.len() - 10..], false).unwrap();
-    assert!(tail.ends_with("<|im_start|>assistant\n"), "{tail:?}");
+    let last_start = ids.iter().rposition(|&t| t == v.im_start).unwrap();
+    let tail = engine.tokenizer().decode(&ids[last_start + 1..], false).unwrap();
+    assert_eq!(tail, "assistant\n");
 }
 
 #[test]

@@ -139,7 +139,7 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         ("qwen2.attention.head_count", Value::U32(HEADS)),
         ("qwen2.attention.head_count_kv", Value::U32(KV_HEADS)),
         ("qwen2.embedding_length", Value::U32(HIDDEN as u32)),
-        ("qwen2.context_length", Value::U32(2048)),
+        ("qwen2.context_length", Value::U32(8192)),
         ("qwen2.block_count", Value::U32(LAYERS as u32)),
         ("qwen2.feed_forward_length", Value::U32(FFN as u32)),
         ("qwen2.attention.layer_norm_rms_epsilon", Value::F32(1e-6)),

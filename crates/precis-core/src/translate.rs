@@ -286,8 +286,8 @@ mod tests {
     #[test]
     fn names_come_from_mid_sentence_capitals() {
         let doc = Document::from_paragraphs(
-            "t".into(),
-            "t.txt".into(),
+            "t",
+            "t.txt",
             vec![
                 "The talks in Geneva were long. John Kerry met Sergei Lavrov in Geneva.".into(),
                 "Officials said Aleppo was surrounded. In Aleppo, aid ran out.".into(),

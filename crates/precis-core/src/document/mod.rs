@@ -827,8 +827,8 @@ mod tests {
                 Some(SourceFormat::Html),
             ] {
                 if let Ok(doc) = parse_bytes(&bytes, "fuzz.txt", hint) {
-                    let _ = crate::extractive::summarize(&doc, 3);
-                    let _ = crate::extractive::select_within_budget(&doc, 200);
+                    let _ = crate::summarize::extractive::summarize(&doc, 3);
+                    let _ = crate::summarize::extractive::select_within_budget(&doc, 200);
                 }
             }
         }

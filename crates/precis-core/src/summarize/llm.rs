@@ -143,7 +143,7 @@ mod tests {
         let paragraphs: Vec<String> = (0..200)
             .map(|i| format!("Paragraph {i} reports that the council met on Monday to discuss budget item number {i}."))
             .collect();
-        let doc = Document::from_paragraphs("Budget".into(), "b.txt".into(), paragraphs);
+        let doc = Document::from_paragraphs("Budget", "b.txt", paragraphs);
         assert!(doc.body_text().len() > INPUT_BUDGET_CHARS);
         let input = model_input(&doc);
         assert!(input.len() <= INPUT_BUDGET_CHARS + 400, "{}", input.len());
