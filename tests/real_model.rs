@@ -22,9 +22,12 @@ fn model() -> Option<&'static Mutex<LlmEngine>> {
     static MODEL: OnceLock<Option<Mutex<LlmEngine>>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let spec = std::env::var("PRECIS_TEST_MODEL").unwrap_or_else(|_| "qwen2.5-0.5b-instruct".into());
+            let spec = std::env::var("PRECIS_TEST_MODEL")
+                .unwrap_or_else(|_| "qwen2.5-0.5b-instruct".into());
             match models::resolve(Some(&spec)) {
-                Ok(path) => Some(Mutex::new(LlmEngine::load(&path).expect("the installed model loads"))),
+                Ok(path) => Some(Mutex::new(
+                    LlmEngine::load(&path).expect("the installed model loads"),
+                )),
                 Err(e) if std::env::var("PRECIS_REQUIRE_MODELS").as_deref() == Ok("1") => {
                     panic!("PRECIS_REQUIRE_MODELS=1 but the model is unavailable: {e}")
                 }
@@ -48,7 +51,11 @@ fn chinese_run() -> Option<&'static Outcome> {
     RUN.get_or_init(|| {
         let mut llm = model()?.lock().unwrap();
         let req = Request {
-            summary: Some(SummaryOptions { length: Length::Short, style: Style::Prose, engine: EngineKind::Llm }),
+            summary: Some(SummaryOptions {
+                length: Length::Short,
+                style: Style::Prose,
+                engine: EngineKind::Llm,
+            }),
             summary_in_target: true,
             translate: true,
             target: Language::parse("zh").unwrap(),
@@ -59,7 +66,14 @@ fn chinese_run() -> Option<&'static Outcome> {
                 tokens += 1
             }
         };
-        let outcome = pipeline::run(sample(), &req, Some(&mut llm), &mut sink, &CancelToken::new()).unwrap();
+        let outcome = pipeline::run(
+            sample(),
+            &req,
+            Some(&mut llm),
+            &mut sink,
+            &CancelToken::new(),
+        )
+        .unwrap();
         assert!(tokens > 100, "text was not streamed ({tokens} pieces)");
         Some(outcome)
     })
@@ -68,18 +82,29 @@ fn chinese_run() -> Option<&'static Outcome> {
 
 fn cjk_share(text: &str) -> f64 {
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    let cjk = letters.iter().filter(|&&c| ('\u{4e00}'..='\u{9fff}').contains(&c)).count();
+    let cjk = letters
+        .iter()
+        .filter(|&&c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        .count();
     cjk as f64 / letters.len().max(1) as f64
 }
 
 #[test]
 fn english_summary_is_faithful_and_clean() {
     let Some(outcome) = chinese_run() else { return };
-    let s = outcome.summary_original.as_ref().expect("English original kept").text();
+    let s = outcome
+        .summary_original
+        .as_ref()
+        .expect("English original kept")
+        .text();
     println!("English summary: {s}");
     assert_eq!(outcome.summary_original.as_ref().unwrap().language, "en");
     assert!(s.contains("Aleppo"), "{s}");
-    for boiler in ["Newspapers in English", "Newspapers from China", "Global Times"] {
+    for boiler in [
+        "Newspapers in English",
+        "Newspapers from China",
+        "Global Times",
+    ] {
         assert!(!s.contains(boiler), "boilerplate {boiler:?} leaked: {s}");
     }
     assert!(cjk_share(&s) < 0.05, "{s}");
@@ -100,10 +125,18 @@ fn chinese_summary_is_chinese() {
 fn chinese_translation_keeps_paragraphs_and_names() {
     let Some(outcome) = chinese_run() else { return };
     let t = outcome.translation.as_ref().unwrap();
-    let all: String = t.paragraphs.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+    let all: String = t
+        .paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     println!("Translation:\n{}\n{all}", t.title);
     assert_eq!(t.paragraphs.len(), outcome.document.paragraphs.len());
-    assert!(t.paragraphs.iter().all(|p| !p.text.trim().is_empty()), "an empty paragraph");
+    assert!(
+        t.paragraphs.iter().all(|p| !p.text.trim().is_empty()),
+        "an empty paragraph"
+    );
     assert!(cjk_share(&all) > 0.75, "share {}", cjk_share(&all));
     assert!(all.contains("阿勒颇"), "Aleppo not rendered as 阿勒颇");
     // Every paragraph that mentions Aleppo renders it the same way.
@@ -119,13 +152,26 @@ fn amounts_survive_translation_exactly() {
     let Some(m) = model() else { return };
     let mut llm = m.lock().unwrap();
     let mut tr = Translator::new(&mut llm, Language::parse("zh").unwrap());
-    let source = "The fund will spend $45 million on shelters for the 290,000 people who fled the fighting.";
+    let source =
+        "The fund will spend $45 million on shelters for the 290,000 people who fled the fighting.";
     let (text, warnings) = tr
-        .translate_text(source, None, precis_core::progress::Stage::Translating, &mut |_e: Event| {}, &CancelToken::new())
+        .translate_text(
+            source,
+            None,
+            precis_core::progress::Stage::Translating,
+            &mut |_e: Event| {},
+            &CancelToken::new(),
+        )
         .unwrap();
     println!("{source}\n-> {text}");
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert!(text.contains("4500万") || text.contains("45,000,000"), "{text}");
-    assert!(text.contains("29万") || text.contains("290,000") || text.contains("290000"), "{text}");
+    assert!(
+        text.contains("4500万") || text.contains("45,000,000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("29万") || text.contains("290,000") || text.contains("290000"),
+        "{text}"
+    );
     assert!(!text.contains("45亿"), "{text}");
 }

@@ -9,7 +9,9 @@ use candle_core::quantized::{gguf_file::Value, GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
 }
 
 pub fn sample_article() -> PathBuf {
@@ -66,7 +68,12 @@ pub fn tiny_vocab() -> TinyVocab {
     tokens.push("<|im_start|>".into());
     tokens.push("<|im_end|>".into());
     let n = tokens.len() as u32;
-    TinyVocab { letter_a: b'a' as u32, im_start: n - 2, im_end: n - 1, tokens }
+    TinyVocab {
+        letter_a: b'a' as u32,
+        im_start: n - 2,
+        im_end: n - 1,
+        tokens,
+    }
 }
 
 /// Writes a 2-layer, 64-wide Qwen2 model with Q8_0 matrices and a byte-level BPE tokenizer
@@ -93,9 +100,16 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         rand((n_vocab, HIDDEN))
     };
     tensors.push(("token_embd.weight".into(), q(embd)));
-    tensors.push(("output_norm.weight".into(), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+    tensors.push((
+        "output_norm.weight".into(),
+        f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap()),
+    ));
     let output = if silent {
-        let favourite = if behaviour == Behaviour::StopsAtOnce { vocab.im_end } else { vocab.letter_a } as usize;
+        let favourite = if behaviour == Behaviour::StopsAtOnce {
+            vocab.im_end
+        } else {
+            vocab.letter_a
+        } as usize;
         let mut v = vec![0f32; n_vocab * HIDDEN];
         v[favourite * HIDDEN] = 1.0;
         Tensor::from_vec(v, (n_vocab, HIDDEN), &dev).unwrap()
@@ -117,15 +131,36 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         tensors.push((format!("{p}.attn_q.weight"), q(rand((HIDDEN, HIDDEN)))));
         tensors.push((format!("{p}.attn_k.weight"), q(rand((kv, HIDDEN)))));
         tensors.push((format!("{p}.attn_v.weight"), q(rand((kv, HIDDEN)))));
-        tensors.push((format!("{p}.attn_q.bias"), f(Tensor::zeros(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
-        tensors.push((format!("{p}.attn_k.bias"), f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap())));
-        tensors.push((format!("{p}.attn_v.bias"), f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap())));
-        tensors.push((format!("{p}.attn_output.weight"), q(zero_or_rand((HIDDEN, HIDDEN)))));
-        tensors.push((format!("{p}.attn_norm.weight"), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
-        tensors.push((format!("{p}.ffn_norm.weight"), f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap())));
+        tensors.push((
+            format!("{p}.attn_q.bias"),
+            f(Tensor::zeros(HIDDEN, candle_core::DType::F32, &dev).unwrap()),
+        ));
+        tensors.push((
+            format!("{p}.attn_k.bias"),
+            f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap()),
+        ));
+        tensors.push((
+            format!("{p}.attn_v.bias"),
+            f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap()),
+        ));
+        tensors.push((
+            format!("{p}.attn_output.weight"),
+            q(zero_or_rand((HIDDEN, HIDDEN))),
+        ));
+        tensors.push((
+            format!("{p}.attn_norm.weight"),
+            f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap()),
+        ));
+        tensors.push((
+            format!("{p}.ffn_norm.weight"),
+            f(Tensor::ones(HIDDEN, candle_core::DType::F32, &dev).unwrap()),
+        ));
         tensors.push((format!("{p}.ffn_gate.weight"), q(rand((FFN, HIDDEN)))));
         tensors.push((format!("{p}.ffn_up.weight"), q(rand((FFN, HIDDEN)))));
-        tensors.push((format!("{p}.ffn_down.weight"), q(zero_or_rand((HIDDEN, FFN)))));
+        tensors.push((
+            format!("{p}.ffn_down.weight"),
+            q(zero_or_rand((HIDDEN, FFN))),
+        ));
     }
 
     let n_specials = 3;
@@ -135,7 +170,10 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
     let merges = ["h e", "Ġ t", "Ġt he", "i n", "Ġ a"];
     let metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", Value::String("qwen2".into())),
-        ("general.name", Value::String(format!("tiny-test-{}", behaviour as u8))),
+        (
+            "general.name",
+            Value::String(format!("tiny-test-{}", behaviour as u8)),
+        ),
         ("qwen2.attention.head_count", Value::U32(HEADS)),
         ("qwen2.attention.head_count_kv", Value::U32(KV_HEADS)),
         ("qwen2.embedding_length", Value::U32(HIDDEN as u32)),
@@ -146,11 +184,31 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         ("qwen2.rope.freq_base", Value::F32(1_000_000.0)),
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
         ("tokenizer.ggml.pre", Value::String("qwen2".into())),
-        ("tokenizer.ggml.tokens", Value::Array(vocab.tokens.iter().map(|t| Value::String(t.clone())).collect())),
+        (
+            "tokenizer.ggml.tokens",
+            Value::Array(
+                vocab
+                    .tokens
+                    .iter()
+                    .map(|t| Value::String(t.clone()))
+                    .collect(),
+            ),
+        ),
         ("tokenizer.ggml.token_type", Value::Array(token_types)),
-        ("tokenizer.ggml.merges", Value::Array(merges.iter().map(|m| Value::String(m.to_string())).collect())),
+        (
+            "tokenizer.ggml.merges",
+            Value::Array(
+                merges
+                    .iter()
+                    .map(|m| Value::String(m.to_string()))
+                    .collect(),
+            ),
+        ),
         ("tokenizer.ggml.eos_token_id", Value::U32(vocab.im_end)),
-        ("tokenizer.ggml.padding_token_id", Value::U32(n_vocab as u32 - 3)),
+        (
+            "tokenizer.ggml.padding_token_id",
+            Value::U32(n_vocab as u32 - 3),
+        ),
     ];
     let md: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();

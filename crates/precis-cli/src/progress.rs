@@ -19,14 +19,20 @@ impl Reporter {
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Self { bar, plain: !quiet && !terminal, last_line: RefCell::new(String::new()) }
+        Self {
+            bar,
+            plain: !quiet && !terminal,
+            last_line: RefCell::new(String::new()),
+        }
     }
 
     pub fn stage(&self, stage: Stage, detail: &str) {
@@ -47,15 +53,28 @@ impl Reporter {
     pub fn sink(&self) -> impl FnMut(Event) + '_ {
         let mut streamed = String::new();
         move |event: Event| match event {
-            Event::Progress { stage, done, total, tokens } => {
+            Event::Progress {
+                stage,
+                done,
+                total,
+                tokens,
+            } => {
                 if let Some(bar) = &self.bar {
                     bar.set_prefix(stage.label());
                     bar.set_length(total);
                     bar.set_position(done);
                 }
-                let unit = if matches!(stage, Stage::Downloading) && total > 1000 { " bytes" } else { "" };
+                let unit = if matches!(stage, Stage::Downloading) && total > 1000 {
+                    " bytes"
+                } else {
+                    ""
+                };
                 if !matches!(stage, Stage::Downloading) || done == total || total < 1000 {
-                    let extra = if tokens > 0 { format!(", {tokens} tokens") } else { String::new() };
+                    let extra = if tokens > 0 {
+                        format!(", {tokens} tokens")
+                    } else {
+                        String::new()
+                    };
                     self.line(format!("[{}] {done}/{total}{unit}{extra}", stage.label()));
                 }
             }
@@ -63,7 +82,14 @@ impl Reporter {
                 if let Some(bar) = &self.bar {
                     streamed.push_str(&text);
                     let tail: String = streamed.replace('\n', " ");
-                    let tail: String = tail.chars().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect();
+                    let tail: String = tail
+                        .chars()
+                        .rev()
+                        .take(60)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
                     bar.set_message(tail);
                 }
             }

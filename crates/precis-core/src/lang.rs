@@ -15,19 +15,71 @@ pub struct Language {
 }
 
 pub const LANGUAGES: &[Language] = &[
-    Language { code: "zh-Hans", name: "Simplified Chinese", native: "简体中文" },
-    Language { code: "zh-Hant", name: "Traditional Chinese", native: "繁體中文" },
-    Language { code: "en", name: "English", native: "English" },
-    Language { code: "ja", name: "Japanese", native: "日本語" },
-    Language { code: "ko", name: "Korean", native: "한국어" },
-    Language { code: "fr", name: "French", native: "Français" },
-    Language { code: "de", name: "German", native: "Deutsch" },
-    Language { code: "es", name: "Spanish", native: "Español" },
-    Language { code: "ru", name: "Russian", native: "Русский" },
-    Language { code: "pt", name: "Portuguese", native: "Português" },
-    Language { code: "it", name: "Italian", native: "Italiano" },
-    Language { code: "ar", name: "Arabic", native: "العربية" },
-    Language { code: "vi", name: "Vietnamese", native: "Tiếng Việt" },
+    Language {
+        code: "zh-Hans",
+        name: "Simplified Chinese",
+        native: "简体中文",
+    },
+    Language {
+        code: "zh-Hant",
+        name: "Traditional Chinese",
+        native: "繁體中文",
+    },
+    Language {
+        code: "en",
+        name: "English",
+        native: "English",
+    },
+    Language {
+        code: "ja",
+        name: "Japanese",
+        native: "日本語",
+    },
+    Language {
+        code: "ko",
+        name: "Korean",
+        native: "한국어",
+    },
+    Language {
+        code: "fr",
+        name: "French",
+        native: "Français",
+    },
+    Language {
+        code: "de",
+        name: "German",
+        native: "Deutsch",
+    },
+    Language {
+        code: "es",
+        name: "Spanish",
+        native: "Español",
+    },
+    Language {
+        code: "ru",
+        name: "Russian",
+        native: "Русский",
+    },
+    Language {
+        code: "pt",
+        name: "Portuguese",
+        native: "Português",
+    },
+    Language {
+        code: "it",
+        name: "Italian",
+        native: "Italiano",
+    },
+    Language {
+        code: "ar",
+        name: "Arabic",
+        native: "العربية",
+    },
+    Language {
+        code: "vi",
+        name: "Vietnamese",
+        native: "Tiếng Việt",
+    },
 ];
 
 impl Language {
@@ -51,7 +103,10 @@ impl Language {
                     .ok_or_else(|| Error::UnsupportedLanguage(raw.to_string()));
             }
         };
-        Ok(*LANGUAGES.iter().find(|l| l.code == canonical).expect("canonical code is listed"))
+        Ok(*LANGUAGES
+            .iter()
+            .find(|l| l.code == canonical)
+            .expect("canonical code is listed"))
     }
 
     /// Languages written without spaces between words, where number words follow CJK rules.
@@ -75,6 +130,9 @@ mod tests {
         assert_eq!(Language::parse("fr-FR").unwrap().code, "fr");
         assert_eq!(Language::parse("Japanese").unwrap().code, "ja");
         assert_eq!(Language::parse("日本語").unwrap().code, "ja");
-        assert!(matches!(Language::parse("klingon"), Err(Error::UnsupportedLanguage(_))));
+        assert!(matches!(
+            Language::parse("klingon"),
+            Err(Error::UnsupportedLanguage(_))
+        ));
     }
 }

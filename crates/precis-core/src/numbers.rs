@@ -30,8 +30,13 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
     let mut out = Vec::new();
     for c in amount_re().captures_iter(text) {
         let digits = c[2].replace(',', "");
-        let Ok(int) = digits.parse::<f64>() else { continue };
-        let frac = c.get(3).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
+        let Ok(int) = digits.parse::<f64>() else {
+            continue;
+        };
+        let frac = c
+            .get(3)
+            .and_then(|m| m.as_str().parse::<f64>().ok())
+            .unwrap_or(0.0);
         let scale = match c.get(4).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
             Some("thousand") => 1e3,
             Some("million") => 1e6,
@@ -39,7 +44,10 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             Some("trillion") => 1e12,
             _ => 1.0,
         };
-        let symbol = c.get(1).map(|m| m.as_str()).or(c.get(5).map(|m| m.as_str()));
+        let symbol = c
+            .get(1)
+            .map(|m| m.as_str())
+            .or(c.get(5).map(|m| m.as_str()));
         let currency = symbol.map(|s| match s.to_ascii_lowercase().as_str() {
             "€" | "euros" => "EUR",
             "£" | "pounds" => "GBP",
@@ -47,11 +55,19 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             _ => "USD",
         });
         let value = (int + frac) * scale;
-        let is_year = currency.is_none() && scale == 1.0 && frac == 0.0 && !c[2].contains(',') && (1900.0..=2100.0).contains(&int);
+        let is_year = currency.is_none()
+            && scale == 1.0
+            && frac == 0.0
+            && !c[2].contains(',')
+            && (1900.0..=2100.0).contains(&int);
         if is_year || (currency.is_none() && scale == 1.0 && value < 1000.0) {
             continue;
         }
-        out.push(Amount { text: c[0].trim().to_string(), value, currency });
+        out.push(Amount {
+            text: c[0].trim().to_string(),
+            value,
+            currency,
+        });
     }
     out
 }
@@ -105,8 +121,13 @@ fn target_number_re() -> &'static Regex {
 pub fn values_in(text: &str) -> Vec<f64> {
     let mut out = Vec::new();
     for c in target_number_re().captures_iter(text) {
-        let Ok(int) = c[1].replace(',', "").parse::<f64>() else { continue };
-        let frac = c.get(2).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(0.0);
+        let Ok(int) = c[1].replace(',', "").parse::<f64>() else {
+            continue;
+        };
+        let frac = c
+            .get(2)
+            .and_then(|m| m.as_str().parse::<f64>().ok())
+            .unwrap_or(0.0);
         let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
             Some("万" | "萬") => 1e4,
             Some("亿" | "億") => 1e8,
@@ -131,7 +152,11 @@ pub fn missing_amounts(source: &str, translation: &str) -> Vec<Amount> {
     let found = values_in(translation);
     find_amounts(source)
         .into_iter()
-        .filter(|a| !found.iter().any(|v| (v - a.value).abs() <= a.value.abs() * 1e-9))
+        .filter(|a| {
+            !found
+                .iter()
+                .any(|v| (v - a.value).abs() <= a.value.abs() * 1e-9)
+        })
         .collect()
 }
 
@@ -145,7 +170,9 @@ mod tests {
 
     #[test]
     fn finds_amounts_but_not_years_or_small_numbers() {
-        let a = find_amounts("In 2016 the $45 million fund helped 290,000 people in 3 towns; €1.2 billion more.");
+        let a = find_amounts(
+            "In 2016 the $45 million fund helped 290,000 people in 3 towns; €1.2 billion more.",
+        );
         let texts: Vec<_> = a.iter().map(|a| a.text.as_str()).collect();
         assert_eq!(texts, ["$45 million", "290,000", "€1.2 billion"]);
         assert_eq!(a[0].value, 45e6);
@@ -159,7 +186,10 @@ mod tests {
         assert_eq!(r, ["4500万美元", "29万", "45亿美元", "1500"]);
         let hant = Language::parse("zh-Hant").unwrap();
         assert_eq!(render_cjk(&a[0], &hant), "4500萬美元");
-        assert_eq!(render_cjk(&a[0], &Language::parse("ja").unwrap()), "4500万ドル");
+        assert_eq!(
+            render_cjk(&a[0], &Language::parse("ja").unwrap()),
+            "4500万ドル"
+        );
     }
 
     #[test]

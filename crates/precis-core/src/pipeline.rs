@@ -39,7 +39,9 @@ fn same_language(target: &Language, doc_lang: &str) -> bool {
 
 impl Request {
     fn summary_needs_translation(&self, doc: &Document) -> bool {
-        self.summary.is_some() && self.summary_in_target && !same_language(&self.target, &doc.language)
+        self.summary.is_some()
+            && self.summary_in_target
+            && !same_language(&self.target, &doc.language)
     }
 
     /// Whether this request needs a local model at all.
@@ -81,7 +83,9 @@ pub fn run(
     };
 
     let original = match req.summary {
-        Some(o) if o.engine == EngineKind::Llm => Some(summarize::llm::summarize(llm, doc, &o, sink, cancel)?),
+        Some(o) if o.engine == EngineKind::Llm => {
+            Some(summarize::llm::summarize(llm, doc, &o, sink, cancel)?)
+        }
         Some(o) => Some(summarize::extractive_summary(doc, &o)),
         None => None,
     };
@@ -115,22 +119,47 @@ fn translate_summary_points(
     // Prose is translated as one text for fluency, then re-split; bullets one by one.
     let points = match summary.style {
         summarize::Style::Prose => {
-            let (text, _) = tr.translate_text(&summary.text(), Some("summary"), Stage::TranslatingSummary, sink, cancel)?;
-            let ids: Vec<String> = summary.points.iter().flat_map(|p| p.source_sentence_ids.clone()).collect();
-            vec![SummaryPoint { text, source_sentence_ids: ids }]
+            let (text, _) = tr.translate_text(
+                &summary.text(),
+                Some("summary"),
+                Stage::TranslatingSummary,
+                sink,
+                cancel,
+            )?;
+            let ids: Vec<String> = summary
+                .points
+                .iter()
+                .flat_map(|p| p.source_sentence_ids.clone())
+                .collect();
+            vec![SummaryPoint {
+                text,
+                source_sentence_ids: ids,
+            }]
         }
         summarize::Style::Bullets => {
             let mut out = Vec::new();
             for p in &summary.points {
-                let (text, _) = tr.translate_text(&p.text, Some("summary"), Stage::TranslatingSummary, sink, cancel)?;
-                out.push(SummaryPoint { text, source_sentence_ids: p.source_sentence_ids.clone() });
+                let (text, _) = tr.translate_text(
+                    &p.text,
+                    Some("summary"),
+                    Stage::TranslatingSummary,
+                    sink,
+                    cancel,
+                )?;
+                out.push(SummaryPoint {
+                    text,
+                    source_sentence_ids: p.source_sentence_ids.clone(),
+                });
             }
             out
         }
     };
     Ok(Summary {
         engine: summary.engine,
-        model: summary.model.clone().or_else(|| Some(tr.llm.info().name.clone())),
+        model: summary
+            .model
+            .clone()
+            .or_else(|| Some(tr.llm.info().name.clone())),
         language: tr.target.code.to_string(),
         style: summary.style,
         points,

@@ -53,10 +53,7 @@ pub enum Event {
         text: String,
     },
     /// A paragraph's translation is complete.
-    ParagraphDone {
-        paragraph_id: String,
-        text: String,
-    },
+    ParagraphDone { paragraph_id: String, text: String },
     /// A non-fatal problem worth showing (e.g. an amount the model may have changed).
     Warning { message: String },
 }

@@ -35,11 +35,27 @@ fn summary_block(md: bool, s: &Summary, label: &str) -> String {
 /// then the translation paragraph by paragraph.
 pub fn render_text(o: &Outcome, md: bool) -> String {
     let d = &o.document;
-    let mut out = heading(md, 1, if d.title.is_empty() { &d.source_name } else { &d.title });
+    let mut out = heading(
+        md,
+        1,
+        if d.title.is_empty() {
+            &d.source_name
+        } else {
+            &d.title
+        },
+    );
     if let Some(sub) = &d.subtitle {
-        out.push_str(&if md { format!("*{sub}*\n\n") } else { format!("{sub}\n\n") });
+        out.push_str(&if md {
+            format!("*{sub}*\n\n")
+        } else {
+            format!("{sub}\n\n")
+        });
     }
-    let model = o.model.as_ref().map(|m| m.name.as_str()).unwrap_or("extractive (no model)");
+    let model = o
+        .model
+        .as_ref()
+        .map(|m| m.name.as_str())
+        .unwrap_or("extractive (no model)");
     out.push_str(&format!("Source: {} · Model: {model}\n\n", d.source_name));
     if let Some(s) = &o.summary {
         out.push_str(&summary_block(md, s, &format!("Summary ({})", s.language)));
@@ -76,7 +92,10 @@ pub fn render(o: &Outcome, format: Format) -> String {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// crash or a full disk never leaves a half-written file behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |source| Error::Write { path: path.to_path_buf(), source };
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

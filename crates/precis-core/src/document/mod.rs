@@ -558,7 +558,8 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    const SAMPLE: &str = include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
+    const SAMPLE: &str =
+        include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
 
     fn write_temp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
         let path = dir.path().join(name);

@@ -98,7 +98,10 @@ pub struct LlmEngine {
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
-    Error::ModelInvalid { path: path.to_path_buf(), reason: reason.into() }
+    Error::ModelInvalid {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
 }
 
 impl LlmEngine {
@@ -106,17 +109,35 @@ impl LlmEngine {
     /// architecture, missing tokenizer, truncated tensors.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            return Err(Error::ModelMissing { path: path.to_path_buf() });
+            return Err(Error::ModelMissing {
+                path: path.to_path_buf(),
+            });
         }
         let size_bytes = std::fs::metadata(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?
             .len();
-        let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut reader = BufReader::new(file);
-        let content = gguf_file::Content::read(&mut reader)
-            .map_err(|e| invalid(path, format!("not a GGUF file or its header is damaged ({e})")))?;
+        let content = gguf_file::Content::read(&mut reader).map_err(|e| {
+            invalid(
+                path,
+                format!("not a GGUF file or its header is damaged ({e})"),
+            )
+        })?;
 
-        let meta_str = |key: &str| content.metadata.get(key).and_then(|v| v.to_string().ok()).cloned();
+        let meta_str = |key: &str| {
+            content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_string().ok())
+                .cloned()
+        };
         let meta_usize = |key: &str| -> Result<usize> {
             content
                 .metadata
@@ -136,7 +157,9 @@ impl LlmEngine {
         let layers = meta_usize("qwen2.block_count")?;
         let embedding_length = meta_usize("qwen2.embedding_length")?;
         let name = meta_str("general.name").unwrap_or_else(|| {
-            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
         });
 
         let tokenizer = Tokenizer::from_gguf(&content)
@@ -155,7 +178,12 @@ impl LlmEngine {
             ModelWeights::from_gguf(content, &mut reader, &device)
         }))
         .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
-        .map_err(|e| invalid(path, format!("its tensors cannot be read ({e}); the file may be truncated")))?;
+        .map_err(|e| {
+            invalid(
+                path,
+                format!("its tensors cannot be read ({e}); the file may be truncated"),
+            )
+        })?;
 
         Ok(Self {
             model,
@@ -188,7 +216,10 @@ impl LlmEngine {
     }
 
     pub fn count_tokens(&self, text: &str) -> usize {
-        self.tokenizer.encode(text, false).map(|e| e.len()).unwrap_or(text.len() / 3)
+        self.tokenizer
+            .encode(text, false)
+            .map(|e| e.len())
+            .unwrap_or(text.len() / 3)
     }
 
     /// The prompt's token ids, as the model will see them.
@@ -271,7 +302,11 @@ impl LlmEngine {
             let mut l = logits.squeeze(0)?.to_dtype(candle_core::DType::F32)?;
             if params.repeat_penalty != 1.0 {
                 let start = generated.len().saturating_sub(params.repeat_last_n);
-                l = candle_transformers::utils::apply_repeat_penalty(&l, params.repeat_penalty, &generated[start..])?;
+                l = candle_transformers::utils::apply_repeat_penalty(
+                    &l,
+                    params.repeat_penalty,
+                    &generated[start..],
+                )?;
             }
             let next = sampler.sample(&l)?;
             if self.stop_tokens.contains(&next) {

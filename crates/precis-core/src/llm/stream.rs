@@ -12,7 +12,12 @@ pub struct TokenStream<'t> {
 
 impl<'t> TokenStream<'t> {
     pub fn new(tokenizer: &'t Tokenizer) -> Self {
-        Self { tokenizer, tokens: Vec::new(), prev_index: 0, current_index: 0 }
+        Self {
+            tokenizer,
+            tokens: Vec::new(),
+            prev_index: 0,
+            current_index: 0,
+        }
     }
 
     fn decode(&self, tokens: &[u32]) -> String {

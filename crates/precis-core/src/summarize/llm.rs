@@ -26,7 +26,11 @@ pub fn model_input(doc: &Document) -> String {
     let mut last_paragraph = String::new();
     for s in picked {
         if !out.is_empty() {
-            out.push_str(if s.paragraph_id == last_paragraph { " " } else { "\n\n" });
+            out.push_str(if s.paragraph_id == last_paragraph {
+                " "
+            } else {
+                "\n\n"
+            });
         }
         out.push_str(&s.text);
         last_paragraph = s.paragraph_id;
@@ -60,7 +64,12 @@ pub fn summarize(
     cancel: &CancelToken,
 ) -> Result<Summary> {
     let started = std::time::Instant::now();
-    sink.emit(Event::Progress { stage: Stage::Summarizing, done: 0, total: 1, tokens: 0 });
+    sink.emit(Event::Progress {
+        stage: Stage::Summarizing,
+        done: 0,
+        total: 1,
+        tokens: 0,
+    });
     let mut user = String::new();
     if !doc.title.is_empty() {
         user.push_str(&format!("Title: {}\n", doc.title));
@@ -75,17 +84,33 @@ pub fn summarize(
         Length::Medium => 260,
         Length::Long => 600,
     };
-    let params = GenerationParams { max_new_tokens, repeat_penalty: 1.1, ..Default::default() };
+    let params = GenerationParams {
+        max_new_tokens,
+        repeat_penalty: 1.1,
+        ..Default::default()
+    };
     let mut tokens = 0u64;
     let mut on_text = |piece: &str| {
         tokens += 1;
-        sink.emit(Event::Token { stage: Stage::Summarizing, paragraph_id: None, text: piece.to_string() });
+        sink.emit(Event::Token {
+            stage: Stage::Summarizing,
+            paragraph_id: None,
+            text: piece.to_string(),
+        });
     };
     let gen = llm.generate(&messages, &params, &mut on_text, cancel)?;
-    sink.emit(Event::Progress { stage: Stage::Summarizing, done: 1, total: 1, tokens: gen.generated_tokens as u64 });
+    sink.emit(Event::Progress {
+        stage: Stage::Summarizing,
+        done: 1,
+        total: 1,
+        tokens: gen.generated_tokens as u64,
+    });
     let points = parse_points(&clean_output(&gen.text), opts.style)
         .into_iter()
-        .map(|text| SummaryPoint { source_sentence_ids: align(doc, &text), text })
+        .map(|text| SummaryPoint {
+            source_sentence_ids: align(doc, &text),
+            text,
+        })
         .collect();
     Ok(Summary {
         engine: EngineKind::Llm,
@@ -118,8 +143,16 @@ pub fn parse_points(text: &str, style: Style) -> Vec<String> {
             .collect(),
         Style::Prose => {
             let mut out = Vec::new();
-            for (i, para) in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).enumerate() {
-                for (j, s) in split_sentences(&para.replace('\n', " ")).into_iter().enumerate() {
+            for (i, para) in text
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .enumerate()
+            {
+                for (j, s) in split_sentences(&para.replace('\n', " "))
+                    .into_iter()
+                    .enumerate()
+                {
                     out.push(if i > 0 && j == 0 { format!("\n{s}") } else { s });
                 }
             }

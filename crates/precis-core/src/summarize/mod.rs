@@ -79,7 +79,12 @@ impl Summary {
     /// The summary as plain text: prose as paragraphs of sentences, bullets as "- " lines.
     pub fn text(&self) -> String {
         match self.style {
-            Style::Bullets => self.points.iter().map(|p| format!("- {}", p.text)).collect::<Vec<_>>().join("\n"),
+            Style::Bullets => self
+                .points
+                .iter()
+                .map(|p| format!("- {}", p.text))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Style::Prose => {
                 let mut out = String::new();
                 for p in &self.points {
@@ -98,7 +103,31 @@ fn content_words(text: &str) -> HashSet<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 2)
         .map(|w| w.to_lowercase())
-        .filter(|w| !matches!(w.as_str(), "the" | "and" | "for" | "that" | "with" | "was" | "were" | "has" | "have" | "from" | "its" | "his" | "her" | "are" | "but" | "not" | "this" | "they" | "their" | "said"))
+        .filter(|w| {
+            !matches!(
+                w.as_str(),
+                "the"
+                    | "and"
+                    | "for"
+                    | "that"
+                    | "with"
+                    | "was"
+                    | "were"
+                    | "has"
+                    | "have"
+                    | "from"
+                    | "its"
+                    | "his"
+                    | "her"
+                    | "are"
+                    | "but"
+                    | "not"
+                    | "this"
+                    | "they"
+                    | "their"
+                    | "said"
+            )
+        })
         .collect()
 }
 
@@ -120,7 +149,11 @@ pub fn align(doc: &Document, text: &str) -> Vec<String> {
         .filter(|(score, _)| *score >= 0.3)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(2).map(|(_, id)| id.to_string()).collect()
+    scored
+        .into_iter()
+        .take(2)
+        .map(|(_, id)| id.to_string())
+        .collect()
 }
 
 /// The extractive engine: the article's own highest-ranked sentences, in article order.
@@ -134,7 +167,10 @@ pub fn extractive_summary(doc: &Document, opts: &SummaryOptions) -> Summary {
         style: opts.style,
         points: picked
             .into_iter()
-            .map(|s| SummaryPoint { text: s.text, source_sentence_ids: vec![s.sentence_id] })
+            .map(|s| SummaryPoint {
+                text: s.text,
+                source_sentence_ids: vec![s.sentence_id],
+            })
             .collect(),
         seconds: started.elapsed().as_secs_f64(),
     }
