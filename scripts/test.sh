@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, unit and integration tests, and the real-model tests with the
-# 0.5B model (fetched first). One release build serves all of them.
+# 0.5B and 1.5B models (fetched first). One release build serves all of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 install_system_packages
 build_release
-fetch_default_model
+fetch_model qwen2.5-0.5b-instruct
+fetch_model qwen2.5-1.5b-instruct
 
 cd "$ROOT"
 log "cargo fmt --check"

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::document::Document;
 use crate::lang::Language;
-use crate::llm::{LlmEngine, ModelInfo};
+use crate::llm::{GenerationStats, LlmEngine, ModelInfo};
 use crate::progress::{CancelToken, EventSink, Stage};
 use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
 use crate::translate::{Translation, Translator};
@@ -31,6 +31,8 @@ pub struct Outcome {
     pub summary_original: Option<Summary>,
     pub translation: Option<Translation>,
     pub model: Option<ModelInfo>,
+    /// Model work for this article: tokens and time in prefill and decode.
+    pub stats: Option<GenerationStats>,
 }
 
 fn same_language(target: &Language, doc_lang: &str) -> bool {
@@ -66,6 +68,7 @@ pub fn run(
         summary: None,
         summary_original: None,
         translation: None,
+        stats: None,
     };
     let doc = &outcome.document;
     let llm = match llm {
@@ -73,7 +76,7 @@ pub fn run(
         None if req.needs_model(doc) => {
             return Err(Error::EngineUnavailable {
                 engine: "llm".into(),
-                reason: "translation and abstractive summaries need a local model; run `precis models fetch qwen2.5-0.5b-instruct`".into(),
+                reason: "translation and abstractive summaries need a local model; run `precis models fetch qwen2.5-1.5b-instruct`".into(),
             })
         }
         None => {
@@ -82,6 +85,23 @@ pub fn run(
         }
     };
 
+    let before = llm.stats();
+    let outcome = run_with_model(outcome, req, translate_summary, llm, sink, cancel)?;
+    Ok(Outcome {
+        stats: Some(llm.stats().since(&before)),
+        ..outcome
+    })
+}
+
+fn run_with_model(
+    mut outcome: Outcome,
+    req: &Request,
+    translate_summary: bool,
+    llm: &mut LlmEngine,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<Outcome> {
+    let doc = &outcome.document;
     let original = match req.summary {
         Some(o) if o.engine == EngineKind::Llm => {
             Some(summarize::llm::summarize(llm, doc, &o, sink, cancel)?)

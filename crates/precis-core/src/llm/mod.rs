@@ -84,6 +84,33 @@ pub struct Generation {
     pub decode_secs: f64,
 }
 
+/// Running totals over an engine's life, for speed reports.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct GenerationStats {
+    pub prompt_tokens: u64,
+    pub generated_tokens: u64,
+    pub prefill_secs: f64,
+    pub decode_secs: f64,
+}
+
+impl GenerationStats {
+    /// The work done between `earlier` and `self`, with throughput.
+    pub fn since(&self, earlier: &GenerationStats) -> GenerationStats {
+        GenerationStats {
+            prompt_tokens: self.prompt_tokens - earlier.prompt_tokens,
+            generated_tokens: self.generated_tokens - earlier.generated_tokens,
+            prefill_secs: self.prefill_secs - earlier.prefill_secs,
+            decode_secs: self.decode_secs - earlier.decode_secs,
+        }
+    }
+    pub fn prefill_tokens_per_sec(&self) -> f64 {
+        self.prompt_tokens as f64 / self.prefill_secs.max(1e-9)
+    }
+    pub fn decode_tokens_per_sec(&self) -> f64 {
+        self.generated_tokens as f64 / self.decode_secs.max(1e-9)
+    }
+}
+
 /// The largest context we use, whatever the model allows: bounds memory and time.
 const MAX_CONTEXT: usize = 8192;
 /// Aim for prefill chunks of about this long so a cancel is seen quickly.
@@ -95,6 +122,7 @@ pub struct LlmEngine {
     device: Device,
     stop_tokens: Vec<u32>,
     info: ModelInfo,
+    stats: GenerationStats,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -199,11 +227,16 @@ impl LlmEngine {
                 layers,
                 embedding_length,
             },
+            stats: GenerationStats::default(),
         })
     }
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    pub fn stats(&self) -> GenerationStats {
+        self.stats
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -332,13 +365,18 @@ impl LlmEngine {
             .tokenizer
             .decode(&generated, true)
             .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+        let decode_secs = decode_start.elapsed().as_secs_f64();
+        self.stats.prompt_tokens += prompt.len() as u64;
+        self.stats.generated_tokens += generated.len() as u64;
+        self.stats.prefill_secs += prefill_secs;
+        self.stats.decode_secs += decode_secs;
         Ok(Generation {
             text,
             prompt_tokens: prompt.len(),
             generated_tokens: generated.len(),
             finish,
             prefill_secs,
-            decode_secs: decode_start.elapsed().as_secs_f64(),
+            decode_secs,
         })
     }
 }

@@ -44,7 +44,8 @@ fn instructions(opts: &SummaryOptions) -> String {
         (Style::Prose, Length::Medium) => "Write the summary as one paragraph of 4 to 6 sentences.".to_string(),
         (Style::Prose, Length::Long) => "Write the summary as three paragraphs separated by blank lines.".to_string(),
         (Style::Bullets, len) => format!(
-            "Write the summary as exactly {} bullet points, one per line, each starting with \"- \".",
+            "Write the summary as exactly {} bullet points, one per line, each starting with \"- \". \
+             The first point says what happened, where, and who was involved.",
             len.sentences()
         ),
     };
@@ -105,7 +106,12 @@ pub fn summarize(
         total: 1,
         tokens: gen.generated_tokens as u64,
     });
-    let points = parse_points(&clean_output(&gen.text), opts.style)
+    let mut points = parse_points(&clean_output(&gen.text), opts.style);
+    if opts.style == Style::Bullets {
+        // Small models overshoot the requested count; the first points are the most important.
+        points.truncate(opts.length.sentences());
+    }
+    let points = points
         .into_iter()
         .map(|text| SummaryPoint {
             source_sentence_ids: align(doc, &text),
