@@ -361,6 +361,11 @@ impl LlmEngine {
             let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
             logits = self.model.forward(&input, prompt.len() + step)?;
         }
+        if finish != FinishReason::Loop {
+            if let Some(rest) = stream.finish() {
+                on_text(&rest);
+            }
+        }
         let text = self
             .tokenizer
             .decode(&generated, true)

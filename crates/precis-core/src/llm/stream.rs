@@ -39,6 +39,18 @@ impl<'t> TokenStream<'t> {
         }
     }
 
+    /// The text still held back (an incomplete character at the very end), once no more
+    /// tokens will come.
+    pub fn finish(&mut self) -> Option<String> {
+        let prev_text = self.decode(&self.tokens[self.prev_index..self.current_index]);
+        let text = self.decode(&self.tokens[self.prev_index..]);
+        self.prev_index = self.tokens.len();
+        self.current_index = self.tokens.len();
+        text.get(prev_text.len()..)
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_string)
+    }
+
     pub fn tokens(&self) -> &[u32] {
         &self.tokens
     }
