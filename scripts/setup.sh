@@ -16,9 +16,11 @@ as_root() {
 }
 
 # Debian packages needed to build and run Précis.
-SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl)
+# libwebkit2gtk-4.1-dev pulls GTK, soup and JavaScriptCore for the Tauri window.
+SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl libwebkit2gtk-4.1-dev)
 
 install_system_packages() {
+  command -v cargo >/dev/null || { echo "Rust is required (https://rustup.rs), then run this again" >&2; exit 1; }
   local missing=()
   for p in "${SYSTEM_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,9 +33,8 @@ install_system_packages() {
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing system packages: ${missing[*]}"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
-  command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
 }
 
 build_release() {

@@ -13,4 +13,6 @@ cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo test (release; real-model tests required)"
-PRECIS_REQUIRE_MODELS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "${PRECIS_TEST_LOG:-/tmp/precis-test.log}"
+LOG="${PRECIS_TEST_LOG:-$CARGO_TARGET_DIR/precis-test.log}"
+PRECIS_REQUIRE_MODELS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "$LOG"
+log "all tests passed (log: $LOG)"

@@ -190,6 +190,10 @@ fn model_errors_are_clear() {
         "unknown model",
     );
 
+    assert_clear_error(
+        &precis(&["translate", s, "--model", "qwen2.5-0.5b-instruct"]),
+        "precis models fetch qwen2.5-0.5b-instruct",
+    );
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("corrupt.gguf");
     std::fs::write(&corrupt, b"GGUF\x03\x00\x00\x00garbage").unwrap();
@@ -252,7 +256,8 @@ fn usage_errors_exit_2() {
         "--to",
         "klingon",
     ]);
-    assert_clear_error(&o, "unsupported language");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unsupported language"), "{}", stderr(&o));
 }
 
 #[test]

@@ -20,7 +20,7 @@ use precis_core::models;
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
-use precis_core::translate::Translator;
+use precis_core::translate::{contains_term, TermOrigin, Translator};
 
 fn load(spec: &str) -> Option<Mutex<LlmEngine>> {
     match models::resolve(Some(spec)) {
@@ -202,6 +202,33 @@ fn chinese_translation_keeps_paragraphs_and_names() {
     );
     assert!(cjk_share(&all) > 0.75, "share {}", cjk_share(&all));
     assert!(all.contains("阿勒颇"), "Aleppo not rendered as 阿勒颇");
+    // Names the model rendered once are carried forward: later mentions use the same rendering.
+    for g in t
+        .glossary
+        .iter()
+        .filter(|g| g.origin == TermOrigin::Carried)
+    {
+        let mentions: Vec<usize> = (0..t.paragraphs.len())
+            .filter(|&i| contains_term(&t.paragraphs[i].source, &g.source))
+            .collect();
+        for &i in mentions.iter().skip(1) {
+            assert!(
+                t.paragraphs[i].text.contains(&g.target),
+                "{} = {} not kept in {}: {}",
+                g.source,
+                g.target,
+                t.paragraphs[i].id,
+                t.paragraphs[i].text
+            );
+        }
+    }
+    println!(
+        "carried: {:?}",
+        t.glossary
+            .iter()
+            .filter(|g| g.origin == TermOrigin::Carried)
+            .collect::<Vec<_>>()
+    );
     // Every paragraph that mentions Aleppo renders it the same way.
     for (src, tr) in outcome.document.paragraphs.iter().zip(&t.paragraphs) {
         if src.text.contains("Aleppo") {

@@ -64,8 +64,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Language of the summary (and of the translation); default: the article's own.
-        #[arg(long)]
-        to: Option<String>,
+        #[arg(long, value_parser = parse_language)]
+        to: Option<Language>,
         #[arg(long, value_enum, default_value_t = LengthArg::Short)]
         length: LengthArg,
         /// Bullet points instead of prose.
@@ -87,8 +87,8 @@ enum Command {
     /// Translate a whole article, paragraph by paragraph.
     Translate {
         file: PathBuf,
-        #[arg(long, default_value = "zh-Hans")]
-        to: String,
+        #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+        to: Language,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -190,6 +190,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_language(s: &str) -> Result<Language, String> {
+    Language::parse(s).map_err(|e| e.to_string())
+}
+
 fn limits(input: &InputArgs) -> ReadLimits {
     ReadLimits {
         max_bytes: input.max_size.saturating_mul(1024 * 1024),
@@ -256,8 +260,8 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             output,
             input,
         } => {
-            let target = match &to {
-                Some(t) => Language::parse(t)?,
+            let target = match to {
+                Some(t) => t,
                 None => Language::parse("zh-Hans")?,
             };
             // Read every file first: a bad file fails fast, before minutes of model work.
@@ -295,19 +299,36 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             } else {
                 None
             };
+            // One article's failure does not throw away the others' finished work.
             let mut outcomes = Vec::new();
+            let mut failures = Vec::new();
             for doc in docs {
+                let name = doc.source_name.clone();
                 let reporter = progress::Reporter::new(quiet);
-                reporter.stage(Stage::Summarizing, &doc.source_name);
+                reporter.stage(Stage::Summarizing, &name);
                 let mut sink = reporter.sink();
-                let outcome = pipeline::run(doc, &req, llm.as_mut(), &mut sink, cancel)?;
+                let result = pipeline::run(doc, &req, llm.as_mut(), &mut sink, cancel);
                 reporter.finish();
-                outcomes.push(outcome);
+                match result {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(precis_core::Error::Cancelled) => {
+                        failures.push(format!("{name}: cancelled"));
+                        break;
+                    }
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
             }
-            emit(
-                &render_all(&outcomes, output.format)?,
-                output.out.as_deref(),
-            )
+            if !outcomes.is_empty() {
+                emit(
+                    &render_all(&outcomes, output.format)?,
+                    output.out.as_deref(),
+                )?;
+            }
+            match failures.len() {
+                0 => Ok(()),
+                _ if cancel.is_cancelled() => Err(precis_core::Error::Cancelled.into()),
+                _ => anyhow::bail!("{}", failures.join("; ")),
+            }
         }
         Command::Translate {
             file,
@@ -316,7 +337,7 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             output,
             input,
         } => {
-            let target = Language::parse(&to)?;
+            let target = to;
             let doc = read(&file, &input)?;
             let mut llm = load_model(model.model.as_deref(), quiet)?;
             let req = Request {

@@ -13,6 +13,9 @@ pub enum Error {
     #[error("model file not found: {path}; fetch it with `precis models fetch <ID>` or pass --model PATH to a .gguf file")]
     ModelMissing { path: PathBuf },
 
+    #[error("model `{id}` is not installed; run `precis models fetch {id}` (or pass --model PATH to a .gguf file)")]
+    ModelNotInstalled { id: String },
+
     #[error("unknown model `{id}`; known models: {known}")]
     UnknownModel { id: String, known: String },
 
@@ -60,6 +63,7 @@ impl Error {
         match self {
             Error::Read(e) => e.code(),
             Error::ModelMissing { .. } => "model_missing",
+            Error::ModelNotInstalled { .. } => "model_not_installed",
             Error::UnknownModel { .. } => "unknown_model",
             Error::ModelInvalid { .. } => "model_invalid",
             Error::ChecksumMismatch { .. } => "checksum_mismatch",

@@ -72,27 +72,46 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
     out
 }
 
-fn trim_number(v: f64) -> String {
+/// `v` with at most 4 decimals, if that is exact.
+fn exact_short(v: f64) -> Option<String> {
+    let scaled = v * 1e4;
+    if (scaled - scaled.round()).abs() > 1e-6 * scaled.abs().max(1.0) {
+        return None;
+    }
     let s = format!("{v:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
+    Some(s.trim_end_matches('0').trim_end_matches('.').to_string())
+}
+
+fn group_digits(v: f64) -> String {
+    let digits = format!("{:.0}", v.trunc());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        // Four-digit numbers stay ungrouped (1500), as Chinese and Japanese write them.
+        if i > 0 && (digits.len() - i) % 3 == 0 && digits.len() > 4 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match exact_short(v.fract()).filter(|f| f != "0") {
+        Some(frac) => format!("{out}{}", frac.trim_start_matches('0')),
+        None => out,
+    }
 }
 
 /// The amount as a native speaker of a CJK language writes it: 4500万美元, 29万, 1.2亿欧元.
 pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
-    let (wan, yi) = match lang.code {
-        "zh-Hant" => ("萬", "億"),
-        "ja" => ("万", "億"),
-        _ => ("万", "亿"),
+    let (wan, yi, zhao) = match lang.code {
+        "zh-Hant" => ("萬", "億", "兆"),
+        "ja" => ("万", "億", "兆"),
+        _ => ("万", "亿", "万亿"),
     };
     let v = amount.value;
-    let number = if v >= 1e8 {
-        format!("{}{yi}", trim_number(v / 1e8))
-    } else if v >= 1e4 {
-        format!("{}{wan}", trim_number(v / 1e4))
-    } else {
-        trim_number(v)
-    };
+    // The largest unit that renders the value exactly; otherwise plain grouped digits.
+    let number = [(1e12, zhao), (1e8, yi), (1e4, wan)]
+        .iter()
+        .filter(|(unit, _)| v >= *unit)
+        .find_map(|(unit, name)| exact_short(v / unit).map(|n| format!("{n}{name}")))
+        .unwrap_or_else(|| group_digits(v));
     let unit = match (amount.currency, lang.code) {
         (Some("USD"), "ja") => "ドル",
         (Some("EUR"), "ja") => "ユーロ",
@@ -112,7 +131,7 @@ pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
 fn target_number_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(万|萬|亿|億|千|thousand|million|billion|trillion)?")
+        Regex::new(r"(?i)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(万亿|萬億|兆|万|萬|亿|億|千|thousand|million|billion|trillion)?")
             .expect("valid regex")
     })
 }
@@ -129,6 +148,7 @@ pub fn values_in(text: &str) -> Vec<f64> {
             .and_then(|m| m.as_str().parse::<f64>().ok())
             .unwrap_or(0.0);
         let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+            Some("万亿" | "萬億" | "兆") => 1e12,
             Some("万" | "萬") => 1e4,
             Some("亿" | "億") => 1e8,
             Some("千" | "thousand") => 1e3,

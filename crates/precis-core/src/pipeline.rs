@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::{GenerationStats, LlmEngine, ModelInfo};
-use crate::progress::{CancelToken, EventSink, Stage};
+use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
 use crate::translate::{Translation, Translator};
 use crate::{Error, Result};
@@ -122,10 +122,25 @@ fn run_with_model(
     } else {
         outcome.summary = original;
     }
-    if req.translate {
+    if req.translate && same_language(&req.target, &doc.language) {
+        sink.emit(Event::Warning {
+            message: format!(
+                "the article is already in {}; nothing to translate",
+                req.target.name
+            ),
+        });
+    } else if req.translate {
         outcome.translation = Some(tr.translate_document(doc, sink, cancel)?);
     }
     Ok(outcome)
+}
+
+fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
+    for w in warnings {
+        sink.emit(Event::Warning {
+            message: format!("{what}: {w}"),
+        });
+    }
 }
 
 /// Translates a summary point by point, so each keeps its alignment to the source sentences.
@@ -136,16 +151,17 @@ fn translate_summary_points(
     cancel: &CancelToken,
 ) -> Result<Summary> {
     let started = std::time::Instant::now();
-    // Prose is translated as one text for fluency, then re-split; bullets one by one.
+    // Prose is translated as one text for fluency (one point); bullets one by one.
     let points = match summary.style {
         summarize::Style::Prose => {
-            let (text, _) = tr.translate_text(
+            let (text, warnings) = tr.translate_text(
                 &summary.text(),
                 Some("summary"),
                 Stage::TranslatingSummary,
                 sink,
                 cancel,
             )?;
+            warn(sink, "summary", &warnings);
             let ids: Vec<String> = summary
                 .points
                 .iter()
@@ -159,13 +175,14 @@ fn translate_summary_points(
         summarize::Style::Bullets => {
             let mut out = Vec::new();
             for p in &summary.points {
-                let (text, _) = tr.translate_text(
+                let (text, warnings) = tr.translate_text(
                     &p.text,
                     Some("summary"),
                     Stage::TranslatingSummary,
                     sink,
                     cancel,
                 )?;
+                warn(sink, "summary", &warnings);
                 out.push(SummaryPoint {
                     text,
                     source_sentence_ids: p.source_sentence_ids.clone(),

@@ -74,6 +74,13 @@ pub fn render_text(o: &Outcome, md: bool) -> String {
         for p in &t.paragraphs {
             out.push_str(&p.text);
             out.push_str("\n\n");
+            for w in &p.warnings {
+                out.push_str(&if md {
+                    format!("> ⚠ {w}\n\n")
+                } else {
+                    format!("[warning: {w}]\n\n")
+                });
+            }
         }
     }
     out.truncate(out.trim_end().len());
@@ -103,6 +110,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    // Temporary files are created private (0600); a saved document should not be.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(err)?;
+    }
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::chat::Message;
-use crate::llm::{GenerationParams, LlmEngine};
+use crate::llm::{FinishReason, GenerationParams, LlmEngine};
 use crate::numbers;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::Result;
@@ -23,6 +23,17 @@ use crate::Result;
 pub struct GlossaryEntry {
     pub source: String,
     pub target: String,
+    pub origin: TermOrigin,
+}
+
+/// Where a glossary entry came from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TermOrigin {
+    /// The built-in term base.
+    TermBase,
+    /// The rendering the model chose in an earlier paragraph, carried forward.
+    Carried,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,12 +74,177 @@ pub fn gazetteer(target: &Language) -> Vec<GlossaryEntry> {
         .map(|(s, t)| GlossaryEntry {
             source: s.trim().to_string(),
             target: t.trim().to_string(),
+            origin: TermOrigin::TermBase,
         })
         .collect()
 }
 
+const TITLES: &[&str] = &[
+    "President",
+    "Prime",
+    "Minister",
+    "Secretary",
+    "State",
+    "Foreign",
+    "Senator",
+    "Governor",
+    "General",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Chancellor",
+    "King",
+    "Queen",
+    "Prince",
+    "Pope",
+    "Envoy",
+    "Ambassador",
+    "Chairman",
+    "Chief",
+    "Judge",
+    "Mayor",
+    "Premier",
+    "Vice",
+    "Defence",
+    "Defense",
+    "Interior",
+    "Finance",
+    "Sir",
+    "Lady",
+    "The",
+    "In",
+    "On",
+    "At",
+    "As",
+    "But",
+    "And",
+    "For",
+    "From",
+    "With",
+    "By",
+    "After",
+    "When",
+    "While",
+    "If",
+];
+
+fn person_name_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"\b[A-Z][\p{Ll}\-]+(?:\s+(?:(?:al|bin|de|van|von|der|da|du|la|le)[\s\-])?[A-Z][\p{Ll}\-]+)+",
+        )
+        .expect("valid regex")
+    })
+}
+
+/// Personal names in `text`, in order of first appearance: runs of two or more capitalised
+/// words (with particles such as al-, de, bin), after removing leading titles, sentence-initial
+/// function words and known place/organisation terms.
+pub fn person_names(text: &str, terms: &[GlossaryEntry]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in person_name_re().find_iter(text) {
+        let mut words: Vec<&str> = m.as_str().split_whitespace().collect();
+        loop {
+            let Some(first) = words.first() else { break };
+            let is_term = terms.iter().any(|t| t.source == *first);
+            if TITLES.contains(first) || is_term {
+                words.remove(0);
+            } else {
+                break;
+            }
+        }
+        let name = words.join(" ");
+        let is_term = terms.iter().any(|t| t.source == name);
+        if words.len() >= 2 && !is_term && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Characters Chinese uses to transliterate foreign names (after Xinhua's tables). A rendering
+/// of a full name is a run of these around a middle dot; limiting both sides to them keeps
+/// ordinary words next to the name (会见了, 在) out of it.
+const TRANSLITERATION_CHARS: &str = "阿埃艾爱安昂奥巴拜班邦保鲍贝本比彼毕宾波伯博布查达大戴丹当道德登迪蒂丁东杜敦多厄恩尔法凡范菲费芬丰冯弗福富盖甘冈高戈哥格根贡古瓜圭哈海汉豪赫黑亨洪胡华怀惠霍基吉加贾简杰捷金津卡凯坎康考柯科克肯库夸奎昆拉莱赖兰朗劳勒雷蕾里利莉丽连良列林琳隆娄卢鲁伦罗洛玛马迈麦曼芒毛梅美门蒙米明摩莫默姆穆纳娜奈南内尼妮涅宁纽努诺欧帕派潘庞佩彭皮平珀普奇齐恰乔切钦琴丘萨塞赛桑瑟森沙莎山尚绍舍申什施史舒斯松苏索塔泰坦汤唐特滕提田廷通图托瓦万旺威韦维温文沃乌伍西希锡夏谢辛休许雅亚延扬耶伊因英尤于约扎泽詹珍哲贞真芝朱兹佐茨瑞翰夫京龙琼";
+
+fn transliteration_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        let class = format!("[{TRANSLITERATION_CHARS}]");
+        regex::Regex::new(&format!("{class}{{1,6}}(?:[·・•]{class}{{1,8}})+")).expect("valid regex")
+    })
+}
+
+/// The shorter forms by which a full name recurs: "John Kerry" → "Kerry"; "Bashar al-Assad" →
+/// "al-Assad", "Assad"; "Staffan de Mistura" → "de Mistura", "De Mistura".
+fn short_forms(name: &str) -> Vec<String> {
+    let Some((_, rest)) = name.split_once(' ') else {
+        return Vec::new();
+    };
+    let mut forms = vec![rest.to_string()];
+    for particle in [
+        "al-", "bin ", "de ", "van ", "von ", "da ", "du ", "la ", "le ", "der ",
+    ] {
+        if let Some(bare) = rest.strip_prefix(particle) {
+            let mut cap = particle.to_string();
+            cap[..1].make_ascii_uppercase();
+            forms.push(format!("{cap}{bare}"));
+            if particle == "al-" {
+                forms.push(bare.to_string());
+            }
+        }
+    }
+    forms
+}
+
+/// Learns how the model rendered the full personal names of one paragraph, so later paragraphs
+/// use the same rendering. A CJK transliteration of a full foreign name carries a middle dot
+/// (约翰·克里); when a paragraph has as many new names as dotted renderings, they pair up in
+/// order. Anything ambiguous is left alone.
+pub fn learn_renderings(
+    source: &str,
+    translation: &str,
+    glossary: &[GlossaryEntry],
+) -> Vec<GlossaryEntry> {
+    let names: Vec<String> = person_names(source, glossary)
+        .into_iter()
+        .filter(|n| !glossary.iter().any(|g| &g.source == n))
+        .collect();
+    let mut renderings: Vec<&str> = Vec::new();
+    for m in transliteration_re().find_iter(translation) {
+        let r = m.as_str();
+        if !renderings.contains(&r) && !glossary.iter().any(|g| g.target == r) {
+            renderings.push(r);
+        }
+    }
+    if names.is_empty() || names.len() != renderings.len() {
+        return Vec::new();
+    }
+    let mut learned = Vec::new();
+    for (name, rendering) in names.iter().zip(renderings) {
+        let carried = |source: String, target: &str| GlossaryEntry {
+            source,
+            target: target.to_string(),
+            origin: TermOrigin::Carried,
+        };
+        learned.push(carried(name.clone(), rendering));
+        let surname = rendering
+            .rsplit(['·', '・', '•'])
+            .next()
+            .unwrap_or(rendering);
+        for form in short_forms(name) {
+            if !glossary.iter().any(|g| g.source == form) {
+                learned.push(carried(form, surname));
+            }
+        }
+    }
+    learned
+}
+
 /// Whether `term` occurs in `text` as a whole word (or phrase).
-fn contains_term(text: &str, term: &str) -> bool {
+pub fn contains_term(text: &str, term: &str) -> bool {
     text.match_indices(term).any(|(i, m)| {
         let before = text[..i].chars().next_back();
         let after = text[i + m.len()..].chars().next();
@@ -87,13 +263,14 @@ pub fn terms_in<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g Glossa
 }
 
 fn translator_system(
+    source: &str,
     target: &Language,
     glossary: &[GlossaryEntry],
     amounts: &[(String, String)],
     strict: bool,
 ) -> String {
     let mut s = format!(
-        "You are a professional news translator. Translate the user's text from English into {}. \
+        "You are a professional news translator. Translate the user's text from {source} into {}. \
          Translate every sentence completely and faithfully; add nothing and omit nothing. \
          Keep names, numbers, dates and amounts exact. Output only the translation.",
         target.name
@@ -124,6 +301,8 @@ pub struct Translator<'a> {
     pub llm: &'a mut LlmEngine,
     pub target: Language,
     pub glossary: Vec<GlossaryEntry>,
+    /// The source language's English name, for the prompt.
+    pub source_language: &'static str,
 }
 
 impl<'a> Translator<'a> {
@@ -132,6 +311,7 @@ impl<'a> Translator<'a> {
             llm,
             target,
             glossary: Vec::new(),
+            source_language: "English",
         }
     }
 
@@ -143,6 +323,9 @@ impl<'a> Translator<'a> {
         sink: &mut dyn EventSink,
         _cancel: &CancelToken,
     ) -> Result<()> {
+        self.source_language = Language::parse(&doc.language)
+            .map(|l| l.name)
+            .unwrap_or("the source language");
         let table = gazetteer(&self.target);
         let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
         text.push_str(&doc.body_text());
@@ -156,7 +339,8 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
-    /// Translates one piece of text, streaming it to `sink` under `paragraph_id`.
+    /// Translates one text, streaming it to `sink` under `paragraph_id`. Returns the
+    /// translation and warnings about it (empty when it passed every check).
     pub fn translate_text(
         &mut self,
         text: &str,
@@ -168,6 +352,31 @@ impl<'a> Translator<'a> {
         if text.trim().is_empty() {
             return Ok((String::new(), Vec::new()));
         }
+        if self.llm.count_tokens(text) <= MAX_PIECE_TOKENS {
+            return self.translate_piece(text, paragraph_id, stage, sink, cancel);
+        }
+        // A very long paragraph goes a few sentences at a time, so prompt and output fit.
+        let llm = &*self.llm;
+        let pieces = split_for_translation(text, |t| llm.count_tokens(t), MAX_PIECE_TOKENS);
+        let joiner = if self.target.is_cjk() { "" } else { " " };
+        let mut out = Vec::with_capacity(pieces.len());
+        let mut warnings = Vec::new();
+        for piece in pieces {
+            let (t, w) = self.translate_piece(&piece, paragraph_id, stage, sink, cancel)?;
+            out.push(t);
+            warnings.extend(w);
+        }
+        Ok((out.join(joiner), warnings))
+    }
+
+    fn translate_piece(
+        &mut self,
+        text: &str,
+        paragraph_id: Option<&str>,
+        stage: Stage,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<(String, Vec<String>)> {
         let amounts: Vec<(String, String)> = if self.target.is_cjk() {
             numbers::find_amounts(text)
                 .iter()
@@ -185,32 +394,38 @@ impl<'a> Translator<'a> {
             max_new_tokens: source_tokens * 3 + 32,
             ..Default::default()
         };
-        let mut attempt = |strict: bool, sink: &mut dyn EventSink| -> Result<String> {
-            let messages = [
-                Message::system(translator_system(&self.target, &glossary, &amounts, strict)),
-                Message::user(text),
-            ];
-            let mut on_text = |piece: &str| {
-                sink.emit(Event::Token {
-                    stage,
-                    paragraph_id: paragraph_id.map(str::to_string),
-                    text: piece.to_string(),
-                })
-            };
-            Ok(clean_output(
-                &self
+        let source = self.source_language;
+        let mut attempt =
+            |strict: bool, sink: &mut dyn EventSink| -> Result<(String, FinishReason)> {
+                let messages = [
+                    Message::system(translator_system(
+                        source,
+                        &self.target,
+                        &glossary,
+                        &amounts,
+                        strict,
+                    )),
+                    Message::user(text),
+                ];
+                let mut on_text = |piece: &str| {
+                    sink.emit(Event::Token {
+                        stage,
+                        paragraph_id: paragraph_id.map(str::to_string),
+                        text: piece.to_string(),
+                    })
+                };
+                let gen = self
                     .llm
-                    .generate(&messages, &params, &mut on_text, cancel)?
-                    .text,
-            ))
-        };
-        let first = attempt(false, sink)?;
-        let first_problems = problems(&self.target, text, &first);
+                    .generate(&messages, &params, &mut on_text, cancel)?;
+                Ok((clean_output(&gen.text), gen.finish))
+            };
+        let (first, finish) = attempt(false, sink)?;
+        let first_problems = problems(&self.target, text, &first, finish);
         if first_problems.is_empty() {
             return Ok((first, Vec::new()));
         }
-        let second = attempt(true, sink)?;
-        let second_problems = problems(&self.target, text, &second);
+        let (second, finish) = attempt(true, sink)?;
+        let second_problems = problems(&self.target, text, &second, finish);
         Ok(if second_problems.len() <= first_problems.len() {
             (second, second_problems)
         } else {
@@ -219,8 +434,55 @@ impl<'a> Translator<'a> {
     }
 }
 
+/// Longest text translated in one generation, in tokens.
+const MAX_PIECE_TOKENS: usize = 600;
+
+/// Splits `text` into runs of whole sentences of at most `max_tokens` each; a single sentence
+/// longer than that is cut between words.
+fn split_for_translation(
+    text: &str,
+    count: impl Fn(&str) -> usize,
+    max_tokens: usize,
+) -> Vec<String> {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let push_sentence = |sentence: &str, pieces: &mut Vec<String>, current: &mut String| {
+        let candidate = if current.is_empty() {
+            sentence.to_string()
+        } else {
+            format!("{current} {sentence}")
+        };
+        if count(&candidate) <= max_tokens {
+            *current = candidate;
+        } else {
+            if !current.is_empty() {
+                pieces.push(std::mem::take(current));
+            }
+            *current = sentence.to_string();
+        }
+    };
+    for sentence in crate::document::split_sentences(text) {
+        if count(&sentence) <= max_tokens {
+            push_sentence(&sentence, &mut pieces, &mut current);
+            continue;
+        }
+        for word in sentence.split_whitespace() {
+            push_sentence(word, &mut pieces, &mut current);
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
 /// What is wrong with a translation, as user-facing warnings (empty when it passes).
-fn problems(target: &Language, source: &str, translation: &str) -> Vec<String> {
+fn problems(
+    target: &Language,
+    source: &str,
+    translation: &str,
+    finish: FinishReason,
+) -> Vec<String> {
     let mut out: Vec<String> = numbers::missing_amounts(source, translation)
         .iter()
         .filter(|_| target.is_cjk())
@@ -235,6 +497,13 @@ fn problems(target: &Language, source: &str, translation: &str) -> Vec<String> {
         out.push("the model returned no translation".into());
     } else if target.is_cjk() && latin_share(translation) > 0.25 {
         out.push("parts of the text were left untranslated".into());
+    }
+    match finish {
+        FinishReason::Stop => {}
+        FinishReason::Length => out.push("the translation was cut off at the length limit".into()),
+        FinishReason::Loop => {
+            out.push("the model started repeating itself; the translation may be incomplete".into())
+        }
     }
     out
 }
@@ -305,6 +574,10 @@ impl Translator<'_> {
                     message: format!("{}: {w}", p.id),
                 });
             }
+            if self.target.is_cjk() {
+                let learned = learn_renderings(&p.text, &text, &self.glossary);
+                self.glossary.extend(learned);
+            }
             sink.emit(Event::ParagraphDone {
                 paragraph_id: p.id.clone(),
                 text: text.clone(),
@@ -364,6 +637,70 @@ mod tests {
             .collect();
         assert_eq!(found, ["Lake Geneva", "Geneva", "US"]);
         assert!(gazetteer(&Language::parse("fr").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn person_names_skip_titles_places_and_sentence_starts() {
+        let zh = Language::parse("zh").unwrap();
+        let terms = gazetteer(&zh);
+        let text = "In Geneva, US Secretary of State John Kerry met Sergei Lavrov. UN envoy on Syria Staffan de Mistura \
+                    said Bashar al-Assad’s forces gained. Lake Geneva was calm. President Emmanuel Macron agreed.";
+        assert_eq!(
+            person_names(text, &terms),
+            [
+                "John Kerry",
+                "Sergei Lavrov",
+                "Staffan de Mistura",
+                "Bashar al-Assad",
+                "Emmanuel Macron"
+            ]
+        );
+    }
+
+    #[test]
+    fn renderings_are_carried_forward_only_when_unambiguous() {
+        let zh = Language::parse("zh").unwrap();
+        let terms = gazetteer(&zh);
+        let learned = learn_renderings(
+            "US Secretary of State John Kerry met Sergei Lavrov in Geneva.",
+            "美国国务卿约翰·克里在日内瓦会见了谢尔盖·拉夫罗夫。",
+            &terms,
+        );
+        let pairs: Vec<(&str, &str)> = learned
+            .iter()
+            .map(|g| (g.source.as_str(), g.target.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("John Kerry", "约翰·克里"),
+                ("Kerry", "克里"),
+                ("Sergei Lavrov", "谢尔盖·拉夫罗夫"),
+                ("Lavrov", "拉夫罗夫")
+            ]
+        );
+        assert!(learned.iter().all(|g| g.origin == TermOrigin::Carried));
+        // Two names, one rendering: nothing is guessed.
+        assert!(learn_renderings(
+            "John Kerry met Sergei Lavrov.",
+            "约翰·克里会见了拉夫罗夫。",
+            &terms
+        )
+        .is_empty());
+        let al = learn_renderings("Bashar al-Assad spoke.", "巴沙尔·阿萨德讲话。", &terms);
+        let forms: Vec<&str> = al.iter().map(|g| g.source.as_str()).collect();
+        assert_eq!(forms, ["Bashar al-Assad", "al-Assad", "Al-Assad", "Assad"]);
+    }
+
+    #[test]
+    fn long_texts_split_at_sentences_then_words() {
+        let words = |t: &str| t.split_whitespace().count();
+        let pieces = split_for_translation("One two three. Four five six. Seven eight nine.", words, 6);
+        assert_eq!(pieces, ["One two three. Four five six.", "Seven eight nine."]);
+        let long = "a b c d e f g h i j k l.";
+        let pieces = split_for_translation(long, words, 5);
+        assert!(pieces.iter().all(|p| words(p) <= 5), "{pieces:?}");
+        assert_eq!(pieces.join(" "), long);
     }
 
     #[test]

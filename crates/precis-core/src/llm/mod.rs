@@ -113,8 +113,10 @@ impl GenerationStats {
 
 /// The largest context we use, whatever the model allows: bounds memory and time.
 const MAX_CONTEXT: usize = 8192;
-/// Aim for prefill chunks of about this long so a cancel is seen quickly.
-const PREFILL_CHUNK_SECS: f64 = 0.4;
+/// Prefill goes in chunks of this many tokens so a cancel is seen between them (well under a
+/// second on a laptop CPU). A fixed size starting at position 0 also keeps candle's per-shape
+/// mask cache small: the same (chunk, offset) shapes recur across prompts.
+const PREFILL_CHUNK: usize = 32;
 
 pub struct LlmEngine {
     model: ModelWeights,
@@ -310,18 +312,11 @@ impl LlmEngine {
         // Prefill in chunks sized to the measured speed, so cancellation stays responsive.
         let started = Instant::now();
         self.model.clear_kv_cache();
-        let mut pos = 0;
-        let mut chunk = 16usize;
         let mut logits = None;
-        while pos < prompt.len() {
+        for (i, chunk) in prompt.chunks(PREFILL_CHUNK).enumerate() {
             cancel.check()?;
-            let end = (pos + chunk).min(prompt.len());
-            let t0 = Instant::now();
-            let input = Tensor::new(&prompt[pos..end], &self.device)?.unsqueeze(0)?;
-            logits = Some(self.model.forward(&input, pos)?);
-            let per_token = t0.elapsed().as_secs_f64() / (end - pos) as f64;
-            chunk = ((PREFILL_CHUNK_SECS / per_token.max(1e-6)) as usize).clamp(8, 512);
-            pos = end;
+            let input = Tensor::new(chunk, &self.device)?.unsqueeze(0)?;
+            logits = Some(self.model.forward(&input, i * PREFILL_CHUNK)?);
         }
         let prefill_secs = started.elapsed().as_secs_f64();
         let mut logits = logits.ok_or_else(|| Error::Inference("empty prompt".into()))?;
@@ -389,10 +384,16 @@ impl LlmEngine {
 /// Removes control-token spellings from untrusted text so it cannot end a turn or open one.
 fn strip_control_tokens(text: &str) -> String {
     let mut out = text.to_string();
-    for t in [chat::IM_START, chat::IM_END, chat::END_OF_TEXT] {
-        out = out.replace(t, "");
+    // Repeat until stable: removing one spelling can join the pieces of another.
+    loop {
+        let before = out.len();
+        for t in [chat::IM_START, chat::IM_END, chat::END_OF_TEXT] {
+            out = out.replace(t, "");
+        }
+        if out.len() == before {
+            return out;
+        }
     }
-    out
 }
 
 /// If the tail of `tokens` is one span repeated three times (span 1..=40 tokens, at least 12
@@ -430,5 +431,6 @@ mod tests {
     #[test]
     fn strips_control_tokens_from_untrusted_text() {
         assert_eq!(strip_control_tokens("a<|im_end|>b<|im_start|>c"), "abc");
+        assert_eq!(strip_control_tokens("<|im_<|im_end|>end|>x"), "x");
     }
 }

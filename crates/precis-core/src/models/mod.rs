@@ -174,7 +174,7 @@ pub fn resolve(spec: Option<&str>) -> Result<PathBuf> {
                     return Ok(p);
                 }
             }
-            Err(Error::ModelMissing { path: entry.mirror_path() })
+            Err(Error::ModelNotInstalled { id: entry.id })
         }
         None => catalog().iter().find_map(|e| e.installed_path()).ok_or_else(|| Error::EngineUnavailable {
             engine: "llm".into(),

@@ -89,7 +89,11 @@ impl Summary {
                 let mut out = String::new();
                 for p in &self.points {
                     if !out.is_empty() {
-                        out.push(if p.text.starts_with('\n') { '\n' } else { ' ' });
+                        out.push_str(if p.text.starts_with('\n') {
+                            "\n\n"
+                        } else {
+                            " "
+                        });
                     }
                     out.push_str(p.text.trim_start_matches('\n'));
                 }
