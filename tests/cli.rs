@@ -257,7 +257,11 @@ fn usage_errors_exit_2() {
         "klingon",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unsupported language"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unsupported language"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -695,8 +695,12 @@ mod tests {
     #[test]
     fn long_texts_split_at_sentences_then_words() {
         let words = |t: &str| t.split_whitespace().count();
-        let pieces = split_for_translation("One two three. Four five six. Seven eight nine.", words, 6);
-        assert_eq!(pieces, ["One two three. Four five six.", "Seven eight nine."]);
+        let pieces =
+            split_for_translation("One two three. Four five six. Seven eight nine.", words, 6);
+        assert_eq!(
+            pieces,
+            ["One two three. Four five six.", "Seven eight nine."]
+        );
         let long = "a b c d e f g h i j k l.";
         let pieces = split_for_translation(long, words, 5);
         assert!(pieces.iter().all(|p| words(p) <= 5), "{pieces:?}");
