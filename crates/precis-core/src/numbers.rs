@@ -167,6 +167,75 @@ pub fn values_in(text: &str) -> Vec<f64> {
     out
 }
 
+/// Numbers as written in a text, each once, with scale words applied ("29万" is 290000 only).
+fn primary_values(text: &str) -> Vec<f64> {
+    target_number_re()
+        .captures_iter(text)
+        .filter_map(|c| {
+            let int = c[1].replace(',', "").parse::<f64>().ok()?;
+            let frac = c
+                .get(2)
+                .and_then(|m| m.as_str().parse::<f64>().ok())
+                .unwrap_or(0.0);
+            let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+                Some("万亿" | "萬億" | "兆") => 1e12,
+                Some("万" | "萬") => 1e4,
+                Some("亿" | "億") => 1e8,
+                Some("千" | "thousand") => 1e3,
+                Some("million") => 1e6,
+                Some("billion") => 1e9,
+                Some("trillion") => 1e12,
+                _ => 1.0,
+            };
+            Some((int + frac) * scale)
+        })
+        .collect()
+}
+
+const NUMBER_WORDS: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+];
+
+/// Numbers in a translation that the source does not contain in any form (digits, scale words
+/// or English number words up to twenty): a model inventing a date or a count.
+pub fn invented_numbers(source: &str, translation: &str) -> Vec<f64> {
+    let mut known = values_in(source);
+    known.extend(find_amounts(source).iter().map(|a| a.value));
+    let lower = source.to_lowercase();
+    for (n, word) in NUMBER_WORDS.iter().enumerate() {
+        if lower
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w == *word || w.starts_with(word) && w.len() <= word.len() + 4)
+        {
+            known.push(n as f64);
+        }
+    }
+    primary_values(translation)
+        .into_iter()
+        .filter(|v| !known.iter().any(|k| (k - v).abs() <= v.abs() * 1e-9))
+        .collect()
+}
+
 /// Source amounts whose value does not appear in the translation.
 pub fn missing_amounts(source: &str, translation: &str) -> Vec<Amount> {
     let found = values_in(translation);
@@ -209,6 +278,25 @@ mod tests {
         assert_eq!(
             render_cjk(&a[0], &Language::parse("ja").unwrap()),
             "4500万ドル"
+        );
+    }
+
+    #[test]
+    fn detects_invented_numbers() {
+        let src = "The US and Russia on Friday grappled over a fiveyear war that has killed more than 290,000.";
+        assert!(invented_numbers(
+            src,
+            "美国和俄罗斯周五就一场已造成超过29万人死亡的五年战争进行争执。"
+        )
+        .is_empty());
+        assert!(invented_numbers(
+            src,
+            "美国和俄罗斯就一场造成290,000人死亡的5年战争进行争执。"
+        )
+        .is_empty());
+        assert_eq!(
+            invented_numbers(src, "5月6日，美国和俄罗斯就造成29万人死亡的战争进行争执。"),
+            [5.0, 6.0]
         );
     }
 

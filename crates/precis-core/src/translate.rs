@@ -290,7 +290,7 @@ fn translator_system(
     if strict {
         s.push_str(&format!(
             "\nA previous attempt was rejected. Write everything in {}: leave no English words untranslated, \
-             and copy each amount exactly as listed above.",
+             copy each amount exactly as listed above, and add no dates or numbers that the text does not contain.",
             target.name
         ));
     }
@@ -493,6 +493,14 @@ fn problems(
             )
         })
         .collect();
+    let invented = numbers::invented_numbers(source, translation);
+    if !invented.is_empty() {
+        let list: Vec<String> = invented.iter().map(|v| v.to_string()).collect();
+        out.push(format!(
+            "the translation contains numbers that are not in the original ({})",
+            list.join(", ")
+        ));
+    }
     if translation.trim().is_empty() {
         out.push("the model returned no translation".into());
     } else if target.is_cjk() && latin_share(translation) > 0.25 {
