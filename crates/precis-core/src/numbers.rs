@@ -295,8 +295,8 @@ mod tests {
         )
         .is_empty());
         assert_eq!(
-            invented_numbers(src, "5月6日，美国和俄罗斯就造成29万人死亡的战争进行争执。"),
-            [5.0, 6.0]
+            invented_numbers(src, "7月6日，美国和俄罗斯就造成29万人死亡的战争进行争执。"),
+            [7.0, 6.0]
         );
     }
 
