@@ -184,6 +184,123 @@ fn cancellation_from_another_thread_is_prompt() {
 }
 
 #[test]
+fn our_qwen2_matches_candles_reference_implementation() {
+    use candle_core::quantized::gguf_file;
+    use candle_core::{Device, Tensor};
+    use candle_transformers::models::quantized_qwen2::ModelWeights;
+    use precis_core::llm::qwen2::Qwen2;
+
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let dev = Device::Cpu;
+    let open = || {
+        let mut f = std::fs::File::open(&path).unwrap();
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        (ct, f)
+    };
+    let (ct, mut f) = open();
+    let mut reference = ModelWeights::from_gguf(ct, &mut f, &dev).unwrap();
+    let (ct, mut f) = open();
+    let mut ours = Qwen2::from_gguf(&ct, &mut f, 256, &dev).unwrap();
+
+    let close = |a: &Tensor, b: &Tensor| {
+        let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+        let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
+        let max = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(max < 1e-3, "logits differ by {max}");
+    };
+    // A prefill in two chunks, then greedy decoding step by step.
+    let prompt: Vec<u32> = (0..40u32).map(|i| (i * 7 + 3) % 250).collect();
+    let r = reference
+        .forward(
+            &Tensor::new(&prompt[..25], &dev)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap(),
+            0,
+        )
+        .unwrap();
+    let o = ours.forward(&prompt[..25]).unwrap();
+    close(&r, &o);
+    let mut r = reference
+        .forward(
+            &Tensor::new(&prompt[25..], &dev)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap(),
+            25,
+        )
+        .unwrap();
+    let mut o = ours.forward(&prompt[25..]).unwrap();
+    close(&r, &o);
+    for step in 0..8 {
+        let next = precis_core::llm::qwen2::argmax(&o).unwrap();
+        let pos = prompt.len() + step;
+        r = reference
+            .forward(
+                &Tensor::new(&[next], &dev).unwrap().unsqueeze(0).unwrap(),
+                pos,
+            )
+            .unwrap();
+        o = ours.forward(&[next]).unwrap();
+        close(&r, &o);
+    }
+}
+
+#[test]
+fn a_shared_prompt_prefix_is_reused_and_changes_nothing() {
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let params = GenerationParams {
+        max_new_tokens: 6,
+        ..Default::default()
+    };
+    let system = Message::system("You translate news into Chinese. Keep names and numbers exact.");
+    let turn = |text: &str| vec![system.clone(), Message::user(text)];
+
+    let mut warm = LlmEngine::load(&path).unwrap();
+    let first = warm
+        .generate(
+            &turn("the heat in the hall"),
+            &params,
+            &mut |_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(first.reused_tokens, 0);
+    let second = warm
+        .generate(
+            &turn("a thin theme"),
+            &params,
+            &mut |_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(
+        second.reused_tokens >= 15,
+        "only {} tokens reused",
+        second.reused_tokens
+    );
+
+    let mut cold = LlmEngine::load(&path).unwrap();
+    let fresh = cold
+        .generate(
+            &turn("a thin theme"),
+            &params,
+            &mut |_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert_eq!(fresh.reused_tokens, 0);
+    assert_eq!(
+        second.text, fresh.text,
+        "reusing the cache changed the output"
+    );
+}
+
+#[test]
 fn bad_model_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = LlmEngine::load(&dir.path().join("none.gguf"))

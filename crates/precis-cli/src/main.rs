@@ -104,6 +104,18 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Measure model load, prefill and decode speed (see scripts/bench-engine.sh).
+    Bench {
+        /// A catalog id or a GGUF path.
+        #[arg(long, short)]
+        model: String,
+        #[arg(long = "impl", value_enum, default_value_t = ImplArg::Precis)]
+        implementation: ImplArg,
+        #[arg(long, default_value_t = 512)]
+        prefill: usize,
+        #[arg(long, default_value_t = 128)]
+        decode: usize,
+    },
     /// List, fetch and locate models.
     Models {
         #[command(subcommand)]
@@ -152,6 +164,12 @@ enum LengthArg {
 enum EngineArg {
     Extractive,
     Llm,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum ImplArg {
+    Precis,
+    Candle,
 }
 
 #[derive(ValueEnum, Clone, Copy)]
@@ -387,6 +405,20 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 }
             };
             emit(&text, None)
+        }
+        Command::Bench {
+            model,
+            implementation,
+            prefill,
+            decode,
+        } => {
+            let path = models::resolve(Some(&model))?;
+            let implementation = match implementation {
+                ImplArg::Precis => precis_core::bench::Implementation::Precis,
+                ImplArg::Candle => precis_core::bench::Implementation::Candle,
+            };
+            let result = precis_core::bench::run(&path, implementation, prefill, decode)?;
+            emit(&(serde_json::to_string(&result)? + "\n"), None)
         }
         Command::Models { command } => {
             match command {

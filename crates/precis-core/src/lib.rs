@@ -1,6 +1,7 @@
 //! Précis engine: reads an article, summarizes it and translates it with local models.
 //! No Tauri, no network except in [`models::fetch`] when a download is requested.
 
+pub mod bench;
 pub mod document;
 pub mod error;
 pub mod lang;

@@ -385,10 +385,10 @@ impl<'a> Translator<'a> {
         } else {
             Vec::new()
         };
-        let glossary: Vec<GlossaryEntry> = terms_in(&self.glossary, text)
-            .into_iter()
-            .cloned()
-            .collect();
+        // The whole document's glossary, in a stable order with new names appended: every
+        // paragraph's prompt then starts with the same instructions and terms, which the engine
+        // keeps cached instead of processing them again.
+        let glossary = self.glossary.clone();
         let source_tokens = self.llm.count_tokens(text);
         let params = GenerationParams {
             max_new_tokens: source_tokens * 3 + 32,
