@@ -293,3 +293,32 @@ fn translation_keeps_one_output_paragraph_per_source_paragraph() {
     // Progress went to stderr as plain lines (not a terminal here).
     assert!(stderr(&o).contains("[translating]"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_runs_both_implementations_and_they_agree() {
+    let (_dir, model) = tiny_model(Behaviour::Random);
+    let run = |imp: &str| -> serde_json::Value {
+        let o = precis(&[
+            "bench",
+            "-m",
+            model.to_str().unwrap(),
+            "--impl",
+            imp,
+            "--prefill",
+            "24",
+            "--decode",
+            "6",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let ours = run("precis");
+    let reference = run("candle");
+    for r in [&ours, &reference] {
+        assert_eq!(r["prefill_tokens"], 24);
+        assert!(r["prefill_tokens_per_sec"].as_f64().unwrap() > 0.0);
+        assert!(r["decode_tokens_per_sec"].as_f64().unwrap() > 0.0);
+        assert!(r["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    }
+    assert_eq!(ours["decoded"], reference["decoded"]);
+}

@@ -37,6 +37,8 @@ pub struct BenchResult {
     pub decode_tokens_per_sec: f64,
     /// Peak resident memory of this process (VmHWM), in MiB.
     pub peak_rss_mib: f64,
+    /// The prompt's token ids (so a baseline engine can be fed exactly the same tokens).
+    pub prompt: Vec<u32>,
     /// The decoded token ids, to check both implementations agree.
     pub decoded: Vec<u32>,
 }
@@ -140,6 +142,7 @@ pub fn run(
         decode_tokens: decode,
         decode_tokens_per_sec: decode as f64 / decode_secs,
         peak_rss_mib: peak_rss_mib(),
+        prompt,
         decoded,
     })
 }
