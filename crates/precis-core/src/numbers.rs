@@ -136,13 +136,10 @@ fn target_number_re() -> &'static Regex {
     })
 }
 
-/// Every numeric value written in a (translated) text, with CJK and English scale words applied.
-pub fn values_in(text: &str) -> Vec<f64> {
-    let mut out = Vec::new();
-    for c in target_number_re().captures_iter(text) {
-        let Ok(int) = c[1].replace(',', "").parse::<f64>() else {
-            continue;
-        };
+/// Each number written in a text as (number as written, scale): "29万" is (29, 1e4).
+fn written_numbers(text: &str) -> impl Iterator<Item = (f64, f64)> + '_ {
+    target_number_re().captures_iter(text).filter_map(|c| {
+        let int = c[1].replace(',', "").parse::<f64>().ok()?;
         let frac = c
             .get(2)
             .and_then(|m| m.as_str().parse::<f64>().ok())
@@ -157,39 +154,27 @@ pub fn values_in(text: &str) -> Vec<f64> {
             Some("trillion") => 1e12,
             _ => 1.0,
         };
-        let v = (int + frac) * scale;
-        out.push(v);
-        if scale != 1.0 {
-            // "29万" also contains the bare 29; keep both readings.
-            out.push(int + frac);
-        }
-    }
-    out
+        Some((int + frac, scale))
+    })
+}
+
+/// Every numeric value written in a text, with CJK and English scale words applied; a scaled
+/// number also counts as its bare figure ("29万" contains 290000 and 29).
+pub fn values_in(text: &str) -> Vec<f64> {
+    written_numbers(text)
+        .flat_map(|(n, scale)| {
+            if scale == 1.0 {
+                vec![n]
+            } else {
+                vec![n * scale, n]
+            }
+        })
+        .collect()
 }
 
 /// Numbers as written in a text, each once, with scale words applied ("29万" is 290000 only).
 fn primary_values(text: &str) -> Vec<f64> {
-    target_number_re()
-        .captures_iter(text)
-        .filter_map(|c| {
-            let int = c[1].replace(',', "").parse::<f64>().ok()?;
-            let frac = c
-                .get(2)
-                .and_then(|m| m.as_str().parse::<f64>().ok())
-                .unwrap_or(0.0);
-            let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
-                Some("万亿" | "萬億" | "兆") => 1e12,
-                Some("万" | "萬") => 1e4,
-                Some("亿" | "億") => 1e8,
-                Some("千" | "thousand") => 1e3,
-                Some("million") => 1e6,
-                Some("billion") => 1e9,
-                Some("trillion") => 1e12,
-                _ => 1.0,
-            };
-            Some((int + frac) * scale)
-        })
-        .collect()
+    written_numbers(text).map(|(n, scale)| n * scale).collect()
 }
 
 const NUMBER_WORDS: &[&str] = &[

@@ -218,8 +218,19 @@ impl Qwen2 {
             let k = candle_nn::rotary_emb::rope(&k, &cos, &sin)?;
             layer.k_cache.slice_set(&k, 2, pos)?;
             layer.v_cache.slice_set(&v, 2, pos)?;
-            let keys = layer.k_cache.narrow(2, 0, total)?;
-            let values = layer.v_cache.narrow(2, 0, total)?;
+            // Decoding reads the cache in place; a prefill is faster on compact copies (the
+            // matmul kernels prefer contiguous operands, and the copy is small next to it).
+            let (keys, values) = if seq == 1 {
+                (
+                    layer.k_cache.narrow(2, 0, total)?,
+                    layer.v_cache.narrow(2, 0, total)?,
+                )
+            } else {
+                (
+                    layer.k_cache.narrow(2, 0, total)?.contiguous()?,
+                    layer.v_cache.narrow(2, 0, total)?.contiguous()?,
+                )
+            };
             // Group the query heads that share a KV head: (1, kv, rep*seq, hd).
             let q = q.reshape((1, n_kv, n_rep * seq, hd))?;
             let scores = (q.matmul(&keys.t()?)? * (1.0 / (hd as f64).sqrt()))?;
