@@ -5,10 +5,13 @@ same prompt tokens. Prints one JSON line like `precis bench` does.
 Usage: llama_bench.py MODEL.gguf PROMPT_TOKENS_JSON DECODE_TOKENS THREADS
 """
 import json
+
+import numpy as np
 import resource
 import sys
 import time
 
+import llama_cpp
 from llama_cpp import Llama
 
 
@@ -24,8 +27,10 @@ def main():
     prefill = time.perf_counter() - t1
     decoded = []
     t2 = time.perf_counter()
+    n_vocab = llm.n_vocab()
     for _ in range(decode):
-        logits = llm.scores[llm.n_tokens - 1]
+        # The last position's logits straight from the context (no copy into Python arrays).
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(n_vocab,))
         nxt = int(logits.argmax())
         decoded.append(nxt)
         llm.eval([nxt])

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use precis_core::document::{self, ReadLimits};
 use precis_core::lang::Language;
@@ -455,10 +455,9 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                     emit(&format!("{}\n", path.display()), None)
                 }
                 ModelsCommand::Path { id } => {
-                    let entry = models::find(&id)?;
-                    let path = entry.installed_path().with_context(|| {
-                        format!("{id} is not installed; run `precis models fetch {id}`")
-                    })?;
+                    // The same lookup as --model: an unreachable model's installed fallback counts.
+                    models::find(&id)?;
+                    let path = models::resolve(Some(&id))?;
                     emit(&format!("{}\n", path.display()), None)
                 }
             }

@@ -7,7 +7,10 @@
 //!   (same instructions) only processes the new part ([`Qwen2::prefix_len`]);
 //! - causal masks are built per call and not cached (no memory growth over an app's life).
 
-use candle_core::quantized::{gguf_file, QMatMul};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_transformers::quantized_nn::RmsNorm;
 use serde::{Deserialize, Serialize};
@@ -49,6 +52,55 @@ impl Config {
     }
 }
 
+/// The token embedding table, kept quantized: rows are dequantized only for the tokens looked
+/// up. (Expanded to f32 it would be 0.5–0.9 GB for these models, more than the rest of the
+/// weights.)
+struct Embeddings {
+    table: Arc<QTensor>,
+    dtype: GgmlDType,
+    rows: usize,
+    hidden: usize,
+    row_bytes: usize,
+}
+
+impl Embeddings {
+    fn new(table: Arc<QTensor>) -> Result<Self> {
+        let (rows, hidden) = table.shape().dims2()?;
+        let dtype = table.dtype();
+        if hidden % dtype.block_size() != 0 {
+            candle_core::bail!(
+                "embedding width {hidden} is not a multiple of the {dtype:?} block size"
+            );
+        }
+        let row_bytes = hidden / dtype.block_size() * dtype.type_size();
+        if table.data()?.len() != rows * row_bytes {
+            candle_core::bail!("embedding table layout is not the plain GGUF {dtype:?} layout");
+        }
+        Ok(Self {
+            table,
+            dtype,
+            rows,
+            hidden,
+            row_bytes,
+        })
+    }
+
+    /// (n, hidden) f32 rows for `ids`.
+    fn lookup(&self, ids: &[u32], device: &Device) -> Result<Tensor> {
+        let data = self.table.data()?;
+        let mut bytes = Vec::with_capacity(ids.len() * self.row_bytes);
+        for &id in ids {
+            let id = id as usize;
+            if id >= self.rows {
+                candle_core::bail!("token id {id} is outside the vocabulary of {}", self.rows);
+            }
+            bytes.extend_from_slice(&data[id * self.row_bytes..(id + 1) * self.row_bytes]);
+        }
+        let storage = QStorage::from_data(Cow::Owned(bytes), device, self.dtype)?;
+        QTensor::new(storage, (ids.len(), self.hidden))?.dequantize(device)
+    }
+}
+
 struct Attention {
     q: QMatMul,
     k: QMatMul,
@@ -73,7 +125,7 @@ struct Layer {
 
 pub struct Qwen2 {
     config: Config,
-    embeddings: Tensor,
+    embeddings: Embeddings,
     layers: Vec<Layer>,
     norm: RmsNorm,
     lm_head: QMatMul,
@@ -96,12 +148,13 @@ impl Qwen2 {
         let config = Config::from_gguf(ct)?;
         let capacity = capacity.min(config.context_length).max(1);
         let mut tensor = |name: &str| ct.tensor(reader, name, device);
-        let embeddings = tensor("token_embd.weight")?.dequantize(device)?;
+        let table = Arc::new(tensor("token_embd.weight")?);
+        let embeddings = Embeddings::new(table.clone())?;
         let norm = RmsNorm::from_qtensor(tensor("output_norm.weight")?, config.rms_norm_eps)?;
         let lm_head = match tensor("output.weight") {
             Ok(w) => QMatMul::from_qtensor(w)?,
-            // Tied embeddings: the output layer reuses the (quantized) embedding matrix.
-            Err(_) => QMatMul::from_qtensor(tensor("token_embd.weight")?)?,
+            // Tied embeddings: the output layer shares the quantized embedding table.
+            Err(_) => QMatMul::from_arc(table)?,
         };
         let (hd, kv) = (config.head_dim(), config.num_kv_heads);
         let mut layers = Vec::with_capacity(config.num_layers);
@@ -185,8 +238,7 @@ impl Qwen2 {
             self.config.head_dim(),
         );
         let n_rep = n_heads / n_kv;
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?; // (1, seq, hidden)
+        let mut x = self.embeddings.lookup(tokens, &self.device)?.unsqueeze(0)?; // (1, seq, hidden)
         let cos = self.cos.narrow(0, pos, seq)?;
         let sin = self.sin.narrow(0, pos, seq)?;
         let mask = if seq > 1 {
