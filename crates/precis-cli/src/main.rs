@@ -39,6 +39,9 @@ struct InputArgs {
     /// Largest input file accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 20)]
     max_size: u64,
+    /// For an EPUB: read only this chapter (1-based) instead of the whole book.
+    #[arg(long, value_name = "N")]
+    chapter: Option<usize>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -215,6 +218,7 @@ fn parse_language(s: &str) -> Result<Language, String> {
 fn limits(input: &InputArgs) -> ReadLimits {
     ReadLimits {
         max_bytes: input.max_size.saturating_mul(1024 * 1024),
+        chapter: input.chapter,
     }
 }
 

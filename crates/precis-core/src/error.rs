@@ -112,6 +112,9 @@ impl ReadError {
             ReadError::Unsupported { .. } => "unsupported_format",
             ReadError::Undecodable { .. } => "undecodable_text",
             ReadError::NoText { .. } => "no_text",
+            ReadError::Corrupt { .. } => "corrupt_document",
+            ReadError::ArchiveLimit { .. } => "archive_limit",
+            ReadError::NoSuchChapter { .. } => "no_such_chapter",
         }
     }
 }

@@ -2,7 +2,9 @@
 //! and sentence splitting.
 
 pub mod encoding;
+pub mod epub;
 pub mod html;
+pub mod office;
 pub mod plain;
 pub mod sentences;
 
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use epub::{epub_chapters, Chapter};
 pub use sentences::split_sentences;
 
 /// The format an article was read from.
@@ -19,6 +22,12 @@ pub enum SourceFormat {
     Text,
     Markdown,
     Html,
+    /// Word document (Office Open XML).
+    Docx,
+    /// OpenDocument Text.
+    Odt,
+    /// EPUB e-book.
+    Epub,
 }
 
 /// One sentence of a paragraph.
@@ -63,12 +72,18 @@ pub struct Document {
 pub struct ReadLimits {
     /// Largest file accepted, in bytes.
     pub max_bytes: u64,
+    /// EPUB only: read just this chapter (1-based, counting chapters that
+    /// hold text, in reading order) instead of the whole book. Ignored for
+    /// other formats.
+    #[serde(default)]
+    pub chapter: Option<usize>,
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
         Self {
             max_bytes: 20 * 1024 * 1024,
+            chapter: None,
         }
     }
 }
@@ -87,14 +102,24 @@ pub enum ReadError {
     Empty { name: String },
     #[error("{name} is too large ({} > limit of {}); raise the limit with --max-size", human_size(*size), human_size(*limit))]
     TooLarge { name: String, size: u64, limit: u64 },
-    #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md or .html and open that instead")]
+    #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md, .html, .docx, .odt or .epub and open that instead")]
     Binary { name: String, detail: String },
-    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml — convert or rename the file if it is really text")]
+    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub — convert or rename the file if it is really text")]
     Unsupported { name: String, extension: String },
     #[error("{name} could not be decoded as text in any known encoding; re-save it as UTF-8 and try again")]
     Undecodable { name: String },
     #[error("{name} contains no article text (no body paragraphs were found); check that the file holds the article itself, not only a headline or a navigation page")]
     NoText { name: String },
+    #[error("{name} is damaged or not a valid document ({reason}); re-save or re-export it and try again")]
+    Corrupt { name: String, reason: String },
+    #[error("{name} was not unpacked: {detail} (a possible zip bomb); re-save the document normally and try again")]
+    ArchiveLimit { name: String, detail: String },
+    #[error("{name} has no chapter {chapter}; choose a chapter from 1 to {count}")]
+    NoSuchChapter {
+        name: String,
+        chapter: usize,
+        count: usize,
+    },
 }
 
 fn human_size(bytes: u64) -> String {
@@ -306,6 +331,9 @@ fn format_for_extension(ext: &str) -> Option<SourceFormat> {
         "txt" | "text" => Some(SourceFormat::Text),
         "md" | "markdown" | "mdown" | "mkd" => Some(SourceFormat::Markdown),
         "html" | "htm" | "xhtml" => Some(SourceFormat::Html),
+        "docx" => Some(SourceFormat::Docx),
+        "odt" => Some(SourceFormat::Odt),
+        "epub" => Some(SourceFormat::Epub),
         _ => None,
     }
 }
@@ -314,10 +342,6 @@ fn format_for_extension(ext: &str) -> Option<SourceFormat> {
 fn binary_magic(bytes: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
         (b"%PDF", "a PDF document; PDF is not supported yet"),
-        (
-            b"PK\x03\x04",
-            "a ZIP archive such as DOCX, ODT or EPUB; these are not supported yet",
-        ),
         (b"PK\x05\x06", "an empty ZIP archive"),
         (
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
@@ -477,23 +501,93 @@ pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError
             limit: limits.max_bytes,
         });
     }
-    parse_bytes(&bytes, &name, None)
+    parse_bytes_with(&bytes, &name, None, limits)
 }
 
-/// Parses an article from bytes. `source_name` is used for messages and, without
-/// a `format_hint`, for the format: its extension decides (`.txt`/`.text`,
-/// `.md`/`.markdown`, `.html`/`.htm`/`.xhtml`), content starting with
-/// `<!doctype html`/`<html` is HTML whatever the name, a name without extension
-/// is sniffed, and any other extension is [`ReadError::Unsupported`]. An explicit
-/// `format_hint` always wins.
+/// Parses an article from bytes with default [`ReadLimits`]; see [`parse_bytes_with`].
 pub fn parse_bytes(
     bytes: &[u8],
     source_name: &str,
     format_hint: Option<SourceFormat>,
 ) -> Result<Document, ReadError> {
+    parse_bytes_with(bytes, source_name, format_hint, &ReadLimits::default())
+}
+
+/// Whether bytes start like a ZIP container.
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// Reads a DOCX, ODT or EPUB container; which one is decided by its content.
+fn parse_container(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<Document, ReadError> {
+    let mut archive = office::Archive::open(bytes, name)?;
+    let (raw, format) = match archive.kind()? {
+        Some(office::ZipKind::Docx) => (
+            office::parse_docx_archive(&mut archive, name)?,
+            SourceFormat::Docx,
+        ),
+        Some(office::ZipKind::Odt) => (
+            office::parse_odt_archive(&mut archive, name)?,
+            SourceFormat::Odt,
+        ),
+        Some(office::ZipKind::Epub) => (
+            epub::parse_epub_archive(&mut archive, name, limits.chapter)?,
+            SourceFormat::Epub,
+        ),
+        None => {
+            return Err(ReadError::Binary {
+                name: name.to_owned(),
+                detail: "a ZIP archive that is not a DOCX, ODT or EPUB document".to_owned(),
+            })
+        }
+    };
+    let doc = build_document(raw, name.to_owned(), format, "UTF-8");
+    if doc.paragraphs.is_empty() {
+        return Err(ReadError::NoText {
+            name: doc.source_name,
+        });
+    }
+    Ok(doc)
+}
+
+/// Parses an article from bytes. `source_name` is used for messages and, without
+/// a `format_hint`, for the format: its extension decides (`.txt`/`.text`,
+/// `.md`/`.markdown`, `.html`/`.htm`/`.xhtml`, `.docx`, `.odt`, `.epub`),
+/// content starting with `<!doctype html`/`<html` is HTML whatever the name, a
+/// name without extension is sniffed, and any other extension is
+/// [`ReadError::Unsupported`]. An explicit `format_hint` wins, except that ZIP
+/// content is always read as a container: DOCX, ODT or EPUB is recognised from
+/// the members (so a `.txt` that is really a DOCX is read as DOCX), and any
+/// other ZIP is [`ReadError::Binary`]. `limits.chapter` picks one EPUB chapter;
+/// `limits.max_bytes` is not checked here (see [`read_file`]).
+pub fn parse_bytes_with(
+    bytes: &[u8],
+    source_name: &str,
+    format_hint: Option<SourceFormat>,
+    limits: &ReadLimits,
+) -> Result<Document, ReadError> {
     let name = source_name.to_owned();
     if bytes.is_empty() {
         return Err(ReadError::Empty { name });
+    }
+    if is_zip(bytes) {
+        return parse_container(bytes, source_name, limits);
+    }
+    let container_format = format_hint.or_else(|| {
+        Path::new(source_name)
+            .extension()
+            .and_then(|e| format_for_extension(&e.to_string_lossy().to_lowercase()))
+    });
+    if let Some(format @ (SourceFormat::Docx | SourceFormat::Odt | SourceFormat::Epub)) =
+        container_format
+    {
+        return Err(ReadError::Corrupt {
+            name,
+            reason: format!(
+                "it is not a ZIP container, as {} files are",
+                format!("{format:?}").to_uppercase()
+            ),
+        });
     }
     if let Some(detail) = binary_magic(bytes) {
         return Err(ReadError::Binary {
@@ -543,6 +637,13 @@ pub fn parse_bytes(
         SourceFormat::Text => plain::parse_text(&text),
         SourceFormat::Markdown => plain::parse_markdown(&text),
         SourceFormat::Html => html::parse_html(&text),
+        // Containers were handled above; unreachable for non-ZIP bytes.
+        SourceFormat::Docx | SourceFormat::Odt | SourceFormat::Epub => {
+            return Err(ReadError::Corrupt {
+                name,
+                reason: "it is not a ZIP container".to_owned(),
+            })
+        }
     };
     let doc = build_document(raw, name, format, encoding);
     if doc.paragraphs.is_empty() {
@@ -697,7 +798,14 @@ mod tests {
         assert!(err.to_string().contains(".txt .md .html .htm .xhtml"));
 
         let big = write_temp(&dir, "big.txt", SAMPLE.as_bytes());
-        let err = read_file(&big, &ReadLimits { max_bytes: 100 }).expect_err("too large");
+        let err = read_file(
+            &big,
+            &ReadLimits {
+                max_bytes: 100,
+                ..ReadLimits::default()
+            },
+        )
+        .expect_err("too large");
         assert!(matches!(err, ReadError::TooLarge { limit: 100, .. }));
         assert!(err.to_string().contains("--max-size"));
 
