@@ -505,12 +505,38 @@ fn problems(
         out.push("the model returned no translation".into());
     } else if target.is_cjk() && latin_share(translation) > 0.25 {
         out.push("parts of the text were left untranslated".into());
+    } else if target.is_cjk() {
+        let words = untranslated_words(source, translation);
+        if !words.is_empty() {
+            out.push(format!(
+                "some words were left in English: {}",
+                words.join(", ")
+            ));
+        }
     }
     match finish {
         FinishReason::Stop => {}
         FinishReason::Length => out.push("the translation was cut off at the length limit".into()),
         FinishReason::Loop => {
             out.push("the model started repeating itself; the translation may be incomplete".into())
+        }
+    }
+    out
+}
+
+/// Ordinary English words copied into a CJK translation: lowercase words of four or more
+/// letters that also occur in the source. Names (capitalised) and acronyms are allowed through.
+pub fn untranslated_words(source: &str, translation: &str) -> Vec<String> {
+    let source_words: std::collections::HashSet<String> = source
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 4)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for w in translation.split(|c: char| !c.is_ascii_alphabetic()) {
+        let ordinary = w.len() >= 4 && w.chars().all(|c| c.is_ascii_lowercase());
+        if ordinary && source_words.contains(w) && !out.iter().any(|o| o == w) {
+            out.push(w.to_string());
         }
     }
     out
@@ -713,6 +739,14 @@ mod tests {
         let pieces = split_for_translation(long, words, 5);
         assert!(pieces.iter().all(|p| words(p) <= 5), "{pieces:?}");
         assert_eq!(pieces.join(" "), long);
+    }
+
+    #[test]
+    fn english_words_left_in_a_chinese_translation_are_found() {
+        let src = "Kerry met his Russian counterpart Lavrov to get humanitarian aid to civilians via the UN.";
+        let tr = "克里会见了俄罗斯 counterpart 拉夫罗夫，为平民提供 humanitarian 援助。Kerry 与 UN 会谈。";
+        assert_eq!(untranslated_words(src, tr), ["counterpart", "humanitarian"]);
+        assert!(untranslated_words(src, "克里会见了俄罗斯外长拉夫罗夫。").is_empty());
     }
 
     #[test]
