@@ -113,10 +113,6 @@ impl Language {
     pub fn is_cjk(&self) -> bool {
         matches!(self.code, "zh-Hans" | "zh-Hant" | "ja")
     }
-
-    pub fn is_english(&self) -> bool {
-        self.code == "en"
-    }
 }
 
 #[cfg(test)]

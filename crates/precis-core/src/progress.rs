@@ -69,11 +69,6 @@ impl<F: FnMut(Event)> EventSink for F {
     }
 }
 
-/// A sink that drops everything.
-pub fn ignore_events() -> impl EventSink {
-    |_e: Event| {}
-}
-
 /// A shared flag that asks running work to stop. Checked between tokens and prefill chunks,
 /// so work stops well within a second.
 #[derive(Debug, Clone, Default)]

@@ -50,13 +50,4 @@ impl<'t> TokenStream<'t> {
             .filter(|rest| !rest.is_empty())
             .map(str::to_string)
     }
-
-    pub fn tokens(&self) -> &[u32] {
-        &self.tokens
-    }
-
-    /// All text generated so far.
-    pub fn text(&self) -> String {
-        self.decode(&self.tokens)
-    }
 }
