@@ -1,0 +1,149 @@
+// Typed wrappers over the Tauri commands and the dialog plugin. Every command rejects with an
+// ErrorInfo {code, message}; `toErrorInfo` turns anything thrown into one.
+import { invoke, Channel } from '@tauri-apps/api/core';
+import { open, save } from '@tauri-apps/plugin-dialog';
+import type {
+  Document,
+  ErrorInfo,
+  ExportFormat,
+  HistoryEntry,
+  HistoryItem,
+  Input,
+  Language,
+  ModelStatus,
+  ProcessOptions,
+  ProcessResult,
+  ProgressEvent,
+} from './types';
+import { ARTICLE_EXTENSIONS } from './types';
+
+/** Normalises a rejection (ErrorInfo from the backend, an Error, a string) into ErrorInfo. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e.message === 'string') {
+      return { code: typeof e.code === 'string' ? e.code : 'error', message: e.message };
+    }
+  }
+  if (typeof err === 'string' && err) return { code: 'error', message: err };
+  return { code: 'error', message: String(err) };
+}
+
+export function isCancelled(err: unknown): boolean {
+  return toErrorInfo(err).code === 'cancelled';
+}
+
+/** True inside the Tauri window (or under @tauri-apps/api/mocks). */
+export function inTauri(): boolean {
+  const internals =
+    typeof window !== 'undefined'
+      ? (window as unknown as { __TAURI_INTERNALS__?: { invoke?: unknown } }).__TAURI_INTERNALS__
+      : undefined;
+  return typeof internals?.invoke === 'function';
+}
+
+export const languages = () => invoke<Language[]>('languages');
+
+export const listModels = () => invoke<ModelStatus[]>('list_models');
+
+export const readArticle = (path: string) => invoke<Document>('read_article', { path });
+
+export const readPasted = (text: string) => invoke<Document>('read_pasted', { text });
+
+export function processArticle(
+  input: Input,
+  options: ProcessOptions,
+  onEvent: (event: ProgressEvent) => void,
+): Promise<ProcessResult> {
+  const channel = new Channel<ProgressEvent>();
+  channel.onmessage = onEvent;
+  return invoke<ProcessResult>('process_article', { input, options, onEvent: channel });
+}
+
+export const cancel = () => invoke<void>('cancel');
+
+export const historyList = (query: string | null) =>
+  invoke<HistoryItem[]>('history_list', { query });
+
+export const historyGet = (id: number) => invoke<HistoryEntry>('history_get', { id });
+
+export const historyDelete = (id: number) => invoke<null>('history_delete', { id });
+
+export const exportResult = (
+  id: number,
+  format: ExportFormat,
+  path: string,
+  includeTranslation: boolean,
+) => invoke<string>('export_result', { id, format, path, includeTranslation });
+
+export function modelDownload(
+  id: string,
+  onEvent: (event: ProgressEvent) => void,
+): Promise<unknown> {
+  const channel = new Channel<ProgressEvent>();
+  channel.onmessage = onEvent;
+  return invoke('model_download', { id, onEvent: channel });
+}
+
+export const modelImport = (path: string) => invoke<ModelStatus>('model_import', { path });
+
+export const modelRemove = (id: string) => invoke<unknown>('model_remove', { id });
+
+/** The dialog plugin returns one path, several, or null when the user closes the dialog. */
+function paths(picked: string | string[] | null): string[] {
+  if (picked == null) return [];
+  return Array.isArray(picked) ? picked : [picked];
+}
+
+export async function pickArticles(): Promise<string[]> {
+  return paths(
+    await open({
+      multiple: true,
+      filters: [{ name: 'Articles', extensions: ARTICLE_EXTENSIONS }],
+    }),
+  );
+}
+
+export async function pickGguf(): Promise<string | null> {
+  return (
+    paths(
+      await open({
+        multiple: false,
+        filters: [{ name: 'GGUF model', extensions: ['gguf'] }],
+      }),
+    )[0] ?? null
+  );
+}
+
+const FORMAT_NAMES: Record<ExportFormat, string> = {
+  md: 'Markdown',
+  txt: 'Plain text',
+  html: 'HTML',
+  json: 'JSON',
+  docx: 'Word document',
+  pdf: 'PDF',
+};
+
+export function formatName(format: ExportFormat): string {
+  return FORMAT_NAMES[format];
+}
+
+/** A file name made from an article title: no path separators or reserved characters. */
+export function fileStem(title: string): string {
+  const stem = title
+    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^\.+/, '')
+    .slice(0, 100)
+    .trim();
+  return stem || 'precis';
+}
+
+export async function pickExportPath(title: string, format: ExportFormat): Promise<string | null> {
+  const picked = await save({
+    defaultPath: `${fileStem(title)}.${format}`,
+    filters: [{ name: FORMAT_NAMES[format], extensions: [format] }],
+  });
+  return picked ?? null;
+}

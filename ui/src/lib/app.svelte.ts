@@ -1,0 +1,469 @@
+// The window's state and actions (Svelte 5 runes). Components read the fields and call the
+// methods; the backend is reached only through ./api.
+import { getCurrentWebview } from '@tauri-apps/api/webview';
+import * as api from './api';
+import { JobQueue } from './queue';
+import {
+  DEFAULT_SETTINGS,
+  loadSettings,
+  processOptions,
+  saveSettings,
+  type Settings,
+} from './settings';
+import { initialStream, reduceStream, type StreamState } from './stream';
+import type {
+  Document,
+  ExportFormat,
+  HistoryItem,
+  Input,
+  Language,
+  ModelStatus,
+  Outcome,
+  ProgressEvent,
+} from './types';
+
+export type Phase = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface ShownError {
+  message: string;
+  /** What it was about (a file name), shown before the message; null for general errors. */
+  context: string | null;
+}
+
+export interface Download {
+  stage: string;
+  done: number;
+  total: number;
+  error: string | null;
+}
+
+export const WELCOME =
+  'Drop article files anywhere in the window, open them (Ctrl+O), or paste text (Ctrl+V).';
+
+const HISTORY_DEBOUNCE_MS = 250;
+const MAX_ERRORS = 5;
+
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+function inputLabel(input: Input): string {
+  return input.kind === 'file' ? baseName(input.path) : 'Pasted text';
+}
+
+function isFormField(target: EventTarget | null): boolean {
+  if (!target || !(target instanceof Element)) return false;
+  if (target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) {
+    return true;
+  }
+  return (target as HTMLElement).isContentEditable === true;
+}
+
+export class AppState {
+  languages = $state.raw<Language[]>([]);
+  models = $state.raw<ModelStatus[]>([]);
+  settings = $state<Settings>({ ...DEFAULT_SETTINGS });
+
+  phase = $state<Phase>('idle');
+  /** Errors shown in the banner, oldest first (a batch of files may fail one by one). */
+  errors = $state<ShownError[]>([]);
+  status = $state(WELCOME);
+  pending = $state(0);
+
+  /** What the panes show: the current job, or a reopened history entry. */
+  document = $state.raw<Document | null>(null);
+  outcome = $state.raw<Outcome | null>(null);
+  historyId = $state<number | null>(null);
+  /** Target language of what is shown (for lang attributes). */
+  resultTarget = $state(DEFAULT_SETTINGS.target);
+  stream = $state.raw<StreamState>(initialStream());
+  hoverPid = $state<string | null>(null);
+
+  history = $state.raw<HistoryItem[]>([]);
+  historyQuery = $state('');
+
+  dragging = $state(false);
+  modelsOpen = $state(false);
+  downloads = $state<Record<string, Download>>({});
+  modelsError = $state<string | null>(null);
+  exporting = $state(false);
+
+  readonly queue: JobQueue<Input>;
+  private cancelRequested = false;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    this.queue = new JobQueue<Input>((input) => this.process(input));
+    this.queue.subscribe((pending) => {
+      this.pending = pending;
+    });
+  }
+
+  /** The latest error shown, or null. */
+  get error(): ShownError | null {
+    return this.errors.length ? this.errors[this.errors.length - 1] : null;
+  }
+
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  get installedModels(): ModelStatus[] {
+    return this.models.filter((m) => m.installed != null);
+  }
+
+  get canExport(): boolean {
+    return this.historyId != null && this.outcome != null && !this.running;
+  }
+
+  // ---- start-up -------------------------------------------------------------------------
+
+  async init(): Promise<void> {
+    this.setPhase('idle');
+    if (!api.inTauri()) {
+      this.showError({
+        message:
+          'This window needs the Précis app: the Tauri backend is not available in a plain browser.',
+      });
+      return;
+    }
+    this.settings = await loadSettings();
+    await Promise.all([this.loadLanguages(), this.refreshModels(), this.refreshHistory()]);
+  }
+
+  async loadLanguages(): Promise<void> {
+    try {
+      this.languages = await api.languages();
+      const codes = this.languages.map((l) => l.code);
+      if (codes.length && !codes.includes(this.settings.target)) {
+        this.settings.target = codes.includes(DEFAULT_SETTINGS.target)
+          ? DEFAULT_SETTINGS.target
+          : codes[0];
+      }
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  async refreshModels(): Promise<void> {
+    try {
+      this.models = await api.listModels();
+      this.modelsError = null;
+      if (this.settings.model && !this.installedModels.some((m) => m.id === this.settings.model)) {
+        this.settings.model = '';
+      }
+    } catch (err) {
+      this.modelsError = api.toErrorInfo(err).message;
+    }
+  }
+
+  // ---- settings -------------------------------------------------------------------------
+
+  setSetting<K extends keyof Settings>(key: K, value: Settings[K]): Promise<boolean> {
+    this.settings[key] = value;
+    return saveSettings($state.snapshot(this.settings) as Settings);
+  }
+
+  // ---- phase, status, errors ------------------------------------------------------------
+
+  setPhase(phase: Phase): void {
+    this.phase = phase;
+    if (typeof document !== 'undefined' && document.body) document.body.dataset.state = phase;
+  }
+
+  showError(err: unknown, context: string | null = null): void {
+    const shown = { message: api.toErrorInfo(err).message, context };
+    const last = this.error;
+    if (last && last.message === shown.message && last.context === shown.context) return;
+    this.errors = [...this.errors, shown].slice(-MAX_ERRORS);
+  }
+
+  dismissError(): void {
+    this.errors = [];
+  }
+
+  // ---- the job queue --------------------------------------------------------------------
+
+  enqueue(...inputs: Input[]): void {
+    if (inputs.length === 0) return;
+    // A new batch started by the user clears the last batch's error.
+    if (!this.running && this.queue.pending === 0) this.errors = [];
+    this.queue.push(...inputs);
+  }
+
+  enqueuePaths(paths: string[]): void {
+    this.enqueue(...paths.map((path): Input => ({ kind: 'file', path })));
+  }
+
+  async openFiles(): Promise<void> {
+    try {
+      this.enqueuePaths(await api.pickArticles());
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private onEvent = (ev: ProgressEvent): void => {
+    this.stream = reduceStream(this.stream, ev);
+  };
+
+  /** Runs one article: read it (so the original shows at once), then process it. */
+  private async process(input: Input): Promise<void> {
+    const label = inputLabel(input);
+    const options = processOptions($state.snapshot(this.settings) as Settings);
+    this.cancelRequested = false;
+    this.document = null;
+    this.outcome = null;
+    this.historyId = null;
+    this.stream = { ...initialStream(), stage: 'reading' };
+    this.resultTarget = options.target;
+    this.status = `Reading ${label}…`;
+    this.setPhase('running');
+    try {
+      this.document =
+        input.kind === 'file'
+          ? await api.readArticle(input.path)
+          : await api.readPasted(input.text);
+      if (this.cancelRequested) throw { code: 'cancelled', message: 'Cancelled' };
+      this.status = this.document.title || label;
+      const result = await api.processArticle(input, options, this.onEvent);
+      this.outcome = result.outcome;
+      this.document = result.outcome.document;
+      this.historyId = result.history_id;
+      this.status = this.statusLine(result.outcome);
+      this.setPhase('done');
+      void this.refreshHistory();
+    } catch (err) {
+      if (api.isCancelled(err)) {
+        this.status = 'Cancelled';
+        this.setPhase('cancelled');
+      } else {
+        this.showError(err, label);
+        this.status = `Failed: ${label}`;
+        this.setPhase('error');
+      }
+    } finally {
+      this.cancelRequested = false;
+    }
+  }
+
+  statusLine(outcome: Outcome): string {
+    const title = outcome.document.title || outcome.document.source_name;
+    let how: string;
+    if (outcome.model) how = outcome.model.name;
+    else if (this.installedModels.length === 0) how = 'extractive summary (no model installed)';
+    else how = 'extractive summary';
+    const warnings = this.warningCount(outcome);
+    return `${title} — ${how}${warnings ? ` — ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`;
+  }
+
+  private warningCount(outcome: Outcome): number {
+    return (outcome.translation?.paragraphs ?? []).reduce(
+      (n, p) => n + (p.warnings?.length ?? 0),
+      0,
+    );
+  }
+
+  /** Stops the running job and drops the queued ones. */
+  async cancel(): Promise<void> {
+    if (!this.running) return;
+    this.cancelRequested = true;
+    this.queue.clear();
+    try {
+      await api.cancel();
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  // ---- history --------------------------------------------------------------------------
+
+  async refreshHistory(): Promise<void> {
+    const query = this.historyQuery.trim();
+    try {
+      this.history = await api.historyList(query || null);
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  /** Debounced search. */
+  setHistoryQuery(query: string): void {
+    this.historyQuery = query;
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = setTimeout(() => {
+      this.historyTimer = null;
+      void this.refreshHistory();
+    }, HISTORY_DEBOUNCE_MS);
+  }
+
+  async openHistory(id: number): Promise<void> {
+    if (this.running) return;
+    try {
+      const entry = await api.historyGet(id);
+      this.stream = initialStream();
+      this.outcome = entry.outcome;
+      this.document = entry.outcome.document;
+      this.historyId = entry.id;
+      this.resultTarget =
+        entry.options?.target ??
+        entry.outcome.translation?.language ??
+        entry.outcome.summary?.language ??
+        this.settings.target;
+      this.status = this.statusLine(entry.outcome);
+      this.setPhase('done');
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  async deleteHistory(id: number): Promise<void> {
+    try {
+      await api.historyDelete(id);
+      // The shown result can no longer be exported (export works from history).
+      if (this.historyId === id) this.historyId = null;
+      this.history = this.history.filter((h) => h.id !== id);
+    } catch (err) {
+      this.showError(err);
+    }
+    await this.refreshHistory();
+  }
+
+  // ---- export ---------------------------------------------------------------------------
+
+  async exportAs(format: ExportFormat = this.settings.exportFormat): Promise<void> {
+    const id = this.historyId;
+    const outcome = this.outcome;
+    if (id == null || !outcome || this.exporting || this.running) return;
+    this.exporting = true;
+    try {
+      const title = outcome.document.title || outcome.document.source_name;
+      const path = await api.pickExportPath(title, format);
+      if (!path) return;
+      if (format !== this.settings.exportFormat) void this.setSetting('exportFormat', format);
+      const written = await api.exportResult(id, format, path, this.settings.includeTranslation);
+      this.status = `Exported to ${written || path}`;
+    } catch (err) {
+      this.showError(err);
+    } finally {
+      this.exporting = false;
+    }
+  }
+
+  // ---- models ---------------------------------------------------------------------------
+
+  async downloadModel(id: string): Promise<void> {
+    if (this.downloads[id] && !this.downloads[id].error) return;
+    this.downloads[id] = { stage: 'downloading', done: 0, total: 0, error: null };
+    try {
+      await api.modelDownload(id, (ev) => {
+        const d = this.downloads[id];
+        if (d && ev.event === 'progress') {
+          d.stage = ev.stage;
+          d.done = ev.done;
+          d.total = ev.total;
+        }
+      });
+      delete this.downloads[id];
+      await this.refreshModels();
+    } catch (err) {
+      const info = api.toErrorInfo(err);
+      if (info.code === 'cancelled') delete this.downloads[id];
+      else this.downloads[id] = { ...this.downloads[id], error: info.message };
+    }
+  }
+
+  async importModel(): Promise<void> {
+    try {
+      const path = await api.pickGguf();
+      if (!path) return;
+      await api.modelImport(path);
+      this.modelsError = null;
+      await this.refreshModels();
+    } catch (err) {
+      this.modelsError = api.toErrorInfo(err).message;
+    }
+  }
+
+  async removeModel(id: string): Promise<void> {
+    try {
+      await api.modelRemove(id);
+      this.modelsError = null;
+    } catch (err) {
+      this.modelsError = api.toErrorInfo(err).message;
+    }
+    await this.refreshModels();
+  }
+
+  // ---- window-wide input ----------------------------------------------------------------
+
+  onKeydown = (e: KeyboardEvent): void => {
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'o') {
+      e.preventDefault();
+      void this.openFiles();
+    } else if (mod && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'e') {
+      e.preventDefault();
+      void this.exportAs();
+    } else if (e.key === 'Escape') {
+      if (this.modelsOpen) this.modelsOpen = false;
+      else if (this.running) void this.cancel();
+    }
+  };
+
+  onPaste = (e: ClipboardEvent): void => {
+    if (isFormField(e.target)) return;
+    const text = e.clipboardData?.getData('text/plain') ?? '';
+    if (!text.trim()) return;
+    e.preventDefault();
+    this.enqueue({ kind: 'text', text });
+  };
+
+  onDragDrop = (payload: { type: string; paths?: string[] }): void => {
+    switch (payload.type) {
+      case 'enter':
+      case 'over':
+        this.dragging = true;
+        break;
+      case 'drop':
+        this.dragging = false;
+        this.enqueuePaths(payload.paths ?? []);
+        break;
+      default:
+        this.dragging = false;
+    }
+  };
+
+  /** Installs the key, paste and drag-and-drop handlers; returns a function removing them. */
+  attach(target: Window = window): () => void {
+    target.addEventListener('keydown', this.onKeydown);
+    target.addEventListener('paste', this.onPaste);
+    let unlisten: (() => void) | null = null;
+    let detached = false;
+    if (api.inTauri() && (window as any).__TAURI_INTERNALS__?.metadata?.currentWebview) {
+      try {
+        getCurrentWebview()
+          .onDragDropEvent((event) => this.onDragDrop(event.payload))
+          .then((u) => {
+            if (detached) u();
+            else unlisten = u;
+          })
+          .catch((err) => this.showError(err));
+      } catch (err) {
+        this.showError(err);
+      }
+    }
+    return () => {
+      detached = true;
+      target.removeEventListener('keydown', this.onKeydown);
+      target.removeEventListener('paste', this.onPaste);
+      // The webview may already be gone (window closing): nothing left to unlisten then.
+      try {
+        Promise.resolve(unlisten?.()).catch(() => {});
+      } catch {
+        /* ignore */
+      }
+    };
+  }
+}

@@ -1,0 +1,123 @@
+// User settings, persisted with @tauri-apps/plugin-store under the key 'settings' in
+// settings.json. Loading falls back to the defaults when the store is unavailable (plain
+// browser, missing permission, unreadable file) or holds values this version does not know.
+import { load, type Store } from '@tauri-apps/plugin-store';
+import type { Engine, ExportFormat, Length, ProcessOptions, Style } from './types';
+import { EXPORT_FORMATS } from './types';
+
+export interface Settings {
+  target: string;
+  length: Length;
+  style: Style;
+  engine: 'auto' | Engine;
+  /** Model id; '' = the default model. */
+  model: string;
+  translate: boolean;
+  /** Show the summary in English rather than the target language. */
+  summaryEnglish: boolean;
+  includeTranslation: boolean;
+  exportFormat: ExportFormat;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  target: 'zh-Hans',
+  length: 'medium',
+  style: 'prose',
+  engine: 'auto',
+  model: '',
+  translate: true,
+  summaryEnglish: false,
+  includeTranslation: true,
+  exportFormat: 'md',
+});
+
+export const STORE_FILE = 'settings.json';
+export const STORE_KEY = 'settings';
+
+const LENGTHS: readonly Length[] = ['short', 'medium', 'long'];
+const STYLES: readonly Style[] = ['prose', 'bullets'];
+const ENGINES: readonly Settings['engine'][] = ['auto', 'llm', 'extractive'];
+
+function oneOf<T>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
+
+/** Keeps the known, valid fields of a stored value; defaults for the rest. */
+export function sanitizeSettings(raw: unknown): Settings {
+  const d = DEFAULT_SETTINGS;
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  return {
+    target: typeof r.target === 'string' && r.target ? r.target : d.target,
+    length: oneOf(r.length, LENGTHS, d.length),
+    style: oneOf(r.style, STYLES, d.style),
+    engine: oneOf(r.engine, ENGINES, d.engine),
+    model: typeof r.model === 'string' ? r.model : d.model,
+    translate: typeof r.translate === 'boolean' ? r.translate : d.translate,
+    summaryEnglish: typeof r.summaryEnglish === 'boolean' ? r.summaryEnglish : d.summaryEnglish,
+    includeTranslation:
+      typeof r.includeTranslation === 'boolean' ? r.includeTranslation : d.includeTranslation,
+    exportFormat: oneOf(r.exportFormat, EXPORT_FORMATS, d.exportFormat),
+  };
+}
+
+/** The options process_article gets for these settings. */
+export function processOptions(s: Settings): ProcessOptions {
+  return {
+    target: s.target,
+    length: s.length,
+    style: s.style,
+    engine: s.engine === 'auto' ? null : s.engine,
+    translate: s.translate,
+    summaryInTarget: true,
+    model: s.model || null,
+  };
+}
+
+/** Where settings are kept; the plugin store in the app, anything with get/set/save in tests. */
+export interface SettingsBackend {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  save(): Promise<void>;
+}
+
+let storePromise: Promise<Store> | null = null;
+
+function pluginStore(): Promise<Store> {
+  if (!storePromise) {
+    storePromise = load(STORE_FILE, { defaults: {}, autoSave: false });
+    // A failed load is retried next time rather than cached.
+    storePromise.catch(() => {
+      storePromise = null;
+    });
+  }
+  return storePromise;
+}
+
+/** Forgets the cached store handle (tests mock a fresh backend each time). */
+export function resetSettingsStore(): void {
+  storePromise = null;
+}
+
+export async function loadSettings(backend?: SettingsBackend): Promise<Settings> {
+  try {
+    const store = backend ?? (await pluginStore());
+    return sanitizeSettings(await store.get<unknown>(STORE_KEY));
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+}
+
+/** Saves; a store that cannot be written is not worth an error banner, so failures are returned. */
+export async function saveSettings(
+  settings: Settings,
+  backend?: SettingsBackend,
+): Promise<boolean> {
+  try {
+    const store = backend ?? (await pluginStore());
+    await store.set(STORE_KEY, { ...settings });
+    await store.save();
+    return true;
+  } catch {
+    return false;
+  }
+}

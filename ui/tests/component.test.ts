@@ -1,0 +1,251 @@
+// The App component mounted in jsdom against a mocked backend.
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, fireEvent, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import App from '../src/App.svelte';
+import { AppState } from '../src/lib/app.svelte';
+import { resetSettingsStore } from '../src/lib/settings';
+import {
+  LANGUAGES,
+  MODELS,
+  deferred,
+  installBackend,
+  makeDocument,
+  makeOutcome,
+  sendEvents,
+  storeHandlers,
+} from './helpers';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  resetSettingsStore();
+});
+
+const $ = (id: string) => document.getElementById(id);
+
+async function mountApp() {
+  const app = new AppState();
+  render(App, { props: { app } });
+  await waitFor(() => expect(($('target-select') as HTMLSelectElement).options.length).toBe(LANGUAGES.length));
+  return app;
+}
+
+describe('App', () => {
+  it('renders the language list and the stable element ids', async () => {
+    installBackend({}, { windows: true });
+    await mountApp();
+    const select = $('target-select') as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(LANGUAGES.map((l) => l.code));
+    expect(select.value).toBe('zh-Hans');
+    expect(select.textContent).toContain('简体中文');
+    for (const id of [
+      'open-button', 'length-select', 'style-select', 'engine-select', 'model-select',
+      'translate-toggle', 'summary-lang-toggle', 'cancel-button', 'pane-original', 'pane-summary',
+      'pane-translation', 'status-line', 'history-list', 'history-search', 'export-md', 'export-txt',
+      'export-html', 'export-json', 'export-docx', 'export-pdf', 'export-include-translation',
+      'models-button', 'drop-overlay', 'queue-count',
+    ]) {
+      expect($(id), id).not.toBeNull();
+    }
+    expect($('progress')).toBeNull();
+    expect($('error-banner')).toBeNull();
+    expect($('models-panel')).toBeNull();
+    expect(($('cancel-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(($('export-md') as HTMLButtonElement).disabled).toBe(true);
+    expect($('drop-overlay')!.hidden).toBe(true);
+    expect(document.body.dataset.state).toBe('idle');
+    // installed models only in the model select
+    const models = [...($('model-select') as HTMLSelectElement).options].map((o) => o.value);
+    expect(models).toEqual(['', MODELS[0].id]);
+    // history items
+    const items = [...$('history-list')!.querySelectorAll('li[data-history-id]')];
+    expect(items.map((li) => li.getAttribute('data-history-id'))).toEqual(['7', '3']);
+  });
+
+  it('restores settings into the controls and saves a change', async () => {
+    const data: Record<string, unknown> = { settings: { target: 'ja', length: 'long', style: 'bullets', engine: 'extractive', translate: false } };
+    installBackend(storeHandlers(data));
+    await mountApp();
+    expect(($('target-select') as HTMLSelectElement).value).toBe('ja');
+    expect(($('length-select') as HTMLSelectElement).value).toBe('long');
+    expect(($('style-select') as HTMLSelectElement).value).toBe('bullets');
+    expect(($('engine-select') as HTMLSelectElement).value).toBe('extractive');
+    expect(($('translate-toggle') as HTMLInputElement).checked).toBe(false);
+    await fireEvent.change($('length-select')!, { target: { value: 'short' } });
+    await waitFor(() => expect((data.settings as any).length).toBe('short'));
+    await fireEvent.click($('translate-toggle')!);
+    await waitFor(() => expect((data.settings as any).translate).toBe(true));
+  });
+
+  it('streams a job into the panes, then shows the outcome and enables export', async () => {
+    const finish = deferred<unknown>();
+    let channel: any;
+    installBackend({
+      read_article: () => makeDocument(),
+      process_article: ({ onEvent }) => {
+        channel = onEvent;
+        return finish.promise;
+      },
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/news/rain.txt', '/news/next.txt']);
+    await waitFor(() => expect(channel).toBeDefined());
+    await waitFor(() => expect($('progress')).not.toBeNull());
+    expect($('progress-stage')!.textContent).toBe('Reading the article');
+    expect(document.body.dataset.state).toBe('running');
+    expect($('queue-count')!.textContent).toContain('1');
+    expect(($('cancel-button') as HTMLButtonElement).disabled).toBe(false);
+    expect($('pane-original')!.querySelector('[data-pid="p2"]')!.textContent).toBe('Paragraph 2 of Rain in Spain.');
+
+    sendEvents(channel, [
+      { event: 'token', stage: 'summarizing', paragraph_id: null, text: 'It rained' },
+      { event: 'progress', stage: 'translating', done: 1, total: 3, tokens: 0 },
+      { event: 'token', stage: 'translating', paragraph_id: 'p2', text: '下' },
+    ]);
+    await waitFor(() => expect($('progress-stage')!.textContent).toBe('Translating — paragraph 2 of 3'));
+    expect($('pane-summary')!.textContent).toContain('It rained');
+    expect($('pane-translation')!.querySelector('[data-pid="p2"]')!.textContent).toBe('下');
+    sendEvents(channel, [{ event: 'paragraph_done', paragraph_id: 'p2', text: '下雨了。' }]);
+    await waitFor(() => expect($('pane-translation')!.querySelector('[data-pid="p2"]')!.textContent).toBe('下雨了。'));
+
+    finish.resolve({ history_id: 9, outcome: makeOutcome() });
+    await waitFor(() => expect(app.pending).toBe(0));
+    await waitFor(() => expect(document.body.dataset.state).toBe('done'));
+    await app.queue.idle();
+    await waitFor(() => expect($('progress')).toBeNull());
+    expect($('status-line')!.textContent).toBe('Rain in Spain — Qwen2.5 1.5B Instruct');
+    expect(($('export-pdf') as HTMLButtonElement).disabled).toBe(false);
+    const translation = $('pane-translation')!;
+    expect(translation.getAttribute('lang')).toBe('zh-Hans');
+    expect(translation.querySelector('[data-pid="p1"]')!.textContent).toBe('第1段。');
+    // summary points carry the paragraph of their first source sentence
+    const points = [...$('pane-summary')!.querySelectorAll('[data-pid]')];
+    expect(points.map((p) => p.getAttribute('data-pid'))).toEqual(['p2', 'p3']);
+    expect(points[0].textContent).toBe('西班牙下雨了。');
+    // the toggle shows the English summary
+    await fireEvent.click($('summary-lang-toggle')!);
+    await waitFor(() => expect($('pane-summary')!.textContent).toContain('It rained in Spain.'));
+    expect($('pane-summary')!.getAttribute('lang')).toBe('en');
+  });
+
+  it('highlights the same paragraph in every pane on hover', async () => {
+    installBackend({
+      read_article: () => makeDocument(),
+      process_article: () => ({ history_id: 1, outcome: makeOutcome() }),
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    await waitFor(() => expect($('pane-translation')!.querySelector('[data-pid="p2"]')).not.toBeNull());
+    await fireEvent.mouseOver($('pane-original')!.querySelector('[data-pid="p2"]')!);
+    const lit = [...document.querySelectorAll('.hl')].map((el) => [el.closest('[id^="pane-"]')!.id, el.getAttribute('data-pid')]);
+    expect(lit).toEqual([
+      ['pane-original', 'p2'],
+      ['pane-summary', 'p2'],
+      ['pane-translation', 'p2'],
+    ]);
+  });
+
+  it('shows an error from process_article in the banner, dismissable', async () => {
+    installBackend({
+      read_article: () => makeDocument(),
+      process_article: () => Promise.reject({ code: 'model_failed', message: 'The model file is damaged: download it again in Models.' }),
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    const banner = await waitFor(() => {
+      const b = $('error-banner');
+      expect(b).not.toBeNull();
+      return b!;
+    });
+    expect(banner.textContent).toContain('The model file is damaged: download it again in Models.');
+    expect(document.body.dataset.state).toBe('error');
+    await fireEvent.click(banner.querySelector('button')!);
+    expect($('error-banner')).toBeNull();
+  });
+
+  it('shows "Cancelled" and no banner for a cancelled job', async () => {
+    installBackend({
+      read_article: () => makeDocument(),
+      process_article: () => Promise.reject({ code: 'cancelled', message: 'Cancelled by the user.' }),
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    await waitFor(() => expect($('status-line')!.textContent).toBe('Cancelled'));
+    expect($('error-banner')).toBeNull();
+    expect(document.body.dataset.state).toBe('cancelled');
+  });
+
+  it('reopens and deletes history items (with inline confirmation)', async () => {
+    const backend = installBackend({
+      history_get: ({ id }) => ({ id, created_at: '2025-05-01T10:00:00Z', options: { target: 'zh-Hans' }, outcome: makeOutcome(makeDocument('Stored article')) }),
+      history_delete: () => null,
+    });
+    await mountApp();
+    await waitFor(() => expect($('history-list')!.querySelector('li[data-history-id="7"]')).not.toBeNull());
+    const item = $('history-list')!.querySelector('li[data-history-id="7"]')!;
+    expect(item.textContent).toContain('Rain in Spain');
+    expect(item.textContent).toContain('简体中文');
+    await fireEvent.click(item.querySelector('.history-open')!);
+    await waitFor(() => expect($('pane-original')!.textContent).toContain('Stored article'));
+    expect(backend.of('history_get')[0].args).toEqual({ id: 7 });
+    expect(document.body.dataset.state).toBe('done');
+
+    await fireEvent.click(item.querySelector('.history-delete')!);
+    expect(backend.of('history_delete')).toHaveLength(0);
+    await fireEvent.click(item.querySelector('.confirm-yes')!);
+    await waitFor(() => expect(backend.of('history_delete')).toHaveLength(1));
+    expect(backend.of('history_delete')[0].args).toEqual({ id: 7 });
+  });
+
+  it('opens the models panel with the first-run hint when no model is installed', async () => {
+    installBackend({
+      list_models: () => MODELS.map((m) => ({ ...m, installed: null, installed_bytes: null, sources: [] })),
+      model_download: () => Promise.reject({ code: 'download_failed', message: 'Could not reach the model hub: check the network.' }),
+    });
+    await mountApp();
+    await fireEvent.click($('models-button')!);
+    const panel = $('models-panel')!;
+    expect(panel).not.toBeNull();
+    expect(panel.textContent).toContain('precis models fetch qwen2.5-1.5b-instruct');
+    expect(panel.textContent).toContain('translation needs a model');
+    const download = panel.querySelector('[data-model-id="qwen2.5-1.5b-instruct"] .model-download') as HTMLButtonElement;
+    await fireEvent.click(download);
+    await waitFor(() => expect(panel.textContent).toContain('Could not reach the model hub: check the network.'));
+    expect($('error-banner')).toBeNull();
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect($('models-panel')).toBeNull();
+  });
+
+  it('lists installed models with their size and source', async () => {
+    installBackend();
+    await mountApp();
+    await fireEvent.click($('models-button')!);
+    const row = $('models-panel')!.querySelector('[data-model-id="qwen2.5-1.5b-instruct"]')!;
+    expect(row.textContent).toContain('1,117 MB');
+    expect(row.textContent).toContain('hub');
+    expect(row.querySelector('.model-remove')).not.toBeNull();
+    expect($('models-panel')!.textContent).not.toContain('No model installed');
+  });
+
+  it('shows the drop overlay during a drag', async () => {
+    installBackend({}, { windows: true });
+    const app = await mountApp();
+    app.onDragDrop({ type: 'enter', paths: [] });
+    await waitFor(() => expect($('drop-overlay')!.hidden).toBe(false));
+    app.onDragDrop({ type: 'leave' });
+    await waitFor(() => expect($('drop-overlay')!.hidden).toBe(true));
+  });
+});
+
+describe('App outside Tauri', () => {
+  it('mounts in a plain browser and says what is missing', async () => {
+    const app = new AppState();
+    render(App, { props: { app } });
+    await waitFor(() => expect($('error-banner')).not.toBeNull());
+    expect($('error-banner')!.textContent).toContain('Précis app');
+  });
+});

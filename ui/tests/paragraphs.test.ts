@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import {
+  displayedSummary,
+  hasTwoSummaries,
+  paragraphIdOf,
+  pointParagraphId,
+} from '../src/lib/paragraphs';
+import { fileStem, toErrorInfo } from '../src/lib/api';
+import { makeOutcome } from './helpers';
+
+describe('paragraph ids', () => {
+  it('maps sentence ids to paragraph ids', () => {
+    expect(paragraphIdOf('p3.s2')).toBe('p3');
+    expect(paragraphIdOf('p12')).toBe('p12');
+    expect(paragraphIdOf('')).toBe('');
+  });
+
+  it('maps a summary point to the paragraph of its first source sentence', () => {
+    expect(pointParagraphId({ text: 'x', source_sentence_ids: ['p3.s2', 'p1.s1'] })).toBe('p3');
+    expect(pointParagraphId({ text: 'x', source_sentence_ids: [] })).toBeNull();
+  });
+});
+
+describe('displayedSummary', () => {
+  it('shows summary_original in English and summary in the target language', () => {
+    const o = makeOutcome();
+    expect(displayedSummary(o, true)?.language).toBe('en');
+    expect(displayedSummary(o, false)?.language).toBe('zh-Hans');
+    expect(hasTwoSummaries(o)).toBe(true);
+  });
+
+  it('falls back to the summary when there is no translated summary', () => {
+    const o = { ...makeOutcome(), summary_original: null };
+    expect(displayedSummary(o, true)).toBe(o.summary);
+    expect(hasTwoSummaries(o)).toBe(false);
+  });
+});
+
+describe('helpers', () => {
+  it('normalises rejections to ErrorInfo', () => {
+    expect(toErrorInfo({ code: 'io', message: 'cannot read' })).toEqual({ code: 'io', message: 'cannot read' });
+    expect(toErrorInfo('boom')).toEqual({ code: 'error', message: 'boom' });
+    expect(toErrorInfo(new Error('bad'))).toEqual({ code: 'error', message: 'bad' });
+  });
+
+  it('makes safe export file names from titles', () => {
+    expect(fileStem('A/B: "C"?')).toBe('A B C');
+    expect(fileStem('  ')).toBe('precis');
+    expect(fileStem('西班牙的雨')).toBe('西班牙的雨');
+  });
+});
