@@ -15,7 +15,21 @@ fn sample() -> String {
     .to_string()
 }
 
+/// All tests in this process share one history database in a temporary directory.
+fn data_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_var("PRECIS_DATA_DIR", dir.path());
+        // Keep model lookups away from the user's real models.
+        std::env::set_var("PRECIS_MODELS_DIR", dir.path().join("models"));
+        dir
+    })
+    .path()
+}
+
 fn call(cmd: &str, args: Value) -> Result<Value, Value> {
+    data_dir();
     let app = precis_app::setup(mock_builder())
         .build(mock_context(noop_assets()))
         .expect("app builds");
@@ -60,7 +74,7 @@ fn errors_reach_the_ui_as_code_and_message() {
     let err = call(
         "process_article",
         json!({
-            "path": sample(),
+            "input": { "kind": "file", "path": sample() },
             "options": { "target": "klingon", "engine": "extractive" },
             "onEvent": "__CHANNEL__:7",
         }),
@@ -83,15 +97,124 @@ fn languages_and_models_are_listed() {
 
 #[test]
 fn extractive_processing_needs_no_model() {
-    let outcome = call("process_article", json!({
-        "path": sample(),
+    let result = call("process_article", json!({
+        "input": { "kind": "file", "path": sample() },
         "options": { "target": "en", "engine": "extractive", "length": "short", "style": "bullets" },
         "onEvent": "__CHANNEL__:7",
     }))
     .unwrap();
+    let outcome = &result["outcome"];
     assert_eq!(outcome["summary"]["engine"], "extractive");
     assert_eq!(outcome["summary"]["points"].as_array().unwrap().len(), 3);
     assert!(outcome["translation"].is_null());
+    assert!(result["history_id"].as_i64().unwrap() > 0);
+}
+
+fn process_extractive(input: Value) -> Value {
+    call(
+        "process_article",
+        json!({
+            "input": input,
+            "options": { "target": "zh-Hans", "engine": "extractive", "length": "short" },
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap()
+}
+
+#[test]
+fn history_keeps_results_and_reopens_searches_and_deletes_them() {
+    let result = process_extractive(json!({ "kind": "file", "path": sample() }));
+    let id = result["history_id"].as_i64().unwrap();
+    let items = call("history_list", json!({ "query": "Aleppo" })).unwrap();
+    let item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .expect("listed");
+    assert_eq!(
+        item["title"],
+        "US, Russia tussle over Syria cease-fire deal"
+    );
+    assert_eq!(item["target"], "zh-Hans");
+    assert_eq!(item["has_translation"], false);
+    let none = call("history_list", json!({ "query": "no such words anywhere" })).unwrap();
+    assert!(none.as_array().unwrap().iter().all(|i| i["id"] != id));
+    // Reopening returns the stored outcome as it was shown.
+    let entry = call("history_get", json!({ "id": id })).unwrap();
+    assert_eq!(entry["outcome"], result["outcome"]);
+    assert_eq!(entry["options"]["target"], "zh-Hans");
+    assert_eq!(
+        call("history_delete", json!({ "id": id })).unwrap(),
+        Value::Null
+    );
+    let err = call("history_get", json!({ "id": id })).unwrap_err();
+    assert_eq!(err["code"], "history_not_found");
+}
+
+#[test]
+fn pasted_text_is_read_and_processed() {
+    let text = std::fs::read_to_string(sample()).unwrap();
+    let doc = call("read_pasted", json!({ "text": text })).unwrap();
+    assert_eq!(doc["source_name"], "Pasted text");
+    assert_eq!(doc["title"], "US, Russia tussle over Syria cease-fire deal");
+    let result = process_extractive(json!({ "kind": "text", "text": text }));
+    assert_eq!(
+        result["outcome"]["document"]["paragraphs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+    let err = call("read_pasted", json!({ "text": "   " })).unwrap_err();
+    assert_eq!(err["code"], "empty_file");
+}
+
+#[test]
+fn exports_are_written_from_the_history() {
+    let id = process_extractive(json!({ "kind": "file", "path": sample() }))["history_id"].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("out.md");
+    let written = call(
+        "export_result",
+        json!({ "id": id, "format": "md", "path": md, "includeTranslation": true }),
+    )
+    .unwrap();
+    assert_eq!(written, json!(md));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("# US, Russia tussle over Syria cease-fire deal\n"));
+    assert!(text.contains("- **Source:** global-times-syria-ceasefire.txt"));
+    let err = call(
+        "export_result",
+        json!({ "id": id, "format": "md", "path": dir.path().join("missing/out.md"), "includeTranslation": false }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "write_failed");
+    let err = call(
+        "export_result",
+        json!({ "id": id, "format": "odt", "path": md, "includeTranslation": false }),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("odt"), "{err}");
+}
+
+#[test]
+fn models_can_be_imported_listed_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_gguf = dir.path().join("notes.gguf");
+    std::fs::write(&not_gguf, b"this is not a model").unwrap();
+    let err = call("model_import", json!({ "path": not_gguf })).unwrap_err();
+    assert_eq!(err["code"], "model_invalid");
+    let err = call("model_remove", json!({ "id": "no-such-model" })).unwrap_err();
+    assert_eq!(err["code"], "unknown_model");
+    let models = call("list_models", json!({})).unwrap();
+    for m in models.as_array().unwrap() {
+        assert!(
+            m.get("installed_bytes").is_some() && m.get("removable").is_some(),
+            "{m}"
+        );
+    }
 }
 
 #[test]

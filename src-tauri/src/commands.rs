@@ -2,21 +2,25 @@
 //! Errors reach the UI as `{code, message}`.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
-use precis_core::document::{read_file, Document, ReadLimits};
+use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, SourceFormat};
+use precis_core::export::{export_to_file, ExportFormat, ExportOptions};
+use precis_core::history::{History, HistoryEntry, HistoryItem, NewEntry};
 use precis_core::lang::{Language, LANGUAGES};
 use precis_core::llm::LlmEngine;
-use precis_core::models::{self, ModelStatus};
+use precis_core::models::{self, fetch, ModelStatus};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 use precis_core::ErrorInfo;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 
-/// App-wide state: the model, loaded once and kept, and the running job's cancel flag.
+/// App-wide state: the model (loaded once and kept), the history database, and the cancel
+/// flags of the running job and download.
 #[derive(Default)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -26,6 +30,17 @@ pub struct AppState {
 struct Inner {
     model: Mutex<Option<LlmEngine>>,
     cancel: Mutex<CancelToken>,
+    download_cancel: Mutex<CancelToken>,
+    history: Mutex<Option<History>>,
+    data_dir: OnceLock<PathBuf>,
+}
+
+impl AppState {
+    /// Where the history database lives; set once at start-up (the app data directory, or
+    /// `PRECIS_DATA_DIR` when set).
+    pub fn set_data_dir(&self, dir: PathBuf) {
+        let _ = self.inner.data_dir.set(dir);
+    }
 }
 
 fn internal(message: impl Into<String>) -> ErrorInfo {
@@ -39,7 +54,52 @@ fn info(e: precis_core::Error) -> ErrorInfo {
     ErrorInfo::from(&e)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+fn history_info(e: precis_core::history::HistoryError) -> ErrorInfo {
+    ErrorInfo {
+        code: e.code().into(),
+        message: e.to_string(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in an earlier job must not lock the app up for good.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Inner {
+    /// The history database, opened on first use.
+    fn history(&self) -> Result<MutexGuard<'_, Option<History>>, ErrorInfo> {
+        let mut guard = lock(&self.history);
+        if guard.is_none() {
+            let dir = self
+                .data_dir
+                .get()
+                .cloned()
+                .or_else(|| std::env::var_os("PRECIS_DATA_DIR").map(PathBuf::from))
+                .ok_or_else(|| internal("the app data directory is not known"))?;
+            *guard = Some(History::open(&dir.join("history.sqlite3")).map_err(history_info)?);
+        }
+        Ok(guard)
+    }
+
+    fn with_history<T>(
+        &self,
+        f: impl FnOnce(&History) -> Result<T, precis_core::history::HistoryError>,
+    ) -> Result<T, ErrorInfo> {
+        let guard = self.history()?;
+        f(guard.as_ref().expect("opened above")).map_err(history_info)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ErrorInfo> + Send + 'static,
+) -> Result<T, ErrorInfo> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| internal(format!("worker failed: {e}")))?
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessOptions {
     pub target: String,
@@ -53,14 +113,47 @@ pub struct ProcessOptions {
     pub translate: bool,
     #[serde(default)]
     pub summary_in_target: bool,
-    /// Catalog id or path; `None` picks the first installed model.
+    /// Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
     pub model: Option<String>,
+}
+
+/// What to process: a file, or text pasted from the clipboard.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Input {
+    File { path: String },
+    Text { text: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessResult {
+    /// The history row the result was stored in; `None` if storing it failed (a warning
+    /// event says why; the result itself is still returned).
+    pub history_id: Option<i64>,
+    pub outcome: Outcome,
+}
+
+const PASTED_NAME: &str = "Pasted text";
+
+fn read_input(input: &Input) -> Result<Document, ErrorInfo> {
+    match input {
+        Input::File { path } => {
+            read_file(Path::new(path), &ReadLimits::default()).map_err(|e| info(e.into()))
+        }
+        Input::Text { text } => parse_bytes(text.as_bytes(), PASTED_NAME, Some(SourceFormat::Text))
+            .map_err(|e| info(e.into())),
+    }
 }
 
 // File and cache reads run off the main thread (async commands), so the window never freezes.
 #[tauri::command]
 pub async fn read_article(path: String) -> Result<Document, ErrorInfo> {
-    read_file(Path::new(&path), &ReadLimits::default()).map_err(|e| info(e.into()))
+    blocking(move || read_input(&Input::File { path })).await
+}
+
+#[tauri::command]
+pub async fn read_pasted(text: String) -> Result<Document, ErrorInfo> {
+    blocking(move || read_input(&Input::Text { text })).await
 }
 
 #[tauri::command]
@@ -74,34 +167,27 @@ pub fn languages() -> Vec<Language> {
 }
 
 /// Reads, summarizes and (optionally) translates an article, streaming progress and text on
-/// `on_event`. Runs on a blocking worker; the model is loaded on first use and kept.
+/// `on_event`, and stores the result in the history. Runs on a blocking worker; the model is
+/// loaded on first use and kept.
 #[tauri::command]
 pub async fn process_article(
     state: State<'_, AppState>,
-    path: String,
+    input: Input,
     options: ProcessOptions,
     on_event: Channel<Event>,
-) -> Result<Outcome, ErrorInfo> {
+) -> Result<ProcessResult, ErrorInfo> {
     let inner = state.inner.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        process(&inner, PathBuf::from(path), options, on_event)
-    })
-    .await
-    .map_err(|e| internal(format!("worker failed: {e}")))?
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic in an earlier job must not lock the app up for good.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    blocking(move || process(&inner, input, options, on_event)).await
 }
 
 fn process(
     inner: &Inner,
-    path: PathBuf,
+    input: Input,
     options: ProcessOptions,
     on_event: Channel<Event>,
-) -> Result<Outcome, ErrorInfo> {
-    let doc = read_file(&path, &ReadLimits::default()).map_err(|e| info(e.into()))?;
+) -> Result<ProcessResult, ErrorInfo> {
+    let started = Instant::now();
+    let doc = read_input(&input)?;
     let target = Language::parse(&options.target).map_err(info)?;
     let model_path = models::resolve(options.model.as_deref());
     let engine = options.engine.unwrap_or(if model_path.is_ok() {
@@ -123,24 +209,150 @@ fn process(
         // A closed window is not an error for the engine; the job simply finishes.
         let _ = on_event.send(e);
     };
-    // One job at a time: the model is taken for the whole job, and only then is this job's
-    // cancel flag published, so Cancel always reaches the job that is running.
-    let mut guard = lock(&inner.model);
-    let cancel = CancelToken::new();
-    *lock(&inner.cancel) = cancel.clone();
-    if req.needs_model(&doc) {
-        let wanted = model_path.map_err(info)?;
-        if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
-            *guard = None;
-            *guard = Some(LlmEngine::load(&wanted).map_err(info)?);
+    let outcome = {
+        // One job at a time: the model is taken for the whole job, and only then is this job's
+        // cancel flag published, so Cancel always reaches the job that is running.
+        let mut guard = lock(&inner.model);
+        let cancel = CancelToken::new();
+        *lock(&inner.cancel) = cancel.clone();
+        if req.needs_model(&doc) {
+            let wanted = model_path.map_err(info)?;
+            if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
+                *guard = None;
+                *guard = Some(LlmEngine::load(&wanted).map_err(info)?);
+            }
         }
-    }
-    pipeline::run(doc, &req, guard.as_mut(), &mut sink, &cancel).map_err(info)
+        pipeline::run(doc, &req, guard.as_mut(), &mut sink, &cancel).map_err(info)?
+    };
+    let source_path = match &input {
+        Input::File { path } => Some(PathBuf::from(path)),
+        Input::Text { .. } => None,
+    };
+    let options_json = serde_json::to_value(&options).unwrap_or_default();
+    let stored = inner.with_history(|h| {
+        h.insert(&NewEntry {
+            outcome: &outcome,
+            source_path: source_path.as_deref(),
+            target: &options.target,
+            options: &options_json,
+            total_secs: started.elapsed().as_secs_f64(),
+        })
+    });
+    let history_id = match stored {
+        Ok(id) => Some(id),
+        Err(e) => {
+            sink(Event::Warning {
+                message: format!("the result was not saved to the history: {}", e.message),
+            });
+            None
+        }
+    };
+    Ok(ProcessResult {
+        history_id,
+        outcome,
+    })
 }
 
-/// Asks the running job to stop; it ends within about a second with a `cancelled` error.
+/// Asks the running job (and any download) to stop; it ends within about a second with a
+/// `cancelled` error.
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>) -> Result<(), ErrorInfo> {
     lock(&state.inner.cancel).cancel();
+    lock(&state.inner.download_cancel).cancel();
     Ok(())
+}
+
+#[tauri::command]
+pub async fn history_list(
+    state: State<'_, AppState>,
+    query: Option<String>,
+) -> Result<Vec<HistoryItem>, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || inner.with_history(|h| h.list(query.as_deref(), 500))).await
+}
+
+#[tauri::command]
+pub async fn history_get(state: State<'_, AppState>, id: i64) -> Result<HistoryEntry, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || inner.with_history(|h| h.get(id))).await
+}
+
+#[tauri::command]
+pub async fn history_delete(state: State<'_, AppState>, id: i64) -> Result<(), ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || inner.with_history(|h| h.delete(id))).await
+}
+
+/// Exports a stored result to `path` (chosen by the user in a save dialog), atomically.
+#[tauri::command]
+pub async fn export_result(
+    state: State<'_, AppState>,
+    id: i64,
+    format: ExportFormat,
+    path: String,
+    include_translation: bool,
+) -> Result<String, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let entry = inner.with_history(|h| h.get(id))?;
+        let opts = ExportOptions {
+            include_translation,
+            processed_at: Some(entry.created_at),
+        };
+        export_to_file(&entry.outcome, format, &opts, Path::new(&path)).map_err(info)?;
+        Ok(path)
+    })
+    .await
+}
+
+/// Downloads a catalog model (hub first, then the mirror), streaming byte progress.
+#[tauri::command]
+pub async fn model_download(
+    state: State<'_, AppState>,
+    id: String,
+    on_event: Channel<Event>,
+) -> Result<ModelStatus, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let cancel = CancelToken::new();
+        *lock(&inner.download_cancel) = cancel.clone();
+        let mut sink = |e: Event| {
+            let _ = on_event.send(e);
+        };
+        let path = fetch::fetch(&id, fetch::Source::Auto, &mut sink, &cancel).map_err(info)?;
+        models::list()
+            .into_iter()
+            .find(|m| m.installed.as_deref() == Some(path.as_path()))
+            .ok_or_else(|| internal(format!("{} was fetched but is not listed", path.display())))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn model_import(path: String) -> Result<ModelStatus, ErrorInfo> {
+    blocking(move || models::import(Path::new(&path)).map_err(info)).await
+}
+
+#[tauri::command]
+pub async fn model_remove(state: State<'_, AppState>, id: String) -> Result<(), ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        // Unload it first if it is the loaded model, so its memory map is released.
+        let path = models::resolve(Some(&id)).ok();
+        let mut guard = match inner.model.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(ErrorInfo {
+                code: "busy".into(),
+                message:
+                    "a summary or translation is running; cancel it or wait, then remove the model"
+                        .into(),
+            }),
+        };
+        if guard.as_ref().map(|m| &m.info().path) == path.as_ref() {
+            *guard = None;
+        }
+        models::remove(&id).map_err(info)
+    })
+    .await
 }

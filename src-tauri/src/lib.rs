@@ -2,26 +2,46 @@
 
 pub mod commands;
 
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Manager, Runtime};
 
 /// Adds the app's state and commands to a builder; generic over the runtime so tests can use
 /// `tauri::test::mock_builder()`.
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .manage(commands::AppState::default())
+        .setup(|app| {
+            // PRECIS_DATA_DIR lets tests and portable installs keep the history elsewhere.
+            let dir = match std::env::var_os("PRECIS_DATA_DIR") {
+                Some(d) => d.into(),
+                None => app.path().app_data_dir()?,
+            };
+            app.state::<commands::AppState>().set_data_dir(dir);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::read_article,
+            commands::read_pasted,
             commands::list_models,
             commands::languages,
             commands::process_article,
             commands::cancel,
+            commands::history_list,
+            commands::history_get,
+            commands::history_delete,
+            commands::export_result,
+            commands::model_download,
+            commands::model_import,
+            commands::model_remove,
         ])
 }
 
 pub fn run() {
-    if let Err(e) =
-        setup(tauri::Builder::default()).run(tauri::generate_context!("../tauri.conf.json"))
-    {
+    let builder = tauri::Builder::default()
+        // Restores the window's size and place from the last run.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_store::Builder::default().build());
+    if let Err(e) = setup(builder).run(tauri::generate_context!("../tauri.conf.json")) {
         eprintln!("Précis could not start: {e}");
         std::process::exit(1);
     }

@@ -44,6 +44,12 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    #[error("cannot export: {0}")]
+    Export(String),
+
+    #[error("no font that can show {language} text was found for the PDF; install one (Debian/Ubuntu: `sudo apt install fonts-noto-cjk`) or set PRECIS_PDF_FONT to a .ttf, .otf or .ttc file")]
+    FontMissing { language: String },
+
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -72,6 +78,8 @@ impl Error {
             Error::EngineUnavailable { .. } => "engine_unavailable",
             Error::UnsupportedLanguage(_) => "unsupported_language",
             Error::Cancelled => "cancelled",
+            Error::Export(_) => "export_failed",
+            Error::FontMissing { .. } => "font_missing",
             Error::Write { .. } => "write_failed",
             Error::Io { .. } => "io_error",
         }
@@ -115,6 +123,9 @@ impl ReadError {
             ReadError::Corrupt { .. } => "corrupt_document",
             ReadError::ArchiveLimit { .. } => "archive_limit",
             ReadError::NoSuchChapter { .. } => "no_such_chapter",
+            ReadError::NoTextLayer { .. } => "no_text_layer",
+            ReadError::Encrypted { .. } => "encrypted_document",
+            ReadError::Limit { .. } => "document_limit",
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod document;
 pub mod error;
+pub mod export;
+pub mod history;
 pub mod lang;
 pub mod llm;
 pub mod models;

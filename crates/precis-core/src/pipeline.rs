@@ -1,7 +1,7 @@
 //! The whole job the app and the CLI run: summary first (the reader sees it soonest), then the
 //! summary in the target language, then the full translation, all sharing one name glossary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::lang::Language;
@@ -22,7 +22,7 @@ pub struct Request {
     pub target: Language,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     pub document: Document,
     /// The summary in the requested language.

@@ -17,7 +17,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::quantized::tokenizer::TokenizerFromGguf;
 use candle_core::Device;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
 use crate::progress::CancelToken;
@@ -27,7 +27,7 @@ use qwen2::Qwen2;
 use stream::TokenStream;
 
 /// Facts about a loaded model, for display and for reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelInfo {
     pub name: String,
     pub path: PathBuf,
@@ -88,7 +88,7 @@ pub struct Generation {
 }
 
 /// Running totals over an engine's life, for speed reports.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct GenerationStats {
     /// Prompt tokens processed (cached prefixes excluded).
     pub prompt_tokens: u64,

@@ -112,7 +112,7 @@ impl CatalogEntry {
     }
 }
 
-/// One row of `precis models list`.
+/// One row of `precis models list` and of the app's models panel.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelStatus {
     pub id: String,
@@ -121,7 +121,149 @@ pub struct ModelStatus {
     pub approx_size_mb: u64,
     pub license: String,
     pub installed: Option<PathBuf>,
+    /// Size of the installed file.
+    pub installed_bytes: Option<u64>,
     pub sources: Vec<String>,
+    /// Whether [`remove`] can delete it: files Précis put in [`models_dir`] (mirror downloads
+    /// and imports); the Hugging Face cache is shared with other tools and left alone.
+    pub removable: bool,
+}
+
+/// Ids of models imported from a local GGUF file start with this.
+pub const IMPORTED_PREFIX: &str = "imported:";
+
+/// Where imported GGUF files are copied.
+pub fn imported_dir() -> PathBuf {
+    models_dir().join("imported")
+}
+
+fn status_of_file(path: &Path) -> (Option<u64>, bool) {
+    let bytes = std::fs::metadata(path).ok().map(|m| m.len());
+    (bytes, path.starts_with(models_dir()))
+}
+
+fn imported() -> Vec<ModelStatus> {
+    let Ok(entries) = std::fs::read_dir(imported_dir()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<ModelStatus> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "gguf") && p.is_file())
+        .map(|p| {
+            let file = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let (installed_bytes, _) = status_of_file(&p);
+            ModelStatus {
+                id: format!("{IMPORTED_PREFIX}{file}"),
+                name: p
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                parameters: String::new(),
+                approx_size_mb: installed_bytes.unwrap_or(0) / 1_000_000,
+                license: "see the model's own licence".into(),
+                installed: Some(p),
+                installed_bytes,
+                sources: vec!["imported".into()],
+                removable: true,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Checks that `path` is a GGUF file of an architecture Précis runs, reading only its header.
+pub fn check_gguf(path: &Path) -> Result<()> {
+    let invalid = |reason: String| Error::ModelInvalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = std::io::BufReader::new(file);
+    let content = candle_core::quantized::gguf_file::Content::read(&mut reader)
+        .map_err(|e| invalid(format!("not a GGUF file or its header is damaged ({e})")))?;
+    let arch = content
+        .metadata
+        .get("general.architecture")
+        .and_then(|v| v.to_string().ok())
+        .cloned()
+        .unwrap_or_default();
+    if arch != "qwen2" {
+        return Err(invalid(format!(
+            "architecture `{arch}` is not supported (Précis runs Qwen2/Qwen2.5 models)"
+        )));
+    }
+    Ok(())
+}
+
+/// Copies a GGUF file into [`imported_dir`] (atomically: a temporary file, then a rename) after
+/// checking its header, and returns its new status.
+pub fn import(src: &Path) -> Result<ModelStatus> {
+    check_gguf(src)?;
+    let dir = imported_dir();
+    let write_err = |source| Error::Write {
+        path: dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(write_err)?;
+    let mut name = src
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model.gguf".into());
+    if !name.ends_with(".gguf") {
+        name.push_str(".gguf");
+    }
+    let dest = dir.join(&name);
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(write_err)?;
+    let mut input = std::fs::File::open(src).map_err(|source| Error::Io {
+        path: src.to_path_buf(),
+        source,
+    })?;
+    std::io::copy(&mut input, tmp.as_file_mut()).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.persist(&dest).map_err(|e| write_err(e.error))?;
+    let id = format!("{IMPORTED_PREFIX}{name}");
+    imported()
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| Error::ModelMissing { path: dest })
+}
+
+/// Deletes an installed model file that Précis owns (see [`ModelStatus::removable`]).
+pub fn remove(id: &str) -> Result<()> {
+    let status = list()
+        .into_iter()
+        .find(|m| m.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| Error::UnknownModel {
+            id: id.to_string(),
+            known: list()
+                .into_iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let path = status
+        .installed
+        .ok_or_else(|| Error::ModelNotInstalled { id: id.to_string() })?;
+    if !status.removable {
+        return Err(Error::EngineUnavailable {
+            engine: "models".into(),
+            reason: format!(
+                "{} is in the shared Hugging Face cache; delete it with `huggingface-cli delete-cache`",
+                path.display()
+            ),
+        });
+    }
+    std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })
 }
 
 pub fn list() -> Vec<ModelStatus> {
@@ -138,8 +280,15 @@ pub fn list() -> Vec<ModelStatus> {
                     p.package, p.version, p.parts
                 ));
             }
+            let installed = e.installed_path();
+            let (installed_bytes, removable) = match &installed {
+                Some(p) => status_of_file(p),
+                None => (None, false),
+            };
             ModelStatus {
-                installed: e.installed_path(),
+                installed,
+                installed_bytes,
+                removable,
                 id: e.id,
                 name: e.name,
                 parameters: e.parameters,
@@ -148,6 +297,7 @@ pub fn list() -> Vec<ModelStatus> {
                 sources,
             }
         })
+        .chain(imported())
         .collect()
 }
 
@@ -156,6 +306,16 @@ pub fn list() -> Vec<ModelStatus> {
 /// nothing at all picks the first installed catalog model.
 pub fn resolve(spec: Option<&str>) -> Result<PathBuf> {
     match spec {
+        Some(id) if id.starts_with(IMPORTED_PREFIX) => {
+            let file = &id[IMPORTED_PREFIX.len()..];
+            let p = imported_dir().join(file);
+            // Only plain file names: an id must never reach outside the imported directory.
+            if !file.contains(['/', '\\']) && file != ".." && p.is_file() {
+                Ok(p)
+            } else {
+                Err(Error::ModelNotInstalled { id: id.to_string() })
+            }
+        }
         Some(s) if looks_like_path(s) => {
             let p = PathBuf::from(s);
             if p.is_file() {

@@ -1,0 +1,501 @@
+//! Exports a finished article (an [`Outcome`]) as Markdown, plain text, HTML, JSON, DOCX or PDF.
+//!
+//! Every format is rendered from the same list of [`Block`]s, so all of them carry the same
+//! content: title, source file, dates, model, the summary (target language and English), and
+//! optionally the full bilingual translation (each source paragraph followed by its rendering).
+
+mod docx;
+mod pdf;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::Language;
+use crate::pipeline::Outcome;
+use crate::render::write_atomic;
+use crate::summarize::{Style, Summary};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Md,
+    Txt,
+    Html,
+    Json,
+    Docx,
+    Pdf,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 6] = [
+        ExportFormat::Md,
+        ExportFormat::Txt,
+        ExportFormat::Html,
+        ExportFormat::Json,
+        ExportFormat::Docx,
+        ExportFormat::Pdf,
+    ];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Md => "md",
+            ExportFormat::Txt => "txt",
+            ExportFormat::Html => "html",
+            ExportFormat::Json => "json",
+            ExportFormat::Docx => "docx",
+            ExportFormat::Pdf => "pdf",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        let s = s.trim().trim_start_matches('.').to_ascii_lowercase();
+        Some(match s.as_str() {
+            "md" | "markdown" => ExportFormat::Md,
+            "txt" | "text" => ExportFormat::Txt,
+            "html" | "htm" => ExportFormat::Html,
+            "json" => ExportFormat::Json,
+            "docx" => ExportFormat::Docx,
+            "pdf" => ExportFormat::Pdf,
+            _ => return None,
+        })
+    }
+}
+
+/// What goes into an export besides the summary.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExportOptions {
+    /// Add the full bilingual translation after the summary.
+    pub include_translation: bool,
+    /// When the article was processed (RFC 3339); the export time is used when absent.
+    pub processed_at: Option<String>,
+}
+
+/// One unit of exported content; `lang` is a BCP 47 tag for fonts and screen readers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Title(String, String),
+    Subtitle(String, String),
+    /// "Label: value" lines under the title.
+    Meta(Vec<(String, String)>),
+    Heading(String, String),
+    /// A sub-heading (the translated title inside the translation section).
+    Subheading(String, String),
+    Paragraph(String, String),
+    Bullet(String, String),
+    /// A source paragraph shown next to its translation, set apart (grey, smaller).
+    Source(String, String),
+    Warning(String),
+}
+
+fn language_label(code: &str) -> String {
+    match Language::parse(code) {
+        Ok(l) if l.name == l.native => l.name.to_string(),
+        Ok(l) => format!("{} · {}", l.native, l.name),
+        Err(_) => code.to_string(),
+    }
+}
+
+fn summary_blocks(out: &mut Vec<Block>, s: &Summary) {
+    out.push(Block::Heading(
+        format!("Summary ({})", language_label(&s.language)),
+        "en".into(),
+    ));
+    for p in &s.points {
+        out.push(match s.style {
+            Style::Bullets => Block::Bullet(p.text.clone(), s.language.clone()),
+            Style::Prose => Block::Paragraph(p.text.clone(), s.language.clone()),
+        });
+    }
+}
+
+/// The content of an export, format-independent.
+pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
+    let d = &o.document;
+    let src_lang = d.language.clone();
+    let mut out = vec![Block::Title(
+        if d.title.is_empty() {
+            d.source_name.clone()
+        } else {
+            d.title.clone()
+        },
+        src_lang.clone(),
+    )];
+    if let Some(sub) = &d.subtitle {
+        out.push(Block::Subtitle(sub.clone(), src_lang.clone()));
+    }
+    let mut meta = vec![("Source".to_string(), d.source_name.clone())];
+    if let Some(line) = &d.dateline {
+        meta.push(("Published".into(), line.clone()));
+    }
+    meta.push((
+        "Processed".into(),
+        opts.processed_at
+            .clone()
+            .unwrap_or_else(crate::history::now_rfc3339),
+    ));
+    meta.push((
+        "Model".into(),
+        o.model
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| "extractive summary (no model)".into()),
+    ));
+    if let Some(t) = &o.translation {
+        meta.push(("Translation".into(), language_label(&t.language)));
+    }
+    out.push(Block::Meta(meta));
+    for s in [&o.summary, &o.summary_original].into_iter().flatten() {
+        summary_blocks(&mut out, s);
+    }
+    if let (true, Some(t)) = (opts.include_translation, &o.translation) {
+        out.push(Block::Heading(
+            format!("Full translation ({})", language_label(&t.language)),
+            "en".into(),
+        ));
+        if !t.title.is_empty() {
+            out.push(Block::Subheading(t.title.clone(), t.language.clone()));
+        }
+        if let Some(sub) = &t.subtitle {
+            out.push(Block::Subtitle(sub.clone(), t.language.clone()));
+        }
+        for p in &t.paragraphs {
+            out.push(Block::Source(p.source.clone(), src_lang.clone()));
+            out.push(Block::Paragraph(p.text.clone(), t.language.clone()));
+            for w in &p.warnings {
+                out.push(Block::Warning(w.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn markdown(blocks: &[Block]) -> String {
+    let mut s = String::new();
+    for b in blocks {
+        match b {
+            Block::Title(t, _) => s += &format!("# {t}\n\n"),
+            Block::Subtitle(t, _) => s += &format!("*{t}*\n\n"),
+            Block::Meta(rows) => {
+                for (k, v) in rows {
+                    s += &format!("- **{k}:** {v}\n");
+                }
+                s += "\n";
+            }
+            Block::Heading(t, _) => s += &format!("## {t}\n\n"),
+            Block::Subheading(t, _) => s += &format!("### {t}\n\n"),
+            Block::Paragraph(t, _) => s += &format!("{t}\n\n"),
+            Block::Bullet(t, _) => s += &format!("- {t}\n\n"),
+            Block::Source(t, _) => s += &format!("> {t}\n\n"),
+            Block::Warning(w) => s += &format!("> ⚠ {w}\n\n"),
+        }
+    }
+    finish_text(s)
+}
+
+fn plain_text(blocks: &[Block]) -> String {
+    let underline = |t: &str, c: char| c.to_string().repeat(t.chars().count().clamp(3, 72));
+    let mut s = String::new();
+    for b in blocks {
+        match b {
+            Block::Title(t, _) => s += &format!("{t}\n{}\n\n", underline(t, '=')),
+            Block::Heading(t, _) => s += &format!("{t}\n{}\n\n", underline(t, '-')),
+            Block::Subtitle(t, _) | Block::Subheading(t, _) | Block::Paragraph(t, _) => {
+                s += &format!("{t}\n\n")
+            }
+            Block::Meta(rows) => {
+                for (k, v) in rows {
+                    s += &format!("{k}: {v}\n");
+                }
+                s += "\n";
+            }
+            Block::Bullet(t, _) => s += &format!("• {t}\n\n"),
+            Block::Source(t, _) => s += &format!("    {t}\n\n"),
+            Block::Warning(w) => s += &format!("[warning: {w}]\n\n"),
+        }
+    }
+    finish_text(s)
+}
+
+fn finish_text(mut s: String) -> String {
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    s
+}
+
+pub(crate) fn escape_xml(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters are not allowed in XML 1.0; drop them.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html(blocks: &[Block]) -> String {
+    let title = blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Title(t, _) => Some(t.as_str()),
+            _ => None,
+        })
+        .unwrap_or("Précis");
+    let mut body = String::new();
+    let mut in_list = false;
+    for b in blocks {
+        let is_bullet = matches!(b, Block::Bullet(..));
+        if in_list && !is_bullet {
+            body += "</ul>\n";
+        } else if !in_list && is_bullet {
+            body += "<ul>\n";
+        }
+        in_list = is_bullet;
+        let e = escape_xml;
+        match b {
+            Block::Title(t, l) => body += &format!("<h1 lang=\"{}\">{}</h1>\n", e(l), e(t)),
+            Block::Subtitle(t, l) => {
+                body += &format!("<p class=\"subtitle\" lang=\"{}\">{}</p>\n", e(l), e(t))
+            }
+            Block::Meta(rows) => {
+                body += "<dl class=\"meta\">\n";
+                for (k, v) in rows {
+                    body += &format!("<dt>{}</dt><dd>{}</dd>\n", e(k), e(v));
+                }
+                body += "</dl>\n";
+            }
+            Block::Heading(t, l) => body += &format!("<h2 lang=\"{}\">{}</h2>\n", e(l), e(t)),
+            Block::Subheading(t, l) => body += &format!("<h3 lang=\"{}\">{}</h3>\n", e(l), e(t)),
+            Block::Paragraph(t, l) => body += &format!("<p lang=\"{}\">{}</p>\n", e(l), e(t)),
+            Block::Bullet(t, l) => body += &format!("<li lang=\"{}\">{}</li>\n", e(l), e(t)),
+            Block::Source(t, l) => {
+                body += &format!("<p class=\"source\" lang=\"{}\">{}</p>\n", e(l), e(t))
+            }
+            Block::Warning(w) => body += &format!("<p class=\"warning\">⚠ {}</p>\n", e(w)),
+        }
+    }
+    if in_list {
+        body += "</ul>\n";
+    }
+    format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        escape_xml(title),
+        HTML_STYLE,
+        body
+    )
+}
+
+const HTML_STYLE: &str = "body{max-width:46em;margin:2em auto;padding:0 1em;font:16px/1.6 system-ui,sans-serif}
+:lang(zh),:lang(ja),:lang(ko){font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;line-height:1.8}
+.subtitle{font-style:italic}.meta dt{font-weight:600;float:left;clear:left;margin-right:.5em}.meta dd{margin:0}
+.source{color:#666;font-size:.9em;margin-bottom:.2em}.warning{color:#a60}
+";
+
+/// Renders `o` in `format`.
+pub fn render(o: &Outcome, format: ExportFormat, opts: &ExportOptions) -> Result<Vec<u8>> {
+    let blocks = blocks(o, opts);
+    Ok(match format {
+        ExportFormat::Md => markdown(&blocks).into_bytes(),
+        ExportFormat::Txt => plain_text(&blocks).into_bytes(),
+        ExportFormat::Html => html(&blocks).into_bytes(),
+        ExportFormat::Json => {
+            let mut v = serde_json::to_value(o).map_err(|e| Error::Export(e.to_string()))?;
+            if !opts.include_translation {
+                if let Some(t) = v.get_mut("translation") {
+                    *t = serde_json::Value::Null;
+                }
+            }
+            let mut s =
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Export(e.to_string()))?;
+            s.push('\n');
+            s.into_bytes()
+        }
+        ExportFormat::Docx => docx::render(&blocks, &target_language(o))?,
+        ExportFormat::Pdf => pdf::render(&blocks, &target_language(o))?,
+    })
+}
+
+/// The language CJK fonts are chosen for: the translation's, else the summary's.
+fn target_language(o: &Outcome) -> String {
+    o.translation
+        .as_ref()
+        .map(|t| t.language.clone())
+        .or_else(|| o.summary.as_ref().map(|s| s.language.clone()))
+        .unwrap_or_else(|| o.document.language.clone())
+}
+
+/// Renders `o` and writes it to `path` atomically (a failed export leaves no partial file).
+pub fn export_to_file(
+    o: &Outcome,
+    format: ExportFormat,
+    opts: &ExportOptions,
+    path: &Path,
+) -> Result<()> {
+    let bytes = render(o, format, opts)?;
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::document::Document;
+    use crate::summarize::{EngineKind, SummaryPoint};
+    use crate::translate::{TranslatedParagraph, Translation};
+
+    pub(crate) fn sample() -> Outcome {
+        let document = Document::from_paragraphs(
+            "US, Russia tussle over Syria cease-fire deal",
+            "syria.txt",
+            vec![
+                "The US and Russia on Friday grappled over plans to halt the fighting in Syria."
+                    .into(),
+                "Aid worth $45 million is waiting in Geneva <for> approval & more.".into(),
+            ],
+        );
+        let point = |t: &str, id: &str| SummaryPoint {
+            text: t.into(),
+            source_sentence_ids: vec![id.into()],
+        };
+        Outcome {
+            summary: Some(Summary {
+                engine: EngineKind::Llm,
+                model: Some("Qwen".into()),
+                language: "zh-Hans".into(),
+                style: Style::Bullets,
+                points: vec![point("美俄就叙利亚停火进行角力。", "p1.s1")],
+                seconds: 1.0,
+            }),
+            summary_original: Some(Summary {
+                engine: EngineKind::Llm,
+                model: Some("Qwen".into()),
+                language: "en".into(),
+                style: Style::Bullets,
+                points: vec![point(
+                    "The US and Russia grappled over a Syria ceasefire.",
+                    "p1.s1",
+                )],
+                seconds: 1.0,
+            }),
+            translation: Some(Translation {
+                language: "zh-Hans".into(),
+                model: "Qwen".into(),
+                title: "美俄就叙利亚停火协议角力".into(),
+                subtitle: None,
+                paragraphs: vec![
+                    TranslatedParagraph {
+                        id: "p1".into(),
+                        source: document.paragraphs[0].text.clone(),
+                        text: "美国和俄罗斯周五就停止叙利亚战斗的计划展开角力。".into(),
+                        warnings: vec![],
+                    },
+                    TranslatedParagraph {
+                        id: "p2".into(),
+                        source: document.paragraphs[1].text.clone(),
+                        text: "价值4500万美元的援助正在日内瓦等待批准。".into(),
+                        warnings: vec!["check the amount".into()],
+                    },
+                ],
+                glossary: vec![],
+                seconds: 3.0,
+            }),
+            document,
+            model: None,
+            stats: None,
+        }
+    }
+
+    fn opts(include_translation: bool) -> ExportOptions {
+        ExportOptions {
+            include_translation,
+            processed_at: Some("2026-11-25T10:00:00.000Z".into()),
+        }
+    }
+
+    #[test]
+    fn markdown_has_every_part_and_translation_is_optional() {
+        let o = sample();
+        let md = String::from_utf8(render(&o, ExportFormat::Md, &opts(true)).unwrap()).unwrap();
+        for needle in [
+            "# US, Russia tussle over Syria cease-fire deal",
+            "- **Source:** syria.txt",
+            "- **Processed:** 2026-11-25T10:00:00.000Z",
+            "- **Model:** extractive summary (no model)",
+            "## Summary (简体中文 · Simplified Chinese)",
+            "- 美俄就叙利亚停火进行角力。",
+            "## Summary (English)",
+            "### 美俄就叙利亚停火协议角力",
+            "> The US and Russia on Friday grappled",
+            "价值4500万美元的援助正在日内瓦等待批准。",
+            "> ⚠ check the amount",
+        ] {
+            assert!(md.contains(needle), "missing {needle:?} in\n{md}");
+        }
+        // Source paragraph, then its translation.
+        assert!(
+            md.find("> The US and Russia on Friday").unwrap()
+                < md.find("美国和俄罗斯周五").unwrap()
+        );
+        let short = String::from_utf8(render(&o, ExportFormat::Md, &opts(false)).unwrap()).unwrap();
+        assert!(short.contains("美俄就叙利亚停火进行角力"));
+        assert!(!short.contains("美国和俄罗斯周五"));
+        let txt = String::from_utf8(render(&o, ExportFormat::Txt, &opts(true)).unwrap()).unwrap();
+        assert!(txt.contains("Source: syria.txt") && txt.contains("• 美俄就叙利亚停火进行角力。"));
+        assert!(txt.contains("[warning: check the amount]"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_marks_languages() {
+        let html =
+            String::from_utf8(render(&sample(), ExportFormat::Html, &opts(true)).unwrap()).unwrap();
+        assert!(html.contains("&lt;for&gt; approval &amp; more"));
+        assert!(!html.contains("<for>"));
+        assert!(html.contains("<p lang=\"zh-Hans\">美国和俄罗斯周五"));
+        assert!(html.contains("<li lang=\"zh-Hans\">美俄就叙利亚停火进行角力。</li>"));
+        assert!(html.contains("<meta charset=\"utf-8\">"));
+    }
+
+    #[test]
+    fn json_round_trips_and_drops_translation_on_request() {
+        let o = sample();
+        let full: Outcome =
+            serde_json::from_slice(&render(&o, ExportFormat::Json, &opts(true)).unwrap()).unwrap();
+        assert_eq!(full.translation.unwrap().paragraphs.len(), 2);
+        let v: serde_json::Value =
+            serde_json::from_slice(&render(&o, ExportFormat::Json, &opts(false)).unwrap()).unwrap();
+        assert!(v["translation"].is_null());
+        assert_eq!(
+            v["summary"]["points"][0]["text"],
+            "美俄就叙利亚停火进行角力。"
+        );
+    }
+
+    #[test]
+    fn formats_parse_from_names_and_extensions() {
+        for f in ExportFormat::ALL {
+            assert_eq!(ExportFormat::parse(f.extension()), Some(f));
+        }
+        assert_eq!(ExportFormat::parse(".Markdown"), Some(ExportFormat::Md));
+        assert_eq!(ExportFormat::parse("rtf"), None);
+    }
+
+    #[test]
+    fn export_to_a_missing_directory_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = export_to_file(
+            &sample(),
+            ExportFormat::Md,
+            &opts(false),
+            &dir.path().join("no/such/dir/a.md"),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "write_failed");
+    }
+}

@@ -1,0 +1,469 @@
+//! The history of processed articles: a SQLite database in the app's data directory.
+//!
+//! Each row keeps the source text, the options, the model, the timings and the whole
+//! [`Outcome`] as JSON, so reopening an article shows the stored result without any model work.
+//! The schema is versioned with `PRAGMA user_version`; [`History::open`] applies any missing
+//! migrations in one transaction.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::Outcome;
+
+/// Schema migrations, in order; `user_version` is the number applied so far.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE articles (
+        id               INTEGER PRIMARY KEY,
+        created_at       TEXT NOT NULL,
+        title            TEXT NOT NULL,
+        source_name      TEXT NOT NULL,
+        source_path      TEXT,
+        target           TEXT NOT NULL,
+        model            TEXT,
+        engine           TEXT,
+        options_json     TEXT NOT NULL,
+        outcome_json     TEXT NOT NULL,
+        source_text      TEXT NOT NULL,
+        summary_text     TEXT NOT NULL DEFAULT '',
+        translation_text TEXT NOT NULL DEFAULT '',
+        prefill_secs     REAL,
+        decode_secs      REAL,
+        total_secs       REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX articles_created ON articles(created_at DESC);",
+];
+
+/// Why the history could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot open the history database {}: {source}; check the disk and permissions (your articles are not touched)", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the history database {} was written by a newer Précis (schema {found}, this version knows {known}); update Précis", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("history entry {0} does not exist (it may have been deleted)")]
+    NotFound(i64),
+    #[error("history database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("history entry is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl HistoryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HistoryError::Open { .. } => "history_unavailable",
+            HistoryError::TooNew { .. } => "history_too_new",
+            HistoryError::NotFound(_) => "history_not_found",
+            HistoryError::Sql(_) | HistoryError::Json(_) => "history_failed",
+        }
+    }
+}
+
+/// One row of the sidebar list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryItem {
+    pub id: i64,
+    pub title: String,
+    pub source_name: String,
+    pub target: String,
+    pub model: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub has_translation: bool,
+}
+
+/// A stored article with everything needed to show and export it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub created_at: String,
+    pub source_path: Option<String>,
+    /// The options the article was processed with, as the caller passed them.
+    pub options: serde_json::Value,
+    pub outcome: Outcome,
+    pub total_secs: f64,
+}
+
+/// What to store for a finished job.
+pub struct NewEntry<'a> {
+    pub outcome: &'a Outcome,
+    pub source_path: Option<&'a Path>,
+    pub target: &'a str,
+    pub options: &'a serde_json::Value,
+    pub total_secs: f64,
+}
+
+pub struct History {
+    conn: Connection,
+}
+
+impl History {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<History, HistoryError> {
+        let open_err = |source| HistoryError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            // A missing directory surfaces as the open error below, with the path in it.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        // The busy timeout covers a second app window (set first: switching to WAL needs a
+        // lock too); WAL keeps readers and the writer apart.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        let mut history = History { conn };
+        history.migrate(path)?;
+        Ok(history)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<History, HistoryError> {
+        let mut history = History {
+            conn: Connection::open_in_memory()?,
+        };
+        history.migrate(Path::new(":memory:"))?;
+        Ok(history)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), HistoryError> {
+        // IMMEDIATE takes the write lock before reading the version, so two processes opening
+        // a new database at once cannot both run the same migration.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(HistoryError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        for sql in &MIGRATIONS[found as usize..] {
+            tx.execute_batch(sql)?;
+        }
+        tx.pragma_update(None, "user_version", known)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, HistoryError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Stores a finished job and returns its id.
+    pub fn insert(&self, entry: &NewEntry<'_>) -> Result<i64, HistoryError> {
+        let o = entry.outcome;
+        let d = &o.document;
+        let title = if d.title.is_empty() {
+            d.source_name.clone()
+        } else {
+            d.title.clone()
+        };
+        let summary_text = [&o.summary, &o.summary_original]
+            .into_iter()
+            .flatten()
+            .map(|s| s.text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let translation_text = o
+            .translation
+            .as_ref()
+            .map(|t| {
+                std::iter::once(t.title.as_str())
+                    .chain(t.paragraphs.iter().map(|p| p.text.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        let engine = o.summary.as_ref().map(|s| {
+            serde_json::to_value(s.engine)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+        self.conn.execute(
+            "INSERT INTO articles (created_at, title, source_name, source_path, target, model,
+                engine, options_json, outcome_json, source_text, summary_text, translation_text,
+                prefill_secs, decode_secs, total_secs)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                now_rfc3339(),
+                title,
+                d.source_name,
+                entry.source_path.map(|p| p.to_string_lossy().into_owned()),
+                entry.target,
+                o.model.as_ref().map(|m| m.name.clone()),
+                engine,
+                serde_json::to_string(entry.options)?,
+                serde_json::to_string(o)?,
+                d.body_text(),
+                summary_text,
+                translation_text,
+                o.stats.map(|s| s.prefill_secs),
+                o.stats.map(|s| s.decode_secs),
+                entry.total_secs,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Newest first; `query` (if not blank) must occur in the title, source text, summary or
+    /// translation (case-insensitive for ASCII letters).
+    pub fn list(
+        &self,
+        query: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<HistoryItem>, HistoryError> {
+        let pattern = query
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{}%", escape_like(q)));
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, source_name, target, model, created_at, translation_text != ''
+             FROM articles
+             WHERE ?1 IS NULL
+                OR title LIKE ?1 ESCAPE '\\' OR source_name LIKE ?1 ESCAPE '\\'
+                OR source_text LIKE ?1 ESCAPE '\\' OR summary_text LIKE ?1 ESCAPE '\\'
+                OR translation_text LIKE ?1 ESCAPE '\\'
+             ORDER BY created_at DESC, id DESC
+             LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![pattern, limit as i64], |r| {
+            Ok(HistoryItem {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                source_name: r.get(2)?,
+                target: r.get(3)?,
+                model: r.get(4)?,
+                created_at: r.get(5)?,
+                has_translation: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn get(&self, id: i64) -> Result<HistoryEntry, HistoryError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT created_at, source_path, options_json, outcome_json, total_secs
+                 FROM articles WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, f64>(4)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or(HistoryError::NotFound(id))?;
+        Ok(HistoryEntry {
+            id,
+            created_at: row.0,
+            source_path: row.1,
+            options: serde_json::from_str(&row.2)?,
+            outcome: serde_json::from_str(&row.3)?,
+            total_secs: row.4,
+        })
+    }
+
+    pub fn delete(&self, id: i64) -> Result<(), HistoryError> {
+        match self
+            .conn
+            .execute("DELETE FROM articles WHERE id = ?1", params![id])?
+        {
+            0 => Err(HistoryError::NotFound(id)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn escape_like(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The current UTC time as RFC 3339 with millisecond precision (sortable as text).
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(now.as_secs() as i64, now.subsec_millis())
+}
+
+fn rfc3339(secs: i64, millis: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Document;
+    use crate::summarize::{EngineKind, Style, Summary, SummaryPoint};
+    use crate::translate::{TranslatedParagraph, Translation};
+
+    fn outcome(title: &str, body: &str, zh: Option<&str>) -> Outcome {
+        let document = Document::from_paragraphs(title, "a.txt", vec![body.to_string()]);
+        Outcome {
+            summary: Some(Summary {
+                engine: EngineKind::Extractive,
+                model: None,
+                language: "en".into(),
+                style: Style::Prose,
+                points: vec![SummaryPoint {
+                    text: body.into(),
+                    source_sentence_ids: vec!["p1.s1".into()],
+                }],
+                seconds: 0.1,
+            }),
+            summary_original: None,
+            translation: zh.map(|t| Translation {
+                language: "zh-Hans".into(),
+                model: "m".into(),
+                title: "标题".into(),
+                subtitle: None,
+                paragraphs: vec![TranslatedParagraph {
+                    id: "p1".into(),
+                    source: body.into(),
+                    text: t.into(),
+                    warnings: vec![],
+                }],
+                glossary: vec![],
+                seconds: 1.0,
+            }),
+            document,
+            model: None,
+            stats: None,
+        }
+    }
+
+    fn store(h: &History, o: &Outcome) -> i64 {
+        h.insert(&NewEntry {
+            outcome: o,
+            source_path: Some(Path::new("/tmp/a.txt")),
+            target: "zh-Hans",
+            options: &serde_json::json!({"target": "zh-Hans", "translate": true}),
+            total_secs: 2.5,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn insert_list_search_get_delete() {
+        let h = History::in_memory().unwrap();
+        let a = store(
+            &h,
+            &outcome(
+                "Ceasefire talks",
+                "Talks in Geneva went on.",
+                Some("日内瓦会谈继续。"),
+            ),
+        );
+        let b = store(
+            &h,
+            &outcome("Harvest report", "Wheat prices rose 5%.", None),
+        );
+        let all = h.list(None, 100).unwrap();
+        assert_eq!(all.iter().map(|i| i.id).collect::<Vec<_>>(), vec![b, a]);
+        assert!(all[1].has_translation && !all[0].has_translation);
+        // Search covers titles, source text and translations, and treats % literally.
+        assert_eq!(h.list(Some("geneva"), 100).unwrap()[0].id, a);
+        assert_eq!(h.list(Some("日内瓦"), 100).unwrap()[0].id, a);
+        assert_eq!(h.list(Some("5%"), 100).unwrap().len(), 1);
+        assert!(h.list(Some("%"), 100).unwrap().len() == 1);
+        assert!(h.list(Some("nothing like this"), 100).unwrap().is_empty());
+        let e = h.get(a).unwrap();
+        assert_eq!(
+            e.outcome.translation.unwrap().paragraphs[0].text,
+            "日内瓦会谈继续。"
+        );
+        assert_eq!(e.options["target"], "zh-Hans");
+        assert_eq!(e.source_path.as_deref(), Some("/tmp/a.txt"));
+        h.delete(a).unwrap();
+        assert_eq!(h.get(a).unwrap_err().code(), "history_not_found");
+        assert_eq!(h.delete(a).unwrap_err().code(), "history_not_found");
+        assert_eq!(h.list(None, 100).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/history.sqlite3");
+        let id = {
+            let h = History::open(&path).unwrap();
+            assert_eq!(h.schema_version().unwrap(), MIGRATIONS.len() as i64);
+            store(&h, &outcome("Kept", "Body text here.", None))
+        };
+        let h = History::open(&path).unwrap();
+        assert_eq!(h.get(id).unwrap().outcome.document.title, "Kept");
+        h.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(h);
+        let e = History::open(&path).err().unwrap();
+        assert_eq!(e.code(), "history_too_new");
+        assert!(e.to_string().contains("newer Précis"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite3");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let e = History::open(&path).err().unwrap();
+        assert_eq!(e.code(), "history_unavailable");
+        // The user's file is left alone.
+        assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 4096]);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_795_000_000, 5), "2026-11-18T11:06:40.005Z");
+        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000Z");
+        assert_eq!(now_rfc3339().len(), 24);
+    }
+}
