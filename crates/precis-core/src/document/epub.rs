@@ -9,8 +9,8 @@ use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
 use super::office::{
-    attr, block_text, corrupt, dc_title, resolve_ref, start_name, xml_reader, Archive, Block,
-    Collector, Kind, ZipKind,
+    attr, block_text, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader,
+    Archive, Block, Collector, Kind, ZipKind,
 };
 use super::plain::RawDocument;
 use super::ReadError;
@@ -38,11 +38,11 @@ pub fn epub_chapters(bytes: &[u8]) -> Result<Vec<Chapter>, ReadError> {
     }
 }
 
-/// Book title (from the OPF metadata) and chapters.
+/// Book metadata (from the OPF) and chapters.
 pub(crate) fn read_book(
     archive: &mut Archive<'_>,
     name: &str,
-) -> Result<(Option<String>, Vec<Chapter>), ReadError> {
+) -> Result<(BookMeta, Vec<Chapter>), ReadError> {
     let container = archive
         .read_text("META-INF/container.xml")?
         .ok_or_else(|| corrupt(name, "META-INF/container.xml is missing"))?;
@@ -64,7 +64,15 @@ pub(crate) fn read_book(
             chapters.push(chapter);
         }
     }
-    Ok((package.title, chapters))
+    Ok((package.meta, chapters))
+}
+
+/// Title, author and date from the OPF metadata.
+#[derive(Debug, Default)]
+pub(crate) struct BookMeta {
+    title: Option<String>,
+    byline: Option<String>,
+    published: Option<String>,
 }
 
 /// Whole book, or only `chapter` (1-based), as a raw document.
@@ -73,8 +81,9 @@ pub(crate) fn parse_epub_archive(
     name: &str,
     chapter: Option<usize>,
 ) -> Result<RawDocument, ReadError> {
-    let (book_title, chapters) = read_book(archive, name)?;
-    let book_title = book_title.unwrap_or_default();
+    let (meta, chapters) = read_book(archive, name)?;
+    let book_title = meta.title.unwrap_or_default();
+    let (byline, published) = (meta.byline, meta.published);
     match chapter {
         Some(n) => {
             let count = chapters.len();
@@ -93,8 +102,10 @@ pub(crate) fn parse_epub_archive(
             Ok(RawDocument {
                 title,
                 subtitle,
-                dateline: None,
                 paragraphs: ch.paragraphs,
+                byline,
+                published,
+                ..RawDocument::default()
             })
         }
         None => {
@@ -117,9 +128,10 @@ pub(crate) fn parse_epub_archive(
                 .collect();
             Ok(RawDocument {
                 title,
-                subtitle: None,
-                dateline: None,
                 paragraphs,
+                byline,
+                published,
+                ..RawDocument::default()
             })
         }
     }
@@ -147,7 +159,7 @@ fn rootfile(container: &str) -> Option<String> {
 }
 
 struct Package {
-    title: Option<String>,
+    meta: BookMeta,
     /// Chapter hrefs (relative to the OPF) in reading order.
     spine: Vec<String>,
 }
@@ -193,8 +205,13 @@ fn parse_opf(opf: &str) -> Package {
         .filter(|(_, media)| is_xhtml(media))
         .map(|(href, _)| href.clone())
         .collect();
+    let (byline, published) = byline_and_date(opf);
     Package {
-        title: dc_title(opf),
+        meta: BookMeta {
+            title: dc_title(opf),
+            byline,
+            published,
+        },
         spine,
     }
 }

@@ -81,6 +81,9 @@ pub fn parse_html(source: &str) -> RawDocument {
         subtitle: article.subtitle,
         dateline: (!dateline.is_empty()).then(|| dateline.join(", ")),
         paragraphs: article.paragraphs,
+        byline: article.byline,
+        published: article.date,
+        site_name: article.site_name,
     }
 }
 

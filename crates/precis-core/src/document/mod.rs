@@ -5,7 +5,9 @@ pub mod encoding;
 pub mod epub;
 pub mod html;
 pub mod office;
+mod pdf;
 pub mod plain;
+mod rtf;
 pub mod sentences;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +30,10 @@ pub enum SourceFormat {
     Odt,
     /// EPUB e-book.
     Epub,
+    /// PDF with a text layer.
+    Pdf,
+    /// Rich Text Format.
+    Rtf,
 }
 
 /// One sentence of a paragraph.
@@ -65,6 +71,15 @@ pub struct Document {
     pub language: String,
     /// Body paragraphs only (title, subtitle and dateline are not included).
     pub paragraphs: Vec<Paragraph>,
+    /// Author(s), from document metadata (HTML meta/JSON-LD, PDF, DOCX, ODT, EPUB, RTF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byline: Option<String>,
+    /// Publication date as the metadata gives it (ISO 8601 `2024-01-31` where known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// Site or publisher name (HTML metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
 }
 
 /// Limits applied when reading files.
@@ -102,9 +117,9 @@ pub enum ReadError {
     Empty { name: String },
     #[error("{name} is too large ({} > limit of {}); raise the limit with --max-size", human_size(*size), human_size(*limit))]
     TooLarge { name: String, size: u64, limit: u64 },
-    #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md, .html, .docx, .odt or .epub and open that instead")]
+    #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md, .html, .docx, .odt, .epub, .pdf or .rtf and open that instead")]
     Binary { name: String, detail: String },
-    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub — convert or rename the file if it is really text")]
+    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub .pdf .rtf — convert or rename the file if it is really text")]
     Unsupported { name: String, extension: String },
     #[error("{name} could not be decoded as text in any known encoding; re-save it as UTF-8 and try again")]
     Undecodable { name: String },
@@ -120,6 +135,12 @@ pub enum ReadError {
         chapter: usize,
         count: usize,
     },
+    #[error("{name} has no text layer (it looks like a scanned image); run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and open the result")]
+    NoTextLayer { name: String },
+    #[error("{name} is encrypted with a password; remove the protection (open it with the password and save or print it to a new PDF) and open that file")]
+    Encrypted { name: String },
+    #[error("{name} was not read: {detail}; this safety limit guards against hostile files — re-save or split the document and try again")]
+    Limit { name: String, detail: String },
 }
 
 fn human_size(bytes: u64) -> String {
@@ -164,9 +185,8 @@ impl Document {
     ) -> Document {
         let raw = plain::RawDocument {
             title: title.into(),
-            subtitle: None,
-            dateline: None,
             paragraphs,
+            ..plain::RawDocument::default()
         };
         build_document(raw, source_name.into(), SourceFormat::Text, "UTF-8")
     }
@@ -322,7 +342,17 @@ fn build_document(
         encoding: encoding.to_owned(),
         language: detect_language(&body),
         paragraphs,
+        byline: clean_meta(raw.byline),
+        published: clean_meta(raw.published),
+        site_name: clean_meta(raw.site_name),
     }
+}
+
+/// Trimmed, single-line metadata; `None` when blank.
+fn clean_meta(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|v| !v.is_empty())
 }
 
 /// Format implied by a file extension (lowercase, without the dot).
@@ -334,6 +364,8 @@ fn format_for_extension(ext: &str) -> Option<SourceFormat> {
         "docx" => Some(SourceFormat::Docx),
         "odt" => Some(SourceFormat::Odt),
         "epub" => Some(SourceFormat::Epub),
+        "pdf" => Some(SourceFormat::Pdf),
+        "rtf" => Some(SourceFormat::Rtf),
         _ => None,
     }
 }
@@ -341,13 +373,11 @@ fn format_for_extension(ext: &str) -> Option<SourceFormat> {
 /// Recognises binary formats by their magic number; returns a description.
 fn binary_magic(bytes: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
-        (b"%PDF", "a PDF document; PDF is not supported yet"),
         (b"PK\x05\x06", "an empty ZIP archive"),
         (
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
             "an old Microsoft Office document (.doc); it is not supported",
         ),
-        (b"{\\rtf", "an RTF document; RTF is not supported yet"),
         (b"\x89PNG\r\n\x1a\n", "a PNG image"),
         (b"\xFF\xD8\xFF", "a JPEG image"),
         (b"GIF87a", "a GIF image"),
@@ -518,6 +548,42 @@ fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
+/// `%PDF-` at the start; when the name or hint says PDF, anywhere in the first 1 KiB
+/// (readers accept junk before the header).
+fn is_pdf(bytes: &[u8], named_pdf: bool) -> bool {
+    bytes.starts_with(b"%PDF-")
+        || (named_pdf
+            && bytes[..bytes.len().min(1024)]
+                .windows(5)
+                .any(|w| w == b"%PDF-"))
+}
+
+/// `{\rtf` after an optional UTF-8 BOM and whitespace.
+fn is_rtf(bytes: &[u8]) -> bool {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    b[start..].starts_with(b"{\\rtf")
+}
+
+/// Builds the document from a reader's result; no body is [`ReadError::NoText`].
+fn finish(
+    raw: plain::RawDocument,
+    name: String,
+    format: SourceFormat,
+    encoding: &str,
+) -> Result<Document, ReadError> {
+    let doc = build_document(raw, name, format, encoding);
+    if doc.paragraphs.is_empty() {
+        return Err(ReadError::NoText {
+            name: doc.source_name,
+        });
+    }
+    Ok(doc)
+}
+
 /// Reads a DOCX, ODT or EPUB container; which one is decided by its content.
 fn parse_container(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<Document, ReadError> {
     let mut archive = office::Archive::open(bytes, name)?;
@@ -578,6 +644,26 @@ pub fn parse_bytes_with(
             .extension()
             .and_then(|e| format_for_extension(&e.to_string_lossy().to_lowercase()))
     });
+    // PDF and RTF are recognised by content whatever the name says.
+    if is_pdf(bytes, container_format == Some(SourceFormat::Pdf)) {
+        let raw = pdf::parse_pdf(bytes, source_name)?;
+        return finish(raw, name, SourceFormat::Pdf, "PDF");
+    }
+    if is_rtf(bytes) {
+        let (raw, encoding) = rtf::parse_rtf(bytes);
+        return finish(raw, name, SourceFormat::Rtf, encoding);
+    }
+    if let Some(format @ (SourceFormat::Pdf | SourceFormat::Rtf)) = container_format {
+        let (kind, magic) = if format == SourceFormat::Pdf {
+            ("PDF", "%PDF-")
+        } else {
+            ("RTF", "{\\rtf")
+        };
+        return Err(ReadError::Corrupt {
+            name,
+            reason: format!("it does not start with {magic}, as {kind} files do"),
+        });
+    }
     if let Some(format @ (SourceFormat::Docx | SourceFormat::Odt | SourceFormat::Epub)) =
         container_format
     {
@@ -637,8 +723,12 @@ pub fn parse_bytes_with(
         SourceFormat::Text => plain::parse_text(&text),
         SourceFormat::Markdown => plain::parse_markdown(&text),
         SourceFormat::Html => html::parse_html(&text),
-        // Containers were handled above; unreachable for non-ZIP bytes.
-        SourceFormat::Docx | SourceFormat::Odt | SourceFormat::Epub => {
+        // Containers, PDF and RTF were handled above; unreachable here.
+        SourceFormat::Docx
+        | SourceFormat::Odt
+        | SourceFormat::Epub
+        | SourceFormat::Pdf
+        | SourceFormat::Rtf => {
             return Err(ReadError::Corrupt {
                 name,
                 reason: "it is not a ZIP container".to_owned(),
@@ -786,11 +876,9 @@ mod tests {
         assert!(err.to_string().contains("PNG"));
 
         let pdf = write_temp(&dir, "paper.pdf", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj");
-        let err = read_file(&pdf, &limits).expect_err("pdf rejected");
-        assert!(
-            err.to_string().contains("PDF is not supported yet"),
-            "{err}"
-        );
+        let err = read_file(&pdf, &limits).expect_err("truncated pdf rejected");
+        assert!(matches!(err, ReadError::Corrupt { .. }), "{err}");
+        assert!(!err.to_string().contains('\n'));
 
         let xyz = write_temp(&dir, "notes.xyz", b"This is a perfectly fine sentence.\n");
         let err = read_file(&xyz, &limits).expect_err("xyz rejected");

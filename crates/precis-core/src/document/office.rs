@@ -264,6 +264,50 @@ pub(crate) fn dc_title(xml: &str) -> Option<String> {
     }
 }
 
+/// Text of the first element named exactly one of `names` (qualified, e.g. `dc:creator`).
+fn meta_field(xml: &str, names: &[&str]) -> Option<String> {
+    let mut reader = xml_reader(xml);
+    let mut inside = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if names.iter().any(|n| e.name().0 == *n) => {
+                inside = true;
+                text.clear();
+            }
+            Ok(Event::End(_)) if inside => {
+                let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !t.is_empty() {
+                    return Some(t);
+                }
+                inside = false;
+            }
+            Ok(Event::Text(t)) if inside => text.push_str(&t.xml10_content()),
+            Ok(Event::CData(t)) if inside => text.push_str(&t),
+            Ok(Event::GeneralRef(r)) if inside => text.push_str(&resolve_ref(&r)),
+            Ok(Event::Eof) | Err(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Author and date from Dublin Core style metadata (DOCX core.xml, ODT meta.xml, EPUB OPF).
+/// Dates are cut to `YYYY-MM-DD` when they start that way.
+pub(crate) fn byline_and_date(xml: &str) -> (Option<String>, Option<String>) {
+    let byline = meta_field(xml, &["dc:creator", "meta:initial-creator"]);
+    let date = meta_field(xml, &["dcterms:created", "dc:date", "meta:creation-date"]).map(|d| {
+        let b = d.as_bytes();
+        let iso =
+            b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-';
+        if iso {
+            d[..10].to_owned()
+        } else {
+            d
+        }
+    });
+    (byline, date)
+}
+
 // ---------------------------------------------------------------------------
 // Block collection shared by DOCX, ODT and EPUB XHTML
 
@@ -601,8 +645,8 @@ pub(crate) fn assemble(mut blocks: Vec<Block>, meta_title: Option<String>) -> Ra
     RawDocument {
         title: title.replace(['\n', '\t'], " "),
         subtitle,
-        dateline: None,
         paragraphs: blocks.iter().map(block_text).collect(),
+        ..RawDocument::default()
     }
 }
 
@@ -869,10 +913,11 @@ pub(crate) fn parse_docx_archive(
         .map(|s| docx_styles(&s))
         .unwrap_or_default();
     let blocks = parse_docx_xml(&xml, &styles, name)?;
-    let meta_title = archive
-        .read_text("docProps/core.xml")?
-        .and_then(|x| dc_title(&x));
-    Ok(assemble(blocks, meta_title))
+    let core = archive.read_text("docProps/core.xml")?;
+    let meta_title = core.as_deref().and_then(dc_title);
+    let mut raw = assemble(blocks, meta_title);
+    (raw.byline, raw.published) = core.as_deref().map(byline_and_date).unwrap_or_default();
+    Ok(raw)
 }
 
 // ---------------------------------------------------------------------------
@@ -1083,8 +1128,11 @@ pub(crate) fn parse_odt_archive(
         return Err(corrupt(name, "content.xml is missing"));
     };
     let blocks = parse_odt_xml(&xml, name)?;
-    let meta_title = archive.read_text("meta.xml")?.and_then(|x| dc_title(&x));
-    Ok(assemble(blocks, meta_title))
+    let meta = archive.read_text("meta.xml")?;
+    let meta_title = meta.as_deref().and_then(dc_title);
+    let mut raw = assemble(blocks, meta_title);
+    (raw.byline, raw.published) = meta.as_deref().map(byline_and_date).unwrap_or_default();
+    Ok(raw)
 }
 
 #[cfg(test)]

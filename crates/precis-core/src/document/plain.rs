@@ -25,6 +25,10 @@ pub struct RawDocument {
     pub subtitle: Option<String>,
     pub dateline: Option<String>,
     pub paragraphs: Vec<String>,
+    /// Metadata the format carries, copied to [`super::Document`].
+    pub byline: Option<String>,
+    pub published: Option<String>,
+    pub site_name: Option<String>,
 }
 
 /// Maximum number of words of a "short" header/trailer line.
