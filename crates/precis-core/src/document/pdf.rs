@@ -994,7 +994,19 @@ fn furniture(pages: &[Vec<Segment>], heights: &[f64]) -> Vec<HashSet<usize>> {
                     pages_at_y.dedup();
                     pages_at_y.len() >= needed
                 });
-            if repeated || (near_edge && is_page_number(&seg.text)) {
+            // Chapter running heads recur on fewer pages; at the very edge two suffice.
+            let repeated_at_edge = near_edge
+                && n_pages >= 3
+                && seen.get(&header_key(&seg.text)).is_some_and(|v| {
+                    let mut at_y: Vec<usize> = v
+                        .iter()
+                        .filter(|(_, y)| (y - seg.y).abs() < 3.0)
+                        .map(|(q, _)| *q)
+                        .collect();
+                    at_y.dedup();
+                    at_y.len() >= 2
+                });
+            if repeated || repeated_at_edge || (near_edge && is_page_number(&seg.text)) {
                 out[p].insert(i);
             }
         }
@@ -1231,6 +1243,13 @@ fn starts_lowercase(text: &str) -> bool {
     text.chars().next().is_some_and(char::is_lowercase)
 }
 
+/// List items start their own paragraph.
+fn starts_with_bullet(text: &str) -> bool {
+    text.starts_with([
+        '•', '◦', '▪', '▫', '‣', '●', '○', '■', '□', '➢', '➤', '✓', '–', '—',
+    ])
+}
+
 fn starts_paragraph(prev: &Line, line: &Line) -> bool {
     let size_change = (line.size - prev.size).abs() > 0.15 * prev.size.max(line.size);
     if line.column_start {
@@ -1239,7 +1258,7 @@ fn starts_paragraph(prev: &Line, line: &Line) -> bool {
             && (starts_lowercase(&line.text) || prev.text.ends_with('-'));
         return size_change || !unfinished;
     }
-    if size_change {
+    if size_change || starts_with_bullet(&line.text) {
         return true;
     }
     let dy = line.y - prev.y;
