@@ -730,7 +730,7 @@ impl OutputDev for Collector {
         char: &str,
     ) -> Result<(), OutputError> {
         self.calls = self.calls.wrapping_add(1);
-        if self.calls % 4096 == 0 && Instant::now() > self.deadline {
+        if self.calls.is_multiple_of(4096) && Instant::now() > self.deadline {
             self.stop = Some(Stop::Deadline);
             return Err(stop_error());
         }
@@ -817,10 +817,8 @@ fn segments(page: &PageGlyphs) -> Vec<Segment> {
             let same_line = (g.y - seg.y).abs() <= 0.35 * seg.size.max(g.size);
             let gap = g.x - seg.x1;
             if same_line && gap >= -0.6 * g.size && gap <= 1.0 * g.size.max(seg.size) {
-                if pending_space || gap > 0.15 * g.size {
-                    if !seg.text.ends_with(' ') {
-                        seg.text.push(' ');
-                    }
+                if (pending_space || gap > 0.15 * g.size) && !seg.text.ends_with(' ') {
+                    seg.text.push(' ');
                 }
                 seg.text.push_str(&text);
                 seg.x1 = seg.x1.max(g.x + g.w);

@@ -445,7 +445,7 @@ fn headline_like(p: &str) -> bool {
     p.split_whitespace().count() <= 20
         && !p
             .trim_end()
-            .ends_with(|c: char| matches!(c, '.' | ',' | ';' | ':'))
+            .ends_with(['.', ',', ';', ':'])
 }
 
 /// Windows code page number → encoding.
