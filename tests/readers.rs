@@ -470,3 +470,30 @@ fn fuzz_regressions_replay() {
 fn display(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Timing for BENCHMARKS.md: `PRECIS_BENCH_PDF=big.pdf cargo test --release -p precis-core
+/// --test readers -- --ignored --nocapture time_pdf` (the 200-page file comes from the
+/// recipe in BENCHMARKS.md).
+#[test]
+#[ignore = "benchmark; needs PRECIS_BENCH_PDF"]
+fn time_pdf() {
+    let path = std::env::var("PRECIS_BENCH_PDF").expect("set PRECIS_BENCH_PDF");
+    let limits = ReadLimits::default();
+    let mut times = Vec::new();
+    let mut doc = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        doc = Some(read_file(Path::new(&path), &limits).expect("reads"));
+        times.push(start.elapsed());
+    }
+    let doc = doc.expect("read");
+    assert!(!doc.paragraphs.is_empty());
+    println!(
+        "{path}: {} paragraphs, {} words, runs {times:?}",
+        doc.paragraphs.len(),
+        doc.word_count()
+    );
+    for p in doc.paragraphs.iter().take(8) {
+        println!("  [{}] {}", p.id, p.text);
+    }
+}

@@ -948,6 +948,36 @@ fn is_roman(w: &str) -> bool {
 
 /// Indices of segments (per page) that are running headers, footers or page numbers.
 fn furniture(pages: &[Vec<Segment>], heights: &[f64]) -> Vec<HashSet<usize>> {
+    let body_size = median(pages.iter().flatten().map(|s| s.size).collect()).unwrap_or(10.0);
+    // Baselines set apart from the rest of the page by a wide gap (running heads are).
+    let isolated: Vec<Vec<f64>> = pages
+        .iter()
+        .map(|segs| {
+            let mut ys: Vec<f64> = segs.iter().map(|s| s.y).collect();
+            ys.sort_by(f64::total_cmp);
+            ys.dedup_by(|a, b| (*a - *b).abs() < 2.0);
+            let n = ys.len();
+            let wide = |a: f64, b: f64| (b - a).abs() > 2.0 * body_size;
+            let mut out = Vec::new();
+            if n >= 2 {
+                if wide(ys[0], ys[1]) {
+                    out.push(ys[0]);
+                }
+                if wide(ys[n - 2], ys[n - 1]) {
+                    out.push(ys[n - 1]);
+                }
+            }
+            if n >= 3 {
+                if wide(ys[1], ys[2]) {
+                    out.push(ys[1]);
+                }
+                if wide(ys[n - 3], ys[n - 2]) {
+                    out.push(ys[n - 2]);
+                }
+            }
+            out
+        })
+        .collect();
     // The top two and bottom two distinct baselines of each page are candidates.
     let candidates: Vec<Vec<usize>> = pages
         .iter()
@@ -992,9 +1022,11 @@ fn furniture(pages: &[Vec<Segment>], heights: &[f64]) -> Vec<HashSet<usize>> {
                     pages_at_y.dedup();
                     pages_at_y.len() >= needed
                 });
-            // Chapter running heads recur on fewer pages; at the very edge two suffice.
+            // Chapter running heads recur on fewer pages: two suffice for a line at the
+            // page edge that a wide gap sets apart from the body.
             let repeated_at_edge = near_edge
                 && n_pages >= 3
+                && isolated[p].iter().any(|y| (seg.y - y).abs() < 2.0)
                 && seen.get(&header_key(&seg.text)).is_some_and(|v| {
                     let mut at_y: Vec<usize> = v
                         .iter()

@@ -442,10 +442,7 @@ fn same_text(a: &str, b: &str) -> bool {
 
 /// A short first paragraph without final punctuation reads as a headline.
 fn headline_like(p: &str) -> bool {
-    p.split_whitespace().count() <= 20
-        && !p
-            .trim_end()
-            .ends_with(['.', ',', ';', ':'])
+    p.split_whitespace().count() <= 20 && !p.trim_end().ends_with(['.', ',', ';', ':'])
 }
 
 /// Windows code page number → encoding.
