@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up, then summarizes and translates an article into Chinese.
-# Usage: scripts/run.sh [ARTICLE_FILE] [extra precis options...]
+# Sets everything up (system packages, UI, release build, the default model), then opens the
+# Précis window. Usage: scripts/run.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -8,7 +8,5 @@ install_system_packages
 build_release
 fetch_default_model
 
-ARTICLE="${1:-$ROOT/tests/fixtures/global-times-syria-ceasefire.txt}"
-shift || true
-log "summarizing and translating $ARTICLE"
-"$PRECIS" summarize "$ARTICLE" --to zh-Hans --translate "$@"
+log "opening Précis"
+exec "$CARGO_TARGET_DIR/release/precis-app"

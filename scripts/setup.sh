@@ -16,13 +16,19 @@ as_root() {
 }
 
 # Debian packages needed to build and run Précis.
-# libwebkit2gtk-4.1-dev pulls GTK, soup and JavaScriptCore for the Tauri window.
-SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl libwebkit2gtk-4.1-dev)
+# libwebkit2gtk-4.1-dev pulls GTK, soup and JavaScriptCore for the Tauri window;
+# fonts-noto-cjk lets PDF export embed a Chinese/Japanese/Korean font.
+SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl libwebkit2gtk-4.1-dev fonts-noto-cjk)
+# Only for the tests: a virtual display and WebDriver for the window test, pdftotext to read
+# exported PDFs back.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver poppler-utils)
 
 install_system_packages() {
   command -v cargo >/dev/null || { echo "Rust is required (https://rustup.rs), then run this again" >&2; exit 1; }
+  # The UI is built with Vite 7, which needs Node.js 20.19+ (Debian 12's own nodejs is 18).
+  command -v npm >/dev/null || { echo "Node.js 20.19 or newer with npm is required (https://nodejs.org), then run this again" >&2; exit 1; }
   local missing=()
-  for p in "${SYSTEM_PACKAGES[@]}"; do
+  for p in "${SYSTEM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # pip may come from elsewhere (pyenv); only the Debian package is optional then.
@@ -37,7 +43,14 @@ install_system_packages() {
   fi
 }
 
+# The web UI (Svelte + Vite) is compiled into ui/dist, which the app embeds at build time.
+build_ui() {
+  log "building the UI (npm ci + vite build)"
+  (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+}
+
 build_release() {
+  build_ui
   log "building (release, tuned for this CPU)"
   (cd "$ROOT" && cargo build --workspace --release --locked)
 }

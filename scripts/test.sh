@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, unit and integration tests, and the real-model tests with the
-# 0.5B and 1.5B models (fetched first). One release build serves all of them.
+# Runs every test: formatting, UI unit tests, Rust unit and integration tests, the real-model
+# tests with the 0.5B and 1.5B models (fetched first), and the end-to-end test in the real
+# window. One release build serves all of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-install_system_packages
+install_system_packages "${TEST_PACKAGES[@]}"
 build_release
 fetch_model qwen2.5-0.5b-instruct
 fetch_model qwen2.5-1.5b-instruct
@@ -12,7 +13,11 @@ fetch_model qwen2.5-1.5b-instruct
 cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all -- --check
-log "cargo test (release; real-model tests required)"
+log "UI unit tests (vitest)"
+(cd ui && npm test --silent)
+log "cargo test (release; real-model tests and tools required)"
 LOG="${PRECIS_TEST_LOG:-$CARGO_TARGET_DIR/precis-test.log}"
-PRECIS_REQUIRE_MODELS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "$LOG"
+PRECIS_REQUIRE_MODELS=1 PRECIS_REQUIRE_TOOLS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "$LOG"
+log "end-to-end test in the real window"
+scripts/e2e.sh
 log "all tests passed (log: $LOG)"
