@@ -322,3 +322,60 @@ fn bench_runs_both_implementations_and_they_agree() {
     }
     assert_eq!(ours["decoded"], reference["decoded"]);
 }
+
+#[test]
+fn documents_are_written_in_the_format_of_the_out_file() {
+    let sample = sample_article();
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["html", "docx", "pdf"] {
+        let out = dir.path().join(format!("summary.{ext}"));
+        let o = precis(&[
+            "summarize",
+            sample.to_str().unwrap(),
+            "--engine",
+            "extractive",
+            "--to",
+            "en",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        if ext == "pdf" && stderr(&o).contains("no font") {
+            // Only where no font at all is installed; CI installs fonts-noto-cjk.
+            assert!(
+                std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
+                "{}",
+                stderr(&o)
+            );
+            continue;
+        }
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        let bytes = std::fs::read(&out).unwrap();
+        match ext {
+            "html" => {
+                let html = String::from_utf8(bytes).unwrap();
+                assert!(html
+                    .contains("<h1 lang=\"en\">US, Russia tussle over Syria cease-fire deal</h1>"));
+            }
+            // Documents read back through Précis's own DOCX reader.
+            "docx" => {
+                let o = precis(&["extract", out.to_str().unwrap()]);
+                assert!(stdout(&o).contains("title: US, Russia tussle over Syria cease-fire deal"));
+            }
+            _ => assert!(bytes.starts_with(b"%PDF-")),
+        }
+    }
+    // One document holds one article.
+    let o = precis(&[
+        "summarize",
+        sample.to_str().unwrap(),
+        sample.to_str().unwrap(),
+        "--engine",
+        "extractive",
+        "--format",
+        "docx",
+        "-o",
+        dir.path().join("two.docx").to_str().unwrap(),
+    ]);
+    assert_clear_error(&o, "one article");
+    assert!(!dir.path().join("two.docx").exists());
+}

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use precis_core::document::{self, ReadLimits};
+use precis_core::export::{self, ExportFormat, ExportOptions};
 use precis_core::lang::Language;
 use precis_core::llm::LlmEngine;
 use precis_core::models::{self, fetch};
@@ -46,11 +47,33 @@ struct InputArgs {
 
 #[derive(clap::Args, Clone)]
 struct OutputArgs {
-    #[arg(long, value_enum, default_value_t = OutFormat::Md)]
-    format: OutFormat,
+    /// Output format; html, docx and pdf carry the summary and the full bilingual translation.
+    /// Default: from the --out file's extension, else md.
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
     /// Write the result here (atomically) instead of stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    fn format(&self) -> OutFormat {
+        self.format.unwrap_or_else(|| {
+            match self
+                .out
+                .as_deref()
+                .and_then(|p| p.extension())
+                .and_then(|e| ExportFormat::parse(&e.to_string_lossy()))
+            {
+                Some(ExportFormat::Txt) => OutFormat::Txt,
+                Some(ExportFormat::Json) => OutFormat::Json,
+                Some(ExportFormat::Html) => OutFormat::Html,
+                Some(ExportFormat::Docx) => OutFormat::Docx,
+                Some(ExportFormat::Pdf) => OutFormat::Pdf,
+                Some(ExportFormat::Md) | None => OutFormat::Md,
+            }
+        })
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -148,6 +171,9 @@ enum OutFormat {
     Md,
     Txt,
     Json,
+    Html,
+    Docx,
+    Pdf,
 }
 
 #[derive(ValueEnum, Clone, Copy)]
@@ -236,18 +262,41 @@ fn load_model(spec: Option<&str>, quiet: bool) -> Result<LlmEngine> {
 }
 
 fn emit(text: &str, out: Option<&Path>) -> Result<()> {
+    emit_bytes(text.as_bytes(), out)
+}
+
+fn emit_bytes(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
-        Some(path) => render::write_atomic(path, text.as_bytes())?,
+        Some(path) => render::write_atomic(path, bytes)?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
+            stdout.write_all(bytes)?;
             stdout.flush()?;
         }
     }
     Ok(())
 }
 
-fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<String> {
+fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<Vec<u8>> {
+    let document = match format {
+        OutFormat::Html => Some(ExportFormat::Html),
+        OutFormat::Docx => Some(ExportFormat::Docx),
+        OutFormat::Pdf => Some(ExportFormat::Pdf),
+        _ => None,
+    };
+    if let Some(f) = document {
+        let [outcome] = outcomes else {
+            anyhow::bail!(
+                "--format {} holds one article; process the files one at a time (or use md, txt or json)",
+                f.extension()
+            );
+        };
+        let opts = ExportOptions {
+            include_translation: true,
+            processed_at: None,
+        };
+        return Ok(export::render(outcome, f, &opts)?);
+    }
     Ok(match format {
         OutFormat::Json if outcomes.len() == 1 => {
             serde_json::to_string_pretty(&outcomes[0])? + "\n"
@@ -265,7 +314,9 @@ fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<String> {
                 .collect::<Vec<_>>()
                 .join("\n---\n\n")
         }
-    })
+        OutFormat::Html | OutFormat::Docx | OutFormat::Pdf => unreachable!("rendered above"),
+    }
+    .into_bytes())
 }
 
 fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
@@ -341,8 +392,8 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 }
             }
             if !outcomes.is_empty() {
-                emit(
-                    &render_all(&outcomes, output.format)?,
+                emit_bytes(
+                    &render_all(&outcomes, output.format())?,
                     output.out.as_deref(),
                 )?;
             }
@@ -372,8 +423,8 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             let mut sink = reporter.sink();
             let outcome = pipeline::run(doc, &req, Some(&mut llm), &mut sink, cancel)?;
             reporter.finish();
-            emit(
-                &render_all(&[outcome], output.format)?,
+            emit_bytes(
+                &render_all(&[outcome], output.format())?,
                 output.out.as_deref(),
             )
         }
