@@ -1253,7 +1253,25 @@ pub(crate) mod tests {
             assert_eq!(texts(&doc), EXPECTED);
             assert_eq!(doc.language, "en");
             assert_eq!(doc.paragraphs[0].sentences.len(), 2);
+            // core.xml's dc:creator is the byline.
+            let byline = with_core.then_some("Reporter");
+            assert_eq!(doc.byline.as_deref(), byline);
         }
+    }
+
+    #[test]
+    fn metadata_byline_and_date() {
+        let core = r#"<cp:coreProperties xmlns:dc="d" xmlns:dcterms="t"><dc:creator>Ann Lee</dc:creator><dcterms:created>2024-02-03T10:00:00Z</dcterms:created></cp:coreProperties>"#;
+        assert_eq!(
+            byline_and_date(core),
+            (Some("Ann Lee".to_owned()), Some("2024-02-03".to_owned()))
+        );
+        let odt = r#"<office:meta><meta:initial-creator>Bo</meta:initial-creator><meta:creation-date>2020-12-31T23:59:59</meta:creation-date></office:meta>"#;
+        assert_eq!(
+            byline_and_date(odt),
+            (Some("Bo".to_owned()), Some("2020-12-31".to_owned()))
+        );
+        assert_eq!(byline_and_date("<x/>"), (None, None));
     }
 
     #[test]
