@@ -465,6 +465,8 @@ fn fuzz_regressions_replay() {
         }
     }
     println!("replayed {replayed} fuzz regression inputs");
+    // The corpus is committed: an empty replay means the path broke, not that all is well.
+    assert!(replayed >= 15, "only {replayed} regression inputs found");
 }
 
 fn display(p: &Path) -> String {

@@ -54,7 +54,7 @@ const MAX_STREAM_BYTES: u64 = 128 * 1024 * 1024;
 /// All streams together may inflate to at most this many bytes.
 const MAX_TOTAL_INFLATED: u64 = 768 * 1024 * 1024;
 /// Form XObject invocations (upper bound) allowed for one page.
-const MAX_FORM_EXPANSION: u64 = 10_000;
+const MAX_FORM_EXPANSION: u64 = 200_000;
 /// Wall-clock budget for reading one PDF.
 const DEADLINE: Duration = Duration::from_secs(120);
 /// Stack for the parser thread (lopdf and pdf-extract recurse on nested objects).
@@ -420,6 +420,10 @@ fn count_do(stream: &Stream) -> u64 {
     } else {
         stream.content.clone()
     };
+    count_do_in(&data)
+}
+
+fn count_do_in(data: &[u8]) -> u64 {
     data.windows(2)
         .enumerate()
         .filter(|&(i, w)| {
@@ -432,60 +436,118 @@ fn count_do(stream: &Stream) -> u64 {
 
 /// Refuses drawings that pdf-extract would expand forever (a form invoking itself, also
 /// through inherited resources) or exponentially (forms drawing forms drawing forms…).
+/// The cost of a page is bounded above by `Do`s in its content × the dearest form its
+/// resources offer, recursively; forms are memoised so the check itself stays linear.
 fn check_forms(
     doc: &pdf_extract::Document,
     pages: &[(u32, ObjectId)],
     name: &str,
 ) -> Result<(), ReadError> {
-    let mut do_counts: HashMap<ObjectId, u64> = HashMap::new();
+    let mut memo = Memo::default();
     for &(_, page_id) in pages {
         let Ok(page) = doc.get_dictionary(page_id) else {
             continue;
         };
+        // pdf-extract concatenates a page's content streams; one stream listed a
+        // million times would be copied a million times.
+        let ids = doc.get_page_contents(page_id);
+        let (mut bytes, mut calls) = (0u64, 0u64);
+        for id in ids {
+            let (len, dos) = *memo.contents.entry(id).or_insert_with(|| {
+                match doc.get_object(id).and_then(Object::as_stream) {
+                    Ok(stream) => {
+                        let data = stream
+                            .decompressed_content()
+                            .unwrap_or_else(|_| stream.content.clone());
+                        (data.len() as u64, count_do_in(&data))
+                    }
+                    Err(_) => (0, 0),
+                }
+            });
+            bytes = bytes.saturating_add(len);
+            calls = calls.saturating_add(dos);
+        }
+        if bytes > MAX_STREAM_BYTES {
+            return Err(limit(
+                name,
+                format!(
+                    "a page's drawing instructions exceed {} MiB",
+                    MAX_STREAM_BYTES >> 20
+                ),
+            ));
+        }
         let resources = page_resources(doc, page);
-        let mut budget = MAX_FORM_EXPANSION;
         let mut path = Vec::new();
-        expand(doc, resources, &mut path, &mut budget, &mut do_counts, name)?;
+        let dearest = form_cost(doc, resources, &mut path, &mut memo, name)?;
+        if calls.saturating_mul(dearest) > MAX_FORM_EXPANSION {
+            return Err(too_many_forms(name));
+        }
     }
     Ok(())
 }
 
-fn expand<'a>(
+#[derive(Default)]
+struct Memo {
+    /// `Do` count per form.
+    calls: HashMap<ObjectId, u64>,
+    /// Cost per (form, resources it runs with).
+    cost: HashMap<(ObjectId, usize), u64>,
+    /// Inflated length and `Do` count per page content stream.
+    contents: HashMap<ObjectId, (u64, u64)>,
+}
+
+fn too_many_forms(name: &str) -> ReadError {
+    limit(
+        name,
+        "its drawings nest too deeply or repeat too often to be read safely".to_owned(),
+    )
+}
+
+/// The largest number of form invocations one `Do` with these resources can cause.
+fn form_cost<'a>(
     doc: &'a pdf_extract::Document,
     resources: Option<&'a Dictionary>,
     path: &mut Vec<ObjectId>,
-    budget: &mut u64,
-    do_counts: &mut HashMap<ObjectId, u64>,
+    memo: &mut Memo,
     name: &str,
-) -> Result<(), ReadError> {
+) -> Result<u64, ReadError> {
+    let mut dearest = 0u64;
     for (id, form) in forms_in(doc, resources) {
         if path.contains(&id) {
             return Err(corrupt(name, "a drawing in it invokes itself in a loop"));
         }
-        let calls = *do_counts.entry(id).or_insert_with(|| count_do(form));
-        if calls == 0 {
-            // Draws no forms: costs one invocation.
-            *budget = budget.saturating_sub(1);
+        if path.len() >= 32 {
+            return Err(too_many_forms(name));
         }
-        if *budget == 0 || path.len() > 32 {
-            return Err(limit(
-                name,
-                "its drawings nest too deeply or repeat too often to be read safely".to_owned(),
-            ));
-        }
-        if calls > 0 {
-            *budget = budget.saturating_sub(calls);
-            let own = match dict_entry(doc, &form.dict, b"Resources") {
-                Some(Object::Dictionary(d)) => Some(d),
-                // pdf-extract gives a form without Resources its caller's.
-                _ => resources,
-            };
-            path.push(id);
-            expand(doc, own, path, budget, do_counts, name)?;
-            path.pop();
-        }
+        let own = match dict_entry(doc, &form.dict, b"Resources") {
+            Some(Object::Dictionary(d)) => Some(d),
+            // pdf-extract gives a form without Resources its caller's.
+            _ => resources,
+        };
+        let key = (id, own.map_or(0, |d| d as *const Dictionary as usize));
+        let cost = match memo.cost.get(&key) {
+            Some(&c) => c,
+            None => {
+                let calls = *memo.calls.entry(id).or_insert_with(|| count_do(form));
+                let inner = if calls > 0 {
+                    path.push(id);
+                    let c = form_cost(doc, own, path, memo, name);
+                    path.pop();
+                    calls.saturating_mul(c?)
+                } else {
+                    0
+                };
+                let c = inner.saturating_add(1);
+                if c > MAX_FORM_EXPANSION {
+                    return Err(too_many_forms(name));
+                }
+                memo.cost.insert(key, c);
+                c
+            }
+        };
+        dearest = dearest.max(cost);
     }
-    Ok(())
+    Ok(dearest)
 }
 
 // ---------------------------------------------------------------------------
