@@ -299,10 +299,10 @@ pub(crate) fn byline_and_date(xml: &str) -> (Option<String>, Option<String>) {
         let b = d.as_bytes();
         let iso =
             b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-';
-        if iso {
-            d[..10].to_owned()
-        } else {
-            d
+        // `get`: byte 10 need not be a char boundary (found by the epub fuzzer).
+        match d.get(..10) {
+            Some(day) if iso => day.to_owned(),
+            _ => d,
         }
     });
     (byline, date)
@@ -1272,6 +1272,9 @@ pub(crate) mod tests {
             (Some("Bo".to_owned()), Some("2020-12-31".to_owned()))
         );
         assert_eq!(byline_and_date("<x/>"), (None, None));
+        // A multi-byte character across byte 10 (fuzz regression): kept whole, no panic.
+        let odd = "<dc:date>2020-01-\u{FFFD}02</dc:date>";
+        assert_eq!(byline_and_date(odd).1.as_deref(), Some("2020-01-\u{FFFD}02"));
     }
 
     #[test]
