@@ -252,6 +252,44 @@ pub fn contains_term(text: &str, term: &str) -> bool {
     })
 }
 
+/// Replaces glossary terms that a CJK translation left in English ("在 Syria的谈判") with their
+/// standard rendering ("在叙利亚的谈判"). Only terms that occur in the source are touched, only
+/// as whole Latin-script words, and the spaces the model put around the English word go too.
+pub fn enforce_terms(glossary: &[GlossaryEntry], source: &str, translation: &str) -> String {
+    let latin = |c: char| c.is_ascii_alphanumeric() || ('\u{C0}'..='\u{24F}').contains(&c);
+    let wide = |c: char| !c.is_ascii() && !latin(c);
+    let mut out = translation.to_string();
+    for g in terms_in(glossary, source) {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(g.source.as_str()) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + g.source.len()..].chars().next();
+            let whole = !before.is_some_and(latin) && !after.is_some_and(latin);
+            let (head, tail) = (&rest[..i], &rest[i + g.source.len()..]);
+            if !whole {
+                result.push_str(&rest[..i + g.source.len()]);
+                rest = tail;
+                continue;
+            }
+            // "在 Syria" → "在叙利亚": drop one space between a wide character and the term.
+            let head = match head.strip_suffix(' ') {
+                Some(h) if h.chars().next_back().is_none_or(wide) => h,
+                _ => head,
+            };
+            result.push_str(head);
+            result.push_str(&g.target);
+            rest = match tail.strip_prefix(' ') {
+                Some(t) if t.chars().next().is_none_or(wide) => t,
+                _ => tail,
+            };
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
 /// The glossary entries that occur in `text`, longest first.
 pub fn terms_in<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g GlossaryEntry> {
     let mut found: Vec<&GlossaryEntry> = glossary
@@ -417,7 +455,13 @@ impl<'a> Translator<'a> {
                 let gen = self
                     .llm
                     .generate(&messages, &params, &mut on_text, cancel)?;
-                Ok((clean_output(&gen.text), gen.finish))
+                let text_out = clean_output(&gen.text);
+                let text_out = if self.target.is_cjk() {
+                    enforce_terms(&glossary, text, &text_out)
+                } else {
+                    text_out
+                };
+                Ok((text_out, gen.finish))
             };
         let (first, finish) = attempt(false, sink)?;
         let first_problems = problems(&self.target, text, &first, finish);
@@ -669,7 +713,7 @@ mod tests {
             .iter()
             .map(|g| g.source.as_str())
             .collect();
-        assert_eq!(found, ["Lake Geneva", "Geneva", "US"]);
+        assert_eq!(found, ["Lake Geneva", "Russian", "Geneva", "US"]);
         assert!(gazetteer(&Language::parse("fr").unwrap()).is_empty());
     }
 
@@ -757,6 +801,38 @@ mod tests {
             assert!(!g.source.is_empty() && !g.target.is_empty(), "{g:?}");
             assert!(seen.insert(g.source.clone()), "duplicate {}", g.source);
         }
+    }
+
+    #[test]
+    fn english_terms_left_in_a_chinese_translation_get_their_standard_rendering() {
+        let g = |s: &str, t: &str| GlossaryEntry {
+            source: s.into(),
+            target: t.into(),
+            origin: TermOrigin::TermBase,
+        };
+        let glossary = [
+            g("Syria", "叙利亚"),
+            g("Aleppo", "阿勒颇"),
+            g("Geneva", "日内瓦"),
+        ];
+        let source = "Talks on Syria in Geneva; the siege of Aleppo. Syrian forces.";
+        assert_eq!(
+            enforce_terms(
+                &glossary,
+                source,
+                "美俄在 Syria的谈判中，对 Aleppo的封锁。Syrian政府"
+            ),
+            "美俄在叙利亚的谈判中，对阿勒颇的封锁。Syrian政府"
+        );
+        // Terms absent from the source are left alone; English prose keeps its spaces.
+        assert_eq!(
+            enforce_terms(&glossary, "Nothing here.", "在 Geneva会谈"),
+            "在 Geneva会谈"
+        );
+        assert_eq!(
+            enforce_terms(&glossary, source, "talks in Geneva today"),
+            "talks in 日内瓦 today"
+        );
     }
 
     #[test]
