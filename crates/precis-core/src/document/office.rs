@@ -1274,7 +1274,10 @@ pub(crate) mod tests {
         assert_eq!(byline_and_date("<x/>"), (None, None));
         // A multi-byte character across byte 10 (fuzz regression): kept whole, no panic.
         let odd = "<dc:date>2020-01-\u{FFFD}02</dc:date>";
-        assert_eq!(byline_and_date(odd).1.as_deref(), Some("2020-01-\u{FFFD}02"));
+        assert_eq!(
+            byline_and_date(odd).1.as_deref(),
+            Some("2020-01-\u{FFFD}02")
+        );
     }
 
     #[test]
