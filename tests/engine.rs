@@ -322,3 +322,40 @@ fn bad_model_files_are_clear_errors() {
     let e = LlmEngine::load(&truncated).err().unwrap();
     assert_eq!(e.code(), "model_invalid", "{e}");
 }
+
+/// "Import GGUF file…": a valid model is copied into the models directory, listed, resolvable
+/// by its id, loadable, and removable; a non-GGUF file is refused and nothing is copied.
+#[test]
+fn a_gguf_file_can_be_imported_used_and_removed() {
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let home = tempfile::tempdir().unwrap();
+    // Only this test in this binary looks at the models directory.
+    std::env::set_var("PRECIS_MODELS_DIR", home.path());
+    let status = precis_core::models::import(&path).unwrap();
+    assert_eq!(
+        status.id,
+        format!("imported:{}", path.file_name().unwrap().to_string_lossy())
+    );
+    assert!(status.removable);
+    assert_eq!(
+        status.installed_bytes,
+        Some(std::fs::metadata(&path).unwrap().len())
+    );
+    let listed = precis_core::models::list();
+    assert!(listed.iter().any(|m| m.id == status.id));
+    let resolved = precis_core::models::resolve(Some(&status.id)).unwrap();
+    assert!(resolved.starts_with(home.path()));
+    LlmEngine::load(&resolved).unwrap();
+    // Ids cannot reach outside the imported directory.
+    assert!(precis_core::models::resolve(Some("imported:../x.gguf")).is_err());
+    precis_core::models::remove(&status.id).unwrap();
+    assert!(!resolved.exists());
+
+    let junk = home.path().join("junk.gguf");
+    std::fs::write(&junk, b"GGUF but not really").unwrap();
+    let err = precis_core::models::import(&junk).unwrap_err();
+    assert_eq!(err.code(), "model_invalid");
+    assert!(precis_core::models::list()
+        .iter()
+        .all(|m| !m.id.starts_with("imported:")));
+}
