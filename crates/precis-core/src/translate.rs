@@ -146,14 +146,12 @@ pub fn person_names(text: &str, terms: &[GlossaryEntry]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for m in person_name_re().find_iter(text) {
         let mut words: Vec<&str> = m.as_str().split_whitespace().collect();
-        loop {
-            let Some(first) = words.first() else { break };
+        while let Some(first) = words.first() {
             let is_term = terms.iter().any(|t| t.source == *first);
-            if TITLES.contains(first) || is_term {
-                words.remove(0);
-            } else {
+            if !(TITLES.contains(first) || is_term) {
                 break;
             }
+            words.remove(0);
         }
         let name = words.join(" ");
         let is_term = terms.iter().any(|t| t.source == name);
@@ -628,13 +626,26 @@ impl Translator<'_> {
     ) -> Result<Translation> {
         let started = std::time::Instant::now();
         let total = doc.paragraphs.len() as u64;
-        let (title, _) =
-            self.translate_text(&doc.title, Some("title"), Stage::Translating, sink, cancel)?;
+        // Progress starts at paragraph 0 of n while the headings are translated, so a UI
+        // never shows the previous stage's counts under "translating".
+        sink.emit(Event::Progress {
+            stage: Stage::Translating,
+            done: 0,
+            total,
+            tokens: 0,
+        });
+        let mut heading = |text: &str, id: &str, sink: &mut dyn EventSink| -> Result<String> {
+            let (t, _) = self.translate_text(text, Some(id), Stage::Translating, sink, cancel)?;
+            // Final text for the heading too: a retry streams a second attempt after the first.
+            sink.emit(Event::ParagraphDone {
+                paragraph_id: id.to_string(),
+                text: t.clone(),
+            });
+            Ok(t)
+        };
+        let title = heading(&doc.title, "title", sink)?;
         let subtitle = match &doc.subtitle {
-            Some(s) => Some(
-                self.translate_text(s, Some("subtitle"), Stage::Translating, sink, cancel)?
-                    .0,
-            ),
+            Some(s) => Some(heading(s, "subtitle", sink)?),
             None => None,
         };
         let mut paragraphs = Vec::with_capacity(doc.paragraphs.len());

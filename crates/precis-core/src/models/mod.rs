@@ -235,7 +235,7 @@ pub fn import(src: &Path) -> Result<ModelStatus> {
     imported()
         .into_iter()
         .find(|m| m.id == id)
-        .ok_or_else(|| Error::ModelMissing { path: dest })
+        .ok_or(Error::ModelMissing { path: dest })
 }
 
 /// Deletes an installed model file that Précis owns (see [`ModelStatus::removable`]).
