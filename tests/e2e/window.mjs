@@ -137,6 +137,16 @@ async function run() {
   assert.ok(small, `a 0.5B model must be installed (options: ${models})`);
   await shot('start');
 
+  console.log('the models panel lists the installed models with size and source');
+  await click('#models-button');
+  await waitFor('models panel', () => js("return !!document.getElementById('models-panel');"), 5000);
+  const row = await text(`#models-panel li[data-model-id="${small}"]`);
+  assert.match(row, /Installed/);
+  assert.match(row, /\d+(\.\d+)? ?(MB|GB)/, `size shown: ${row}`);
+  await shot('models-panel');
+  await click('#models-panel button.close');
+  await waitFor('models panel closed', () => js("return !document.getElementById('models-panel');"), 5000);
+
   console.log('a binary file gets a clear error');
   const junk = join(OUT, 'not-an-article.txt');
   writeFileSync(junk, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
