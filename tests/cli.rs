@@ -100,8 +100,15 @@ fn extractive_summary_works_without_any_model() {
     assert!(o.status.success(), "{}", stderr(&o));
     let md = std::fs::read_to_string(&out).unwrap();
     assert!(md.starts_with("# US, Russia tussle"), "{md}");
+    assert!(
+        md.contains("- **Model:** extractive summary (no model)"),
+        "{md}"
+    );
     assert_eq!(
-        md.lines().filter(|l| l.starts_with("- ")).count(),
+        // Summary bullets, not the "- **Source:** …" lines under the title.
+        md.lines()
+            .filter(|l| l.starts_with("- ") && !l.starts_with("- **"))
+            .count(),
         3,
         "{md}"
     );

@@ -18,7 +18,7 @@ use precis_core::llm::LlmEngine;
 use precis_core::models::{self, fetch};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
-use precis_core::render::{self, Format};
+use precis_core::render;
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 
 #[derive(Parser)]
@@ -278,45 +278,36 @@ fn emit_bytes(bytes: &[u8], out: Option<&Path>) -> Result<()> {
 }
 
 fn render_all(outcomes: &[Outcome], format: OutFormat) -> Result<Vec<u8>> {
-    let document = match format {
-        OutFormat::Html => Some(ExportFormat::Html),
-        OutFormat::Docx => Some(ExportFormat::Docx),
-        OutFormat::Pdf => Some(ExportFormat::Pdf),
-        _ => None,
-    };
-    if let Some(f) = document {
-        let [outcome] = outcomes else {
-            anyhow::bail!(
-                "--format {} holds one article; process the files one at a time (or use md, txt or json)",
-                f.extension()
-            );
-        };
-        let opts = ExportOptions {
-            include_translation: true,
-            processed_at: None,
-        };
-        return Ok(export::render(outcome, f, &opts)?);
-    }
-    Ok(match format {
+    let export_format = match format {
         OutFormat::Json if outcomes.len() == 1 => {
-            serde_json::to_string_pretty(&outcomes[0])? + "\n"
+            return Ok((serde_json::to_string_pretty(&outcomes[0])? + "\n").into_bytes())
         }
-        OutFormat::Json => serde_json::to_string_pretty(outcomes)? + "\n",
-        OutFormat::Md | OutFormat::Txt => {
-            let f = if matches!(format, OutFormat::Md) {
-                Format::Markdown
-            } else {
-                Format::Text
-            };
-            outcomes
-                .iter()
-                .map(|o| render::render(o, f))
-                .collect::<Vec<_>>()
-                .join("\n---\n\n")
-        }
-        OutFormat::Html | OutFormat::Docx | OutFormat::Pdf => unreachable!("rendered above"),
+        OutFormat::Json => return Ok((serde_json::to_string_pretty(outcomes)? + "\n").into_bytes()),
+        OutFormat::Md => ExportFormat::Md,
+        OutFormat::Txt => ExportFormat::Txt,
+        OutFormat::Html => ExportFormat::Html,
+        OutFormat::Docx => ExportFormat::Docx,
+        OutFormat::Pdf => ExportFormat::Pdf,
+    };
+    // Everything the run produced goes out: summaries and, with --translate, the bilingual text.
+    let opts = ExportOptions {
+        include_translation: true,
+        processed_at: None,
+    };
+    if let [outcome] = outcomes {
+        return Ok(export::render(outcome, export_format, &opts)?);
     }
-    .into_bytes())
+    if !matches!(export_format, ExportFormat::Md | ExportFormat::Txt) {
+        anyhow::bail!(
+            "--format {} holds one article; process the files one at a time (or use md, txt or json)",
+            export_format.extension()
+        );
+    }
+    let parts = outcomes
+        .iter()
+        .map(|o| export::render(o, export_format, &opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(parts.join(&b"\n---\n\n"[..]))
 }
 
 fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
