@@ -188,7 +188,7 @@ fn our_qwen2_matches_candles_reference_implementation() {
     use candle_core::quantized::gguf_file;
     use candle_core::{Device, Tensor};
     use candle_transformers::models::quantized_qwen2::ModelWeights;
-    use precis_core::llm::qwen2::Qwen2;
+    use precis_core::llm::qwen2::{argmax, Qwen2};
 
     let (_dir, path) = tiny_model(Behaviour::Random);
     let dev = Device::Cpu;
@@ -199,54 +199,92 @@ fn our_qwen2_matches_candles_reference_implementation() {
     };
     let (ct, mut f) = open();
     let mut reference = ModelWeights::from_gguf(ct, &mut f, &dev).unwrap();
-    let (ct, mut f) = open();
-    let mut ours = Qwen2::from_gguf(&ct, &mut f, 256, &dev).unwrap();
+    let (ct, f) = open();
+    let mut ours = Qwen2::from_gguf(&ct, &f, 256).unwrap();
+    let mut cache = ours.new_cache(256);
 
-    let close = |a: &Tensor, b: &Tensor| {
+    let close = |a: &Tensor, b: &[f32]| {
         let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
-        let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(a.len(), b.len());
         let max = a
             .iter()
-            .zip(&b)
+            .zip(b)
             .map(|(x, y)| (x - y).abs())
             .fold(0f32, f32::max);
         assert!(max < 1e-3, "logits differ by {max}");
     };
+    let step = |r: &mut ModelWeights, tokens: &[u32], pos: usize| {
+        r.forward(&Tensor::new(tokens, &dev).unwrap().unsqueeze(0).unwrap(), pos)
+            .unwrap()
+    };
     // A prefill in two chunks, then greedy decoding step by step.
     let prompt: Vec<u32> = (0..40u32).map(|i| (i * 7 + 3) % 250).collect();
-    let r = reference
-        .forward(
-            &Tensor::new(&prompt[..25], &dev)
-                .unwrap()
-                .unsqueeze(0)
-                .unwrap(),
-            0,
-        )
-        .unwrap();
-    let o = ours.forward(&prompt[..25]).unwrap();
-    close(&r, &o);
-    let mut r = reference
-        .forward(
-            &Tensor::new(&prompt[25..], &dev)
-                .unwrap()
-                .unsqueeze(0)
-                .unwrap(),
-            25,
-        )
-        .unwrap();
-    let mut o = ours.forward(&prompt[25..]).unwrap();
-    close(&r, &o);
-    for step in 0..8 {
-        let next = precis_core::llm::qwen2::argmax(&o).unwrap();
-        let pos = prompt.len() + step;
-        r = reference
-            .forward(
-                &Tensor::new(&[next], &dev).unwrap().unsqueeze(0).unwrap(),
-                pos,
-            )
-            .unwrap();
-        o = ours.forward(&[next]).unwrap();
-        close(&r, &o);
+    let r = step(&mut reference, &prompt[..25], 0);
+    close(&r, ours.forward(&mut cache, &prompt[..25]).unwrap());
+    let mut r = step(&mut reference, &prompt[25..], 25);
+    let mut next = {
+        let o = ours.forward(&mut cache, &prompt[25..]).unwrap();
+        close(&r, o);
+        argmax(o)
+    };
+    for s in 0..8 {
+        r = step(&mut reference, &[next], prompt.len() + s);
+        let o = ours.forward(&mut cache, &[next]).unwrap();
+        close(&r, o);
+        next = argmax(o);
+    }
+}
+
+/// Several sequences decoded in one batch give the same logits as each decoded alone.
+#[test]
+fn batched_sequences_match_single_sequences() {
+    use candle_core::quantized::gguf_file;
+    use precis_core::llm::qwen2::{argmax, Qwen2};
+
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let mut f = std::fs::File::open(&path).unwrap();
+    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let mut model = Qwen2::from_gguf(&ct, &f, 256).unwrap();
+    let vocab = model.vocab_size();
+    let prompts: Vec<Vec<u32>> = (0..3u32)
+        .map(|s| (0..10 + 5 * s).map(|i| (i * 13 + s * 31 + 1) % 250).collect())
+        .collect();
+
+    // Alone: each prompt then 6 greedy steps.
+    let mut alone = Vec::new();
+    for p in &prompts {
+        let mut cache = model.new_cache(64);
+        let mut logits = model.forward(&mut cache, p).unwrap().to_vec();
+        let mut steps = vec![logits.clone()];
+        for _ in 0..6 {
+            let next = argmax(&logits);
+            logits = model.forward(&mut cache, &[next]).unwrap().to_vec();
+            steps.push(logits.clone());
+        }
+        alone.push(steps);
+    }
+    // Together: the three prompts in one batch, then the steps in one batch.
+    let mut caches: Vec<_> = prompts.iter().map(|_| model.new_cache(64)).collect();
+    let mut refs: Vec<_> = caches.iter_mut().collect();
+    let inputs: Vec<&[u32]> = prompts.iter().map(|p| &p[..]).collect();
+    let mut logits = model.forward_batch(&mut refs, &inputs).unwrap().to_vec();
+    for step in 0..=6 {
+        for (s, steps) in alone.iter().enumerate() {
+            let got = &logits[s * vocab..][..vocab];
+            let max = got
+                .iter()
+                .zip(&steps[step])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(max < 1e-4, "sequence {s} step {step}: logits differ by {max}");
+        }
+        if step == 6 {
+            break;
+        }
+        let next: Vec<[u32; 1]> = (0..3).map(|s| [argmax(&logits[s * vocab..][..vocab])]).collect();
+        let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
+        let mut refs: Vec<_> = caches.iter_mut().collect();
+        logits = model.forward_batch(&mut refs, &inputs).unwrap().to_vec();
     }
 }
 

@@ -141,6 +141,9 @@ enum Command {
         prefill: usize,
         #[arg(long, default_value_t = 128)]
         decode: usize,
+        /// Also decode this many sequences at once and report the aggregate speed (Précis only).
+        #[arg(long, default_value_t = 0)]
+        batch: usize,
     },
     /// List, fetch and locate models.
     Models {
@@ -457,13 +460,14 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             implementation,
             prefill,
             decode,
+            batch,
         } => {
             let path = models::resolve(Some(&model))?;
             let implementation = match implementation {
                 ImplArg::Precis => precis_core::bench::Implementation::Precis,
                 ImplArg::Candle => precis_core::bench::Implementation::Candle,
             };
-            let result = precis_core::bench::run(&path, implementation, prefill, decode)?;
+            let result = precis_core::bench::run(&path, implementation, prefill, decode, batch)?;
             emit(&(serde_json::to_string(&result)? + "\n"), None)
         }
         Command::Models { command } => {

@@ -14,7 +14,8 @@ use candle_core::{Device, Tensor, D};
 use serde::Serialize;
 use tokenizers::Tokenizer;
 
-use crate::llm::qwen2::Qwen2;
+use crate::llm::qwen2::{argmax, Qwen2};
+use crate::llm::PREFILL_CHUNK;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +42,10 @@ pub struct BenchResult {
     pub prompt: Vec<u32>,
     /// The decoded token ids, to check both implementations agree.
     pub decoded: Vec<u32>,
+    /// Sequences decoded together in the batched run (0: not run).
+    pub batch: usize,
+    /// Aggregate tokens/s of the batched run: `batch` sequences, `decode_tokens` each.
+    pub batch_decode_tokens_per_sec: f64,
 }
 
 /// A prompt of exactly `n` tokens: news-like English text, repeated as needed.
@@ -69,20 +74,16 @@ pub fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn argmax(logits: &Tensor) -> Result<u32> {
-    Ok(logits
-        .flatten_all()?
-        .argmax(D::Minus1)?
-        .to_scalar::<u32>()?)
-}
-
-/// Loads `path` with `implementation`, prefills `prefill` tokens in one batch, then decodes
-/// `decode` tokens greedily (end-of-turn tokens do not stop it).
+/// Loads `path` with `implementation`, prefills `prefill` tokens (Précis: in the chunks the app
+/// uses; candle: in one call), then decodes `decode` tokens greedily (end-of-turn tokens do not
+/// stop it). With `batch` > 1 (Précis only), then decodes `decode` tokens for each of `batch`
+/// sequences with different prompts at once and reports the aggregate speed.
 pub fn run(
     path: &Path,
     implementation: Implementation,
     prefill: usize,
     decode: usize,
+    batch: usize,
 ) -> Result<BenchResult> {
     let invalid = |e: candle_core::Error| Error::ModelInvalid {
         path: path.to_path_buf(),
@@ -90,52 +91,68 @@ pub fn run(
     };
     let dev = Device::Cpu;
     let started = Instant::now();
-    let mut reader = BufReader::new(File::open(path).map_err(|source| Error::Io {
+    let file = File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?);
+    })?;
+    let mut reader = BufReader::new(&file);
     let ct = gguf_file::Content::read(&mut reader).map_err(invalid)?;
     let tokenizer = Tokenizer::from_gguf(&ct).map_err(invalid)?;
     let capacity = prefill + decode + 1;
-    enum Model {
-        Ours(Qwen2),
-        Theirs(candle_transformers::models::quantized_qwen2::ModelWeights),
-    }
-    let mut model = match implementation {
-        Implementation::Precis => {
-            Model::Ours(Qwen2::from_gguf(&ct, &mut reader, capacity, &dev).map_err(invalid)?)
-        }
-        Implementation::Candle => Model::Theirs(
-            candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
-                ct,
-                &mut reader,
-                &dev,
-            )
-            .map_err(invalid)?,
-        ),
-    };
-    let load_secs = started.elapsed().as_secs_f64();
     let prompt = prompt_tokens(&tokenizer, prefill);
-    let mut step = |tokens: &[u32], pos: usize| -> Result<Tensor> {
-        Ok(match &mut model {
-            Model::Ours(m) => m.forward(tokens)?,
-            Model::Theirs(m) => m.forward(&Tensor::new(tokens, &dev)?.unsqueeze(0)?, pos)?,
-        })
-    };
-    let t0 = Instant::now();
-    let mut logits = step(&prompt, 0)?;
-    let prefill_secs = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
     let mut decoded = Vec::with_capacity(decode);
-    for i in 0..decode {
-        let next = argmax(&logits)?;
-        decoded.push(next);
-        logits = step(&[next], prompt.len() + i)?;
-    }
-    let decode_secs = t1.elapsed().as_secs_f64();
+    let (load_secs, prefill_secs, decode_secs, batch_rate) = match implementation {
+        Implementation::Precis => {
+            let mut model = Qwen2::from_gguf(&ct, &file, capacity).map_err(invalid)?;
+            let load_secs = started.elapsed().as_secs_f64();
+            let mut cache = model.new_cache(capacity);
+            let t0 = Instant::now();
+            let mut next = 0;
+            for chunk in prompt.chunks(PREFILL_CHUNK) {
+                next = argmax(model.forward(&mut cache, chunk)?);
+            }
+            let prefill_secs = t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            for _ in 0..decode {
+                decoded.push(next);
+                next = argmax(model.forward(&mut cache, &[next])?);
+            }
+            let decode_secs = t1.elapsed().as_secs_f64();
+            drop(cache);
+            let batch_rate = if batch > 1 {
+                batched_decode(&mut model, &prompt, decode, batch)?
+            } else {
+                0.0
+            };
+            (load_secs, prefill_secs, decode_secs, batch_rate)
+        }
+        Implementation::Candle => {
+            let mut model =
+                candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
+                    ct,
+                    &mut reader,
+                    &dev,
+                )
+                .map_err(invalid)?;
+            let load_secs = started.elapsed().as_secs_f64();
+            let mut step = |tokens: &[u32], pos: usize| -> Result<u32> {
+                let logits = model.forward(&Tensor::new(tokens, &dev)?.unsqueeze(0)?, pos)?;
+                Ok(logits.flatten_all()?.argmax(D::Minus1)?.to_scalar::<u32>()?)
+            };
+            let t0 = Instant::now();
+            let mut next = step(&prompt, 0)?;
+            let prefill_secs = t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            for i in 0..decode {
+                decoded.push(next);
+                next = step(&[next], prompt.len() + i)?;
+            }
+            (load_secs, prefill_secs, t1.elapsed().as_secs_f64(), 0.0)
+        }
+    };
     Ok(BenchResult {
         implementation,
-        threads: candle_core::utils::get_num_threads(),
+        threads: rayon::current_num_threads(),
         load_secs,
         prefill_tokens: prompt.len(),
         prefill_tokens_per_sec: prompt.len() as f64 / prefill_secs,
@@ -144,5 +161,37 @@ pub fn run(
         peak_rss_mib: peak_rss_mib(),
         prompt,
         decoded,
+        batch: if batch > 1 { batch } else { 0 },
+        batch_decode_tokens_per_sec: batch_rate,
     })
+}
+
+/// `batch` sequences (the prompt rotated differently for each), prefilled one by one, then
+/// decoded together; returns the aggregate decode tokens/s.
+fn batched_decode(model: &mut Qwen2, prompt: &[u32], decode: usize, batch: usize) -> Result<f64> {
+    let mut caches = Vec::with_capacity(batch);
+    let mut next = Vec::with_capacity(batch);
+    for b in 0..batch {
+        let mut p = prompt.to_vec();
+        p.rotate_left(b * 7 % prompt.len().max(1));
+        let mut cache = model.new_cache(prompt.len() + decode + 1);
+        let mut last = 0;
+        for chunk in p.chunks(PREFILL_CHUNK) {
+            last = argmax(model.forward(&mut cache, chunk)?);
+        }
+        caches.push(cache);
+        next.push([last]);
+    }
+    let vocab = model.vocab_size();
+    let t = Instant::now();
+    for _ in 0..decode {
+        let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
+        let mut refs: Vec<&mut crate::llm::qwen2::KvCache> = caches.iter_mut().collect();
+        let logits = model.forward_batch(&mut refs, &inputs)?;
+        let picked: Vec<u32> = (0..batch).map(|b| argmax(&logits[b * vocab..][..vocab])).collect();
+        for (n, p) in next.iter_mut().zip(picked) {
+            n[0] = p;
+        }
+    }
+    Ok((batch * decode) as f64 / t.elapsed().as_secs_f64())
 }

@@ -339,6 +339,8 @@ pub struct Translator<'a> {
     pub glossary: Vec<GlossaryEntry>,
     /// The source language's English name, for the prompt.
     pub source_language: &'static str,
+    /// Paragraphs translated at once ([`DEFAULT_PARALLEL`], or `PRECIS_BATCH`).
+    pub parallel: usize,
 }
 
 impl<'a> Translator<'a> {
@@ -348,6 +350,7 @@ impl<'a> Translator<'a> {
             target,
             glossary: Vec::new(),
             source_language: "English",
+            parallel: parallel_from_env(),
         }
     }
 
@@ -616,8 +619,175 @@ pub fn translate_document(
     tr.translate_document(doc, sink, cancel)
 }
 
+/// How many paragraphs are translated at once by default. Decoding reads every weight once per
+/// step whatever the batch, so eight paragraphs cost little more per step than one (see
+/// BENCHMARKS.md); `PRECIS_BATCH` overrides it (1 translates one paragraph at a time).
+pub const DEFAULT_PARALLEL: usize = 8;
+
+fn parallel_from_env() -> usize {
+    std::env::var("PRECIS_BATCH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_PARALLEL)
+}
+
+/// One text handed to the model: a heading, a paragraph, or part of a long paragraph.
+struct Piece {
+    item: usize,
+    text: String,
+    amounts: Vec<(String, String)>,
+    max_new_tokens: usize,
+    /// The first attempt, kept while the stricter retry runs.
+    first: Option<(String, Vec<String>)>,
+    result: Option<(String, Vec<String>)>,
+}
+
+/// A heading or paragraph of the document, made of one or more pieces.
+struct Item {
+    id: String,
+    source: String,
+    pieces: Vec<usize>,
+    is_paragraph: bool,
+    text: Option<(String, Vec<String>)>,
+}
+
+/// The document's translation as a stream of jobs for [`LlmEngine::run_jobs`]: pieces start in
+/// document order (a long paragraph's parts one after another), a piece that fails the checks
+/// is retried stricter before anything else starts, and names learnt from a finished paragraph
+/// are in the prompts of every piece started after it.
+struct DocumentJobs<'s> {
+    target: Language,
+    source_language: &'static str,
+    glossary: Vec<GlossaryEntry>,
+    items: Vec<Item>,
+    pieces: Vec<Piece>,
+    /// Waiting (piece, strict) jobs.
+    queue: std::collections::VecDeque<(usize, bool)>,
+    paragraphs_done: u64,
+    paragraphs_total: u64,
+    sink: &'s mut dyn EventSink,
+}
+
+impl DocumentJobs<'_> {
+    fn job(&self, piece: usize, strict: bool) -> crate::llm::Job {
+        let p = &self.pieces[piece];
+        crate::llm::Job {
+            id: piece * 2 + usize::from(strict),
+            messages: vec![
+                Message::system(translator_system(
+                    self.source_language,
+                    &self.target,
+                    &self.glossary,
+                    &p.amounts,
+                    strict,
+                )),
+                Message::user(&p.text),
+            ],
+            params: GenerationParams {
+                max_new_tokens: p.max_new_tokens,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A piece may start when the pieces before it in its paragraph are finished.
+    fn ready(&self, piece: usize) -> bool {
+        let item = &self.items[self.pieces[piece].item];
+        item.pieces
+            .iter()
+            .take_while(|&&q| q != piece)
+            .all(|&q| self.pieces[q].result.is_some())
+    }
+
+    fn finish_item(&mut self, index: usize) {
+        let joiner = if self.target.is_cjk() { "" } else { " " };
+        let item = &self.items[index];
+        let mut texts = Vec::with_capacity(item.pieces.len());
+        let mut warnings = Vec::new();
+        for &q in &item.pieces {
+            let Some((t, w)) = &self.pieces[q].result else {
+                return;
+            };
+            texts.push(t.clone());
+            warnings.extend(w.iter().cloned());
+        }
+        let text = texts.join(joiner);
+        if item.is_paragraph {
+            for w in &warnings {
+                self.sink.emit(Event::Warning {
+                    message: format!("{}: {w}", item.id),
+                });
+            }
+            if self.target.is_cjk() {
+                let learned = learn_renderings(&item.source, &text, &self.glossary);
+                self.glossary.extend(learned);
+            }
+        }
+        self.sink.emit(Event::ParagraphDone {
+            paragraph_id: item.id.clone(),
+            text: text.clone(),
+        });
+        let is_paragraph = item.is_paragraph;
+        self.items[index].text = Some((text, warnings));
+        if is_paragraph {
+            self.paragraphs_done += 1;
+            self.sink.emit(Event::Progress {
+                stage: Stage::Translating,
+                done: self.paragraphs_done,
+                total: self.paragraphs_total,
+                tokens: 0,
+            });
+        }
+    }
+}
+
+impl crate::llm::JobSource for DocumentJobs<'_> {
+    fn next_job(&mut self) -> Option<crate::llm::Job> {
+        let at = (0..self.queue.len()).find(|&i| self.ready(self.queue[i].0))?;
+        let (piece, strict) = self.queue.remove(at)?;
+        Some(self.job(piece, strict))
+    }
+
+    fn on_text(&mut self, id: usize, text: &str) {
+        let item = &self.items[self.pieces[id / 2].item];
+        self.sink.emit(Event::Token {
+            stage: Stage::Translating,
+            paragraph_id: Some(item.id.clone()),
+            text: text.to_string(),
+        });
+    }
+
+    fn done(&mut self, id: usize, generation: crate::llm::Generation) -> Result<()> {
+        let (piece, strict) = (id / 2, id % 2 == 1);
+        let source = self.pieces[piece].text.clone();
+        let mut text = clean_output(&generation.text);
+        if self.target.is_cjk() {
+            text = enforce_terms(&self.glossary, &source, &text);
+        }
+        let found = problems(&self.target, &source, &text, generation.finish);
+        let p = &mut self.pieces[piece];
+        if !strict && !found.is_empty() {
+            p.first = Some((text, found));
+            // The retry goes first, so the paragraph is not held up behind the others.
+            self.queue.push_front((piece, true));
+            return Ok(());
+        }
+        p.result = Some(match p.first.take() {
+            Some(first) if first.1.len() < found.len() => first,
+            _ => (text, found),
+        });
+        let item = p.item;
+        if self.items[item].pieces.iter().all(|&q| self.pieces[q].result.is_some()) {
+            self.finish_item(item);
+        }
+        Ok(())
+    }
+}
+
 impl Translator<'_> {
-    /// Translates the whole document with the glossary built so far.
+    /// Translates the whole document with the glossary built so far, several paragraphs at a
+    /// time ([`Self::parallel`]).
     pub fn translate_document(
         &mut self,
         doc: &Document,
@@ -634,56 +804,88 @@ impl Translator<'_> {
             total,
             tokens: 0,
         });
-        let mut heading = |text: &str, id: &str, sink: &mut dyn EventSink| -> Result<String> {
-            let (t, _) = self.translate_text(text, Some(id), Stage::Translating, sink, cancel)?;
-            // Final text for the heading too: a retry streams a second attempt after the first.
-            sink.emit(Event::ParagraphDone {
-                paragraph_id: id.to_string(),
-                text: t.clone(),
-            });
-            Ok(t)
-        };
-        let title = heading(&doc.title, "title", sink)?;
-        let subtitle = match &doc.subtitle {
-            Some(s) => Some(heading(s, "subtitle", sink)?),
-            None => None,
-        };
-        let mut paragraphs = Vec::with_capacity(doc.paragraphs.len());
-        for (i, p) in doc.paragraphs.iter().enumerate() {
-            sink.emit(Event::Progress {
-                stage: Stage::Translating,
-                done: i as u64,
-                total,
-                tokens: 0,
-            });
-            let (text, warnings) =
-                self.translate_text(&p.text, Some(&p.id), Stage::Translating, sink, cancel)?;
-            for w in &warnings {
-                sink.emit(Event::Warning {
-                    message: format!("{}: {w}", p.id),
+        let mut items = Vec::new();
+        let mut pieces = Vec::new();
+        let mut add = |id: &str, text: &str, is_paragraph: bool| {
+            let index = items.len();
+            let mut item = Item {
+                id: id.to_string(),
+                source: text.to_string(),
+                pieces: Vec::new(),
+                is_paragraph,
+                text: None,
+            };
+            let parts = if text.trim().is_empty() {
+                Vec::new()
+            } else if self.llm.count_tokens(text) <= MAX_PIECE_TOKENS {
+                vec![text.to_string()]
+            } else {
+                let llm = &*self.llm;
+                split_for_translation(text, |t| llm.count_tokens(t), MAX_PIECE_TOKENS)
+            };
+            for part in parts {
+                let amounts: Vec<(String, String)> = if self.target.is_cjk() {
+                    numbers::find_amounts(&part)
+                        .iter()
+                        .map(|a| (a.text.clone(), numbers::render_cjk(a, &self.target)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                item.pieces.push(pieces.len());
+                pieces.push(Piece {
+                    item: index,
+                    max_new_tokens: self.llm.count_tokens(&part) * 3 + 32,
+                    text: part,
+                    amounts,
+                    first: None,
+                    result: None,
                 });
             }
-            if self.target.is_cjk() {
-                let learned = learn_renderings(&p.text, &text, &self.glossary);
-                self.glossary.extend(learned);
+            items.push(item);
+        };
+        add("title", &doc.title, false);
+        if let Some(s) = &doc.subtitle {
+            add("subtitle", s, false);
+        }
+        for p in &doc.paragraphs {
+            add(&p.id, &p.text, true);
+        }
+        let mut jobs = DocumentJobs {
+            target: self.target.clone(),
+            source_language: self.source_language,
+            glossary: std::mem::take(&mut self.glossary),
+            queue: (0..pieces.len()).map(|p| (p, false)).collect(),
+            items,
+            pieces,
+            paragraphs_done: 0,
+            paragraphs_total: total,
+            sink,
+        };
+        // Empty items have nothing to wait for.
+        for i in 0..jobs.items.len() {
+            if jobs.items[i].pieces.is_empty() {
+                jobs.finish_item(i);
             }
-            sink.emit(Event::ParagraphDone {
-                paragraph_id: p.id.clone(),
-                text: text.clone(),
-            });
-            paragraphs.push(TranslatedParagraph {
-                id: p.id.clone(),
-                source: p.text.clone(),
+        }
+        let run = self.llm.run_jobs(&mut jobs, self.parallel, cancel);
+        self.glossary = std::mem::take(&mut jobs.glossary);
+        run?;
+        let mut texts = jobs.items.into_iter().map(|i| (i.id, i.source, i.text.unwrap_or_default()));
+        let (_, _, (title, _)) = texts.next().unwrap_or_default();
+        let subtitle = if doc.subtitle.is_some() {
+            texts.next().map(|(_, _, (t, _))| t)
+        } else {
+            None
+        };
+        let paragraphs = texts
+            .map(|(id, source, (text, warnings))| TranslatedParagraph {
+                id,
+                source,
                 text,
                 warnings,
-            });
-        }
-        sink.emit(Event::Progress {
-            stage: Stage::Translating,
-            done: total,
-            total,
-            tokens: 0,
-        });
+            })
+            .collect();
         Ok(Translation {
             language: self.target.code.to_string(),
             model: self.llm.info().name.clone(),

@@ -4,6 +4,7 @@
 //! loaded once and reused; each [`LlmEngine::generate`] call starts a fresh conversation.
 
 pub mod chat;
+pub mod kernels;
 pub mod qwen2;
 pub mod stream;
 
@@ -23,7 +24,7 @@ use tokenizers::Tokenizer;
 use crate::progress::CancelToken;
 use crate::{Error, Result};
 use chat::{Message, Piece};
-use qwen2::Qwen2;
+use qwen2::{KvCache, Qwen2};
 use stream::TokenStream;
 
 /// Facts about a loaded model, for display and for reports.
@@ -118,15 +119,35 @@ impl GenerationStats {
     }
 }
 
+/// One conversation for [`LlmEngine::run_jobs`].
+pub struct Job {
+    /// The caller's name for it, passed back in the callbacks.
+    pub id: usize,
+    pub messages: Vec<Message>,
+    pub params: GenerationParams,
+}
+
+/// Feeds [`LlmEngine::run_jobs`] and receives its output.
+pub trait JobSource {
+    /// The next conversation to start, or `None` when there is none (now or later).
+    fn next_job(&mut self) -> Option<Job>;
+    /// New text of conversation `id`.
+    fn on_text(&mut self, id: usize, text: &str);
+    /// Conversation `id` finished; an error stops the run.
+    fn done(&mut self, id: usize, generation: Generation) -> Result<()>;
+}
+
 /// The largest context we use, whatever the model allows: bounds memory (the KV cache is
 /// allocated at this length: 224 MB for the 1.5B, 96 MB for the 0.5B) and time.
 const MAX_CONTEXT: usize = 4096;
-/// Prefill goes in chunks of this many tokens so a cancel is seen between them (well under a
-/// second on a laptop CPU).
-const PREFILL_CHUNK: usize = 32;
+/// Prefill goes in chunks of this many tokens: big enough for the kernels to reuse each weight
+/// across many tokens, small enough that a cancel is seen within a fraction of a second.
+pub const PREFILL_CHUNK: usize = 64;
 
 pub struct LlmEngine {
     model: Qwen2,
+    /// The conversation cache: what the last prompt left, reused by the next one.
+    cache: KvCache,
     tokenizer: Tokenizer,
     stop_tokens: Vec<u32>,
     info: ModelInfo,
@@ -159,7 +180,7 @@ impl LlmEngine {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut reader = BufReader::new(file);
+        let mut reader = BufReader::new(&file);
         let content = gguf_file::Content::read(&mut reader).map_err(|e| {
             invalid(
                 path,
@@ -208,15 +229,9 @@ impl LlmEngine {
             return Err(invalid(path, "its vocabulary lacks the ChatML tokens <|im_start|>/<|im_end|>; use an Instruct model"));
         }
 
-        let device = Device::Cpu;
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Qwen2::from_gguf(
-                &content,
-                &mut reader,
-                context_length.min(MAX_CONTEXT),
-                &device,
-            )
+            Qwen2::from_gguf(&content, &file, context_length.min(MAX_CONTEXT))
         }))
         .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
         .map_err(|e| {
@@ -225,9 +240,11 @@ impl LlmEngine {
                 format!("its tensors cannot be read ({e}); the file may be truncated"),
             )
         })?;
+        let cache = model.new_cache(model.max_positions());
 
         Ok(Self {
             model,
+            cache,
             tokenizer,
             stop_tokens,
             info: ModelInfo {
@@ -290,6 +307,17 @@ impl LlmEngine {
         Ok(ids)
     }
 
+    fn check_prompt(&self, prompt: &[u32], params: &GenerationParams) -> Result<usize> {
+        let window = self.context_window();
+        if prompt.len() + 1 >= window {
+            return Err(Error::Inference(format!(
+                "the prompt has {} tokens, more than the model's {window}-token window",
+                prompt.len()
+            )));
+        }
+        Ok(params.max_new_tokens.min(window - prompt.len() - 1))
+    }
+
     /// Runs one chat turn. `on_text` receives each new piece of text as it is generated.
     /// Stops at `<|im_end|>`, at `max_new_tokens`, on a detected loop, or when `cancel` is set
     /// (then returns `Error::Cancelled`).
@@ -301,14 +329,215 @@ impl LlmEngine {
         cancel: &CancelToken,
     ) -> Result<Generation> {
         let prompt = self.prompt_tokens(messages)?;
-        let window = self.context_window();
-        if prompt.len() + 1 >= window {
-            return Err(Error::Inference(format!(
-                "the prompt has {} tokens, more than the model's {window}-token window",
-                prompt.len()
-            )));
+        let max_new = self.check_prompt(&prompt, params)?;
+        let mut sampler = Sampler::new(params);
+
+        // Reuse what the cache already holds of this prompt (the instructions, typically), then
+        // prefill the rest in chunks so cancellation stays responsive.
+        let started = Instant::now();
+        let reused = self.cache.prefix_len(&prompt);
+        self.cache.truncate(reused);
+        let mut next = None;
+        for chunk in prompt[reused..].chunks(PREFILL_CHUNK) {
+            cancel.check()?;
+            let logits = self.model.forward(&mut self.cache, chunk)?;
+            next = Some(sampler.next(logits, &[])?);
         }
-        let max_new = params.max_new_tokens.min(window - prompt.len() - 1);
+        let prefill_secs = started.elapsed().as_secs_f64();
+        let mut next = next.ok_or_else(|| Error::Inference("empty prompt".into()))?;
+
+        let decode_start = Instant::now();
+        let mut seq = Sequence::new(&self.tokenizer, max_new);
+        loop {
+            cancel.check()?;
+            if seq.accept(next, &self.stop_tokens, &mut |t| on_text(t)) {
+                break;
+            }
+            let logits = self.model.forward(&mut self.cache, &[next])?;
+            next = sampler.next(logits, &seq.generated)?;
+        }
+        let decode_secs = decode_start.elapsed().as_secs_f64();
+        let gen = seq.finish(
+            &self.tokenizer,
+            &mut |t| on_text(t),
+            prompt.len(),
+            reused,
+            prefill_secs,
+            decode_secs,
+        )?;
+        self.record(&gen);
+        Ok(gen)
+    }
+
+    /// Runs many independent chat turns with continuous batching: up to `max_parallel`
+    /// conversations decode together, one token each per step, so every weight is read once per
+    /// step for all of them; when one finishes, the next one `jobs` offers takes its place. Each
+    /// prompt reuses the instructions it shares with the previous one (computed once, copied).
+    /// Prompts are built when a slot frees, so a job can use what earlier jobs produced.
+    pub fn run_jobs(
+        &mut self,
+        jobs: &mut dyn JobSource,
+        max_parallel: usize,
+        cancel: &CancelToken,
+    ) -> Result<()> {
+        struct Running<'t> {
+            id: usize,
+            cache: KvCache,
+            sampler: Sampler,
+            seq: Sequence<'t>,
+            prompt_tokens: usize,
+            reused: usize,
+            prefill_secs: f64,
+            started: Instant,
+            pending: u32,
+        }
+        let max_parallel = max_parallel.max(1);
+        let mut running: Vec<Running> = Vec::with_capacity(max_parallel);
+        let vocab = self.model.vocab_size();
+        loop {
+            cancel.check()?;
+            // Fill free slots (a source may offer new jobs after one is done, e.g. a retry).
+            while running.len() < max_parallel {
+                let Some(job) = jobs.next_job() else {
+                    break;
+                };
+                let prompt = self.prompt_tokens(&job.messages)?;
+                let max_new = self.check_prompt(&prompt, &job.params)?;
+                let started = Instant::now();
+                // The main cache takes this prompt (all but its last token) after what it shares
+                // with the previous one; the job's own cache is a copy of that.
+                let keep = prompt.len() - 1;
+                let reused = common_prefix(self.cache.tokens(), &prompt[..keep]);
+                self.cache.truncate(reused);
+                for chunk in prompt[reused..keep].chunks(PREFILL_CHUNK) {
+                    cancel.check()?;
+                    self.model.forward(&mut self.cache, chunk)?;
+                }
+                let mut cache = self.model.new_cache(prompt.len() + max_new + 1);
+                cache.copy_prefix(&self.cache, keep)?;
+                let prefill_secs = started.elapsed().as_secs_f64();
+                self.stats.prompt_tokens += (keep - reused) as u64;
+                self.stats.reused_tokens += reused as u64;
+                self.stats.prefill_secs += prefill_secs;
+                running.push(Running {
+                    id: job.id,
+                    cache,
+                    sampler: Sampler::new(&job.params),
+                    seq: Sequence::new(&self.tokenizer, max_new),
+                    prompt_tokens: prompt.len(),
+                    reused,
+                    prefill_secs,
+                    started: Instant::now(),
+                    pending: prompt[keep],
+                });
+            }
+            if running.is_empty() {
+                return Ok(());
+            }
+            // One step for every running conversation.
+            let step_start = Instant::now();
+            let inputs: Vec<[u32; 1]> = running.iter().map(|r| [r.pending]).collect();
+            let input_refs: Vec<&[u32]> = inputs.iter().map(|t| &t[..]).collect();
+            let mut cache_refs: Vec<&mut KvCache> = running.iter_mut().map(|r| &mut r.cache).collect();
+            let logits = self.model.forward_batch(&mut cache_refs, &input_refs)?;
+            let mut finished = Vec::new();
+            for (row, r) in running.iter_mut().enumerate() {
+                let next = r.sampler.next(&logits[row * vocab..][..vocab], &r.seq.generated)?;
+                let id = r.id;
+                if r.seq.accept(next, &self.stop_tokens, &mut |t| jobs.on_text(id, t)) {
+                    finished.push(row);
+                } else {
+                    r.pending = next;
+                }
+            }
+            self.stats.decode_secs += step_start.elapsed().as_secs_f64();
+            for row in finished.into_iter().rev() {
+                let r = running.remove(row);
+                let id = r.id;
+                let gen = r.seq.finish(
+                    &self.tokenizer,
+                    &mut |t| jobs.on_text(id, t),
+                    r.prompt_tokens,
+                    r.reused,
+                    r.prefill_secs,
+                    r.started.elapsed().as_secs_f64(),
+                )?;
+                self.stats.generated_tokens += gen.generated_tokens as u64;
+                jobs.done(id, gen)?;
+            }
+        }
+    }
+
+    /// Runs the given conversations with [`Self::run_jobs`] and returns their results in order.
+    pub fn generate_batch(
+        &mut self,
+        conversations: &[Vec<Message>],
+        params: &GenerationParams,
+        max_parallel: usize,
+        on_text: &mut dyn FnMut(usize, &str),
+        cancel: &CancelToken,
+    ) -> Result<Vec<Generation>> {
+        struct Fixed<'a> {
+            queue: std::collections::VecDeque<Job>,
+            results: Vec<Option<Generation>>,
+            on_text: &'a mut dyn FnMut(usize, &str),
+        }
+        impl JobSource for Fixed<'_> {
+            fn next_job(&mut self) -> Option<Job> {
+                self.queue.pop_front()
+            }
+            fn on_text(&mut self, id: usize, text: &str) {
+                (self.on_text)(id, text)
+            }
+            fn done(&mut self, id: usize, generation: Generation) -> Result<()> {
+                self.results[id] = Some(generation);
+                Ok(())
+            }
+        }
+        let mut source = Fixed {
+            queue: conversations
+                .iter()
+                .enumerate()
+                .map(|(id, messages)| Job {
+                    id,
+                    messages: messages.clone(),
+                    params: params.clone(),
+                })
+                .collect(),
+            results: vec![None; conversations.len()],
+            on_text,
+        };
+        self.run_jobs(&mut source, max_parallel, cancel)?;
+        source
+            .results
+            .into_iter()
+            .map(|g| g.ok_or_else(|| Error::Inference("a conversation did not finish".into())))
+            .collect()
+    }
+
+    fn record(&mut self, gen: &Generation) {
+        self.stats.prompt_tokens += (gen.prompt_tokens - gen.reused_tokens) as u64;
+        self.stats.reused_tokens += gen.reused_tokens as u64;
+        self.stats.generated_tokens += gen.generated_tokens as u64;
+        self.stats.prefill_secs += gen.prefill_secs;
+        self.stats.decode_secs += gen.decode_secs;
+    }
+}
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Picks tokens from logits: greedy without allocation, or candle's sampler.
+struct Sampler {
+    greedy: bool,
+    repeat_penalty: f32,
+    repeat_last_n: usize,
+    inner: LogitsProcessor,
+}
+
+impl Sampler {
+    fn new(params: &GenerationParams) -> Self {
         let sampling = match params.temperature {
             None => Sampling::ArgMax,
             Some(t) if t <= 0.0 => Sampling::ArgMax,
@@ -317,76 +546,94 @@ impl LlmEngine {
                 None => Sampling::All { temperature },
             },
         };
-        let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
-
-        // Reuse what the cache already holds of this prompt (the instructions, typically), then
-        // prefill the rest in chunks so cancellation stays responsive.
-        let started = Instant::now();
-        let reused = self.model.prefix_len(&prompt);
-        self.model.truncate_cache(reused);
-        let mut logits = None;
-        for chunk in prompt[reused..].chunks(PREFILL_CHUNK) {
-            cancel.check()?;
-            logits = Some(self.model.forward(chunk)?);
+        let greedy = matches!(sampling, Sampling::ArgMax);
+        Self {
+            greedy,
+            repeat_penalty: params.repeat_penalty,
+            repeat_last_n: params.repeat_last_n,
+            inner: LogitsProcessor::from_sampling(params.seed, sampling),
         }
-        let prefill_secs = started.elapsed().as_secs_f64();
-        let mut logits = logits.ok_or_else(|| Error::Inference("empty prompt".into()))?;
+    }
 
-        let decode_start = Instant::now();
-        let mut stream = TokenStream::new(&self.tokenizer);
-        let mut finish = FinishReason::Length;
-        let mut generated: Vec<u32> = Vec::with_capacity(max_new);
-        for step in 0..max_new {
-            cancel.check()?;
-            let mut l = logits.to_dtype(candle_core::DType::F32)?;
-            if params.repeat_penalty != 1.0 {
-                let start = generated.len().saturating_sub(params.repeat_last_n);
-                l = candle_transformers::utils::apply_repeat_penalty(
-                    &l,
-                    params.repeat_penalty,
-                    &generated[start..],
-                )?;
-            }
-            let next = sampler.sample(&l)?;
-            if self.stop_tokens.contains(&next) {
-                finish = FinishReason::Stop;
-                break;
-            }
-            generated.push(next);
-            if let Some(piece) = stream.push(next) {
-                on_text(&piece);
-            }
-            if let Some(cut) = repetition_start(&generated) {
-                generated.truncate(cut);
-                finish = FinishReason::Loop;
-                break;
-            }
-            if step + 1 == max_new {
-                break;
-            }
-            logits = self.model.forward(&[next])?;
+    fn next(&mut self, logits: &[f32], generated: &[u32]) -> Result<u32> {
+        if self.greedy && self.repeat_penalty == 1.0 {
+            return Ok(qwen2::argmax(logits));
         }
-        if finish != FinishReason::Loop {
-            if let Some(rest) = stream.finish() {
+        let mut l = candle_core::Tensor::from_slice(logits, logits.len(), &Device::Cpu)?;
+        if self.repeat_penalty != 1.0 {
+            let start = generated.len().saturating_sub(self.repeat_last_n);
+            l = candle_transformers::utils::apply_repeat_penalty(
+                &l,
+                self.repeat_penalty,
+                &generated[start..],
+            )?;
+        }
+        Ok(self.inner.sample(&l)?)
+    }
+}
+
+/// One conversation's output as it is generated: stop, length and loop handling, streaming.
+struct Sequence<'t> {
+    stream: TokenStream<'t>,
+    generated: Vec<u32>,
+    max_new: usize,
+    finish: FinishReason,
+}
+
+impl<'t> Sequence<'t> {
+    fn new(tokenizer: &'t Tokenizer, max_new: usize) -> Self {
+        Self {
+            stream: TokenStream::new(tokenizer),
+            generated: Vec::with_capacity(max_new),
+            max_new,
+            finish: FinishReason::Length,
+        }
+    }
+
+    /// Takes the sampled token; true when the sequence is finished (nothing more to feed).
+    fn accept(&mut self, next: u32, stop: &[u32], on_text: &mut dyn FnMut(&str)) -> bool {
+        if self.generated.len() >= self.max_new {
+            return true;
+        }
+        if stop.contains(&next) {
+            self.finish = FinishReason::Stop;
+            return true;
+        }
+        self.generated.push(next);
+        if let Some(piece) = self.stream.push(next) {
+            on_text(&piece);
+        }
+        if let Some(cut) = repetition_start(&self.generated) {
+            self.generated.truncate(cut);
+            self.finish = FinishReason::Loop;
+            return true;
+        }
+        self.generated.len() >= self.max_new
+    }
+
+    fn finish(
+        mut self,
+        tokenizer: &Tokenizer,
+        on_text: &mut dyn FnMut(&str),
+        prompt_tokens: usize,
+        reused_tokens: usize,
+        prefill_secs: f64,
+        decode_secs: f64,
+    ) -> Result<Generation> {
+        if self.finish != FinishReason::Loop {
+            if let Some(rest) = self.stream.finish() {
                 on_text(&rest);
             }
         }
-        let text = self
-            .tokenizer
-            .decode(&generated, true)
+        let text = tokenizer
+            .decode(&self.generated, true)
             .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
-        let decode_secs = decode_start.elapsed().as_secs_f64();
-        self.stats.prompt_tokens += (prompt.len() - reused) as u64;
-        self.stats.reused_tokens += reused as u64;
-        self.stats.generated_tokens += generated.len() as u64;
-        self.stats.prefill_secs += prefill_secs;
-        self.stats.decode_secs += decode_secs;
         Ok(Generation {
             text,
-            prompt_tokens: prompt.len(),
-            reused_tokens: reused,
-            generated_tokens: generated.len(),
-            finish,
+            prompt_tokens,
+            reused_tokens,
+            generated_tokens: self.generated.len(),
+            finish: self.finish,
             prefill_secs,
             decode_secs,
         })

@@ -1,24 +1,29 @@
-//! Qwen2 / Qwen2.5 decoder for quantized GGUF weights, built for serving one conversation after
-//! another on a CPU:
-//! - the KV cache is allocated once per layer at full length and written in place (no
-//!   concatenation, no copies as the sequence grows);
-//! - grouped-query attention runs without repeating K/V: query heads are grouped per KV head;
-//! - the cache keeps the tokens it holds, so a new prompt that starts like the previous one
-//!   (same instructions) only processes the new part ([`Qwen2::prefix_len`]);
-//! - causal masks are built per call and not cached (no memory growth over an app's life).
+//! Qwen2 / Qwen2.5 decoder for quantized GGUF weights, built for a CPU serving one article
+//! after another:
+//! - weights stay in the memory-mapped file (no copy; loads in milliseconds when the file is in
+//!   the page cache) and are multiplied by our own kernels ([`super::kernels`]);
+//! - each sequence has its own [`KvCache`], allocated once at the length it needs and written in
+//!   place; several sequences run in one [`Qwen2::forward_batch`] call, so each weight is read
+//!   once per step for all of them (batched translation) and a prompt is processed as a batch of
+//!   tokens (prefill);
+//! - grouped-query attention reads K/V in place, without repeating heads;
+//! - activations live in scratch buffers reused from call to call (no allocation per token).
 
-use std::borrow::Cow;
+use std::io::Cursor;
 use std::sync::Arc;
 
-use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_transformers::quantized_nn::RmsNorm;
+use candle_core::quantized::gguf_file;
+use candle_core::{Device, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use super::kernels::{self, ops, QuantMatrix, QuantizedActs, WeightBytes, WeightFormat};
 
 /// The architecture's hyper-parameters, read from GGUF metadata (`qwen2.*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub hidden_size: usize,
+    pub intermediate_size: usize,
     pub num_layers: usize,
     pub num_heads: usize,
     pub num_kv_heads: usize,
@@ -34,8 +39,9 @@ impl Config {
                 .get(key)
                 .ok_or_else(|| candle_core::Error::Msg(format!("metadata key `{key}` is missing")))
         };
-        Ok(Self {
+        let config = Self {
             hidden_size: get("qwen2.embedding_length")?.to_u32()? as usize,
+            intermediate_size: get("qwen2.feed_forward_length")?.to_u32()? as usize,
             num_layers: get("qwen2.block_count")?.to_u32()? as usize,
             num_heads: get("qwen2.attention.head_count")?.to_u32()? as usize,
             num_kv_heads: get("qwen2.attention.head_count_kv")?.to_u32()? as usize,
@@ -44,143 +50,199 @@ impl Config {
             rope_theta: get("qwen2.rope.freq_base")
                 .and_then(|v| v.to_f32())
                 .unwrap_or(10_000.0),
-        })
+        };
+        let heads_ok = config.num_heads > 0
+            && config.num_kv_heads > 0
+            && config.num_heads % config.num_kv_heads == 0
+            && config.hidden_size % config.num_heads == 0
+            && config.head_dim() % 2 == 0;
+        if !heads_ok || config.num_layers == 0 || config.context_length == 0 {
+            candle_core::bail!("inconsistent attention shape in the metadata: {config:?}");
+        }
+        Ok(config)
     }
 
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_heads
     }
-}
 
-/// The token embedding table, kept quantized: rows are dequantized only for the tokens looked
-/// up. (Expanded to f32 it would be 0.5–0.9 GB for these models, more than the rest of the
-/// weights.)
-struct Embeddings {
-    table: Arc<QTensor>,
-    dtype: GgmlDType,
-    rows: usize,
-    hidden: usize,
-    row_bytes: usize,
-}
-
-impl Embeddings {
-    fn new(table: Arc<QTensor>) -> Result<Self> {
-        let (rows, hidden) = table.shape().dims2()?;
-        let dtype = table.dtype();
-        if hidden % dtype.block_size() != 0 {
-            candle_core::bail!(
-                "embedding width {hidden} is not a multiple of the {dtype:?} block size"
-            );
-        }
-        let row_bytes = hidden / dtype.block_size() * dtype.type_size();
-        if table.data()?.len() != rows * row_bytes {
-            candle_core::bail!("embedding table layout is not the plain GGUF {dtype:?} layout");
-        }
-        Ok(Self {
-            table,
-            dtype,
-            rows,
-            hidden,
-            row_bytes,
-        })
+    fn kv_dim(&self) -> usize {
+        self.num_kv_heads * self.head_dim()
     }
-
-    /// (n, hidden) f32 rows for `ids`.
-    fn lookup(&self, ids: &[u32], device: &Device) -> Result<Tensor> {
-        let data = self.table.data()?;
-        let mut bytes = Vec::with_capacity(ids.len() * self.row_bytes);
-        for &id in ids {
-            let id = id as usize;
-            if id >= self.rows {
-                candle_core::bail!("token id {id} is outside the vocabulary of {}", self.rows);
-            }
-            bytes.extend_from_slice(&data[id * self.row_bytes..(id + 1) * self.row_bytes]);
-        }
-        let storage = QStorage::from_data(Cow::Owned(bytes), device, self.dtype)?;
-        QTensor::new(storage, (ids.len(), self.hidden))?.dequantize(device)
-    }
-}
-
-struct Attention {
-    q: QMatMul,
-    k: QMatMul,
-    v: QMatMul,
-    q_bias: Tensor,
-    k_bias: Tensor,
-    v_bias: Tensor,
-    out: QMatMul,
 }
 
 struct Layer {
-    attn_norm: RmsNorm,
-    attn: Attention,
-    ffn_norm: RmsNorm,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
-    /// (1, kv_heads, capacity, head_dim), written in place.
-    k_cache: Tensor,
-    v_cache: Tensor,
+    attn_norm: Vec<f32>,
+    q: QuantMatrix,
+    k: QuantMatrix,
+    v: QuantMatrix,
+    q_bias: Vec<f32>,
+    k_bias: Vec<f32>,
+    v_bias: Vec<f32>,
+    out: QuantMatrix,
+    ffn_norm: Vec<f32>,
+    gate: QuantMatrix,
+    up: QuantMatrix,
+    down: QuantMatrix,
+}
+
+/// Keys and values of one sequence, for every layer, at positions `0..len()`.
+pub struct KvCache {
+    tokens: Vec<u32>,
+    capacity: usize,
+    kv_dim: usize,
+    /// Per layer: (keys, values), each `capacity * kv_dim`, position-major.
+    layers: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
+impl KvCache {
+    /// The tokens whose keys and values are held, in order.
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many leading tokens of `prompt` are already held and need no processing. At least
+    /// one token is always left to process, so there are logits to sample from.
+    pub fn prefix_len(&self, prompt: &[u32]) -> usize {
+        let common = self
+            .tokens
+            .iter()
+            .zip(prompt)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.min(prompt.len().saturating_sub(1))
+    }
+
+    /// Forgets positions from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.tokens.truncate(len);
+    }
+
+    /// Replaces this cache's content with the first `len` positions of `other` (a shared prompt
+    /// prefix computed once, copied instead of recomputed).
+    pub fn copy_prefix(&mut self, other: &KvCache, len: usize) -> Result<()> {
+        if len > other.len() || len > self.capacity || self.kv_dim != other.kv_dim {
+            candle_core::bail!("cannot copy {len} positions between these caches");
+        }
+        let n = len * self.kv_dim;
+        for ((k, v), (ok, ov)) in self.layers.iter_mut().zip(&other.layers) {
+            k[..n].copy_from_slice(&ok[..n]);
+            v[..n].copy_from_slice(&ov[..n]);
+        }
+        self.tokens.clear();
+        self.tokens.extend_from_slice(&other.tokens[..len]);
+        Ok(())
+    }
+}
+
+/// Buffers reused across forward calls.
+#[derive(Default)]
+struct Scratch {
+    x: Vec<f32>,
+    h: Vec<f32>,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    att: Vec<f32>,
+    tmp: Vec<f32>,
+    gate: Vec<f32>,
+    up: Vec<f32>,
+    acts: QuantizedActs,
+    /// (sequence, position) of each row of the batch.
+    rows: Vec<(usize, usize)>,
+    logits: Vec<f32>,
+}
+
+fn resize(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    buf.resize(len, 0.0);
+    &mut buf[..len]
 }
 
 pub struct Qwen2 {
     config: Config,
-    embeddings: Embeddings,
+    embeddings: QuantMatrix,
     layers: Vec<Layer>,
-    norm: RmsNorm,
-    lm_head: QMatMul,
-    cos: Tensor,
-    sin: Tensor,
-    /// The tokens whose keys and values are in the cache, in order.
-    cached: Vec<u32>,
-    capacity: usize,
-    device: Device,
+    norm: Vec<f32>,
+    /// `None`: tied to the embedding table.
+    lm_head: Option<QuantMatrix>,
+    /// cos/sin of the rotary embedding, `max_positions` rows of `head_dim / 2`.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    max_positions: usize,
+    vocab: usize,
+    scratch: Scratch,
 }
 
 impl Qwen2 {
-    /// Loads the weights; the KV cache holds `capacity` positions (at most the model's context).
-    pub fn from_gguf<R: std::io::Read + std::io::Seek>(
+    /// Maps the GGUF file and prepares the weights; positions are limited to `max_positions`
+    /// (at most the model's context).
+    pub fn from_gguf(
         ct: &gguf_file::Content,
-        reader: &mut R,
-        capacity: usize,
-        device: &Device,
+        file: &std::fs::File,
+        max_positions: usize,
     ) -> Result<Self> {
+        // SAFETY: the file is opened read-only and not modified by Précis while mapped; like
+        // llama.cpp and candle, we rely on model files not being rewritten under a running app.
+        let map = Arc::new(unsafe { memmap2::Mmap::map(file)? });
         let config = Config::from_gguf(ct)?;
-        let capacity = capacity.min(config.context_length).max(1);
-        let mut tensor = |name: &str| ct.tensor(reader, name, device);
-        let table = Arc::new(tensor("token_embd.weight")?);
-        let embeddings = Embeddings::new(table.clone())?;
-        let norm = RmsNorm::from_qtensor(tensor("output_norm.weight")?, config.rms_norm_eps)?;
-        let lm_head = match tensor("output.weight") {
-            Ok(w) => QMatMul::from_qtensor(w)?,
-            // Tied embeddings: the output layer shares the quantized embedding table.
-            Err(_) => QMatMul::from_arc(table)?,
+        let max_positions = max_positions.min(config.context_length).max(1);
+        let loader = Loader { ct, map: &map };
+        let embeddings = loader.matrix("token_embd.weight")?;
+        let (vocab, hidden) = (embeddings.rows(), embeddings.cols());
+        if hidden != config.hidden_size {
+            candle_core::bail!("token_embd.weight has width {hidden}, expected {}", config.hidden_size);
+        }
+        let lm_head = if ct.tensor_infos.contains_key("output.weight") {
+            Some(loader.matrix("output.weight")?)
+        } else {
+            None
         };
-        let (hd, kv) = (config.head_dim(), config.num_kv_heads);
         let mut layers = Vec::with_capacity(config.num_layers);
+        let (h, kv, inter) = (config.hidden_size, config.kv_dim(), config.intermediate_size);
         for i in 0..config.num_layers {
-            let mut t = |suffix: &str| tensor(&format!("blk.{i}.{suffix}"));
-            let attn = Attention {
-                q: QMatMul::from_qtensor(t("attn_q.weight")?)?,
-                k: QMatMul::from_qtensor(t("attn_k.weight")?)?,
-                v: QMatMul::from_qtensor(t("attn_v.weight")?)?,
-                q_bias: t("attn_q.bias")?.dequantize(device)?,
-                k_bias: t("attn_k.bias")?.dequantize(device)?,
-                v_bias: t("attn_v.bias")?.dequantize(device)?,
-                out: QMatMul::from_qtensor(t("attn_output.weight")?)?,
+            let name = |suffix: &str| format!("blk.{i}.{suffix}");
+            let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
+                let w = loader.matrix(&name(suffix))?;
+                if (w.rows(), w.cols()) != (rows, cols) {
+                    candle_core::bail!(
+                        "{} has shape ({}, {}), expected ({rows}, {cols})",
+                        name(suffix),
+                        w.rows(),
+                        w.cols()
+                    );
+                }
+                Ok(w)
             };
+            let v = |suffix: &str, len: usize| loader.vector(&name(suffix), len);
             layers.push(Layer {
-                attn_norm: RmsNorm::from_qtensor(t("attn_norm.weight")?, config.rms_norm_eps)?,
-                attn,
-                ffn_norm: RmsNorm::from_qtensor(t("ffn_norm.weight")?, config.rms_norm_eps)?,
-                gate: QMatMul::from_qtensor(t("ffn_gate.weight")?)?,
-                up: QMatMul::from_qtensor(t("ffn_up.weight")?)?,
-                down: QMatMul::from_qtensor(t("ffn_down.weight")?)?,
-                k_cache: Tensor::zeros((1, kv, capacity, hd), DType::F32, device)?,
-                v_cache: Tensor::zeros((1, kv, capacity, hd), DType::F32, device)?,
+                attn_norm: v("attn_norm.weight", h)?,
+                q: m("attn_q.weight", h, h)?,
+                k: m("attn_k.weight", kv, h)?,
+                v: m("attn_v.weight", kv, h)?,
+                q_bias: v("attn_q.bias", h)?,
+                k_bias: v("attn_k.bias", kv)?,
+                v_bias: v("attn_v.bias", kv)?,
+                out: m("attn_output.weight", h, h)?,
+                ffn_norm: v("ffn_norm.weight", h)?,
+                gate: m("ffn_gate.weight", inter, h)?,
+                up: m("ffn_up.weight", inter, h)?,
+                down: m("ffn_down.weight", h, inter)?,
             });
         }
-        let (cos, sin) = rope_tables(hd, config.rope_theta, capacity, device)?;
+        let norm = loader.vector("output_norm.weight", h)?;
+        let (cos, sin) = rope_tables(config.head_dim(), config.rope_theta, max_positions);
         Ok(Self {
             config,
             embeddings,
@@ -189,9 +251,9 @@ impl Qwen2 {
             lm_head,
             cos,
             sin,
-            cached: Vec::new(),
-            capacity,
-            device: device.clone(),
+            max_positions,
+            vocab,
+            scratch: Scratch::default(),
         })
     }
 
@@ -199,146 +261,252 @@ impl Qwen2 {
         &self.config
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    pub fn vocab_size(&self) -> usize {
+        self.vocab
     }
 
-    /// How many leading tokens of `prompt` are already in the cache and need no processing.
-    /// At least one token is always left to process, so there are logits to sample from.
-    pub fn prefix_len(&self, prompt: &[u32]) -> usize {
-        let common = self
-            .cached
-            .iter()
-            .zip(prompt)
-            .take_while(|(a, b)| a == b)
-            .count();
-        common.min(prompt.len().saturating_sub(1))
+    pub fn max_positions(&self) -> usize {
+        self.max_positions
     }
 
-    /// Forgets cached positions from `len` on.
-    pub fn truncate_cache(&mut self, len: usize) {
-        self.cached.truncate(len);
-    }
-
-    /// Runs `tokens` at the end of the cache and returns the logits of the last one, shape
-    /// (vocab,). The cache grows by `tokens.len()`.
-    pub fn forward(&mut self, tokens: &[u32]) -> Result<Tensor> {
-        let pos = self.cached.len();
-        let seq = tokens.len();
-        if seq == 0 || pos + seq > self.capacity {
-            candle_core::bail!(
-                "{} tokens at position {pos} do not fit the {}-token cache",
-                seq,
-                self.capacity
-            );
+    /// An empty cache for up to `capacity` positions. Its memory is reserved, not touched: pages
+    /// are committed as positions are written.
+    pub fn new_cache(&self, capacity: usize) -> KvCache {
+        let capacity = capacity.clamp(1, self.max_positions);
+        let kv_dim = self.config.kv_dim();
+        KvCache {
+            tokens: Vec::with_capacity(capacity),
+            capacity,
+            kv_dim,
+            layers: (0..self.config.num_layers)
+                .map(|_| (vec![0f32; capacity * kv_dim], vec![0f32; capacity * kv_dim]))
+                .collect(),
         }
-        let (n_heads, n_kv, hd) = (
-            self.config.num_heads,
-            self.config.num_kv_heads,
-            self.config.head_dim(),
-        );
-        let n_rep = n_heads / n_kv;
-        let mut x = self.embeddings.lookup(tokens, &self.device)?.unsqueeze(0)?; // (1, seq, hidden)
-        let cos = self.cos.narrow(0, pos, seq)?;
-        let sin = self.sin.narrow(0, pos, seq)?;
-        let mask = if seq > 1 {
-            Some(causal_mask(seq, pos, &self.device)?)
-        } else {
-            None
-        };
-        let total = pos + seq;
-        for layer in &mut self.layers {
-            let residual = &x;
-            let h = layer.attn_norm.forward(&x)?;
-            let a = &layer.attn;
-            let q = a.q.forward(&h)?.broadcast_add(&a.q_bias)?;
-            let k = a.k.forward(&h)?.broadcast_add(&a.k_bias)?;
-            let v = a.v.forward(&h)?.broadcast_add(&a.v_bias)?;
-            let q = q
-                .reshape((1, seq, n_heads, hd))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let k = k
-                .reshape((1, seq, n_kv, hd))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let v = v
-                .reshape((1, seq, n_kv, hd))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let q = candle_nn::rotary_emb::rope(&q, &cos, &sin)?;
-            let k = candle_nn::rotary_emb::rope(&k, &cos, &sin)?;
-            layer.k_cache.slice_set(&k, 2, pos)?;
-            layer.v_cache.slice_set(&v, 2, pos)?;
-            // Decoding reads the cache in place; a prefill is faster on compact copies (the
-            // matmul kernels prefer contiguous operands, and the copy is small next to it).
-            let (keys, values) = if seq == 1 {
-                (
-                    layer.k_cache.narrow(2, 0, total)?,
-                    layer.v_cache.narrow(2, 0, total)?,
-                )
-            } else {
-                (
-                    layer.k_cache.narrow(2, 0, total)?.contiguous()?,
-                    layer.v_cache.narrow(2, 0, total)?.contiguous()?,
-                )
-            };
-            // Group the query heads that share a KV head: (1, kv, rep*seq, hd).
-            let q = q.reshape((1, n_kv, n_rep * seq, hd))?;
-            let scores = (q.matmul(&keys.t()?)? * (1.0 / (hd as f64).sqrt()))?;
-            let scores = match &mask {
-                Some(m) => scores
-                    .reshape((1, n_kv, n_rep, seq, total))?
-                    .broadcast_add(m)?
-                    .reshape((1, n_kv, n_rep * seq, total))?,
-                None => scores,
-            };
-            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-            let y = probs.matmul(&values)?; // (1, kv, rep*seq, hd)
-            let y = y
-                .reshape((1, n_heads, seq, hd))?
-                .transpose(1, 2)?
-                .reshape((1, seq, n_heads * hd))?;
-            let x1 = (a.out.forward(&y)? + residual)?;
-            let h = layer.ffn_norm.forward(&x1)?;
-            let gated =
-                (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
-            x = (layer.down.forward(&gated)? + x1)?;
+    }
+
+    /// Runs `tokens` at the end of `cache`; returns the logits of the last one.
+    pub fn forward(&mut self, cache: &mut KvCache, tokens: &[u32]) -> Result<&[f32]> {
+        self.forward_batch(&mut [cache], &[tokens])
+    }
+
+    /// Runs `tokens[i]` at the end of `caches[i]` for every sequence at once. Returns the logits
+    /// of each sequence's last token: (sequences, vocab), row-major.
+    pub fn forward_batch(&mut self, caches: &mut [&mut KvCache], tokens: &[&[u32]]) -> Result<&[f32]> {
+        if caches.len() != tokens.len() || caches.is_empty() {
+            candle_core::bail!("forward_batch needs one token list per cache");
         }
-        self.cached.extend_from_slice(tokens);
-        let last = x.narrow(1, seq - 1, 1)?;
-        let last = self.norm.forward(&last)?;
-        self.lm_head.forward(&last)?.flatten_all()
+        for (cache, toks) in caches.iter().zip(tokens) {
+            if toks.is_empty() || cache.len() + toks.len() > cache.capacity {
+                candle_core::bail!(
+                    "{} tokens at position {} do not fit the {}-position cache",
+                    toks.len(),
+                    cache.len(),
+                    cache.capacity
+                );
+            }
+            if cache.kv_dim != self.config.kv_dim() || cache.layers.len() != self.layers.len() {
+                candle_core::bail!("the cache belongs to another model");
+            }
+            if let Some(&bad) = toks.iter().find(|&&t| t as usize >= self.vocab) {
+                candle_core::bail!("token id {bad} is outside the vocabulary of {}", self.vocab);
+            }
+        }
+        let cfg = &self.config;
+        let (hid, kv_dim, hd, inter) = (cfg.hidden_size, cfg.kv_dim(), cfg.head_dim(), cfg.intermediate_size);
+        let (n_heads, n_rep) = (cfg.num_heads, cfg.num_heads / cfg.num_kv_heads);
+        let eps = cfg.rms_norm_eps as f32;
+        let s = &mut self.scratch;
+
+        s.rows.clear();
+        for (seq, (cache, toks)) in caches.iter().zip(tokens).enumerate() {
+            s.rows.extend((0..toks.len()).map(|i| (seq, cache.len() + i)));
+        }
+        let m = s.rows.len();
+        let x = resize(&mut s.x, m * hid);
+        for (row, &tok) in x.chunks_mut(hid).zip(tokens.iter().flat_map(|t| t.iter())) {
+            self.embeddings.dequantize_row(tok as usize, row);
+        }
+
+        let half = hd / 2;
+        for (l, layer) in self.layers.iter().enumerate() {
+            // Attention block.
+            let h = resize(&mut s.h, m * hid);
+            ops::rms_norm(&s.x, &layer.attn_norm, eps, h);
+            s.acts.quantize(h, m, hid);
+            let q = resize(&mut s.q, m * hid);
+            kernels::matmul(&layer.q, &s.acts, q);
+            let k = resize(&mut s.k, m * kv_dim);
+            kernels::matmul(&layer.k, &s.acts, k);
+            let v = resize(&mut s.v, m * kv_dim);
+            kernels::matmul(&layer.v, &s.acts, v);
+            for (r, &(seq, pos)) in s.rows.iter().enumerate() {
+                let (cos, sin) = (&self.cos[pos * half..][..half], &self.sin[pos * half..][..half]);
+                let qr = &mut q[r * hid..][..hid];
+                add(qr, &layer.q_bias);
+                ops::rope(qr, hd, cos, sin);
+                let kr = &mut k[r * kv_dim..][..kv_dim];
+                add(kr, &layer.k_bias);
+                ops::rope(kr, hd, cos, sin);
+                let vr = &mut v[r * kv_dim..][..kv_dim];
+                add(vr, &layer.v_bias);
+                let (kc, vc) = &mut caches[seq].layers[l];
+                kc[pos * kv_dim..][..kv_dim].copy_from_slice(kr);
+                vc[pos * kv_dim..][..kv_dim].copy_from_slice(vr);
+            }
+            let att = resize(&mut s.att, m * hid);
+            let scale = 1.0 / (hd as f32).sqrt();
+            let (rows, q, shared) = (&s.rows, &*q, &*caches);
+            att.par_chunks_mut(hd).enumerate().with_min_len(4).for_each(|(idx, out)| {
+                let (r, head) = (idx / n_heads, idx % n_heads);
+                let (seq, pos) = rows[r];
+                let (kc, vc) = &shared[seq].layers[l];
+                let qh = &q[r * hid + head * hd..][..hd];
+                let off = (head / n_rep) * hd;
+                attend(qh, kc, vc, pos + 1, kv_dim, off, scale, out);
+            });
+            s.acts.quantize(att, m, hid);
+            let tmp = resize(&mut s.tmp, m * hid);
+            kernels::matmul(&layer.out, &s.acts, tmp);
+            add(&mut s.x, tmp);
+
+            // Feed-forward block.
+            let h = resize(&mut s.h, m * hid);
+            ops::rms_norm(&s.x, &layer.ffn_norm, eps, h);
+            s.acts.quantize(h, m, hid);
+            let gate = resize(&mut s.gate, m * inter);
+            kernels::matmul(&layer.gate, &s.acts, gate);
+            let up = resize(&mut s.up, m * inter);
+            kernels::matmul(&layer.up, &s.acts, up);
+            ops::silu_mul(gate, up);
+            s.acts.quantize(gate, m, inter);
+            let tmp = resize(&mut s.tmp, m * hid);
+            kernels::matmul(&layer.down, &s.acts, tmp);
+            add(&mut s.x, tmp);
+        }
+
+        for (cache, toks) in caches.iter_mut().zip(tokens) {
+            cache.tokens.extend_from_slice(toks);
+        }
+        // Only each sequence's last token needs logits.
+        let n = caches.len();
+        let h = resize(&mut s.h, n * hid);
+        let mut end = 0;
+        for (i, toks) in tokens.iter().enumerate() {
+            end += toks.len();
+            ops::rms_norm(&s.x[(end - 1) * hid..][..hid], &self.norm, eps, &mut h[i * hid..][..hid]);
+        }
+        s.acts.quantize(h, n, hid);
+        let logits = resize(&mut s.logits, n * self.vocab);
+        kernels::matmul(self.lm_head.as_ref().unwrap_or(&self.embeddings), &s.acts, logits);
+        Ok(logits)
     }
 }
 
-fn rope_tables(
-    head_dim: usize,
-    theta: f32,
-    len: usize,
-    device: &Device,
-) -> Result<(Tensor, Tensor)> {
-    let inv_freq: Vec<f32> = (0..head_dim / 2)
-        .map(|i| 1.0 / theta.powf(2.0 * i as f32 / head_dim as f32))
-        .collect();
-    let inv_freq = Tensor::new(inv_freq.as_slice(), device)?.reshape((1, head_dim / 2))?;
-    let positions = Tensor::arange(0u32, len as u32, device)?
-        .to_dtype(DType::F32)?
-        .reshape((len, 1))?;
-    let angles = positions.matmul(&inv_freq)?;
-    Ok((angles.cos()?, angles.sin()?))
+fn add(x: &mut [f32], y: &[f32]) {
+    for (x, y) in x.iter_mut().zip(y) {
+        *x += y;
+    }
 }
 
-/// Additive mask (seq, pos+seq): query i (at position pos+i) sees keys 0..=pos+i.
-fn causal_mask(seq: usize, pos: usize, device: &Device) -> Result<Tensor> {
-    let total = pos + seq;
-    let mask: Vec<f32> = (0..seq)
-        .flat_map(|i| (0..total).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
-        .collect();
-    Tensor::from_vec(mask, (seq, total), device)
+thread_local! {
+    static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Greedy argmax over logits (shape (vocab,)).
-pub fn argmax(logits: &Tensor) -> Result<u32> {
-    logits.argmax(D::Minus1)?.to_scalar::<u32>()
+/// One query head against the first `len` positions of its KV head (at `off` in each row).
+#[allow(clippy::too_many_arguments)]
+fn attend(q: &[f32], keys: &[f32], values: &[f32], len: usize, stride: usize, off: usize, scale: f32, out: &mut [f32]) {
+    let hd = q.len();
+    SCORES.with_borrow_mut(|scores| {
+        scores.clear();
+        scores.extend((0..len).map(|t| ops::dot(q, &keys[t * stride + off..][..hd]) * scale));
+        ops::softmax(scores);
+        out.fill(0.0);
+        for (t, &p) in scores.iter().enumerate() {
+            ops::axpy(p, &values[t * stride + off..][..hd], out);
+        }
+    });
+}
+
+fn rope_tables(head_dim: usize, theta: f32, len: usize) -> (Vec<f32>, Vec<f32>) {
+    let half = head_dim / 2;
+    let mut cos = Vec::with_capacity(len * half);
+    let mut sin = Vec::with_capacity(len * half);
+    for pos in 0..len {
+        for i in 0..half {
+            let inv_freq = 1.0 / theta.powf(2.0 * i as f32 / head_dim as f32);
+            let angle = pos as f32 * inv_freq;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    (cos, sin)
+}
+
+/// Reads tensors out of the mapped file.
+struct Loader<'a> {
+    ct: &'a gguf_file::Content,
+    map: &'a Arc<memmap2::Mmap>,
+}
+
+impl Loader<'_> {
+    fn info(&self, name: &str) -> Result<&gguf_file::TensorInfo> {
+        self.ct
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is missing")))
+    }
+
+    /// A weight matrix: mapped in place when our kernels read its format, otherwise converted
+    /// once to Q8_0.
+    fn matrix(&self, name: &str) -> Result<QuantMatrix> {
+        let info = self.info(name)?;
+        let (rows, cols) = info.shape.dims2()?;
+        let bad = |e: kernels::KernelError| candle_core::Error::Msg(format!("tensor `{name}`: {e}"));
+        match WeightFormat::from_ggml(info.ggml_dtype) {
+            Some(format) => {
+                let start = usize::try_from(self.ct.tensor_data_offset + info.offset)
+                    .map_err(|_| candle_core::Error::Msg(format!("tensor `{name}` is out of range")))?;
+                let len = rows * cols / format.block_elems() * format.block_bytes();
+                if cols % format.block_elems() != 0 || start.checked_add(len).is_none_or(|end| end > self.map.len()) {
+                    candle_core::bail!("tensor `{name}` lies beyond the end of the file");
+                }
+                let bytes = WeightBytes::Mapped { map: self.map.clone(), start, len };
+                QuantMatrix::new(format, rows, cols, bytes).map_err(bad)
+            }
+            None => {
+                if cols % kernels::GROUP != 0 {
+                    candle_core::bail!("tensor `{name}` has rows of {cols}, not a multiple of 32");
+                }
+                let values = self.dense(name)?;
+                let bytes = WeightBytes::Owned(kernels::quantize_q8_0(&values));
+                QuantMatrix::new(WeightFormat::Q8_0, rows, cols, bytes).map_err(bad)
+            }
+        }
+    }
+
+    /// A small tensor (norm weights, biases) as f32 values.
+    fn vector(&self, name: &str, len: usize) -> Result<Vec<f32>> {
+        let v = self.dense(name)?;
+        if v.len() != len {
+            candle_core::bail!("tensor `{name}` has {} values, expected {len}", v.len());
+        }
+        Ok(v)
+    }
+
+    fn dense(&self, name: &str) -> Result<Vec<f32>> {
+        let mut reader = Cursor::new(&self.map[..]);
+        let t = self.ct.tensor(&mut reader, name, &Device::Cpu)?;
+        t.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()
+    }
+}
+
+/// Greedy choice: the index of the largest logit.
+pub fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, v) in logits.iter().enumerate() {
+        if *v > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
 }

@@ -1,0 +1,236 @@
+//! AVX2 + FMA + F16C kernels, compiled for every x86-64 build and used only when the CPU has
+//! them (checked at run time in [`super::cpu`]).
+//!
+//! Per weight group: decode 32 values into one register (`w`), then for each of up to four
+//! activation rows: `maddubs(|w|, sign(a, w))` (exact 8-bit products summed in pairs), `madd`
+//! with the sub-scales (or ones), convert, and fused-multiply-add with `scale_w * scale_a`.
+
+use std::ops::Range;
+
+use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
+
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, out: *mut f32) {
+    // Never chosen off x86-64 (`available` is false); kept so callers need no cfg.
+    super::scalar_rows(w, acts, rows, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+pub use x86::rows;
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    /// One decoded group: values, scale, minimum, and the 16 lanes of sub-scales for `madd`.
+    type Decoded = (__m256i, f32, f32, __m256i);
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn f16_at(p: *const u8) -> f32 {
+        let bits = std::ptr::read_unaligned(p as *const u16);
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+    }
+
+    /// 16 packed bytes to 32 nibbles: low nibbles first, then high nibbles (ggml order).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn nibbles(p: *const u8) -> __m256i {
+        let bytes = _mm_loadu_si128(p as *const __m128i);
+        let mask = _mm_set1_epi8(0x0F);
+        let lo = _mm_and_si128(bytes, mask);
+        let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+        _mm256_set_m128i(hi, lo)
+    }
+
+    /// Bit i of `bits` to byte i: 0xFF where set.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn bytes_from_bits(bits: u32) -> __m256i {
+        let spread = _mm256_shuffle_epi8(
+            _mm256_set1_epi32(bits as i32),
+            _mm256_set_epi64x(
+                0x0303030303030303,
+                0x0202020202020202,
+                0x0101010101010101,
+                0x0000000000000000,
+            ),
+        );
+        let probe = _mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+        _mm256_cmpeq_epi8(probe, _mm256_set1_epi64x(-1))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn load_q8_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+        let p = row.add(g * 34);
+        let w = _mm256_loadu_si256(p.add(2) as *const __m256i);
+        (w, f16_at(p), 0.0, ones)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn load_q4_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+        let p = row.add(g * 18);
+        let w = _mm256_sub_epi8(nibbles(p.add(2)), _mm256_set1_epi8(8));
+        (w, f16_at(p), 0.0, ones)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn load_q5_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+        let p = row.add(g * 22);
+        let qh = std::ptr::read_unaligned(p.add(2) as *const u32);
+        // Where the fifth bit is clear the value is nibble - 16: set the byte's high nibble.
+        let high = _mm256_andnot_si256(bytes_from_bits(qh), _mm256_set1_epi8(0xF0u8 as i8));
+        let w = _mm256_or_si256(nibbles(p.add(6)), high);
+        (w, f16_at(p), 0.0, ones)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn load_q4k(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+        let p = row.add((g / 8) * 144);
+        let j = g % 8;
+        let scales = std::slice::from_raw_parts(p.add(4), 12);
+        let (sc, m) = crate::llm::kernels::formats::q4k_scale_min(j, scales);
+        let q = _mm256_loadu_si256(p.add(16 + 32 * (j / 2)) as *const __m256i);
+        let q = if j % 2 == 0 { q } else { _mm256_srli_epi16(q, 4) };
+        let w = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
+        (w, f16_at(p) * sc as f32, f16_at(p.add(2)) * m as f32, ones)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn load_q6k(row: *const u8, g: usize, _ones: __m256i) -> Decoded {
+        let p = row.add((g / 8) * 210);
+        let j = g % 8;
+        let (n, k) = (j / 4, j % 4);
+        let ql = _mm256_loadu_si256(p.add(64 * n + 32 * (k & 1)) as *const __m256i);
+        let qh = _mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i);
+        let ql = if k < 2 { ql } else { _mm256_srli_epi16(ql, 4) };
+        let low = _mm256_and_si256(ql, _mm256_set1_epi8(0x0F));
+        let shifted = _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k as i32));
+        let high = _mm256_slli_epi16(_mm256_and_si256(shifted, _mm256_set1_epi8(3)), 4);
+        let w = _mm256_sub_epi8(_mm256_or_si256(low, high), _mm256_set1_epi8(32));
+        let sc = p.add(192 + 8 * n + 2 * k);
+        let sub = _mm256_set_m128i(
+            _mm_set1_epi16(*sc.add(1) as i8 as i16),
+            _mm_set1_epi16(*sc as i8 as i16),
+        );
+        (w, f16_at(p.add(208)), 0.0, sub)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn hsum(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+    }
+
+    macro_rules! row_kernel {
+        ($name:ident, $load:ident, $has_min:expr) => {
+            /// Dot products of one weight row with activation rows `i0..i0 + MR`.
+            #[inline]
+            #[target_feature(enable = "avx2,fma,f16c")]
+            unsafe fn $name<const MR: usize>(
+                row: *const u8,
+                acts: &QuantizedActs,
+                i0: usize,
+                cols: usize,
+            ) -> [f32; MR] {
+                let groups = cols / GROUP;
+                let ones = _mm256_set1_epi16(1);
+                let q = acts.q.as_ptr();
+                let scales = acts.scale.as_ptr();
+                let sums = acts.sum.as_ptr();
+                let mut acc = [_mm256_setzero_ps(); MR];
+                let mut minacc = [0f32; MR];
+                for g in 0..groups {
+                    let (w, scale, min, sub) = $load(row, g, ones);
+                    let absw = _mm256_sign_epi8(w, w);
+                    for t in 0..MR {
+                        let i = i0 + t;
+                        let a = _mm256_loadu_si256(q.add(i * cols + g * GROUP) as *const __m256i);
+                        let p16 = _mm256_maddubs_epi16(absw, _mm256_sign_epi8(a, w));
+                        let p32 = _mm256_madd_epi16(p16, sub);
+                        let k = _mm256_set1_ps(scale * *scales.add(i * groups + g));
+                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), k, acc[t]);
+                        if $has_min {
+                            minacc[t] += min * *sums.add(i * groups + g);
+                        }
+                    }
+                }
+                let mut out = [0f32; MR];
+                for t in 0..MR {
+                    out[t] = hsum(acc[t]) - minacc[t];
+                }
+                out
+            }
+        };
+    }
+
+    row_kernel!(row_q8_0, load_q8_0, false);
+    row_kernel!(row_q4_0, load_q4_0, false);
+    row_kernel!(row_q5_0, load_q5_0, false);
+    row_kernel!(row_q4k, load_q4k, true);
+    row_kernel!(row_q6k, load_q6k, false);
+
+    macro_rules! all_rows {
+        ($kernel:ident, $w:expr, $acts:expr, $rows:expr, $out:expr) => {{
+            let (w, acts, out) = ($w, $acts, $out);
+            let base = w.bytes.as_slice().as_ptr();
+            let m = acts.rows;
+            for r in $rows {
+                let row = base.add(r * w.row_bytes);
+                let mut i = 0;
+                // Four activation rows share each decoded weight group.
+                while i + 4 <= m {
+                    let v = $kernel::<4>(row, acts, i, w.cols);
+                    for (t, v) in v.into_iter().enumerate() {
+                        *out.add((i + t) * w.rows + r) = v;
+                    }
+                    i += 4;
+                }
+                let rest: &[f32] = match m - i {
+                    3 => &$kernel::<3>(row, acts, i, w.cols),
+                    2 => &$kernel::<2>(row, acts, i, w.cols),
+                    1 => &$kernel::<1>(row, acts, i, w.cols),
+                    _ => &[],
+                };
+                for (t, v) in rest.iter().enumerate() {
+                    *out.add((i + t) * w.rows + r) = *v;
+                }
+            }
+        }};
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C; `out` must point to an (acts.rows, w.rows) buffer
+    /// whose columns `rows` no one else writes meanwhile.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, out: *mut f32) {
+        match w.format {
+            WeightFormat::Q8_0 => all_rows!(row_q8_0, w, acts, rows, out),
+            WeightFormat::Q4_0 => all_rows!(row_q4_0, w, acts, rows, out),
+            WeightFormat::Q5_0 => all_rows!(row_q5_0, w, acts, rows, out),
+            WeightFormat::Q4K => all_rows!(row_q4k, w, acts, rows, out),
+            WeightFormat::Q6K => all_rows!(row_q6k, w, acts, rows, out),
+        }
+    }
+}
