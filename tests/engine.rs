@@ -214,8 +214,11 @@ fn our_qwen2_matches_candles_reference_implementation() {
         assert!(max < 1e-3, "logits differ by {max}");
     };
     let step = |r: &mut ModelWeights, tokens: &[u32], pos: usize| {
-        r.forward(&Tensor::new(tokens, &dev).unwrap().unsqueeze(0).unwrap(), pos)
-            .unwrap()
+        r.forward(
+            &Tensor::new(tokens, &dev).unwrap().unsqueeze(0).unwrap(),
+            pos,
+        )
+        .unwrap()
     };
     // A prefill in two chunks, then greedy decoding step by step.
     let prompt: Vec<u32> = (0..40u32).map(|i| (i * 7 + 3) % 250).collect();
@@ -247,7 +250,11 @@ fn batched_sequences_match_single_sequences() {
     let mut model = Qwen2::from_gguf(&ct, &f, 256).unwrap();
     let vocab = model.vocab_size();
     let prompts: Vec<Vec<u32>> = (0..3u32)
-        .map(|s| (0..10 + 5 * s).map(|i| (i * 13 + s * 31 + 1) % 250).collect())
+        .map(|s| {
+            (0..10 + 5 * s)
+                .map(|i| (i * 13 + s * 31 + 1) % 250)
+                .collect()
+        })
         .collect();
 
     // Alone: each prompt then 6 greedy steps.
@@ -276,12 +283,17 @@ fn batched_sequences_match_single_sequences() {
                 .zip(&steps[step])
                 .map(|(a, b)| (a - b).abs())
                 .fold(0f32, f32::max);
-            assert!(max < 1e-4, "sequence {s} step {step}: logits differ by {max}");
+            assert!(
+                max < 1e-4,
+                "sequence {s} step {step}: logits differ by {max}"
+            );
         }
         if step == 6 {
             break;
         }
-        let next: Vec<[u32; 1]> = (0..3).map(|s| [argmax(&logits[s * vocab..][..vocab])]).collect();
+        let next: Vec<[u32; 1]> = (0..3)
+            .map(|s| [argmax(&logits[s * vocab..][..vocab])])
+            .collect();
         let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
         let mut refs: Vec<_> = caches.iter_mut().collect();
         logits = model.forward_batch(&mut refs, &inputs).unwrap().to_vec();

@@ -127,17 +127,19 @@ pub fn run(
             (load_secs, prefill_secs, decode_secs, batch_rate)
         }
         Implementation::Candle => {
-            let mut model =
-                candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
-                    ct,
-                    &mut reader,
-                    &dev,
-                )
-                .map_err(invalid)?;
+            let mut model = candle_transformers::models::quantized_qwen2::ModelWeights::from_gguf(
+                ct,
+                &mut reader,
+                &dev,
+            )
+            .map_err(invalid)?;
             let load_secs = started.elapsed().as_secs_f64();
             let mut step = |tokens: &[u32], pos: usize| -> Result<u32> {
                 let logits = model.forward(&Tensor::new(tokens, &dev)?.unsqueeze(0)?, pos)?;
-                Ok(logits.flatten_all()?.argmax(D::Minus1)?.to_scalar::<u32>()?)
+                Ok(logits
+                    .flatten_all()?
+                    .argmax(D::Minus1)?
+                    .to_scalar::<u32>()?)
             };
             let t0 = Instant::now();
             let mut next = step(&prompt, 0)?;
@@ -188,7 +190,9 @@ fn batched_decode(model: &mut Qwen2, prompt: &[u32], decode: usize, batch: usize
         let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
         let mut refs: Vec<&mut crate::llm::qwen2::KvCache> = caches.iter_mut().collect();
         let logits = model.forward_batch(&mut refs, &inputs)?;
-        let picked: Vec<u32> = (0..batch).map(|b| argmax(&logits[b * vocab..][..vocab])).collect();
+        let picked: Vec<u32> = (0..batch)
+            .map(|b| argmax(&logits[b * vocab..][..vocab]))
+            .collect();
         for (n, p) in next.iter_mut().zip(picked) {
             n[0] = p;
         }

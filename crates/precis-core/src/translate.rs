@@ -778,7 +778,11 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
             _ => (text, found),
         });
         let item = p.item;
-        if self.items[item].pieces.iter().all(|&q| self.pieces[q].result.is_some()) {
+        if self.items[item]
+            .pieces
+            .iter()
+            .all(|&q| self.pieces[q].result.is_some())
+        {
             self.finish_item(item);
         }
         Ok(())
@@ -871,7 +875,10 @@ impl Translator<'_> {
         let run = self.llm.run_jobs(&mut jobs, self.parallel, cancel);
         self.glossary = std::mem::take(&mut jobs.glossary);
         run?;
-        let mut texts = jobs.items.into_iter().map(|i| (i.id, i.source, i.text.unwrap_or_default()));
+        let mut texts = jobs
+            .items
+            .into_iter()
+            .map(|i| (i.id, i.source, i.text.unwrap_or_default()));
         let (_, _, (title, _)) = texts.next().unwrap_or_default();
         let subtitle = if doc.subtitle.is_some() {
             texts.next().map(|(_, _, (t, _))| t)

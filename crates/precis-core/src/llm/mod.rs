@@ -438,13 +438,18 @@ impl LlmEngine {
             let step_start = Instant::now();
             let inputs: Vec<[u32; 1]> = running.iter().map(|r| [r.pending]).collect();
             let input_refs: Vec<&[u32]> = inputs.iter().map(|t| &t[..]).collect();
-            let mut cache_refs: Vec<&mut KvCache> = running.iter_mut().map(|r| &mut r.cache).collect();
+            let mut cache_refs: Vec<&mut KvCache> =
+                running.iter_mut().map(|r| &mut r.cache).collect();
             let logits = self.model.forward_batch(&mut cache_refs, &input_refs)?;
             let mut finished = Vec::new();
             for (row, r) in running.iter_mut().enumerate() {
-                let next = r.sampler.next(&logits[row * vocab..][..vocab], &r.seq.generated)?;
+                let next = r
+                    .sampler
+                    .next(&logits[row * vocab..][..vocab], &r.seq.generated)?;
                 let id = r.id;
-                if r.seq.accept(next, &self.stop_tokens, &mut |t| jobs.on_text(id, t)) {
+                if r.seq
+                    .accept(next, &self.stop_tokens, &mut |t| jobs.on_text(id, t))
+                {
                     finished.push(row);
                 } else {
                     r.pending = next;

@@ -202,7 +202,10 @@ impl Qwen2 {
         let embeddings = loader.matrix("token_embd.weight")?;
         let (vocab, hidden) = (embeddings.rows(), embeddings.cols());
         if hidden != config.hidden_size {
-            candle_core::bail!("token_embd.weight has width {hidden}, expected {}", config.hidden_size);
+            candle_core::bail!(
+                "token_embd.weight has width {hidden}, expected {}",
+                config.hidden_size
+            );
         }
         let lm_head = if ct.tensor_infos.contains_key("output.weight") {
             Some(loader.matrix("output.weight")?)
@@ -210,7 +213,11 @@ impl Qwen2 {
             None
         };
         let mut layers = Vec::with_capacity(config.num_layers);
-        let (h, kv, inter) = (config.hidden_size, config.kv_dim(), config.intermediate_size);
+        let (h, kv, inter) = (
+            config.hidden_size,
+            config.kv_dim(),
+            config.intermediate_size,
+        );
         for i in 0..config.num_layers {
             let name = |suffix: &str| format!("blk.{i}.{suffix}");
             let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
@@ -291,7 +298,11 @@ impl Qwen2 {
 
     /// Runs `tokens[i]` at the end of `caches[i]` for every sequence at once. Returns the logits
     /// of each sequence's last token: (sequences, vocab), row-major.
-    pub fn forward_batch(&mut self, caches: &mut [&mut KvCache], tokens: &[&[u32]]) -> Result<&[f32]> {
+    pub fn forward_batch(
+        &mut self,
+        caches: &mut [&mut KvCache],
+        tokens: &[&[u32]],
+    ) -> Result<&[f32]> {
         if caches.len() != tokens.len() || caches.is_empty() {
             candle_core::bail!("forward_batch needs one token list per cache");
         }
@@ -312,14 +323,20 @@ impl Qwen2 {
             }
         }
         let cfg = &self.config;
-        let (hid, kv_dim, hd, inter) = (cfg.hidden_size, cfg.kv_dim(), cfg.head_dim(), cfg.intermediate_size);
+        let (hid, kv_dim, hd, inter) = (
+            cfg.hidden_size,
+            cfg.kv_dim(),
+            cfg.head_dim(),
+            cfg.intermediate_size,
+        );
         let (n_heads, n_rep) = (cfg.num_heads, cfg.num_heads / cfg.num_kv_heads);
         let eps = cfg.rms_norm_eps as f32;
         let s = &mut self.scratch;
 
         s.rows.clear();
         for (seq, (cache, toks)) in caches.iter().zip(tokens).enumerate() {
-            s.rows.extend((0..toks.len()).map(|i| (seq, cache.len() + i)));
+            s.rows
+                .extend((0..toks.len()).map(|i| (seq, cache.len() + i)));
         }
         let m = s.rows.len();
         let x = resize(&mut s.x, m * hid);
@@ -340,7 +357,10 @@ impl Qwen2 {
             let v = resize(&mut s.v, m * kv_dim);
             kernels::matmul(&layer.v, &s.acts, v);
             for (r, &(seq, pos)) in s.rows.iter().enumerate() {
-                let (cos, sin) = (&self.cos[pos * half..][..half], &self.sin[pos * half..][..half]);
+                let (cos, sin) = (
+                    &self.cos[pos * half..][..half],
+                    &self.sin[pos * half..][..half],
+                );
                 let qr = &mut q[r * hid..][..hid];
                 add(qr, &layer.q_bias);
                 ops::rope(qr, hd, cos, sin);
@@ -356,14 +376,17 @@ impl Qwen2 {
             let att = resize(&mut s.att, m * hid);
             let scale = 1.0 / (hd as f32).sqrt();
             let (rows, q, shared) = (&s.rows, &*q, &*caches);
-            att.par_chunks_mut(hd).enumerate().with_min_len(4).for_each(|(idx, out)| {
-                let (r, head) = (idx / n_heads, idx % n_heads);
-                let (seq, pos) = rows[r];
-                let (kc, vc) = &shared[seq].layers[l];
-                let qh = &q[r * hid + head * hd..][..hd];
-                let off = (head / n_rep) * hd;
-                attend(qh, kc, vc, pos + 1, kv_dim, off, scale, out);
-            });
+            att.par_chunks_mut(hd)
+                .enumerate()
+                .with_min_len(4)
+                .for_each(|(idx, out)| {
+                    let (r, head) = (idx / n_heads, idx % n_heads);
+                    let (seq, pos) = rows[r];
+                    let (kc, vc) = &shared[seq].layers[l];
+                    let qh = &q[r * hid + head * hd..][..hd];
+                    let off = (head / n_rep) * hd;
+                    attend(qh, kc, vc, pos + 1, kv_dim, off, scale, out);
+                });
             s.acts.quantize(att, m, hid);
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.out, &s.acts, tmp);
@@ -393,11 +416,20 @@ impl Qwen2 {
         let mut end = 0;
         for (i, toks) in tokens.iter().enumerate() {
             end += toks.len();
-            ops::rms_norm(&s.x[(end - 1) * hid..][..hid], &self.norm, eps, &mut h[i * hid..][..hid]);
+            ops::rms_norm(
+                &s.x[(end - 1) * hid..][..hid],
+                &self.norm,
+                eps,
+                &mut h[i * hid..][..hid],
+            );
         }
         s.acts.quantize(h, n, hid);
         let logits = resize(&mut s.logits, n * self.vocab);
-        kernels::matmul(self.lm_head.as_ref().unwrap_or(&self.embeddings), &s.acts, logits);
+        kernels::matmul(
+            self.lm_head.as_ref().unwrap_or(&self.embeddings),
+            &s.acts,
+            logits,
+        );
         Ok(logits)
     }
 }
@@ -414,7 +446,16 @@ thread_local! {
 
 /// One query head against the first `len` positions of its KV head (at `off` in each row).
 #[allow(clippy::too_many_arguments)]
-fn attend(q: &[f32], keys: &[f32], values: &[f32], len: usize, stride: usize, off: usize, scale: f32, out: &mut [f32]) {
+fn attend(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    len: usize,
+    stride: usize,
+    off: usize,
+    scale: f32,
+    out: &mut [f32],
+) {
     let hd = q.len();
     SCORES.with_borrow_mut(|scores| {
         scores.clear();
@@ -461,16 +502,27 @@ impl Loader<'_> {
     fn matrix(&self, name: &str) -> Result<QuantMatrix> {
         let info = self.info(name)?;
         let (rows, cols) = info.shape.dims2()?;
-        let bad = |e: kernels::KernelError| candle_core::Error::Msg(format!("tensor `{name}`: {e}"));
+        let bad =
+            |e: kernels::KernelError| candle_core::Error::Msg(format!("tensor `{name}`: {e}"));
         match WeightFormat::from_ggml(info.ggml_dtype) {
             Some(format) => {
-                let start = usize::try_from(self.ct.tensor_data_offset + info.offset)
-                    .map_err(|_| candle_core::Error::Msg(format!("tensor `{name}` is out of range")))?;
+                let start =
+                    usize::try_from(self.ct.tensor_data_offset + info.offset).map_err(|_| {
+                        candle_core::Error::Msg(format!("tensor `{name}` is out of range"))
+                    })?;
                 let len = rows * cols / format.block_elems() * format.block_bytes();
-                if cols % format.block_elems() != 0 || start.checked_add(len).is_none_or(|end| end > self.map.len()) {
+                if cols % format.block_elems() != 0
+                    || start
+                        .checked_add(len)
+                        .is_none_or(|end| end > self.map.len())
+                {
                     candle_core::bail!("tensor `{name}` lies beyond the end of the file");
                 }
-                let bytes = WeightBytes::Mapped { map: self.map.clone(), start, len };
+                let bytes = WeightBytes::Mapped {
+                    map: self.map.clone(),
+                    start,
+                    len,
+                };
                 QuantMatrix::new(format, rows, cols, bytes).map_err(bad)
             }
             None => {

@@ -36,8 +36,8 @@ mod x86 {
     use super::*;
     use std::arch::x86_64::*;
 
-    /// One decoded group: values, scale, minimum, and the 16 lanes of sub-scales for `madd`.
-    type Decoded = (__m256i, f32, f32, __m256i);
+    /// One decoded group of a 32-value block format: signed values and scale.
+    type Decoded = (__m256i, f32);
 
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -76,63 +76,37 @@ mod x86 {
 
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn load_q8_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+    unsafe fn load_q8_0(row: *const u8, g: usize) -> Decoded {
         let p = row.add(g * 34);
         let w = _mm256_loadu_si256(p.add(2) as *const __m256i);
-        (w, f16_at(p), 0.0, ones)
+        (w, f16_at(p))
     }
 
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn load_q4_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+    unsafe fn load_q4_0(row: *const u8, g: usize) -> Decoded {
         let p = row.add(g * 18);
         let w = _mm256_sub_epi8(nibbles(p.add(2)), _mm256_set1_epi8(8));
-        (w, f16_at(p), 0.0, ones)
+        (w, f16_at(p))
     }
 
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn load_q5_0(row: *const u8, g: usize, ones: __m256i) -> Decoded {
+    unsafe fn load_q5_0(row: *const u8, g: usize) -> Decoded {
         let p = row.add(g * 22);
         let qh = std::ptr::read_unaligned(p.add(2) as *const u32);
         // Where the fifth bit is clear the value is nibble - 16: set the byte's high nibble.
         let high = _mm256_andnot_si256(bytes_from_bits(qh), _mm256_set1_epi8(0xF0u8 as i8));
         let w = _mm256_or_si256(nibbles(p.add(6)), high);
-        (w, f16_at(p), 0.0, ones)
+        (w, f16_at(p))
     }
 
+    /// Bits `shift..shift + 2` of each byte of `qh`, moved to bits 4..6.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn load_q4k(row: *const u8, g: usize, ones: __m256i) -> Decoded {
-        let p = row.add((g / 8) * 144);
-        let j = g % 8;
-        let scales = std::slice::from_raw_parts(p.add(4), 12);
-        let (sc, m) = crate::llm::kernels::formats::q4k_scale_min(j, scales);
-        let q = _mm256_loadu_si256(p.add(16 + 32 * (j / 2)) as *const __m256i);
-        let q = if j % 2 == 0 { q } else { _mm256_srli_epi16(q, 4) };
-        let w = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-        (w, f16_at(p) * sc as f32, f16_at(p.add(2)) * m as f32, ones)
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn load_q6k(row: *const u8, g: usize, _ones: __m256i) -> Decoded {
-        let p = row.add((g / 8) * 210);
-        let j = g % 8;
-        let (n, k) = (j / 4, j % 4);
-        let ql = _mm256_loadu_si256(p.add(64 * n + 32 * (k & 1)) as *const __m256i);
-        let qh = _mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i);
-        let ql = if k < 2 { ql } else { _mm256_srli_epi16(ql, 4) };
-        let low = _mm256_and_si256(ql, _mm256_set1_epi8(0x0F));
-        let shifted = _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k as i32));
-        let high = _mm256_slli_epi16(_mm256_and_si256(shifted, _mm256_set1_epi8(3)), 4);
-        let w = _mm256_sub_epi8(_mm256_or_si256(low, high), _mm256_set1_epi8(32));
-        let sc = p.add(192 + 8 * n + 2 * k);
-        let sub = _mm256_set_m128i(
-            _mm_set1_epi16(*sc.add(1) as i8 as i16),
-            _mm_set1_epi16(*sc as i8 as i16),
-        );
-        (w, f16_at(p.add(208)), 0.0, sub)
+    unsafe fn q6_high(qh: __m256i, shift: i32, three: __m256i) -> __m256i {
+        let h = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift)), three);
+        _mm256_slli_epi16(h, 4)
     }
 
     #[inline]
@@ -144,7 +118,7 @@ mod x86 {
     }
 
     macro_rules! row_kernel {
-        ($name:ident, $load:ident, $has_min:expr) => {
+        ($name:ident, $load:ident) => {
             /// Dot products of one weight row with activation rows `i0..i0 + MR`.
             #[inline]
             #[target_feature(enable = "avx2,fma,f16c")]
@@ -158,38 +132,148 @@ mod x86 {
                 let ones = _mm256_set1_epi16(1);
                 let q = acts.q.as_ptr();
                 let scales = acts.scale.as_ptr();
-                let sums = acts.sum.as_ptr();
                 let mut acc = [_mm256_setzero_ps(); MR];
-                let mut minacc = [0f32; MR];
                 for g in 0..groups {
-                    let (w, scale, min, sub) = $load(row, g, ones);
+                    let (w, scale) = $load(row, g);
                     let absw = _mm256_sign_epi8(w, w);
                     for t in 0..MR {
                         let i = i0 + t;
                         let a = _mm256_loadu_si256(q.add(i * cols + g * GROUP) as *const __m256i);
                         let p16 = _mm256_maddubs_epi16(absw, _mm256_sign_epi8(a, w));
-                        let p32 = _mm256_madd_epi16(p16, sub);
+                        let p32 = _mm256_madd_epi16(p16, ones);
                         let k = _mm256_set1_ps(scale * *scales.add(i * groups + g));
                         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), k, acc[t]);
-                        if $has_min {
-                            minacc[t] += min * *sums.add(i * groups + g);
-                        }
                     }
                 }
                 let mut out = [0f32; MR];
                 for t in 0..MR {
-                    out[t] = hsum(acc[t]) - minacc[t];
+                    out[t] = hsum(acc[t]);
                 }
                 out
             }
         };
     }
 
-    row_kernel!(row_q8_0, load_q8_0, false);
-    row_kernel!(row_q4_0, load_q4_0, false);
-    row_kernel!(row_q5_0, load_q5_0, false);
-    row_kernel!(row_q4k, load_q4k, true);
-    row_kernel!(row_q6k, load_q6k, false);
+    row_kernel!(row_q8_0, load_q8_0);
+    row_kernel!(row_q4_0, load_q4_0);
+    row_kernel!(row_q5_0, load_q5_0);
+
+    /// Q4_K: per super-block of 256, the eight 6-bit (scale, min) pairs are decoded once; the
+    /// 4-bit values are unsigned, so they multiply the activations directly.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn row_q4k<const MR: usize>(
+        row: *const u8,
+        acts: &QuantizedActs,
+        i0: usize,
+        cols: usize,
+    ) -> [f32; MR] {
+        let groups = cols / GROUP;
+        let ones = _mm256_set1_epi16(1);
+        let mask = _mm256_set1_epi8(0x0F);
+        let (q, scales, sums) = (acts.q.as_ptr(), acts.scale.as_ptr(), acts.sum.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); MR];
+        let mut minacc = [0f32; MR];
+        for b in 0..cols / 256 {
+            let p = row.add(b * 144);
+            let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
+            let packed = std::slice::from_raw_parts(p.add(4), 12);
+            let mut scale = [0f32; 8];
+            let mut min = [0f32; 8];
+            for j in 0..8 {
+                let (sc, m) = crate::llm::kernels::formats::q4k_scale_min(j, packed);
+                scale[j] = d * sc as f32;
+                min[j] = dmin * m as f32;
+            }
+            for pair in 0..4 {
+                let bytes = _mm256_loadu_si256(p.add(16 + 32 * pair) as *const __m256i);
+                let halves = [
+                    _mm256_and_si256(bytes, mask),
+                    _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask),
+                ];
+                for (h, w) in halves.into_iter().enumerate() {
+                    let j = 2 * pair + h;
+                    let g = b * 8 + j;
+                    for t in 0..MR {
+                        let i = i0 + t;
+                        let a = _mm256_loadu_si256(q.add(i * cols + g * GROUP) as *const __m256i);
+                        let p32 = _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), ones);
+                        let k = _mm256_set1_ps(scale[j] * *scales.add(i * groups + g));
+                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), k, acc[t]);
+                        minacc[t] += min[j] * *sums.add(i * groups + g);
+                    }
+                }
+            }
+        }
+        let mut out = [0f32; MR];
+        for t in 0..MR {
+            out[t] = hsum(acc[t]) - minacc[t];
+        }
+        out
+    }
+
+    /// Q6_K: per half super-block, the low and high bit planes are loaded once and give four
+    /// groups of 32; each group's two 16-value scales go into `madd`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn row_q6k<const MR: usize>(
+        row: *const u8,
+        acts: &QuantizedActs,
+        i0: usize,
+        cols: usize,
+    ) -> [f32; MR] {
+        let groups = cols / GROUP;
+        let mask = _mm256_set1_epi8(0x0F);
+        let three = _mm256_set1_epi8(3);
+        let offset = _mm256_set1_epi8(32);
+        let (q, scales) = (acts.q.as_ptr(), acts.scale.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); MR];
+        for b in 0..cols / 256 {
+            let p = row.add(b * 210);
+            let d = f16_at(p.add(208));
+            let sc = p.add(192);
+            for n in 0..2 {
+                let ql0 = _mm256_loadu_si256(p.add(64 * n) as *const __m256i);
+                let ql1 = _mm256_loadu_si256(p.add(64 * n + 32) as *const __m256i);
+                let qh = _mm256_loadu_si256(p.add(128 + 32 * n) as *const __m256i);
+                let planes = [
+                    _mm256_or_si256(_mm256_and_si256(ql0, mask), q6_high(qh, 0, three)),
+                    _mm256_or_si256(_mm256_and_si256(ql1, mask), q6_high(qh, 2, three)),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(ql0, 4), mask),
+                        q6_high(qh, 4, three),
+                    ),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(ql1, 4), mask),
+                        q6_high(qh, 6, three),
+                    ),
+                ];
+                for (k, plane) in planes.into_iter().enumerate() {
+                    let w = _mm256_sub_epi8(plane, offset);
+                    let absw = _mm256_sign_epi8(w, w);
+                    let s = sc.add(8 * n + 2 * k);
+                    let sub = _mm256_set_m128i(
+                        _mm_set1_epi16(*s.add(1) as i8 as i16),
+                        _mm_set1_epi16(*s as i8 as i16),
+                    );
+                    let g = b * 8 + 4 * n + k;
+                    for t in 0..MR {
+                        let i = i0 + t;
+                        let a = _mm256_loadu_si256(q.add(i * cols + g * GROUP) as *const __m256i);
+                        let p16 = _mm256_maddubs_epi16(absw, _mm256_sign_epi8(a, w));
+                        let p32 = _mm256_madd_epi16(p16, sub);
+                        let k = _mm256_set1_ps(d * *scales.add(i * groups + g));
+                        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), k, acc[t]);
+                    }
+                }
+            }
+        }
+        let mut out = [0f32; MR];
+        for t in 0..MR {
+            out[t] = hsum(acc[t]);
+        }
+        out
+    }
 
     macro_rules! all_rows {
         ($kernel:ident, $w:expr, $acts:expr, $rows:expr, $out:expr) => {{

@@ -133,12 +133,7 @@ pub fn decode_group(format: WeightFormat, row: &[u8], g: usize) -> Group {
             scale = half(block, 208);
         }
     }
-    Group {
-        w,
-        scale,
-        min,
-        sub,
-    }
+    Group { w, scale, min, sub }
 }
 
 /// `x` (a whole number of 32-value groups) as GGUF Q8_0 blocks: the format the loader converts

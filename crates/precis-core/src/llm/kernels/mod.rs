@@ -150,7 +150,11 @@ impl QuantizedActs {
     /// Quantizes `x`, `rows` rows of `cols` values (`cols` a multiple of [`GROUP`]).
     pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize) {
         assert_eq!(x.len(), rows * cols, "activation shape");
-        assert_eq!(cols % GROUP, 0, "activation width must be a multiple of {GROUP}");
+        assert_eq!(
+            cols % GROUP,
+            0,
+            "activation width must be a multiple of {GROUP}"
+        );
         let groups = rows * cols / GROUP;
         self.rows = rows;
         self.cols = cols;
@@ -268,8 +272,8 @@ mod tests {
     }
 
     fn matrix(dtype: GgmlDType, rows: usize, cols: usize, seed: u64) -> (QTensor, QuantMatrix) {
-        let values = Tensor::from_vec(random(rows * cols, seed), (rows, cols), &Device::Cpu)
-            .unwrap();
+        let values =
+            Tensor::from_vec(random(rows * cols, seed), (rows, cols), &Device::Cpu).unwrap();
         let qt = QTensor::quantize(&values, dtype).unwrap();
         let bytes = qt.data().unwrap().into_owned();
         let format = WeightFormat::from_ggml(dtype).unwrap();
@@ -307,8 +311,7 @@ mod tests {
     fn dequantized_rows_match_candle() {
         for dtype in FORMATS {
             let (qt, w) = matrix(dtype, 3, 512, 7);
-            let reference: Vec<Vec<f32>> =
-                qt.dequantize(&Device::Cpu).unwrap().to_vec2().unwrap();
+            let reference: Vec<Vec<f32>> = qt.dequantize(&Device::Cpu).unwrap().to_vec2().unwrap();
             let mut row = vec![0f32; 512];
             for (r, expected) in reference.iter().enumerate() {
                 w.dequantize_row(r, &mut row);
