@@ -275,31 +275,67 @@ mod x86 {
         out
     }
 
+    /// Writes one weight row's results for activation rows `i..`.
+    #[inline(always)]
+    unsafe fn put(out: *mut f32, r: usize, i: usize, values: &[f32], n: usize) {
+        for (t, v) in values.iter().enumerate() {
+            *out.add((i + t) * n + r) = *v;
+        }
+    }
+
     macro_rules! all_rows {
         ($kernel:ident, $w:expr, $acts:expr, $rows:expr, $out:expr) => {{
-            let (w, acts, out) = ($w, $acts, $out);
+            let (w, acts, out, rows) = ($w, $acts, $out, $rows);
             let base = w.bytes.as_slice().as_ptr();
             let m = acts.rows;
-            for r in $rows {
-                let row = base.add(r * w.row_bytes);
-                let mut i = 0;
-                // Four activation rows share each decoded weight group.
-                while i + 4 <= m {
-                    let v = $kernel::<4>(row, acts, i, w.cols);
-                    for (t, v) in v.into_iter().enumerate() {
-                        *out.add((i + t) * w.rows + r) = v;
+            let put = |out: *mut f32, r: usize, i: usize, v: &[f32]| put(out, r, i, v, w.rows);
+            // Activation blocks outside, weight rows inside: a block of 4 activation rows stays
+            // in L1 while this task's weight rows stream past it, and each decoded weight group
+            // serves the whole block.
+            let mut i = 0;
+            while i + 4 <= m {
+                for r in rows.clone() {
+                    put(
+                        out,
+                        r,
+                        i,
+                        &$kernel::<4>(base.add(r * w.row_bytes), acts, i, w.cols),
+                    );
+                }
+                i += 4;
+            }
+            match m - i {
+                3 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<3>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
                     }
-                    i += 4;
                 }
-                let rest: &[f32] = match m - i {
-                    3 => &$kernel::<3>(row, acts, i, w.cols),
-                    2 => &$kernel::<2>(row, acts, i, w.cols),
-                    1 => &$kernel::<1>(row, acts, i, w.cols),
-                    _ => &[],
-                };
-                for (t, v) in rest.iter().enumerate() {
-                    *out.add((i + t) * w.rows + r) = *v;
+                2 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<2>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
                 }
+                1 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<1>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                _ => {}
             }
         }};
     }

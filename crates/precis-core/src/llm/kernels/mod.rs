@@ -14,6 +14,7 @@
 //! Q6_K). The model loader converts any other format to Q8_0 once at load time.
 
 mod avx2;
+mod avx512;
 mod formats;
 pub mod ops;
 
@@ -29,15 +30,19 @@ pub const GROUP: usize = 32;
 pub struct CpuFeatures {
     /// AVX2 + FMA + F16C: the 256-bit integer and float kernels.
     pub avx2: bool,
+    /// AVX-512 F/BW/DQ/VL + VNNI: the 512-bit integer kernels.
+    pub avx512: bool,
 }
 
 pub fn cpu() -> CpuFeatures {
     static FEATURES: std::sync::OnceLock<CpuFeatures> = std::sync::OnceLock::new();
     *FEATURES.get_or_init(|| {
-        // PRECIS_NO_SIMD=1 forces the portable path (to compare, or to rule the kernels out).
-        let forced_off = std::env::var_os("PRECIS_NO_SIMD").is_some_and(|v| v != "0");
+        // PRECIS_SIMD=avx2 or =none caps what is used (to compare, or to rule a kernel out).
+        let cap = std::env::var("PRECIS_SIMD").unwrap_or_default();
+        let avx2 = cap != "none" && avx2::available();
         CpuFeatures {
-            avx2: !forced_off && avx2::available(),
+            avx2,
+            avx512: avx2 && cap != "avx2" && avx512::available(),
         }
     })
 }
@@ -144,6 +149,8 @@ pub struct QuantizedActs {
     q: Vec<i8>,
     scale: Vec<f32>,
     sum: Vec<f32>,
+    /// For the AVX-512 kernels: `q + 128` as unsigned bytes.
+    qu: Vec<u8>,
 }
 
 impl QuantizedActs {
@@ -182,6 +189,9 @@ impl QuantizedActs {
             *scale = d_used;
             *sum = d_used * s as f32;
         });
+        if cpu().avx512 {
+            avx512::expand_scales(self);
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -207,11 +217,17 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
     // Enough chunks to balance the cores, each big enough to amortise the task.
     let chunk = n.div_ceil(threads * 8).max(16);
     let ptr = OutPtr(out.as_mut_ptr());
-    let simd = cpu().avx2;
+    let features = cpu();
+    let wide = features.avx512 && avx512::handles(w);
     (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
         let rows = c * chunk..((c + 1) * chunk).min(n);
         let ptr = ptr;
-        if simd {
+        if wide {
+            // SAFETY: `cpu()` checked the AVX-512 features, `quantize` expanded the activations
+            // for them, `handles` checked the shape; rows in bounds, columns written by this
+            // task only.
+            unsafe { avx512::rows(w, acts, rows, ptr.0) }
+        } else if features.avx2 {
             // SAFETY: `cpu()` checked that the CPU has AVX2, FMA and F16C; the rows are in
             // bounds and only this task writes their output columns.
             unsafe { avx2::rows(w, acts, rows, ptr.0) }
@@ -366,7 +382,7 @@ mod tests {
             return;
         }
         for dtype in FORMATS {
-            for m in [1usize, 2, 5, 8] {
+            for m in [1usize, 2, 5, 8, 11] {
                 let (rows, cols) = (37, 1024);
                 let (_, w) = matrix(dtype, rows, cols, 3);
                 let x = random(m * cols, 9);
@@ -379,7 +395,15 @@ mod tests {
                     scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr());
                 }
                 let err = rel_err(&simd, &portable);
-                assert!(err < 1e-5, "{dtype:?} m={m}: {err}");
+                assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 {err}");
+                if cpu().avx512 {
+                    let mut wide = vec![0f32; m * rows];
+                    unsafe { avx512::rows(&w, &acts, 0..rows, wide.as_mut_ptr()) };
+                    let err = rel_err(&wide, &portable);
+                    assert!(err < 1e-5, "{dtype:?} m={m}: AVX-512 {err}");
+                } else {
+                    eprintln!("AVX-512 VNNI not on this CPU: its kernels were not compared");
+                }
             }
         }
     }

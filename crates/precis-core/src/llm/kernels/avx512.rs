@@ -1,0 +1,425 @@
+//! AVX-512 VNNI kernels (Zen 4/5, Intel Ice Lake and later), chosen at run time.
+//!
+//! Two groups of 32 go through one 512-bit `vpdpbusd` (unsigned × signed bytes, summed in
+//! fours into 32-bit lanes, no saturation). Signed weights meet the activations shifted by
+//! +128 (`QuantizedActs::qu`), and `128 · Σw` — computed once per weight pair and shared by
+//! every activation row — is taken back off. Q4_K's 4-bit values are already unsigned and use
+//! the plain activations. Scales are applied per 32-bit lane in f32.
+
+use std::ops::Range;
+
+use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
+
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        super::avx2::available()
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether these kernels handle `w` (they take groups in pairs).
+pub fn handles(w: &QuantMatrix) -> bool {
+    w.cols % (2 * GROUP) == 0
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, out: *mut f32) {
+    // Never chosen off x86-64 (`available` is false); kept so callers need no cfg.
+    super::scalar_rows(w, acts, rows, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+pub use x86::{expand_scales, rows};
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn expand_scales(_acts: &mut QuantizedActs) {}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    /// Fills `qu` from `q` (see the module doc).
+    pub fn expand_scales(acts: &mut QuantizedActs) {
+        acts.qu.clear();
+        acts.qu.extend(acts.q.iter().map(|&v| (v as u8) ^ 0x80));
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn f16_at(p: *const u8) -> f32 {
+        let bits = std::ptr::read_unaligned(p as *const u16);
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn join(lo: __m256i, hi: __m256i) -> __m512i {
+        _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn two_scales(a: f32, b: f32) -> __m512 {
+        _mm512_insertf32x8(
+            _mm512_castps256_ps512(_mm256_set1_ps(a)),
+            _mm256_set1_ps(b),
+            1,
+        )
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn nibbles(p: *const u8) -> __m256i {
+        let bytes = _mm_loadu_si128(p as *const __m128i);
+        let mask = _mm_set1_epi8(0x0F);
+        let lo = _mm_and_si128(bytes, mask);
+        let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+        _mm256_set_m128i(hi, lo)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn q5_0_group(p: *const u8) -> __m256i {
+        let qh = std::ptr::read_unaligned(p.add(2) as *const u32);
+        // Bit i of qh to byte i (0xFF where set), then nibble - 16 where the bit is clear.
+        let set = _mm256_movm_epi8(qh);
+        let high = _mm256_andnot_si256(set, _mm256_set1_epi8(0xF0u8 as i8));
+        _mm256_or_si256(nibbles(p.add(6)), high)
+    }
+
+    /// Signed weights of groups (2 * pair, 2 * pair + 1) and their scales per lane.
+    type Pair = (__m512i, __m512);
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn pair_q8_0(row: *const u8, pair: usize) -> Pair {
+        let p = row.add(pair * 68);
+        let w = join(
+            _mm256_loadu_si256(p.add(2) as *const __m256i),
+            _mm256_loadu_si256(p.add(36) as *const __m256i),
+        );
+        (w, two_scales(f16_at(p), f16_at(p.add(34))))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn pair_q4_0(row: *const u8, pair: usize) -> Pair {
+        let p = row.add(pair * 36);
+        let eight = _mm256_set1_epi8(8);
+        let w = join(
+            _mm256_sub_epi8(nibbles(p.add(2)), eight),
+            _mm256_sub_epi8(nibbles(p.add(20)), eight),
+        );
+        (w, two_scales(f16_at(p), f16_at(p.add(18))))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn pair_q5_0(row: *const u8, pair: usize) -> Pair {
+        let p = row.add(pair * 44);
+        let w = join(q5_0_group(p), q5_0_group(p.add(22)));
+        (w, two_scales(f16_at(p), f16_at(p.add(22))))
+    }
+
+    /// Two consecutive f32 at `p`: the first in lanes 0..8, the second in lanes 8..16.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn scale_pair(p: *const f32) -> __m512 {
+        let two = _mm_castpd_ps(_mm_load_sd(p as *const f64));
+        let idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+        _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(two))
+    }
+
+    /// Σ over lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn hsum(v: __m512) -> f32 {
+        _mm512_reduce_add_ps(v)
+    }
+
+    /// One pair of signed-weight groups against MR activation rows.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn signed_pair<const MR: usize>(
+        w: __m512i,
+        wscale: __m512,
+        acts: &QuantizedActs,
+        i0: usize,
+        cols: usize,
+        pair: usize,
+        acc: &mut [__m512; MR],
+    ) {
+        // 128 · Σw per lane, shared by all rows.
+        let wsum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), w);
+        let corr = _mm512_slli_epi32(wsum, 7);
+        let groups = cols / GROUP;
+        for (t, acc) in acc.iter_mut().enumerate() {
+            let i = i0 + t;
+            let a = _mm512_loadu_si512(acts.qu.as_ptr().add(i * cols + pair * 64) as *const _);
+            let p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), a, w), corr);
+            let s = scale_pair(acts.scale.as_ptr().add(i * groups + 2 * pair));
+            *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wscale, s), *acc);
+        }
+    }
+
+    macro_rules! block_kernel {
+        ($name:ident, $pair:ident) => {
+            #[inline]
+            #[target_feature(
+                enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni"
+            )]
+            unsafe fn $name<const MR: usize>(
+                row: *const u8,
+                acts: &QuantizedActs,
+                i0: usize,
+                cols: usize,
+            ) -> [f32; MR] {
+                let mut acc = [_mm512_setzero_ps(); MR];
+                for pair in 0..cols / (2 * GROUP) {
+                    let (w, wscale) = $pair(row, pair);
+                    signed_pair::<MR>(w, wscale, acts, i0, cols, pair, &mut acc);
+                }
+                acc.map(|a| hsum(a))
+            }
+        };
+    }
+
+    block_kernel!(row_q8_0, pair_q8_0);
+    block_kernel!(row_q4_0, pair_q4_0);
+    block_kernel!(row_q5_0, pair_q5_0);
+
+    /// Q6_K: a half super-block's 64 low-bit bytes load as one register; the high bits are
+    /// shifted per half with a variable shift. Sub-scales (one per 16 values = four lanes) are
+    /// expanded to lanes once per pair.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn row_q6k<const MR: usize>(
+        row: *const u8,
+        acts: &QuantizedActs,
+        i0: usize,
+        cols: usize,
+    ) -> [f32; MR] {
+        let mask = _mm512_set1_epi8(0x0F);
+        let three = _mm512_set1_epi8(3);
+        let offset = _mm512_set1_epi8(32);
+        // Per 16-bit lane: shift 0 (lower 256 bits) or 2 (upper), and 4 or 6.
+        let shifts_lo = join(_mm256_set1_epi16(0), _mm256_set1_epi16(2));
+        let shifts_hi = join(_mm256_set1_epi16(4), _mm256_set1_epi16(6));
+        let lane_of_scale = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        let mut acc = [_mm512_setzero_ps(); MR];
+        for b in 0..cols / 256 {
+            let p = row.add(b * 210);
+            let d = _mm512_set1_ps(f16_at(p.add(208)));
+            for n in 0..2 {
+                let ql = _mm512_loadu_si512(p.add(64 * n) as *const _);
+                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                    p.add(128 + 32 * n) as *const __m256i
+                ));
+                let planes = [
+                    (_mm512_and_si512(ql, mask), shifts_lo),
+                    (_mm512_and_si512(_mm512_srli_epi16(ql, 4), mask), shifts_hi),
+                ];
+                for (half, (low, shifts)) in planes.into_iter().enumerate() {
+                    let high = _mm512_slli_epi16(
+                        _mm512_and_si512(_mm512_srlv_epi16(qh, shifts), three),
+                        4,
+                    );
+                    let w = _mm512_sub_epi8(_mm512_or_si512(low, high), offset);
+                    // Sub-scales sc[8n + 4 half .. + 4] cover these 64 values, 16 each.
+                    let sc = std::ptr::read_unaligned(p.add(192 + 8 * n + 4 * half) as *const i32);
+                    let sc = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(
+                        lane_of_scale,
+                        _mm512_cvtepi8_epi32(_mm_cvtsi32_si128(sc)),
+                    ));
+                    let pair = b * 4 + 2 * n + half;
+                    signed_pair::<MR>(w, _mm512_mul_ps(sc, d), acts, i0, cols, pair, &mut acc);
+                }
+            }
+        }
+        acc.map(|a| hsum(a))
+    }
+
+    /// Q4_K: unsigned 4-bit values against the plain signed activations; the minimum is taken
+    /// off with the activation sums, in lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn row_q4k<const MR: usize>(
+        row: *const u8,
+        acts: &QuantizedActs,
+        i0: usize,
+        cols: usize,
+    ) -> [f32; MR] {
+        let mask = _mm256_set1_epi8(0x0F);
+        let groups = cols / GROUP;
+        let mut acc = [_mm512_setzero_ps(); MR];
+        let mut minacc = [0f32; MR];
+        for b in 0..cols / 256 {
+            let p = row.add(b * 144);
+            let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
+            let packed = std::slice::from_raw_parts(p.add(4), 12);
+            let mut sc = [0f32; 8];
+            let mut mn = [0f32; 8];
+            for j in 0..8 {
+                let (s, m) = crate::llm::kernels::formats::q4k_scale_min(j, packed);
+                sc[j] = d * s as f32;
+                mn[j] = dmin * m as f32;
+            }
+            for pp in 0..4 {
+                let bytes = _mm256_loadu_si256(p.add(16 + 32 * pp) as *const __m256i);
+                let w = join(
+                    _mm256_and_si256(bytes, mask),
+                    _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask),
+                );
+                let wscale = two_scales(sc[2 * pp], sc[2 * pp + 1]);
+                let pair = b * 4 + pp;
+                for t in 0..MR {
+                    let i = i0 + t;
+                    let a =
+                        _mm512_loadu_si512(acts.q.as_ptr().add(i * cols + pair * 64) as *const _);
+                    let prod = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a);
+                    let g = i * groups + 2 * pair;
+                    let s = scale_pair(acts.scale.as_ptr().add(g));
+                    acc[t] =
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), _mm512_mul_ps(wscale, s), acc[t]);
+                    let sums = acts.sum.as_ptr().add(g);
+                    minacc[t] += mn[2 * pp] * *sums + mn[2 * pp + 1] * *sums.add(1);
+                }
+            }
+        }
+        let mut out = [0f32; MR];
+        for t in 0..MR {
+            out[t] = hsum(acc[t]) - minacc[t];
+        }
+        out
+    }
+
+    /// Writes one weight row's results for activation rows `i..`.
+    #[inline(always)]
+    unsafe fn put(out: *mut f32, r: usize, i: usize, values: &[f32], n: usize) {
+        for (t, v) in values.iter().enumerate() {
+            *out.add((i + t) * n + r) = *v;
+        }
+    }
+
+    macro_rules! all_rows {
+        ($kernel:ident, $w:expr, $acts:expr, $rows:expr, $out:expr) => {{
+            let (w, acts, out, rows) = ($w, $acts, $out, $rows);
+            let base = w.bytes.as_slice().as_ptr();
+            let m = acts.rows;
+            let put = |out: *mut f32, r: usize, i: usize, v: &[f32]| put(out, r, i, v, w.rows);
+            // Activation blocks outside, weight rows inside: a block of 8 activation rows stays
+            // in L1 while this task's weight rows stream past it, and each decoded weight group
+            // serves the whole block.
+            let mut i = 0;
+            while i + 8 <= m {
+                for r in rows.clone() {
+                    put(
+                        out,
+                        r,
+                        i,
+                        &$kernel::<8>(base.add(r * w.row_bytes), acts, i, w.cols),
+                    );
+                }
+                i += 8;
+            }
+            match m - i {
+                7 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<7>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                6 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<6>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                5 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<5>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                4 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<4>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                3 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<3>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                2 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<2>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                1 => {
+                    for r in rows.clone() {
+                        put(
+                            out,
+                            r,
+                            i,
+                            &$kernel::<1>(base.add(r * w.row_bytes), acts, i, w.cols),
+                        )
+                    }
+                }
+                _ => {}
+            }
+        }};
+    }
+
+    /// # Safety
+    /// The CPU must have the features [`available`] checks; `acts` must have been expanded
+    /// ([`expand_scales`]); `handles(w)`; `out` must point to an (acts.rows, w.rows) buffer
+    /// whose columns `rows` no one else writes meanwhile.
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, out: *mut f32) {
+        match w.format {
+            WeightFormat::Q8_0 => all_rows!(row_q8_0, w, acts, rows, out),
+            WeightFormat::Q4_0 => all_rows!(row_q4_0, w, acts, rows, out),
+            WeightFormat::Q5_0 => all_rows!(row_q5_0, w, acts, rows, out),
+            WeightFormat::Q4K => all_rows!(row_q4k, w, acts, rows, out),
+            WeightFormat::Q6K => all_rows!(row_q6k, w, acts, rows, out),
+        }
+    }
+}
