@@ -349,7 +349,7 @@ impl Qwen2 {
             // Attention block.
             let h = resize(&mut s.h, m * hid);
             ops::rms_norm(&s.x, &layer.attn_norm, eps, h);
-            s.acts.quantize(h, m, hid);
+            s.acts.quantize_for(h, m, hid, Some(&layer.q));
             let q = resize(&mut s.q, m * hid);
             kernels::matmul(&layer.q, &s.acts, q);
             let k = resize(&mut s.k, m * kv_dim);
@@ -387,7 +387,7 @@ impl Qwen2 {
                     let off = (head / n_rep) * hd;
                     attend(qh, kc, vc, pos + 1, kv_dim, off, scale, out);
                 });
-            s.acts.quantize(att, m, hid);
+            s.acts.quantize_for(att, m, hid, Some(&layer.out));
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.out, &s.acts, tmp);
             add(&mut s.x, tmp);
@@ -395,13 +395,13 @@ impl Qwen2 {
             // Feed-forward block.
             let h = resize(&mut s.h, m * hid);
             ops::rms_norm(&s.x, &layer.ffn_norm, eps, h);
-            s.acts.quantize(h, m, hid);
+            s.acts.quantize_for(h, m, hid, Some(&layer.gate));
             let gate = resize(&mut s.gate, m * inter);
             kernels::matmul(&layer.gate, &s.acts, gate);
             let up = resize(&mut s.up, m * inter);
             kernels::matmul(&layer.up, &s.acts, up);
             ops::silu_mul(gate, up);
-            s.acts.quantize(gate, m, inter);
+            s.acts.quantize_for(gate, m, inter, Some(&layer.down));
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.down, &s.acts, tmp);
             add(&mut s.x, tmp);

@@ -140,6 +140,14 @@ mod x86 {
         _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(two))
     }
 
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn hsum256(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+    }
+
     /// Σ over lanes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
@@ -150,7 +158,7 @@ mod x86 {
     /// One pair of signed-weight groups against MR activation rows.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
-    unsafe fn signed_pair<const MR: usize>(
+    unsafe fn signed_pair<const MR: usize, const UNIFORM: bool>(
         w: __m512i,
         wscale: __m512,
         acts: &QuantizedActs,
@@ -167,8 +175,13 @@ mod x86 {
             let i = i0 + t;
             let a = _mm512_loadu_si512(acts.qu.as_ptr().add(i * cols + pair * 64) as *const _);
             let p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), a, w), corr);
-            let s = scale_pair(acts.scale.as_ptr().add(i * groups + 2 * pair));
-            *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wscale, s), *acc);
+            if UNIFORM {
+                // One activation scale per 256 values: applied per super-block by the caller.
+                *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), wscale, *acc);
+            } else {
+                let s = scale_pair(acts.scale.as_ptr().add(i * groups + 2 * pair));
+                *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wscale, s), *acc);
+            }
         }
     }
 
@@ -187,7 +200,7 @@ mod x86 {
                 let mut acc = [_mm512_setzero_ps(); MR];
                 for pair in 0..cols / (2 * GROUP) {
                     let (w, wscale) = $pair(row, pair);
-                    signed_pair::<MR>(w, wscale, acts, i0, cols, pair, &mut acc);
+                    signed_pair::<MR, false>(w, wscale, acts, i0, cols, pair, &mut acc);
                 }
                 acc.map(|a| hsum(a))
             }
@@ -203,7 +216,7 @@ mod x86 {
     /// expanded to lanes once per pair.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
-    unsafe fn row_q6k<const MR: usize>(
+    unsafe fn row_q6k<const MR: usize, const UNIFORM: bool>(
         row: *const u8,
         acts: &QuantizedActs,
         i0: usize,
@@ -220,6 +233,7 @@ mod x86 {
         for b in 0..cols / 256 {
             let p = row.add(b * 210);
             let d = _mm512_set1_ps(f16_at(p.add(208)));
+            let mut sb = [_mm512_setzero_ps(); MR];
             for n in 0..2 {
                 let ql = _mm512_loadu_si512(p.add(64 * n) as *const _);
                 let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
@@ -242,7 +256,23 @@ mod x86 {
                         _mm512_cvtepi8_epi32(_mm_cvtsi32_si128(sc)),
                     ));
                     let pair = b * 4 + 2 * n + half;
-                    signed_pair::<MR>(w, _mm512_mul_ps(sc, d), acts, i0, cols, pair, &mut acc);
+                    let target = if UNIFORM { &mut sb } else { &mut acc };
+                    signed_pair::<MR, UNIFORM>(
+                        w,
+                        _mm512_mul_ps(sc, d),
+                        acts,
+                        i0,
+                        cols,
+                        pair,
+                        target,
+                    );
+                }
+            }
+            if UNIFORM {
+                let groups = cols / GROUP;
+                for t in 0..MR {
+                    let da = _mm512_set1_ps(*acts.scale.as_ptr().add((i0 + t) * groups + b * 8));
+                    acc[t] = _mm512_fmadd_ps(sb[t], da, acc[t]);
                 }
             }
         }
@@ -253,7 +283,7 @@ mod x86 {
     /// off with the activation sums, in lanes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
-    unsafe fn row_q4k<const MR: usize>(
+    unsafe fn row_q4k<const MR: usize, const UNIFORM: bool>(
         row: *const u8,
         acts: &QuantizedActs,
         i0: usize,
@@ -262,7 +292,7 @@ mod x86 {
         let mask = _mm256_set1_epi8(0x0F);
         let groups = cols / GROUP;
         let mut acc = [_mm512_setzero_ps(); MR];
-        let mut minacc = [0f32; MR];
+        let mut minacc = [_mm256_setzero_ps(); MR];
         for b in 0..cols / 256 {
             let p = row.add(b * 144);
             let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
@@ -271,34 +301,69 @@ mod x86 {
             let mut mn = [0f32; 8];
             for j in 0..8 {
                 let (s, m) = crate::llm::kernels::formats::q4k_scale_min(j, packed);
-                sc[j] = d * s as f32;
-                mn[j] = dmin * m as f32;
+                sc[j] = s as f32;
+                mn[j] = m as f32;
             }
+            let sc = _mm256_mul_ps(_mm256_loadu_ps(sc.as_ptr()), _mm256_set1_ps(d));
+            let mn = _mm256_mul_ps(_mm256_loadu_ps(mn.as_ptr()), _mm256_set1_ps(dmin));
+            // The minimum's share: Σ over the 8 groups of min × activation sum, in one FMA.
+            for t in 0..MR {
+                let sums = _mm256_loadu_ps(acts.sum.as_ptr().add((i0 + t) * groups + b * 8));
+                minacc[t] = _mm256_fmadd_ps(mn, sums, minacc[t]);
+            }
+            // Lanes 0..8 get group 2pp's scale, 8..16 group 2pp+1's.
+            let sc = _mm512_castps256_ps512(sc);
+            let mut sb = [_mm512_setzero_ps(); MR];
             for pp in 0..4 {
                 let bytes = _mm256_loadu_si256(p.add(16 + 32 * pp) as *const __m256i);
                 let w = join(
                     _mm256_and_si256(bytes, mask),
                     _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask),
                 );
-                let wscale = two_scales(sc[2 * pp], sc[2 * pp + 1]);
+                let idx = _mm512_set_epi32(
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32 + 1,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                    2 * pp as i32,
+                );
+                let wscale = _mm512_permutexvar_ps(idx, sc);
                 let pair = b * 4 + pp;
                 for t in 0..MR {
                     let i = i0 + t;
                     let a =
                         _mm512_loadu_si512(acts.q.as_ptr().add(i * cols + pair * 64) as *const _);
-                    let prod = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a);
-                    let g = i * groups + 2 * pair;
-                    let s = scale_pair(acts.scale.as_ptr().add(g));
-                    acc[t] =
-                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(prod), _mm512_mul_ps(wscale, s), acc[t]);
-                    let sums = acts.sum.as_ptr().add(g);
-                    minacc[t] += mn[2 * pp] * *sums + mn[2 * pp + 1] * *sums.add(1);
+                    let prod =
+                        _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a));
+                    if UNIFORM {
+                        sb[t] = _mm512_fmadd_ps(prod, wscale, sb[t]);
+                    } else {
+                        let s = scale_pair(acts.scale.as_ptr().add(i * groups + 2 * pair));
+                        acc[t] = _mm512_fmadd_ps(prod, _mm512_mul_ps(wscale, s), acc[t]);
+                    }
+                }
+            }
+            if UNIFORM {
+                for t in 0..MR {
+                    let da = _mm512_set1_ps(*acts.scale.as_ptr().add((i0 + t) * groups + b * 8));
+                    acc[t] = _mm512_fmadd_ps(sb[t], da, acc[t]);
                 }
             }
         }
         let mut out = [0f32; MR];
         for t in 0..MR {
-            out[t] = hsum(acc[t]) - minacc[t];
+            out[t] = hsum(acc[t]) - hsum256(minacc[t]);
         }
         out
     }
@@ -310,6 +375,27 @@ mod x86 {
             *out.add((i + t) * n + r) = *v;
         }
     }
+
+    macro_rules! variant {
+        ($name:ident, $kernel:ident, $uniform:expr) => {
+            #[inline]
+            #[target_feature(
+                enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni"
+            )]
+            unsafe fn $name<const MR: usize>(
+                row: *const u8,
+                acts: &QuantizedActs,
+                i0: usize,
+                cols: usize,
+            ) -> [f32; MR] {
+                $kernel::<MR, $uniform>(row, acts, i0, cols)
+            }
+        };
+    }
+    variant!(row_q4k_g32, row_q4k, false);
+    variant!(row_q4k_b256, row_q4k, true);
+    variant!(row_q6k_g32, row_q6k, false);
+    variant!(row_q6k_b256, row_q6k, true);
 
     macro_rules! all_rows {
         ($kernel:ident, $w:expr, $acts:expr, $rows:expr, $out:expr) => {{
@@ -418,8 +504,12 @@ mod x86 {
             WeightFormat::Q8_0 => all_rows!(row_q8_0, w, acts, rows, out),
             WeightFormat::Q4_0 => all_rows!(row_q4_0, w, acts, rows, out),
             WeightFormat::Q5_0 => all_rows!(row_q5_0, w, acts, rows, out),
-            WeightFormat::Q4K => all_rows!(row_q4k, w, acts, rows, out),
-            WeightFormat::Q6K => all_rows!(row_q6k, w, acts, rows, out),
+            // Activations quantized per 256 (as ggml's Q8_K) let a super-block accumulate
+            // before the activation scale is applied.
+            WeightFormat::Q4K if acts.block == 256 => all_rows!(row_q4k_b256, w, acts, rows, out),
+            WeightFormat::Q4K => all_rows!(row_q4k_g32, w, acts, rows, out),
+            WeightFormat::Q6K if acts.block == 256 => all_rows!(row_q6k_b256, w, acts, rows, out),
+            WeightFormat::Q6K => all_rows!(row_q6k_g32, w, acts, rows, out),
         }
     }
 }

@@ -146,6 +146,9 @@ impl QuantMatrix {
 pub struct QuantizedActs {
     rows: usize,
     cols: usize,
+    /// Values sharing one scale: 32, or 256 for K-quant weights (ggml's Q8_K granularity; the
+    /// per-group scales are then equal within each 256).
+    block: usize,
     q: Vec<i8>,
     scale: Vec<f32>,
     sum: Vec<f32>,
@@ -154,41 +157,68 @@ pub struct QuantizedActs {
 }
 
 impl QuantizedActs {
-    /// Quantizes `x`, `rows` rows of `cols` values (`cols` a multiple of [`GROUP`]).
+    /// Quantizes `x`, `rows` rows of `cols` values (`cols` a multiple of [`GROUP`]), one scale
+    /// per 32 values.
     pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize) {
+        self.quantize_for(x, rows, cols, None)
+    }
+
+    /// As [`Self::quantize`], with the scale granularity that suits `w`'s kernels best: one per
+    /// 256 values for K-quant weights (what llama.cpp does too), else one per 32.
+    pub fn quantize_for(&mut self, x: &[f32], rows: usize, cols: usize, w: Option<&QuantMatrix>) {
         assert_eq!(x.len(), rows * cols, "activation shape");
         assert_eq!(
             cols % GROUP,
             0,
             "activation width must be a multiple of {GROUP}"
         );
+        let k_quant = w.is_some_and(|w| matches!(w.format, WeightFormat::Q4K | WeightFormat::Q6K));
+        let block = if k_quant && cols % 256 == 0 {
+            256
+        } else {
+            GROUP
+        };
+        self.block = block;
         let groups = rows * cols / GROUP;
         self.rows = rows;
         self.cols = cols;
         self.q.resize(rows * cols, 0);
         self.scale.resize(groups, 0.0);
         self.sum.resize(groups, 0.0);
+        let per = block / GROUP;
         let work = self
             .q
-            .par_chunks_mut(GROUP)
-            .zip(self.scale.par_iter_mut())
-            .zip(self.sum.par_iter_mut())
-            .zip(x.par_chunks(GROUP));
-        work.with_min_len(64).for_each(|(((q, scale), sum), x)| {
-            let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let d = amax / 127.0;
-            let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
-            // The scale is kept at f16 precision, as ggml's Q8_0 activations have it.
-            let d_used = half::f16::from_f32(d).to_f32();
-            let mut s = 0i32;
-            for (q, v) in q.iter_mut().zip(x) {
-                let v = (v * inv).round() as i32;
-                *q = v as i8;
-                s += v;
-            }
-            *scale = d_used;
-            *sum = d_used * s as f32;
-        });
+            .par_chunks_mut(block)
+            .zip(self.scale.par_chunks_mut(per))
+            .zip(self.sum.par_chunks_mut(per))
+            .zip(x.par_chunks(block));
+        work.with_min_len(64 / per)
+            .for_each(|(((q, scale), sum), x)| {
+                let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let d = amax / 127.0;
+                let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
+                // Per 32, the scale is kept at f16 precision as ggml's Q8_0 activations have it
+                // (Q8_K's per-256 scale is f32).
+                let d_used = if block == GROUP {
+                    half::f16::from_f32(d).to_f32()
+                } else {
+                    d
+                };
+                for ((q, x), (scale, sum)) in q
+                    .chunks_mut(GROUP)
+                    .zip(x.chunks(GROUP))
+                    .zip(scale.iter_mut().zip(sum.iter_mut()))
+                {
+                    let mut s = 0i32;
+                    for (q, v) in q.iter_mut().zip(x) {
+                        let v = (v * inv).round() as i32;
+                        *q = v as i8;
+                        s += v;
+                    }
+                    *scale = d_used;
+                    *sum = d_used * s as f32;
+                }
+            });
         if cpu().avx512 {
             avx512::expand_scales(self);
         }
@@ -299,7 +329,7 @@ mod tests {
 
     fn ours(w: &QuantMatrix, x: &[f32], m: usize) -> Vec<f32> {
         let mut acts = QuantizedActs::default();
-        acts.quantize(x, m, w.cols());
+        acts.quantize_for(x, m, w.cols(), Some(w));
         let mut out = vec![0f32; m * w.rows()];
         matmul(w, &acts, &mut out);
         out
@@ -386,23 +416,26 @@ mod tests {
                 let (rows, cols) = (37, 1024);
                 let (_, w) = matrix(dtype, rows, cols, 3);
                 let x = random(m * cols, 9);
-                let mut acts = QuantizedActs::default();
-                acts.quantize(&x, m, cols);
-                let mut simd = vec![0f32; m * rows];
-                let mut portable = vec![0f32; m * rows];
-                unsafe {
-                    avx2::rows(&w, &acts, 0..rows, simd.as_mut_ptr());
-                    scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr());
-                }
-                let err = rel_err(&simd, &portable);
-                assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 {err}");
-                if cpu().avx512 {
-                    let mut wide = vec![0f32; m * rows];
-                    unsafe { avx512::rows(&w, &acts, 0..rows, wide.as_mut_ptr()) };
-                    let err = rel_err(&wide, &portable);
-                    assert!(err < 1e-5, "{dtype:?} m={m}: AVX-512 {err}");
-                } else {
-                    eprintln!("AVX-512 VNNI not on this CPU: its kernels were not compared");
+                // Both activation granularities: per 32, and per 256 for K-quants.
+                for hint in [None, Some(&w)] {
+                    let mut acts = QuantizedActs::default();
+                    acts.quantize_for(&x, m, cols, hint);
+                    let mut simd = vec![0f32; m * rows];
+                    let mut portable = vec![0f32; m * rows];
+                    unsafe {
+                        avx2::rows(&w, &acts, 0..rows, simd.as_mut_ptr());
+                        scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr());
+                    }
+                    let err = rel_err(&simd, &portable);
+                    assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 {err}");
+                    if cpu().avx512 {
+                        let mut wide = vec![0f32; m * rows];
+                        unsafe { avx512::rows(&w, &acts, 0..rows, wide.as_mut_ptr()) };
+                        let err = rel_err(&wide, &portable);
+                        assert!(err < 1e-5, "{dtype:?} m={m}: AVX-512 {err}");
+                    } else {
+                        eprintln!("AVX-512 VNNI not on this CPU: its kernels were not compared");
+                    }
                 }
             }
         }
