@@ -2,8 +2,9 @@
 # Inference speed, side by side and alternating: Précis's own Qwen2 decoder, candle's
 # quantized_qwen2 (reference), and llama.cpp (llama-cpp-python 0.3.36, built with native flags
 # into a venv outside the repo, once). Same GGUF, same 512 prompt tokens, 128 greedy tokens,
-# one process per run (so peak RSS is per engine). Prints medians and ratios as Markdown.
-# Usage: scripts/bench-engine.sh [ROUNDS] [MODEL_ID...]
+# one process per run (so peak RSS is per engine), then a cold-cache run of Précis and llama.cpp.
+# Prints the machine, medians and ratios as Markdown.
+# Usage: scripts/bench-engine.sh [ROUNDS] [MODEL_ID...]   (BATCH=8, THREADS=nproc, BENCH_OUT=file)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ROUNDS="${1:-3}"; shift || true
@@ -20,35 +21,66 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp" 2>/
 fi
 
 out=$(mktemp -d)
-for model in "${MODELS[@]}"; do
+BATCH="${BATCH:-8}"
+run_engine() { # model impl file
+  local model=$1 impl=$2 file=$3 path
   path=$("$PRECIS" models path "$model")
+  if [ "$impl" = llama ]; then
+    python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['prompt']))" "$out/$model.precis.1.json" > "$out/prompt.json"
+    "$VENV/bin/python" "$ROOT/scripts/llama_bench.py" "$path" "$out/prompt.json" 128 "$THREADS" > "$file"
+  elif [ "$impl" = precis ]; then
+    RAYON_NUM_THREADS="$THREADS" "$PRECIS" bench -m "$path" --impl precis --prefill 512 --decode 128 --batch "$BATCH" > "$file"
+  else
+    RAYON_NUM_THREADS="$THREADS" "$PRECIS" bench -m "$path" --impl candle --prefill 512 --decode 128 > "$file"
+  fi
+}
+for model in "${MODELS[@]}"; do
   for round in $(seq "$ROUNDS"); do
     for impl in precis candle llama; do
-      if [ "$impl" = llama ]; then
-        python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['prompt']))" "$out/$model.precis.1.json" > "$out/prompt.json"
-        "$VENV/bin/python" "$ROOT/scripts/llama_bench.py" "$path" "$out/prompt.json" 128 "$THREADS" > "$out/$model.$impl.$round.json"
-      else
-        RAYON_NUM_THREADS="$THREADS" "$PRECIS" bench -m "$path" --impl "$impl" --prefill 512 --decode 128 > "$out/$model.$impl.$round.json"
-      fi
+      run_engine "$model" "$impl" "$out/$model.$impl.$round.json"
       log "$model $impl round $round done"
     done
   done
+  # Cold start: the page cache dropped before each (needs root; skipped otherwise).
+  for impl in precis llama; do
+    if [ "$(id -u)" -eq 0 ] && sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then
+      run_engine "$model" "$impl" "$out/$model.$impl.cold.json"
+    fi
+  done
 done
-python3 - "$out" "${MODELS[@]}" <<'PY'
+{
+echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads used: $THREADS;" \
+  "SIMD flags: $(grep -o -w -E 'avx2|fma|f16c|avx512f|avx512bw|avx512vnni|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo
+python3 - "$out" "$BATCH" "${MODELS[@]}" <<'PY'
 import json, statistics, sys, glob, os
-out, models = sys.argv[1], sys.argv[2:]
-print("| model | engine | load s | prefill tok/s | decode tok/s | peak RSS MiB | same tokens as candle |")
-print("|---|---|---|---|---|---|---|")
+out, batch, models = sys.argv[1], sys.argv[2], sys.argv[3:]
+print(f"| model | engine | load s (cold) | prefill tok/s | decode tok/s | batch {batch} tok/s | peak RSS MiB | same tokens as candle |")
+print("|---|---|---|---|---|---|---|---|")
+ratios = []
 for m in models:
     rows = {}
     for impl in ["precis", "candle", "llama"]:
-        runs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, f"{m}.{impl}.*.json")))]
-        med = lambda k: statistics.median(r[k] for r in runs)
-        rows[impl] = dict(load=med("load_secs"), pre=med("prefill_tokens_per_sec"), dec=med("decode_tokens_per_sec"),
+        runs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, f"{m}.{impl}.[0-9]*.json")))]
+        med = lambda k: statistics.median(r.get(k, 0) for r in runs)
+        cold = os.path.join(out, f"{m}.{impl}.cold.json")
+        cold = json.load(open(cold))["load_secs"] if os.path.exists(cold) else None
+        rows[impl] = dict(load=med("load_secs"), cold=cold, pre=med("prefill_tokens_per_sec"),
+                          dec=med("decode_tokens_per_sec"), bat=med("batch_decode_tokens_per_sec"),
                           rss=max(r["peak_rss_mib"] for r in runs), toks=runs[0]["decoded"])
+    size = os.path.getsize(os.popen(f"{os.environ['PRECIS']} models path {m}").read().strip()) / 2**20
     for impl, r in rows.items():
         same = sum(a == b for a, b in zip(r["toks"], rows["candle"]["toks"]))
-        print(f"| {m} | {impl} | {r['load']:.2f} | {r['pre']:.1f} | {r['dec']:.1f} | {r['rss']:.0f} | {same}/{len(r['toks'])} |")
-    p, c, l = rows["precis"], rows["candle"], rows["llama"]
-    print(f"| {m} | ratios | | precis/llama {p['pre']/l['pre']:.2f}, precis/candle {p['pre']/c['pre']:.2f} | precis/llama {p['dec']/l['dec']:.2f}, precis/candle {p['dec']/c['dec']:.2f} | | |")
+        load = f"{r['load']:.2f}" + (f" ({r['cold']:.2f})" if r["cold"] is not None else "")
+        bat = f"{r['bat']:.1f}" if r["bat"] else ""
+        print(f"| {m} ({size:.0f} MiB) | {impl} | {load} | {r['pre']:.1f} | {r['dec']:.1f} | {bat} | {r['rss']:.0f} | {same}/{len(r['toks'])} |")
+    p, l = rows["precis"], rows["llama"]
+    ratios.append(f"{m}: prefill {p['pre']/l['pre']:.2f}x, decode {p['dec']/l['dec']:.2f}x, "
+                  f"batch {batch} vs llama.cpp single stream {p['bat']/l['dec']:.2f}x, "
+                  f"peak RSS {p['rss']:.0f} MiB vs target {1.2*size+300:.0f} MiB (1.2 x file + 300)")
+print()
+print("Précis / llama.cpp, same run:")
+for r in ratios:
+    print(f"- {r}")
 PY
+} | tee "${BENCH_OUT:-/dev/null}"

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Builds live outside the clone so a fresh clone on the same machine reuses them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/precis/target}"
-PRECIS="$CARGO_TARGET_DIR/release/precis"
+export PRECIS="$CARGO_TARGET_DIR/release/precis"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -409,3 +409,79 @@ fn a_gguf_file_can_be_imported_used_and_removed() {
         .iter()
         .all(|m| !m.id.starts_with("imported:")));
 }
+
+/// Continuous batching gives every conversation the text it gets alone, streams each under its
+/// own id, and takes new conversations as slots free up (more conversations than slots).
+#[test]
+fn batched_generation_matches_one_at_a_time() {
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let mut llm = LlmEngine::load(&path).unwrap();
+    let params = GenerationParams {
+        max_new_tokens: 10,
+        ..Default::default()
+    };
+    let system = Message::system("You translate news into Chinese. Keep names and numbers exact.");
+    let conversations: Vec<Vec<Message>> = [
+        "Aleppo",
+        "the talks in Geneva",
+        "a ceasefire",
+        "Moscow and Washington",
+        "aid",
+    ]
+    .iter()
+    .map(|t| vec![system.clone(), Message::user(*t)])
+    .collect();
+    let cancel = CancelToken::new();
+    let alone: Vec<String> = conversations
+        .iter()
+        .map(|c| llm.generate(c, &params, &mut |_| {}, &cancel).unwrap().text)
+        .collect();
+    let mut streamed = vec![String::new(); conversations.len()];
+    let together = llm
+        .generate_batch(
+            &conversations,
+            &params,
+            2,
+            &mut |i, t| streamed[i].push_str(t),
+            &cancel,
+        )
+        .unwrap();
+    for (i, g) in together.iter().enumerate() {
+        assert_eq!(g.text, alone[i], "conversation {i}");
+        assert_eq!(streamed[i], alone[i], "stream of conversation {i}");
+        assert!(g.generated_tokens > 0);
+    }
+    // The shared instructions were processed once, then reused.
+    assert!(together.iter().skip(1).all(|g| g.reused_tokens > 0));
+}
+
+#[test]
+fn batched_generation_can_be_cancelled() {
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let mut llm = LlmEngine::load(&path).unwrap();
+    let params = GenerationParams {
+        max_new_tokens: 200,
+        ..Default::default()
+    };
+    let conversations: Vec<Vec<Message>> = (0..4)
+        .map(|i| vec![Message::user(format!("text number {i}"))])
+        .collect();
+    let cancel = CancelToken::new();
+    let mut pieces = 0;
+    let result = llm.generate_batch(
+        &conversations,
+        &params,
+        4,
+        &mut |_, _| {
+            pieces += 1;
+            if pieces == 5 {
+                cancel.cancel();
+            }
+        },
+        &cancel,
+    );
+    assert!(
+        matches!(result, Err(precis_core::Error::Cancelled)),
+        "{result:?}"
+    );
+}
