@@ -649,6 +649,9 @@ struct Item {
     source: String,
     pieces: Vec<usize>,
     is_paragraph: bool,
+    /// Personal names this item mentions (full and short forms): a later piece that mentions
+    /// one waits for this item, so it gets the rendering learnt here.
+    names: Vec<String>,
     text: Option<(String, Vec<String>)>,
 }
 
@@ -691,13 +694,21 @@ impl DocumentJobs<'_> {
         }
     }
 
-    /// A piece may start when the pieces before it in its paragraph are finished.
+    /// A piece may start when the pieces before it in its paragraph are finished, and so is
+    /// every earlier paragraph that mentions a person it names (as sequential translation
+    /// would have it: the name's rendering is then learnt and in this piece's prompt).
     fn ready(&self, piece: usize) -> bool {
-        let item = &self.items[self.pieces[piece].item];
-        item.pieces
+        let p = &self.pieces[piece];
+        let item = &self.items[p.item];
+        let parts_done = item
+            .pieces
             .iter()
             .take_while(|&&q| q != piece)
-            .all(|&q| self.pieces[q].result.is_some())
+            .all(|&q| self.pieces[q].result.is_some());
+        parts_done
+            && self.items[..p.item].iter().all(|earlier| {
+                earlier.text.is_some() || !earlier.names.iter().any(|n| contains_term(&p.text, n))
+            })
     }
 
     fn finish_item(&mut self, index: usize) {
@@ -812,11 +823,24 @@ impl Translator<'_> {
         let mut pieces = Vec::new();
         let mut add = |id: &str, text: &str, is_paragraph: bool| {
             let index = items.len();
+            let names = if self.target.is_cjk() {
+                person_names(text, &self.glossary)
+                    .into_iter()
+                    .flat_map(|n| {
+                        let mut forms = short_forms(&n);
+                        forms.push(n);
+                        forms
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let mut item = Item {
                 id: id.to_string(),
                 source: text.to_string(),
                 pieces: Vec::new(),
                 is_paragraph,
+                names,
                 text: None,
             };
             let parts = if text.trim().is_empty() {
@@ -875,6 +899,14 @@ impl Translator<'_> {
         let run = self.llm.run_jobs(&mut jobs, self.parallel, cancel);
         self.glossary = std::mem::take(&mut jobs.glossary);
         run?;
+        if let Some(stuck) = jobs.items.iter().find(|i| i.text.is_none()) {
+            // Cannot happen (the earliest waiting piece is always ready); never return a
+            // silently incomplete translation if it does.
+            return Err(crate::Error::Inference(format!(
+                "the translation stopped before {} was translated",
+                stuck.id
+            )));
+        }
         let mut texts = jobs
             .items
             .into_iter()

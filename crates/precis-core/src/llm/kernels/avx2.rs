@@ -178,13 +178,9 @@ mod x86 {
             let p = row.add(b * 144);
             let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
             let packed = std::slice::from_raw_parts(p.add(4), 12);
-            let mut scale = [0f32; 8];
-            let mut min = [0f32; 8];
-            for j in 0..8 {
-                let (sc, m) = crate::llm::kernels::formats::q4k_scale_min(j, packed);
-                scale[j] = d * sc as f32;
-                min[j] = dmin * m as f32;
-            }
+            let (sc, mn) = crate::llm::kernels::formats::q4k_scales_mins(packed);
+            let scale = sc.map(|s| d * s as f32);
+            let min = mn.map(|m| dmin * m as f32);
             for pair in 0..4 {
                 let bytes = _mm256_loadu_si256(p.add(16 + 32 * pair) as *const __m256i);
                 let halves = [

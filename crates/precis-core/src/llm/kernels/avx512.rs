@@ -148,6 +148,16 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
     }
 
+    /// Eight bytes to eight f32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn bytes_to_f32(b: [u8; 8]) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi64x(
+            0,
+            i64::from_le_bytes(b),
+        )))
+    }
+
     /// Σ over lanes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
@@ -297,15 +307,9 @@ mod x86 {
             let p = row.add(b * 144);
             let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
             let packed = std::slice::from_raw_parts(p.add(4), 12);
-            let mut sc = [0f32; 8];
-            let mut mn = [0f32; 8];
-            for j in 0..8 {
-                let (s, m) = crate::llm::kernels::formats::q4k_scale_min(j, packed);
-                sc[j] = s as f32;
-                mn[j] = m as f32;
-            }
-            let sc = _mm256_mul_ps(_mm256_loadu_ps(sc.as_ptr()), _mm256_set1_ps(d));
-            let mn = _mm256_mul_ps(_mm256_loadu_ps(mn.as_ptr()), _mm256_set1_ps(dmin));
+            let (sc, mn) = crate::llm::kernels::formats::q4k_scales_mins(packed);
+            let sc = _mm256_mul_ps(bytes_to_f32(sc), _mm256_set1_ps(d));
+            let mn = _mm256_mul_ps(bytes_to_f32(mn), _mm256_set1_ps(dmin));
             // The minimum's share: Σ over the 8 groups of min × activation sum, in one FMA.
             for t in 0..MR {
                 let sums = _mm256_loadu_ps(acts.sum.as_ptr().add((i0 + t) * groups + b * 8));

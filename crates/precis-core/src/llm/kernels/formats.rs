@@ -74,6 +74,33 @@ pub fn q4k_scale_min(j: usize, q: &[u8]) -> (u8, u8) {
     }
 }
 
+/// All eight (scales, mins) of a Q4_K super-block at once, with word operations (the same
+/// values as [`q4k_scale_min`] for j = 0..8; ggml's `utmp` trick).
+#[inline(always)]
+pub fn q4k_scales_mins(packed: &[u8]) -> ([u8; 8], [u8; 8]) {
+    const LOW6: u32 = 0x3f3f_3f3f;
+    const LOW4: u32 = 0x0f0f_0f0f;
+    const LOW2: u32 = 0x0303_0303;
+    let word = |i: usize| {
+        u32::from_le_bytes([
+            packed[4 * i],
+            packed[4 * i + 1],
+            packed[4 * i + 2],
+            packed[4 * i + 3],
+        ])
+    };
+    let (w0, w1, w2) = (word(0), word(1), word(2));
+    let scales_hi = (w2 & LOW4) | (((w0 >> 6) & LOW2) << 4);
+    let mins_hi = ((w2 >> 4) & LOW4) | (((w1 >> 6) & LOW2) << 4);
+    let mut scales = [0u8; 8];
+    let mut mins = [0u8; 8];
+    scales[..4].copy_from_slice(&(w0 & LOW6).to_le_bytes());
+    scales[4..].copy_from_slice(&scales_hi.to_le_bytes());
+    mins[..4].copy_from_slice(&(w1 & LOW6).to_le_bytes());
+    mins[4..].copy_from_slice(&mins_hi.to_le_bytes());
+    (scales, mins)
+}
+
 /// Decodes group `g` (counted from the start of `row`).
 pub fn decode_group(format: WeightFormat, row: &[u8], g: usize) -> Group {
     let per_block = format.block_elems() / GROUP;
@@ -149,4 +176,30 @@ pub fn quantize_q8_0(x: &[f32]) -> Vec<u8> {
         out.extend(group.iter().map(|v| (v * inv).round() as i8 as u8));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q4k_scales_decoded_at_once_match_one_by_one() {
+        let mut seed = 0x1234_5678u32;
+        for _ in 0..200 {
+            let packed: Vec<u8> = (0..12)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 24) as u8
+                })
+                .collect();
+            let (scales, mins) = q4k_scales_mins(&packed);
+            for j in 0..8 {
+                assert_eq!(
+                    (scales[j], mins[j]),
+                    q4k_scale_min(j, &packed),
+                    "{packed:?} j={j}"
+                );
+            }
+        }
+    }
 }
