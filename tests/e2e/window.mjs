@@ -135,6 +135,10 @@ async function run() {
   const models = await js("return [...document.querySelectorAll('#model-select option')].map(o => o.value);");
   const small = models.find((m) => /0\.5b/i.test(m));
   assert.ok(small, `a 0.5B model must be installed (options: ${models})`);
+  // The Chinese run uses the default model (1.5B): the only 0.5B here (the Coder mirror) leaves
+  // whole paragraphs in English by chance of greedy decoding, which is not what this test is about.
+  const standard = models.find((m) => /1\.5b/i.test(m));
+  assert.ok(standard, `a 1.5B model must be installed (options: ${models})`);
   await shot('start');
 
   console.log('the models panel lists the installed models with size and source');
@@ -162,7 +166,7 @@ async function run() {
   console.log('the sample: summary and Chinese translation stream in');
   await setControl('#target-select', 'zh-Hans');
   await setControl('#engine-select', 'llm');
-  await setControl('#model-select', small);
+  await setControl('#model-select', standard);
   await setControl('#length-select', 'short');
   await setControl('#translate-toggle', true);
   await drop([SAMPLE]);
@@ -174,13 +178,12 @@ async function run() {
   assert.match(original, /US, Russia tussle over Syria cease-fire deal/);
   const summary = await text('#pane-summary');
   const translation = await text('#pane-translation');
-  // The 0.5B sometimes keeps place names in English ("Aleppo"), so the bar is a majority of
-  // Chinese letters, not all of them.
-  assert.ok(cjkShare(summary) > 0.3, `summary in Chinese: ${summary}`);
-  // The 0.5B available here (the Coder mirror) leaves some paragraphs in English; the app flags
-  // them with a warning under the paragraph. Model quality is tested with the 1.5B elsewhere
-  // (tests/real_model.rs); this checks that the window shows what the engine produced.
-  assert.ok(cjkShare(translation) > 0.3, `translation mostly in Chinese: ${translation}`);
+  // Names the model leaves in Latin letters (and English words a small model copies through)
+  // count against the share, so the bar is a clear majority, not all.
+  assert.ok(cjkShare(summary) > 0.5, `summary in Chinese: ${summary}`);
+  // A paragraph left in English is flagged with a warning under it (checked below). Model
+  // quality is tested in tests/real_model.rs; this checks that the window shows the result.
+  assert.ok(cjkShare(translation) > 0.5, `translation mostly in Chinese: ${translation}`);
   const flagged = await js("return document.querySelectorAll('#pane-translation .para-warning').length;");
   const englishParas = await js(`return [...document.querySelectorAll('#pane-translation [data-pid^="p"]')]
       .filter((e) => !/\\p{Script=Han}/u.test(e.innerText)).length;`);
@@ -203,7 +206,7 @@ async function run() {
   await invoke('export_result', { id: zhId, format: 'pdf', path: pdf, includeTranslation: true });
   const mdText = readFileSync(md, 'utf8');
   assert.match(mdText, /^# US, Russia tussle over Syria cease-fire deal/);
-  assert.match(mdText, /\*\*Model:\*\* .*0\.5B/i);
+  assert.match(mdText, /\*\*Model:\*\* .*1\.5B/i);
   assert.ok(mdText.includes(translation.split('\n').find((l) => cjkShare(l) > 0.5)), 'the translation is in the Markdown');
   const pdfText = execFileSync('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' });
   const flat = pdfText.replace(/\s+/g, '');
@@ -213,6 +216,7 @@ async function run() {
 
   console.log('switch the target language: the summary comes in French');
   await setControl('#translate-toggle', false);
+  await setControl('#model-select', small);
   await setControl('#target-select', 'fr');
   await drop([SAMPLE]);
   await waitFor('running (fr)', async () => (await state()) === 'running', 10000);
