@@ -50,7 +50,7 @@ for model in "${MODELS[@]}"; do
 done
 {
 echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads used: $THREADS;" \
-  "SIMD flags: $(grep -o -w -E 'avx2|fma|f16c|avx512f|avx512bw|avx512vnni|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  "SIMD flags: $(grep -o -w -E 'avx2|fma|f16c|avx512f|avx512bw|avx512_vnni|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo
 python3 - "$out" "$BATCH" "${MODELS[@]}" <<'PY'
 import json, statistics, sys, glob, os
