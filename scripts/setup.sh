@@ -51,7 +51,7 @@ build_ui() {
 
 build_release() {
   build_ui
-  log "building (release, tuned for this CPU)"
+  log "building (release; the inference kernels pick AVX-512/AVX2 at run time)"
   (cd "$ROOT" && cargo build --workspace --release --locked)
 }
 

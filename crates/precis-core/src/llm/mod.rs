@@ -308,6 +308,9 @@ impl LlmEngine {
     }
 
     fn check_prompt(&self, prompt: &[u32], params: &GenerationParams) -> Result<usize> {
+        if prompt.is_empty() {
+            return Err(Error::Inference("empty prompt".into()));
+        }
         let window = self.context_window();
         if prompt.len() + 1 >= window {
             return Err(Error::Inference(format!(
@@ -338,10 +341,14 @@ impl LlmEngine {
         let reused = self.cache.prefix_len(&prompt);
         self.cache.truncate(reused);
         let mut next = None;
-        for chunk in prompt[reused..].chunks(PREFILL_CHUNK) {
+        let chunks = prompt[reused..].len().div_ceil(PREFILL_CHUNK);
+        for (i, chunk) in prompt[reused..].chunks(PREFILL_CHUNK).enumerate() {
             cancel.check()?;
             let logits = self.model.forward(&mut self.cache, chunk)?;
-            next = Some(sampler.next(logits, &[])?);
+            // Only the last chunk's logits pick the first token (a sampler draws once).
+            if i + 1 == chunks {
+                next = Some(sampler.next(logits, &[])?);
+            }
         }
         let prefill_secs = started.elapsed().as_secs_f64();
         let mut next = next.ok_or_else(|| Error::Inference("empty prompt".into()))?;
