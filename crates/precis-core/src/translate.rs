@@ -880,7 +880,7 @@ impl Translator<'_> {
             add(&p.id, &p.text, true);
         }
         let mut jobs = DocumentJobs {
-            target: self.target.clone(),
+            target: self.target,
             source_language: self.source_language,
             glossary: std::mem::take(&mut self.glossary),
             queue: (0..pieces.len()).map(|p| (p, false)).collect(),

@@ -53,9 +53,9 @@ impl Config {
         };
         let heads_ok = config.num_heads > 0
             && config.num_kv_heads > 0
-            && config.num_heads % config.num_kv_heads == 0
-            && config.hidden_size % config.num_heads == 0
-            && config.head_dim() % 2 == 0;
+            && config.num_heads.is_multiple_of(config.num_kv_heads)
+            && config.hidden_size.is_multiple_of(config.num_heads)
+            && config.head_dim().is_multiple_of(2);
         if !heads_ok || config.num_layers == 0 || config.context_length == 0 {
             candle_core::bail!("inconsistent attention shape in the metadata: {config:?}");
         }

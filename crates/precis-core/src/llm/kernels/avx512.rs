@@ -28,7 +28,7 @@ pub fn available() -> bool {
 
 /// Whether these kernels handle `w` (they take groups in pairs).
 pub fn handles(w: &QuantMatrix) -> bool {
-    w.cols % (2 * GROUP) == 0
+    w.cols.is_multiple_of(2 * GROUP)
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -140,7 +140,7 @@ pub fn decode_group(format: WeightFormat, row: &[u8], g: usize) -> Group {
             min = dmin * m as f32;
             let qs = &block[16 + 32 * (j / 2)..][..32];
             for (w, &b) in w.iter_mut().zip(qs) {
-                *w = if j % 2 == 0 { b & 0xF } else { b >> 4 } as i8;
+                *w = if j.is_multiple_of(2) { b & 0xF } else { b >> 4 } as i8;
             }
         }
         WeightFormat::Q6K => {

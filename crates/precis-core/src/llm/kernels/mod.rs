@@ -13,7 +13,10 @@
 //! Supported weight formats are the ones the Qwen2.5 GGUF files use (Q8_0, Q5_0, Q4_0, Q4_K,
 //! Q6_K). The model loader converts any other format to Q8_0 once at load time.
 
+// The kernels index several parallel per-row arrays (accumulators, scales) with one counter.
+#[allow(clippy::needless_range_loop)]
 mod avx2;
+#[allow(clippy::needless_range_loop)]
 mod avx512;
 mod formats;
 pub mod ops;
@@ -93,7 +96,7 @@ impl QuantMatrix {
         cols: usize,
         bytes: WeightBytes,
     ) -> Result<Self, KernelError> {
-        if cols == 0 || cols % format.block_elems() != 0 {
+        if cols == 0 || !cols.is_multiple_of(format.block_elems()) {
             return Err(KernelError::Ragged { format, cols });
         }
         let row_bytes = cols / format.block_elems() * format.block_bytes();
@@ -173,7 +176,7 @@ impl QuantizedActs {
             "activation width must be a multiple of {GROUP}"
         );
         let k_quant = w.is_some_and(|w| matches!(w.format, WeightFormat::Q4K | WeightFormat::Q6K));
-        let block = if k_quant && cols % 256 == 0 {
+        let block = if k_quant && cols.is_multiple_of(256) {
             256
         } else {
             GROUP
@@ -251,6 +254,8 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
     let wide = features.avx512 && avx512::handles(w);
     (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
         let rows = c * chunk..((c + 1) * chunk).min(n);
+        // Rebinding makes the closure capture the Send wrapper, not its raw-pointer field.
+        #[allow(clippy::redundant_locals)]
         let ptr = ptr;
         if wide {
             // SAFETY: `cpu()` checked the AVX-512 features, `quantize` expanded the activations
@@ -269,6 +274,7 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
 }
 
 /// The portable reference: the same groups and the same arithmetic, one value at a time.
+#[allow(clippy::needless_range_loop)]
 ///
 /// # Safety
 /// `out` must point to an (acts.rows, w.rows) buffer that no one else writes in `rows`.
