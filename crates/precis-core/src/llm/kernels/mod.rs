@@ -232,6 +232,10 @@ impl QuantizedActs {
     }
 }
 
+/// Multiply-adds below which a matmul is not split across threads (measured: waking the
+/// pool costs more than the work for a 128 × 896 projection of one token).
+const SERIAL_BELOW: usize = 1 << 18;
+
 /// Raw output pointer shared by the tasks of one matmul; each task writes its own columns.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
@@ -248,15 +252,13 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
     assert_eq!(out.len(), m * n, "matmul: output shape");
     let threads = rayon::current_num_threads().max(1);
     // Enough chunks to balance the cores, each big enough to amortise the task.
-    let chunk = n.div_ceil(threads * 8).max(16);
+    // Enough chunks to balance the cores, each big enough to amortise the task; a small
+    // product (K/V projections of one token) runs on the calling thread without waking others.
+    let small = m * n * w.cols < SERIAL_BELOW;
     let ptr = OutPtr(out.as_mut_ptr());
     let features = cpu();
     let wide = features.avx512 && avx512::handles(w);
-    (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
-        let rows = c * chunk..((c + 1) * chunk).min(n);
-        // Rebinding makes the closure capture the Send wrapper, not its raw-pointer field.
-        #[allow(clippy::redundant_locals)]
-        let ptr = ptr;
+    let run = |rows: std::ops::Range<usize>, ptr: OutPtr| {
         if wide {
             // SAFETY: `cpu()` checked the AVX-512 features, `quantize` expanded the activations
             // for them, `handles` checked the shape; rows in bounds, columns written by this
@@ -270,6 +272,13 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
             // SAFETY: as above, without SIMD.
             unsafe { scalar_rows(w, acts, rows, ptr.0) }
         }
+    };
+    if small {
+        return run(0..n, ptr);
+    }
+    let chunk = n.div_ceil(threads * 8).max(16);
+    (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
+        run(c * chunk..((c + 1) * chunk).min(n), ptr);
     });
 }
 
