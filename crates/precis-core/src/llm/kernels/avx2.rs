@@ -289,48 +289,23 @@ mod x86 {
             // in L1 while this task's weight rows stream past it, and each decoded weight group
             // serves the whole block.
             let mut i = 0;
+            // One kernel call per weight row for the block of MR activation rows at `i`.
+            macro_rules! sweep {
+                ($mr:literal) => {
+                    for r in rows.clone() {
+                        let row = base.add(r * w.row_bytes);
+                        put(out, r, i, &$kernel::<$mr>(row, acts, i, w.cols));
+                    }
+                };
+            }
             while i + 4 <= m {
-                for r in rows.clone() {
-                    put(
-                        out,
-                        r,
-                        i,
-                        &$kernel::<4>(base.add(r * w.row_bytes), acts, i, w.cols),
-                    );
-                }
+                sweep!(4);
                 i += 4;
             }
             match m - i {
-                3 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<3>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                2 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<2>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                1 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<1>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
+                3 => sweep!(3),
+                2 => sweep!(2),
+                1 => sweep!(1),
                 _ => {}
             }
         }};

@@ -411,88 +411,27 @@ mod x86 {
             // in L1 while this task's weight rows stream past it, and each decoded weight group
             // serves the whole block.
             let mut i = 0;
+            // One kernel call per weight row for the block of MR activation rows at `i`.
+            macro_rules! sweep {
+                ($mr:literal) => {
+                    for r in rows.clone() {
+                        let row = base.add(r * w.row_bytes);
+                        put(out, r, i, &$kernel::<$mr>(row, acts, i, w.cols));
+                    }
+                };
+            }
             while i + 8 <= m {
-                for r in rows.clone() {
-                    put(
-                        out,
-                        r,
-                        i,
-                        &$kernel::<8>(base.add(r * w.row_bytes), acts, i, w.cols),
-                    );
-                }
+                sweep!(8);
                 i += 8;
             }
             match m - i {
-                7 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<7>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                6 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<6>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                5 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<5>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                4 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<4>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                3 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<3>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                2 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<2>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
-                1 => {
-                    for r in rows.clone() {
-                        put(
-                            out,
-                            r,
-                            i,
-                            &$kernel::<1>(base.add(r * w.row_bytes), acts, i, w.cols),
-                        )
-                    }
-                }
+                7 => sweep!(7),
+                6 => sweep!(6),
+                5 => sweep!(5),
+                4 => sweep!(4),
+                3 => sweep!(3),
+                2 => sweep!(2),
+                1 => sweep!(1),
                 _ => {}
             }
         }};
