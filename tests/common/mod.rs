@@ -84,7 +84,31 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
     let n_vocab = vocab.tokens.len();
     let q = |t: Tensor| QTensor::quantize(&t, GgmlDType::Q8_0).unwrap();
     let f = |t: Tensor| QTensor::quantize(&t, GgmlDType::F32).unwrap();
-    let rand = |shape: (usize, usize)| Tensor::randn(0f32, 0.5, shape, &dev).unwrap();
+    // Seeded (the same model every run, so a failure reproduces) and scaled as trained weights
+    // are, variance 1/fan-in: each layer keeps the activations' size instead of multiplying
+    // it, so logits stay in a realistic range. PRECIS_TEST_SEED picks another model.
+    let seed: u64 = std::env::var("PRECIS_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let state = std::cell::Cell::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let rand_scaled = |(rows, cols): (usize, usize), fan_in: usize| {
+        let bound = (3.0 / fan_in as f64).sqrt();
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|_| {
+                // xorshift64
+                let mut s = state.get();
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                state.set(s);
+                (((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * bound) as f32
+            })
+            .collect();
+        Tensor::from_vec(values, (rows, cols), &dev).unwrap()
+    };
+    // A weight matrix's fan-in is its width (rows are outputs).
+    let rand = |shape: (usize, usize)| rand_scaled(shape, shape.1);
     let silent = behaviour != Behaviour::Random;
 
     let mut tensors: Vec<(String, QTensor)> = Vec::new();
@@ -97,7 +121,7 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         }
         Tensor::from_vec(v, (n_vocab, HIDDEN), &dev).unwrap()
     } else {
-        rand((n_vocab, HIDDEN))
+        rand_scaled((n_vocab, HIDDEN), 1)
     };
     tensors.push(("token_embd.weight".into(), q(embd)));
     tensors.push((
