@@ -208,7 +208,9 @@ impl Qwen2 {
             );
         }
         let lm_head = if ct.tensor_infos.contains_key("output.weight") {
-            Some(loader.matrix("output.weight")?)
+            let mut w = loader.matrix("output.weight")?;
+            w.tile_for_cpu();
+            Some(w)
         } else {
             None
         };
@@ -221,7 +223,8 @@ impl Qwen2 {
         for i in 0..config.num_layers {
             let name = |suffix: &str| format!("blk.{i}.{suffix}");
             let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
-                let w = loader.matrix(&name(suffix))?;
+                let mut w = loader.matrix(&name(suffix))?;
+                w.tile_for_cpu();
                 if (w.rows(), w.cols()) != (rows, cols) {
                     candle_core::bail!(
                         "{} has shape ({}, {}), expected ({rows}, {cols})",
@@ -423,13 +426,10 @@ impl Qwen2 {
                 &mut h[i * hid..][..hid],
             );
         }
-        s.acts.quantize(h, n, hid);
+        let head = self.lm_head.as_ref().unwrap_or(&self.embeddings);
+        s.acts.quantize_for(h, n, hid, Some(head));
         let logits = resize(&mut s.logits, n * self.vocab);
-        kernels::matmul(
-            self.lm_head.as_ref().unwrap_or(&self.embeddings),
-            &s.acts,
-            logits,
-        );
+        kernels::matmul(head, &s.acts, logits);
         Ok(logits)
     }
 }

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use super::tiled::{Tiles, Q4K_TILE_BYTES, Q6K_TILE_BYTES, TILE_ROWS};
 use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
 
 pub fn available() -> bool {
@@ -38,10 +39,21 @@ pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, ou
 }
 
 #[cfg(target_arch = "x86_64")]
-pub use x86::{expand_scales, rows};
+pub use x86::{expand_scales, rows, tile_rows};
 
 #[cfg(not(target_arch = "x86_64"))]
 pub fn expand_scales(_acts: &mut QuantizedActs) {}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile_rows(
+    _w: &QuantMatrix,
+    _tiles: &Tiles,
+    _acts: &QuantizedActs,
+    _range: Range<usize>,
+    _out: *mut f32,
+) {
+    unreachable!("matrices are tiled only where AVX-512 is available")
+}
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -435,6 +447,213 @@ mod x86 {
                 _ => {}
             }
         }};
+    }
+
+    /// Four activation bytes at `p`, in every 32-bit lane.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn bcast4(p: *const i8) -> __m512i {
+        _mm512_set1_epi32(std::ptr::read_unaligned(p as *const i32))
+    }
+
+    /// Sixteen bytes (one per tile row) as f32 lanes: unsigned, or signed.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn u8_lanes(p: *const u8) -> __m512 {
+        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(p as *const __m128i)))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn i8_lanes(p: *const u8) -> __m512 {
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
+    }
+
+    /// Sixteen f16 values (one per tile row) as f32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn f16_lanes(p: *const u8) -> __m512 {
+        _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
+    }
+
+    /// Super-blocks ahead to prefetch: the hardware prefetcher alone does not keep one core's
+    /// stream of weights going fast enough (measured on the 1.5B: decode 26 tok/s without, 37
+    /// at 8 ahead; prefill, with 4 activation rows per weight, is best nearer).
+    const fn prefetch_ahead_blocks(activation_rows: usize) -> usize {
+        if activation_rows == 1 {
+            DECODE_AHEAD
+        } else {
+            PREFILL_AHEAD
+        }
+    }
+    const DECODE_AHEAD: usize = 8;
+    const PREFILL_AHEAD: usize = 4;
+
+    /// Prefetches `lines` cache lines from `p`.
+    #[inline(always)]
+    unsafe fn prefetch_ahead(p: *const u8, lines: usize) {
+        for l in 0..lines {
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * l) as *const i8);
+        }
+    }
+
+    /// One Q4_K tile (16 weight rows) against activation rows `i0..i0 + MR`: lane r of result
+    /// t is output (i0 + t, row r). Activations are quantized per 256 (`acts.block == 256`).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn tile_q4k<const MR: usize>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+    ) -> [__m512; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let m4 = _mm512_set1_epi8(0x0F);
+        let ahead = prefetch_ahead_blocks(MR);
+        let mut total = [_mm512_setzero_ps(); MR];
+        for b in 0..blocks {
+            let p = tile.add(b * Q4K_TILE_BYTES);
+            let mut sb = [_mm512_setzero_ps(); MR];
+            let mut mins = [_mm512_setzero_ps(); MR];
+            for g in 0..8 {
+                prefetch_ahead(p.wrapping_add(ahead * Q4K_TILE_BYTES + 320 * g), 5);
+                let qs = p.add(320 + 256 * g);
+                let mut lo_acc = [_mm512_setzero_si512(); MR];
+                let mut hi_acc = [_mm512_setzero_si512(); MR];
+                for k in 0..4 {
+                    let v = _mm512_loadu_si512(qs.add(64 * k) as *const _);
+                    let lo = _mm512_and_si512(v, m4);
+                    let hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    for t in 0..MR {
+                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        lo_acc[t] = _mm512_dpbusd_epi32(lo_acc[t], lo, bcast4(a));
+                        hi_acc[t] = _mm512_dpbusd_epi32(hi_acc[t], hi, bcast4(a.add(4)));
+                    }
+                }
+                let scale = u8_lanes(p.add(64 + 16 * g));
+                let min = u8_lanes(p.add(192 + 16 * g));
+                for t in 0..MR {
+                    let dot = _mm512_cvtepi32_ps(_mm512_add_epi32(lo_acc[t], hi_acc[t]));
+                    sb[t] = _mm512_fmadd_ps(dot, scale, sb[t]);
+                    // The minimum meets the group's activation sum (scale included).
+                    let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
+                    mins[t] = _mm512_fmadd_ps(min, _mm512_set1_ps(sum), mins[t]);
+                }
+            }
+            let (d, dmin) = (f16_lanes(p), f16_lanes(p.add(32)));
+            for t in 0..MR {
+                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                let d = _mm512_mul_ps(d, _mm512_set1_ps(da));
+                total[t] = _mm512_fnmadd_ps(dmin, mins[t], _mm512_fmadd_ps(d, sb[t], total[t]));
+            }
+        }
+        total
+    }
+
+    /// One Q6_K tile, as [`tile_q4k`]: unsigned 6-bit weights against signed activations, the
+    /// offset of 32 taken off per 16 columns with the activations' integer sums.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn tile_q6k<const MR: usize>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+    ) -> [__m512; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let m4 = _mm512_set1_epi8(0x0F);
+        let high_bits = _mm512_set1_epi8(0x30);
+        let ahead = prefetch_ahead_blocks(MR);
+        let mut total = [_mm512_setzero_ps(); MR];
+        for b in 0..blocks {
+            let p = tile.add(b * Q6K_TILE_BYTES);
+            let mut sb = [_mm512_setzero_ps(); MR];
+            for sub in 0..16 {
+                prefetch_ahead(p.wrapping_add(ahead * Q6K_TILE_BYTES + 256 * sub), 4);
+                let h = _mm512_loadu_si512(p.add(2336 + 64 * sub) as *const _);
+                let mut lo_acc = [_mm512_setzero_si512(); MR];
+                let mut hi_acc = [_mm512_setzero_si512(); MR];
+                for kk in 0..2 {
+                    let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
+                    let v = _mm512_loadu_si512(p.add(288 + 256 * g + 64 * k) as *const _);
+                    let lo = _mm512_and_si512(v, m4);
+                    let hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    // High bits 2j (j = 2kk for the low nibbles, 2kk + 1 for the high ones)
+                    // moved to bits 4..6; 0xF8: lo | (h & 0x30).
+                    let (h_lo, h_hi) = if kk == 0 {
+                        (_mm512_slli_epi16(h, 4), _mm512_slli_epi16(h, 2))
+                    } else {
+                        (h, _mm512_srli_epi16(h, 2))
+                    };
+                    let w_lo = _mm512_ternarylogic_epi32(lo, h_lo, high_bits, 0xF8);
+                    let w_hi = _mm512_ternarylogic_epi32(hi, h_hi, high_bits, 0xF8);
+                    for t in 0..MR {
+                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        lo_acc[t] = _mm512_dpbusd_epi32(lo_acc[t], w_lo, bcast4(a));
+                        hi_acc[t] = _mm512_dpbusd_epi32(hi_acc[t], w_hi, bcast4(a.add(4)));
+                    }
+                }
+                let scale = i8_lanes(p.add(32 + 16 * sub));
+                for t in 0..MR {
+                    let sum = *acts.sum16.as_ptr().add(((i0 + t) * cols + 256 * b) / 16 + sub);
+                    let dot = _mm512_sub_epi32(
+                        _mm512_add_epi32(lo_acc[t], hi_acc[t]),
+                        _mm512_set1_epi32(32 * sum),
+                    );
+                    sb[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sb[t]);
+                }
+            }
+            let d = f16_lanes(p);
+            for t in 0..MR {
+                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                total[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(da)), sb[t], total[t]);
+            }
+        }
+        total
+    }
+
+    /// Outputs of tiles `range` for every activation row, from a tiled Q4_K or Q6_K matrix.
+    ///
+    /// # Safety
+    /// The CPU must have the features [`available`] checks; `acts` quantized per 256 for `w`;
+    /// `out` must point to an (acts.rows, w.rows) buffer whose columns in these tiles no one
+    /// else writes meanwhile.
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    pub unsafe fn tile_rows(
+        w: &QuantMatrix,
+        tiles: &Tiles,
+        acts: &QuantizedActs,
+        range: Range<usize>,
+        out: *mut f32,
+    ) {
+        let (m, n) = (acts.rows, w.rows);
+        let per_tile = tiles.blocks * tiles.tile_bytes;
+        let mut i = 0;
+        macro_rules! sweep {
+            ($mr:literal) => {
+                for t in range.clone() {
+                    let p = tiles.bytes.as_ptr().add(t * per_tile);
+                    let res = match w.format {
+                        WeightFormat::Q4K => tile_q4k::<$mr>(p, tiles.blocks, acts, i),
+                        _ => tile_q6k::<$mr>(p, tiles.blocks, acts, i),
+                    };
+                    for (u, v) in res.iter().enumerate() {
+                        _mm512_storeu_ps(out.add((i + u) * n + TILE_ROWS * t), *v);
+                    }
+                }
+            };
+        }
+        while i + 4 <= m {
+            sweep!(4);
+            i += 4;
+        }
+        match m - i {
+            3 => sweep!(3),
+            2 => sweep!(2),
+            1 => sweep!(1),
+            _ => {}
+        }
     }
 
     /// # Safety

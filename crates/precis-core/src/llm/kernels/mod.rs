@@ -20,6 +20,7 @@ mod avx2;
 mod avx512;
 mod formats;
 pub mod ops;
+mod tiled;
 
 use rayon::prelude::*;
 
@@ -78,6 +79,8 @@ pub struct QuantMatrix {
     cols: usize,
     row_bytes: usize,
     bytes: WeightBytes,
+    /// The same weights repacked for the AVX-512 kernels (Q4_K, Q6_K), when they run.
+    tiles: Option<tiled::Tiles>,
 }
 
 /// Why a tensor cannot be used as a [`QuantMatrix`].
@@ -113,7 +116,33 @@ impl QuantMatrix {
             cols,
             row_bytes,
             bytes,
+            tiles: None,
         })
+    }
+
+    /// Repacks the weights into tiles when this CPU's fastest kernels read them (AVX-512 and
+    /// a Q4_K or Q6_K matrix of whole tiles). Mapped pages read for the repack are handed back
+    /// to the page cache, so the process keeps one copy. Rows stay readable
+    /// ([`Self::dequantize_row`] reads the file again); use for matrices that are multiplied.
+    pub fn tile_for_cpu(&mut self) {
+        if !cpu().avx512 || self.tiles.is_some() || std::env::var_os("PRECIS_NO_TILES").is_some() {
+            return;
+        }
+        self.tiles = tiled::Tiles::repack(self.format, self.bytes.as_slice(), self.rows, self.cols);
+        if self.tiles.is_some() {
+            if let WeightBytes::Mapped { map, start, len } = &self.bytes {
+                // SAFETY: a read-only file mapping: dropped pages read back the same bytes from
+                // the file on next access. Only the resident-memory figure changes.
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *start, *len)
+                };
+            }
+        }
+    }
+
+    /// Whether [`Self::tile_for_cpu`] repacked this matrix.
+    pub fn is_tiled(&self) -> bool {
+        self.tiles.is_some()
     }
 
     pub fn format(&self) -> WeightFormat {
@@ -155,6 +184,8 @@ pub struct QuantizedActs {
     q: Vec<i8>,
     scale: Vec<f32>,
     sum: Vec<f32>,
+    /// Σq per 16 values (Q6_K's tiles take their offset of 32 off with it).
+    sum16: Vec<i32>,
     /// For the AVX-512 kernels: `q + 128` as unsigned bytes.
     qu: Vec<u8>,
 }
@@ -188,15 +219,17 @@ impl QuantizedActs {
         self.q.resize(rows * cols, 0);
         self.scale.resize(groups, 0.0);
         self.sum.resize(groups, 0.0);
+        self.sum16.resize(2 * groups, 0);
         let per = block / GROUP;
         let work = self
             .q
             .par_chunks_mut(block)
             .zip(self.scale.par_chunks_mut(per))
             .zip(self.sum.par_chunks_mut(per))
+            .zip(self.sum16.par_chunks_mut(2 * per))
             .zip(x.par_chunks(block));
         work.with_min_len(64 / per)
-            .for_each(|(((q, scale), sum), x)| {
+            .for_each(|((((q, scale), sum), sum16), x)| {
                 let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
                 let d = amax / 127.0;
                 let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
@@ -207,19 +240,23 @@ impl QuantizedActs {
                 } else {
                     d
                 };
-                for ((q, x), (scale, sum)) in q
+                for (((q, x), (scale, sum)), sum16) in q
                     .chunks_mut(GROUP)
                     .zip(x.chunks(GROUP))
                     .zip(scale.iter_mut().zip(sum.iter_mut()))
+                    .zip(sum16.chunks_mut(2))
                 {
-                    let mut s = 0i32;
-                    for (q, v) in q.iter_mut().zip(x) {
-                        let v = (v * inv).round() as i32;
-                        *q = v as i8;
-                        s += v;
+                    for ((q, x), half) in q.chunks_mut(16).zip(x.chunks(16)).zip(sum16.iter_mut()) {
+                        let mut s = 0i32;
+                        for (q, v) in q.iter_mut().zip(x) {
+                            let v = (v * inv).round() as i32;
+                            *q = v as i8;
+                            s += v;
+                        }
+                        *half = s;
                     }
                     *scale = d_used;
-                    *sum = d_used * s as f32;
+                    *sum = d_used * (sum16[0] + sum16[1]) as f32;
                 }
             });
         if cpu().avx512 {
@@ -251,12 +288,26 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
     let (m, n) = (acts.rows, w.rows);
     assert_eq!(out.len(), m * n, "matmul: output shape");
     let threads = rayon::current_num_threads().max(1);
-    // Enough chunks to balance the cores, each big enough to amortise the task.
     // Enough chunks to balance the cores, each big enough to amortise the task; a small
     // product (K/V projections of one token) runs on the calling thread without waking others.
     let small = m * n * w.cols < SERIAL_BELOW;
     let ptr = OutPtr(out.as_mut_ptr());
     let features = cpu();
+    if let Some(tiles) = w.tiles.as_ref().filter(|_| acts.block == 256) {
+        let run = |range: std::ops::Range<usize>, ptr: OutPtr| {
+            // SAFETY: tiles exist only where `cpu()` found AVX-512; the activations are
+            // quantized per 256; this task alone writes these tiles' output columns.
+            unsafe { avx512::tile_rows(w, tiles, acts, range, ptr.0) }
+        };
+        let count = n / tiled::TILE_ROWS;
+        if small {
+            return run(0..count, ptr);
+        }
+        let chunk = count.div_ceil(threads * 8).max(1);
+        return (0..count.div_ceil(chunk)).into_par_iter().for_each(|c| {
+            run(c * chunk..((c + 1) * chunk).min(count), ptr);
+        });
+    }
     let wide = features.avx512 && avx512::handles(w);
     let run = |rows: std::ops::Range<usize>, ptr: OutPtr| {
         if wide {
@@ -453,6 +504,56 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn tiled_kernels_match_portable_path_and_candle() {
+        if !cpu().avx512 {
+            eprintln!("skipped: no AVX-512 VNNI on this CPU, so weights are never tiled here");
+            return;
+        }
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K] {
+            for m in [1usize, 2, 3, 4, 5, 9] {
+                let (rows, cols) = (48, 768);
+                let (qt, mut w) = matrix(dtype, rows, cols, 21);
+                let x = random(m * cols, 13 + m as u64);
+                let mut acts = QuantizedActs::default();
+                acts.quantize_for(&x, m, cols, Some(&w));
+                let mut portable = vec![0f32; m * rows];
+                unsafe { scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr()) };
+                w.tile_for_cpu();
+                assert!(w.is_tiled(), "{dtype:?} was not tiled");
+                let mut tiled = vec![0f32; m * rows];
+                matmul(&w, &acts, &mut tiled);
+                let err = rel_err(&tiled, &portable);
+                assert!(err < 1e-5, "{dtype:?} m={m}: tiled vs portable {err}");
+
+                let xt = Tensor::from_vec(x.clone(), (m, cols), &Device::Cpu).unwrap();
+                let candle: Vec<f32> = QMatMul::from_qtensor(qt)
+                    .unwrap()
+                    .forward(&xt)
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1()
+                    .unwrap();
+                let err = rel_err(&tiled, &candle);
+                assert!(err < 0.02, "{dtype:?} m={m}: tiled vs candle {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_whole_tiles_of_k_quants_are_tiled() {
+        for (dtype, rows, cols) in [
+            (GgmlDType::Q8_0, 32, 256),
+            (GgmlDType::Q4K, 24, 256),
+            (GgmlDType::Q6K, 8, 512),
+        ] {
+            let (_, mut w) = matrix(dtype, rows, cols, 2);
+            w.tile_for_cpu();
+            assert!(!w.is_tiled(), "{dtype:?} {rows}x{cols}");
         }
     }
 
