@@ -14,7 +14,7 @@
 //! - Q6_K (3360 bytes, as 16 GGUF blocks): `d[16]` (f16); `scale[16][16]` (i8, one per 16
 //!   columns); the low 4 bits of the unsigned values (0..63) as Q4_K's nibbles; then per
 //!   16-column sub-block 64 bytes of high bits: byte 4r+b holds, at bits 2j, the high two bits
-//!   of column 16·sub + 8·(j/2) + 4·(j%2) + b.
+//!   of column 16·sub + 4j + b.
 
 use rayon::prelude::*;
 
@@ -72,15 +72,26 @@ impl Tiles {
     }
 }
 
-/// Writes the 4-bit parts of 16 rows' 256 values (`low4(r, c)`) in the shared nibble layout.
-fn pack_nibbles(out: &mut [u8], low4: impl Fn(usize, usize) -> u8) {
+/// Four consecutive bytes as a little-endian word.
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+const LOW4: u32 = 0x0F0F_0F0F;
+const LOW2: u32 = 0x0303_0303;
+
+/// Writes 16 rows' 256 values in the shared nibble layout. `row_words(r, c)` gives the four
+/// values of row r at columns c..c+4 as bytes of a word, their low 4 bits in the low nibble
+/// of each byte (the high nibble is ignored).
+fn pack_nibbles(out: &mut [u8], row_words: impl Fn(usize, usize) -> u32) {
     for g in 0..8 {
         for k in 0..4 {
+            let c = 32 * g + 8 * k;
             for r in 0..TILE_ROWS {
-                for b in 0..4 {
-                    let c = 32 * g + 8 * k + b;
-                    out[256 * g + 64 * k + 4 * r + b] = low4(r, c) | (low4(r, c + 4) << 4);
-                }
+                let packed = (row_words(r, c) & LOW4) | ((row_words(r, c + 4) & LOW4) << 4);
+                let at = 256 * g + 64 * k + 4 * r;
+                out[at..at + 4].copy_from_slice(&packed.to_le_bytes());
             }
         }
     }
@@ -97,24 +108,33 @@ fn pack_q4k(src: &[&[u8]], out: &mut [u8]) {
         }
     }
     // Column c: group c/32, stored in pair (c/64)'s 32 bytes, low nibble for even groups.
-    let value = |r: usize, c: usize| {
-        let byte = src[r][16 + 32 * (c / 64) + c % 32];
+    pack_nibbles(&mut out[320..], |r, c| {
+        let bytes = word(src[r], 16 + 32 * (c / 64) + c % 32);
         if (c / 32).is_multiple_of(2) {
-            byte & 0xF
+            bytes
         } else {
-            byte >> 4
+            bytes >> 4
         }
-    };
-    pack_nibbles(&mut out[320..], value);
+    });
 }
 
-/// Q6_K's unsigned 6-bit value (0..63) of column `c` of a GGUF block.
-fn q6k_value(block: &[u8], c: usize) -> u8 {
-    let (n, k, l) = (c / 128, (c % 128) / 32, c % 32);
-    let ql = block[64 * n + 32 * (k & 1) + l];
-    let low = if k < 2 { ql & 0xF } else { ql >> 4 };
-    let high = (block[128 + 32 * n + l] >> (2 * k)) & 3;
-    low | (high << 4)
+/// A Q6_K block's 256 unsigned 6-bit values (0..63), in column order (ggml's layout: per
+/// half of 128, `ql` holds the low 4 bits of columns l and l+64 (and l+32, l+96 in its second
+/// 32 bytes), `qh` the high 2 bits of l, l+32, l+64, l+96 at bits 0, 2, 4, 6).
+fn q6k_values(block: &[u8]) -> [u8; 256] {
+    let mut v = [0u8; 256];
+    for n in 0..2 {
+        let (ql, qh) = (&block[64 * n..64 * n + 64], &block[128 + 32 * n..160 + 32 * n]);
+        let v = &mut v[128 * n..128 * n + 128];
+        for l in 0..32 {
+            let h = qh[l];
+            v[l] = (ql[l] & 0xF) | ((h & 3) << 4);
+            v[l + 32] = (ql[l + 32] & 0xF) | (((h >> 2) & 3) << 4);
+            v[l + 64] = (ql[l] >> 4) | (((h >> 4) & 3) << 4);
+            v[l + 96] = (ql[l + 32] >> 4) | (((h >> 6) & 3) << 4);
+        }
+    }
+    v
 }
 
 fn pack_q6k(src: &[&[u8]], out: &mut [u8]) {
@@ -126,22 +146,17 @@ fn pack_q6k(src: &[&[u8]], out: &mut [u8]) {
     }
     let mut values = [[0u8; 256]; TILE_ROWS];
     for (r, block) in src.iter().enumerate() {
-        for (c, v) in values[r].iter_mut().enumerate() {
-            *v = q6k_value(block, c);
-        }
+        values[r] = q6k_values(block);
     }
-    pack_nibbles(&mut out[288..2336], |r, c| values[r][c] & 0xF);
+    pack_nibbles(&mut out[288..2336], |r, c| word(&values[r], c));
     let high = &mut out[2336..];
     for sub in 0..16 {
         for r in 0..TILE_ROWS {
-            for b in 0..4 {
-                let mut byte = 0u8;
-                for j in 0..4 {
-                    let c = 16 * sub + 8 * (j / 2) + 4 * (j % 2) + b;
-                    byte |= (values[r][c] >> 4) << (2 * j);
-                }
-                high[64 * sub + 4 * r + b] = byte;
-            }
+            // Bits 2j of byte b: column 16·sub + 4j + b (j = 0..4), as the kernels read them.
+            let bits = |j: usize| (word(&values[r], 16 * sub + 4 * j) >> 4) & LOW2;
+            let packed = bits(0) | (bits(1) << 2) | (bits(2) << 4) | (bits(3) << 6);
+            let at = 64 * sub + 4 * r;
+            high[at..at + 4].copy_from_slice(&packed.to_le_bytes());
         }
     }
 }
