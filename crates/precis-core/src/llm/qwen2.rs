@@ -208,9 +208,7 @@ impl Qwen2 {
             );
         }
         let lm_head = if ct.tensor_infos.contains_key("output.weight") {
-            let mut w = loader.matrix("output.weight")?;
-            w.tile_for_cpu();
-            Some(w)
+            Some(loader.matrix("output.weight")?)
         } else {
             None
         };
@@ -223,8 +221,7 @@ impl Qwen2 {
         for i in 0..config.num_layers {
             let name = |suffix: &str| format!("blk.{i}.{suffix}");
             let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
-                let mut w = loader.matrix(&name(suffix))?;
-                w.tile_for_cpu();
+                let w = loader.matrix(&name(suffix))?;
                 if (w.rows(), w.cols()) != (rows, cols) {
                     candle_core::bail!(
                         "{} has shape ({}, {}), expected ({rows}, {cols})",
@@ -251,6 +248,25 @@ impl Qwen2 {
                 down: m("ffn_down.weight", h, inter)?,
             });
         }
+        // Everything multiplied (not the embeddings, read a row at a time) goes into tiles
+        // where this CPU's fastest kernels want them.
+        let mut lm_head = lm_head;
+        let mut multiplied: Vec<&mut QuantMatrix> = layers
+            .iter_mut()
+            .flat_map(|l| {
+                [
+                    &mut l.q,
+                    &mut l.k,
+                    &mut l.v,
+                    &mut l.out,
+                    &mut l.gate,
+                    &mut l.up,
+                    &mut l.down,
+                ]
+            })
+            .chain(lm_head.as_mut())
+            .collect();
+        kernels::tile_for_cpu(&mut multiplied);
         let norm = loader.vector("output_norm.weight", h)?;
         let (cos, sin) = rope_tables(config.head_dim(), config.rope_theta, max_positions);
         Ok(Self {

@@ -8,7 +8,9 @@
 
 use std::ops::Range;
 
-use super::tiled::{Tiles, Q4K_TILE_BYTES, Q6K_TILE_BYTES, TILE_ROWS};
+use super::tiled::{
+    Tiles, Q4K_TILE_BYTES, Q5_0_TILE_BYTES, Q6K_TILE_BYTES, Q8_0_TILE_BYTES, TILE_ROWS,
+};
 use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
 
 pub fn available() -> bool {
@@ -475,18 +477,16 @@ mod x86 {
         _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
     }
 
-    /// Super-blocks ahead to prefetch: the hardware prefetcher alone does not keep one core's
-    /// stream of weights going fast enough (measured on the 1.5B: decode 26 tok/s without, 37
-    /// at 8 ahead; prefill, with 4 activation rows per weight, is best nearer).
-    const fn prefetch_ahead_blocks(activation_rows: usize) -> usize {
+    /// How far ahead in the weights to prefetch: the hardware prefetcher alone does not keep
+    /// one core's stream going fast enough (measured on the 1.5B: decode 26 tok/s without, 33
+    /// with about 24 KiB ahead; prefill, with 4 activation rows per weight, is best nearer).
+    const fn prefetch_distance(activation_rows: usize) -> usize {
         if activation_rows == 1 {
-            DECODE_AHEAD
+            24 << 10
         } else {
-            PREFILL_AHEAD
+            10 << 10
         }
     }
-    const DECODE_AHEAD: usize = 8;
-    const PREFILL_AHEAD: usize = 4;
 
     /// Prefetches `lines` cache lines from `p`.
     #[inline(always)]
@@ -509,14 +509,14 @@ mod x86 {
         let cols = acts.cols;
         let groups = cols / GROUP;
         let m4 = _mm512_set1_epi8(0x0F);
-        let ahead = prefetch_ahead_blocks(MR);
+        let ahead = prefetch_distance(MR);
         let mut total = [_mm512_setzero_ps(); MR];
         for b in 0..blocks {
             let p = tile.add(b * Q4K_TILE_BYTES);
             let mut sb = [_mm512_setzero_ps(); MR];
             let mut mins = [_mm512_setzero_ps(); MR];
             for g in 0..8 {
-                prefetch_ahead(p.wrapping_add(ahead * Q4K_TILE_BYTES + 320 * g), 5);
+                prefetch_ahead(p.wrapping_add(ahead + 320 * g), 5);
                 let qs = p.add(320 + 256 * g);
                 let mut lo_acc = [_mm512_setzero_si512(); MR];
                 let mut hi_acc = [_mm512_setzero_si512(); MR];
@@ -564,13 +564,13 @@ mod x86 {
         let groups = cols / GROUP;
         let m4 = _mm512_set1_epi8(0x0F);
         let high_bits = _mm512_set1_epi8(0x30);
-        let ahead = prefetch_ahead_blocks(MR);
+        let ahead = prefetch_distance(MR);
         let mut total = [_mm512_setzero_ps(); MR];
         for b in 0..blocks {
             let p = tile.add(b * Q6K_TILE_BYTES);
             let mut sb = [_mm512_setzero_ps(); MR];
             for sub in 0..16 {
-                prefetch_ahead(p.wrapping_add(ahead * Q6K_TILE_BYTES + 256 * sub), 4);
+                prefetch_ahead(p.wrapping_add(ahead + 256 * sub), 4);
                 let h = _mm512_loadu_si512(p.add(2336 + 64 * sub) as *const _);
                 let mut lo_acc = [_mm512_setzero_si512(); MR];
                 let mut hi_acc = [_mm512_setzero_si512(); MR];
@@ -613,6 +613,88 @@ mod x86 {
         total
     }
 
+    /// Formats with one scale per 32 columns, for [`tile_g32`].
+    const Q8_0: u8 = 8;
+    const Q5_0: u8 = 5;
+
+    /// One Q8_0 or Q5_0 tile, as [`tile_q4k`]; activations per 32 or per 256.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+    unsafe fn tile_g32<const MR: usize, const FORMAT: u8>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+    ) -> [__m512; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let (bytes, offset) = if FORMAT == Q8_0 {
+            (Q8_0_TILE_BYTES, 128)
+        } else {
+            (Q5_0_TILE_BYTES, 16)
+        };
+        let m4 = _mm512_set1_epi8(0x0F);
+        let high_bit = _mm512_set1_epi8(0x10);
+        let ahead = prefetch_distance(MR);
+        let mut total = [_mm512_setzero_ps(); MR];
+        for g in 0..blocks {
+            let p = tile.add(g * bytes);
+            prefetch_ahead(p.wrapping_add(ahead), bytes.div_ceil(64));
+            let h = if FORMAT == Q5_0 {
+                _mm512_loadu_si512(p.add(288) as *const _)
+            } else {
+                _mm512_setzero_si512()
+            };
+            let mut lo_acc = [_mm512_setzero_si512(); MR];
+            let mut hi_acc = [_mm512_setzero_si512(); MR];
+            for k in 0..4 {
+                // Columns 8k..8k+4 and 8k+4..8k+8 of the 16 rows.
+                let (w_lo, w_hi) = if FORMAT == Q8_0 {
+                    (
+                        _mm512_loadu_si512(p.add(32 + 128 * k) as *const _),
+                        _mm512_loadu_si512(p.add(96 + 128 * k) as *const _),
+                    )
+                } else {
+                    let v = _mm512_loadu_si512(p.add(32 + 64 * k) as *const _);
+                    let lo = _mm512_and_si512(v, m4);
+                    let hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    // High bit j = 2k (low nibbles) or 2k + 1 moved to bit 4.
+                    let at4 = |j: usize| match j {
+                        0 => _mm512_slli_epi16(h, 4),
+                        1 => _mm512_slli_epi16(h, 3),
+                        2 => _mm512_slli_epi16(h, 2),
+                        3 => _mm512_slli_epi16(h, 1),
+                        4 => h,
+                        5 => _mm512_srli_epi16(h, 1),
+                        6 => _mm512_srli_epi16(h, 2),
+                        _ => _mm512_srli_epi16(h, 3),
+                    };
+                    (
+                        _mm512_ternarylogic_epi32(lo, at4(2 * k), high_bit, 0xF8),
+                        _mm512_ternarylogic_epi32(hi, at4(2 * k + 1), high_bit, 0xF8),
+                    )
+                };
+                for t in 0..MR {
+                    let a = acts.q.as_ptr().add((i0 + t) * cols + 32 * g + 8 * k);
+                    lo_acc[t] = _mm512_dpbusd_epi32(lo_acc[t], w_lo, bcast4(a));
+                    hi_acc[t] = _mm512_dpbusd_epi32(hi_acc[t], w_hi, bcast4(a.add(4)));
+                }
+            }
+            let d = f16_lanes(p);
+            for t in 0..MR {
+                let at = (i0 + t) * groups + g;
+                let sum = *acts.sum16.as_ptr().add(2 * at) + *acts.sum16.as_ptr().add(2 * at + 1);
+                let dot = _mm512_sub_epi32(
+                    _mm512_add_epi32(lo_acc[t], hi_acc[t]),
+                    _mm512_set1_epi32(offset * sum),
+                );
+                let scale = _mm512_mul_ps(d, _mm512_set1_ps(*acts.scale.as_ptr().add(at)));
+                total[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, total[t]);
+            }
+        }
+        total
+    }
+
     /// Outputs of tiles `range` for every activation row, from a tiled Q4_K or Q6_K matrix.
     ///
     /// # Safety
@@ -633,10 +715,12 @@ mod x86 {
         macro_rules! sweep {
             ($mr:literal) => {
                 for t in range.clone() {
-                    let p = tiles.bytes.as_ptr().add(t * per_tile);
+                    let p = tiles.as_ptr().add(t * per_tile);
                     let res = match w.format {
                         WeightFormat::Q4K => tile_q4k::<$mr>(p, tiles.blocks, acts, i),
-                        _ => tile_q6k::<$mr>(p, tiles.blocks, acts, i),
+                        WeightFormat::Q6K => tile_q6k::<$mr>(p, tiles.blocks, acts, i),
+                        WeightFormat::Q8_0 => tile_g32::<$mr, Q8_0>(p, tiles.blocks, acts, i),
+                        _ => tile_g32::<$mr, Q5_0>(p, tiles.blocks, acts, i),
                     };
                     for (u, v) in res.iter().enumerate() {
                         _mm512_storeu_ps(out.add((i + u) * n + TILE_ROWS * t), *v);

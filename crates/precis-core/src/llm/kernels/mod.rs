@@ -120,27 +120,7 @@ impl QuantMatrix {
         })
     }
 
-    /// Repacks the weights into tiles when this CPU's fastest kernels read them (AVX-512 and
-    /// a Q4_K or Q6_K matrix of whole tiles). Mapped pages read for the repack are handed back
-    /// to the page cache, so the process keeps one copy. Rows stay readable
-    /// ([`Self::dequantize_row`] reads the file again); use for matrices that are multiplied.
-    pub fn tile_for_cpu(&mut self) {
-        if !cpu().avx512 || self.tiles.is_some() || std::env::var_os("PRECIS_NO_TILES").is_some() {
-            return;
-        }
-        self.tiles = tiled::Tiles::repack(self.format, self.bytes.as_slice(), self.rows, self.cols);
-        if self.tiles.is_some() {
-            if let WeightBytes::Mapped { map, start, len } = &self.bytes {
-                // SAFETY: a read-only file mapping: dropped pages read back the same bytes from
-                // the file on next access. Only the resident-memory figure changes.
-                let _ = unsafe {
-                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *start, *len)
-                };
-            }
-        }
-    }
-
-    /// Whether [`Self::tile_for_cpu`] repacked this matrix.
+    /// Whether [`tile_for_cpu`] repacked this matrix.
     pub fn is_tiled(&self) -> bool {
         self.tiles.is_some()
     }
@@ -168,6 +148,35 @@ impl QuantMatrix {
                 let sub = group.sub[j / 16] as f32;
                 *o = group.scale * sub * group.w[j] as f32 - group.min;
             }
+        }
+    }
+}
+
+/// Repacks the matrices into tiles when this CPU's fastest kernels read them (AVX-512, and
+/// Q4_K, Q6_K, Q8_0 or Q5_0 matrices of whole tiles), all in one arena on huge pages. Mapped
+/// pages read for the repack are handed back to the page cache, so the process keeps one
+/// copy. Rows stay readable ([`QuantMatrix::dequantize_row`] reads the file again).
+/// `PRECIS_NO_TILES=1` keeps the GGUF layout (to compare).
+pub fn tile_for_cpu(matrices: &mut [&mut QuantMatrix]) {
+    if !cpu().avx512 || std::env::var_os("PRECIS_NO_TILES").is_some_and(|v| v == "1") {
+        return;
+    }
+    let sources: Vec<tiled::Source> = matrices
+        .iter()
+        .map(|m| (m.format, m.bytes.as_slice(), m.rows, m.cols))
+        .collect();
+    let release = |i: usize| {
+        if let WeightBytes::Mapped { map, start, len } = &matrices[i].bytes {
+            // SAFETY: a read-only file mapping: dropped pages read back the same bytes from
+            // the file on next access. Only the resident-memory figure changes.
+            let advice = memmap2::UncheckedAdvice::DontNeed;
+            let _ = unsafe { map.unchecked_advise_range(advice, *start, *len) };
+        }
+    };
+    let tiles = tiled::repack_all(&sources, release);
+    for (m, tiles) in matrices.iter_mut().zip(tiles) {
+        if tiles.is_some() {
+            m.tiles = tiles;
         }
     }
 }
@@ -293,10 +302,12 @@ pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
     let small = m * n * w.cols < SERIAL_BELOW;
     let ptr = OutPtr(out.as_mut_ptr());
     let features = cpu();
-    if let Some(tiles) = w.tiles.as_ref().filter(|_| acts.block == 256) {
+    // K-quant tiles need one activation scale per 256 (the others take either granularity).
+    let k_quant = matches!(w.format, WeightFormat::Q4K | WeightFormat::Q6K);
+    if let Some(tiles) = w.tiles.as_ref().filter(|_| !k_quant || acts.block == 256) {
         let run = |range: std::ops::Range<usize>, ptr: OutPtr| {
-            // SAFETY: tiles exist only where `cpu()` found AVX-512; the activations are
-            // quantized per 256; this task alone writes these tiles' output columns.
+            // SAFETY: tiles exist only where `cpu()` found AVX-512; the activations have the
+            // granularity the format needs; this task alone writes these tiles' columns.
             unsafe { avx512::tile_rows(w, tiles, acts, range, ptr.0) }
         };
         let count = n / tiled::TILE_ROWS;
@@ -513,7 +524,7 @@ mod tests {
             eprintln!("skipped: no AVX-512 VNNI on this CPU, so weights are never tiled here");
             return;
         }
-        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K] {
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0, GgmlDType::Q5_0] {
             for m in [1usize, 2, 3, 4, 5, 9] {
                 let (rows, cols) = (48, 768);
                 let (qt, mut w) = matrix(dtype, rows, cols, 21);
@@ -522,7 +533,7 @@ mod tests {
                 acts.quantize_for(&x, m, cols, Some(&w));
                 let mut portable = vec![0f32; m * rows];
                 unsafe { scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr()) };
-                w.tile_for_cpu();
+                tile_for_cpu(&mut [&mut w]);
                 assert!(w.is_tiled(), "{dtype:?} was not tiled");
                 let mut tiled = vec![0f32; m * rows];
                 matmul(&w, &acts, &mut tiled);
@@ -547,12 +558,13 @@ mod tests {
     #[test]
     fn only_whole_tiles_of_k_quants_are_tiled() {
         for (dtype, rows, cols) in [
-            (GgmlDType::Q8_0, 32, 256),
+            (GgmlDType::Q4_0, 32, 256),
+            (GgmlDType::Q8_0, 40, 256),
             (GgmlDType::Q4K, 24, 256),
             (GgmlDType::Q6K, 8, 512),
         ] {
             let (_, mut w) = matrix(dtype, rows, cols, 2);
-            w.tile_for_cpu();
+            tile_for_cpu(&mut [&mut w]);
             assert!(!w.is_tiled(), "{dtype:?} {rows}x{cols}");
         }
     }

@@ -1,4 +1,4 @@
-//! Q4_K and Q6_K weights repacked at load time into tiles of 16 rows, for the AVX-512 kernels.
+//! Weights repacked at load time into tiles of 16 rows, for the AVX-512 kernels.
 //!
 //! In GGUF order each weight row is a run of super-blocks, so a kernel sums one row at a time:
 //! every group of 32 products needs its own scale multiply, and every output a horizontal sum.
@@ -15,6 +15,16 @@
 //!   columns); the low 4 bits of the unsigned values (0..63) as Q4_K's nibbles; then per
 //!   16-column sub-block 64 bytes of high bits: byte 4r+b holds, at bits 2j, the high two bits
 //!   of column 16·sub + 4j + b.
+//! - Q8_0 (544 bytes per 32 columns): `d[16]` (f16); eight 64-byte vectors, v holding columns
+//!   4v..4v+4 as unsigned bytes (value + 128).
+//! - Q5_0 (352 bytes per 32 columns): `d[16]` (f16); the low 4 bits of the unsigned values
+//!   (0..31) as Q4_K's nibbles for one group; 64 bytes of high bits: byte 4r+b holds at bit j
+//!   the high bit of column 4j + b.
+//!
+//! Unsigned weights meet signed activations in `vpdpbusd`; the offset (128, 32, 16) comes off
+//! with the activations' integer sums.
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -25,51 +35,104 @@ use super::WeightFormat;
 pub const TILE_ROWS: usize = 16;
 pub const Q4K_TILE_BYTES: usize = 2368;
 pub const Q6K_TILE_BYTES: usize = 3360;
+pub const Q8_0_TILE_BYTES: usize = 544;
+pub const Q5_0_TILE_BYTES: usize = 352;
 
-/// A weight matrix in tiles: tile t's super-blocks are consecutive.
+/// A weight matrix in tiles: tile t's blocks are consecutive. The bytes live in an arena
+/// shared by all of a model's tiled matrices (one mapping, so huge pages are not wasted on
+/// small matrices).
 pub struct Tiles {
-    pub bytes: HugeBuffer,
-    /// Super-blocks per row.
+    arena: Arc<HugeBuffer>,
+    start: usize,
+    len: usize,
+    /// Blocks (of the format's width) per row.
     pub blocks: usize,
     pub tile_bytes: usize,
 }
 
 impl Tiles {
-    /// Repacks `rows` GGUF rows of `row_bytes` each; `None` for formats or shapes not tiled.
-    pub fn repack(format: WeightFormat, src: &[u8], rows: usize, cols: usize) -> Option<Self> {
-        if !rows.is_multiple_of(TILE_ROWS) || !cols.is_multiple_of(256) {
-            return None;
-        }
-        let (tile_bytes, block_bytes, pack): (usize, usize, fn(&[&[u8]], &mut [u8])) =
-            match format {
-                WeightFormat::Q4K => (Q4K_TILE_BYTES, 144, pack_q4k),
-                WeightFormat::Q6K => (Q6K_TILE_BYTES, 210, pack_q6k),
-                _ => return None,
-            };
-        let blocks = cols / 256;
+    pub fn as_ptr(&self) -> *const u8 {
+        self.arena.as_slice()[self.start..self.start + self.len].as_ptr()
+    }
+}
+
+/// How a matrix is tiled: its packer, bytes per tile block, blocks per row, and total bytes;
+/// `None` for formats or shapes that are not.
+fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<(Packer, usize, usize, usize)> {
+    if rows == 0 || !rows.is_multiple_of(TILE_ROWS) || !cols.is_multiple_of(format.block_elems())
+    {
+        return None;
+    }
+    let (tile_bytes, pack): (usize, Packer) = match format {
+        WeightFormat::Q4K => (Q4K_TILE_BYTES, pack_q4k),
+        WeightFormat::Q6K => (Q6K_TILE_BYTES, pack_q6k),
+        WeightFormat::Q8_0 => (Q8_0_TILE_BYTES, pack_q8_0),
+        WeightFormat::Q5_0 => (Q5_0_TILE_BYTES, pack_q5_0),
+        WeightFormat::Q4_0 => return None,
+    };
+    let blocks = cols / format.block_elems();
+    Some((pack, tile_bytes, blocks, rows / TILE_ROWS * blocks * tile_bytes))
+}
+
+/// Writes one tile block from the same block of 16 GGUF rows.
+type Packer = fn(&[&[u8]], &mut [u8]);
+
+/// One matrix to repack: format, GGUF bytes, rows, columns.
+pub type Source<'a> = (WeightFormat, &'a [u8], usize, usize);
+
+/// Repacks every matrix that can be tiled into one arena; `None` where one cannot (or when
+/// the memory cannot be had: the caller keeps the GGUF layout then). `done(i)` is called as
+/// soon as source i has been read (so its pages can be released before the next is read).
+pub fn repack_all(sources: &[Source], done: impl Fn(usize)) -> Vec<Option<Tiles>> {
+    let plans: Vec<_> = sources.iter().map(|&(f, _, r, c)| plan(f, r, c)).collect();
+    // Regions start on cache lines.
+    let mut starts = Vec::with_capacity(plans.len());
+    let mut total = 0usize;
+    for p in &plans {
+        starts.push(total);
+        total += p.map_or(0, |p| p.3.next_multiple_of(64));
+    }
+    let Some(mut arena) = (total > 0).then(|| HugeBuffer::new(total)).flatten() else {
+        return plans.iter().map(|_| None).collect();
+    };
+    let mut rest = arena.as_mut_slice();
+    for (i, (p, &(format, src, _, _))) in plans.iter().zip(sources).enumerate() {
+        let Some((pack, tile_bytes, blocks, len)) = *p else {
+            continue;
+        };
+        let (region, tail) = rest.split_at_mut(len.next_multiple_of(64));
+        rest = tail;
+        let block_bytes = format.block_bytes();
         let row_bytes = blocks * block_bytes;
-        let mut bytes = HugeBuffer::new(rows / TILE_ROWS * blocks * tile_bytes)?;
-        bytes
-            .as_mut_slice()
+        region[..len]
             .par_chunks_mut(blocks * tile_bytes)
             .enumerate()
             .for_each(|(t, tile_row)| {
+                let mut src_blocks: [&[u8]; TILE_ROWS] = [&[]; TILE_ROWS];
                 for (b, out) in tile_row.chunks_mut(tile_bytes).enumerate() {
-                    let src_blocks: Vec<&[u8]> = (0..TILE_ROWS)
-                        .map(|r| {
-                            let start = (t * TILE_ROWS + r) * row_bytes + b * block_bytes;
-                            &src[start..start + block_bytes]
-                        })
-                        .collect();
+                    for (r, block) in src_blocks.iter_mut().enumerate() {
+                        let start = (t * TILE_ROWS + r) * row_bytes + b * block_bytes;
+                        *block = &src[start..start + block_bytes];
+                    }
                     pack(&src_blocks, out);
                 }
             });
-        Some(Self {
-            bytes,
-            blocks,
-            tile_bytes,
-        })
+        done(i);
     }
+    let arena = Arc::new(arena);
+    plans
+        .iter()
+        .zip(starts)
+        .map(|(p, start)| {
+            p.map(|(_, tile_bytes, blocks, len)| Tiles {
+                arena: arena.clone(),
+                start,
+                len,
+                blocks,
+                tile_bytes,
+            })
+        })
+        .collect()
 }
 
 /// Four consecutive bytes as a little-endian word.
@@ -81,11 +144,11 @@ fn word(bytes: &[u8], at: usize) -> u32 {
 const LOW4: u32 = 0x0F0F_0F0F;
 const LOW2: u32 = 0x0303_0303;
 
-/// Writes 16 rows' 256 values in the shared nibble layout. `row_words(r, c)` gives the four
+/// Writes 16 rows' values (`out.len() / 8` per row) in the shared nibble layout. `row_words(r, c)` gives the four
 /// values of row r at columns c..c+4 as bytes of a word, their low 4 bits in the low nibble
 /// of each byte (the high nibble is ignored).
 fn pack_nibbles(out: &mut [u8], row_words: impl Fn(usize, usize) -> u32) {
-    for g in 0..8 {
+    for g in 0..out.len() / 256 {
         for k in 0..4 {
             let c = 32 * g + 8 * k;
             for r in 0..TILE_ROWS {
@@ -108,7 +171,7 @@ fn pack_q4k(src: &[&[u8]], out: &mut [u8]) {
         }
     }
     // Column c: group c/32, stored in pair (c/64)'s 32 bytes, low nibble for even groups.
-    pack_nibbles(&mut out[320..], |r, c| {
+    pack_nibbles(&mut out[320..2368], |r, c| {
         let bytes = word(src[r], 16 + 32 * (c / 64) + c % 32);
         if (c / 32).is_multiple_of(2) {
             bytes
@@ -161,6 +224,39 @@ fn pack_q6k(src: &[&[u8]], out: &mut [u8]) {
     }
 }
 
+fn pack_q8_0(src: &[&[u8]], out: &mut [u8]) {
+    for (r, block) in src.iter().enumerate() {
+        out[2 * r..2 * r + 2].copy_from_slice(&block[0..2]);
+        for v in 0..8 {
+            // Two's complement to offset binary: value + 128.
+            let unsigned = word(block, 2 + 4 * v) ^ 0x8080_8080;
+            let at = 32 + 64 * v + 4 * r;
+            out[at..at + 4].copy_from_slice(&unsigned.to_le_bytes());
+        }
+    }
+}
+
+fn pack_q5_0(src: &[&[u8]], out: &mut [u8]) {
+    let mut values = [[0u8; 32]; TILE_ROWS];
+    for (r, block) in src.iter().enumerate() {
+        out[2 * r..2 * r + 2].copy_from_slice(&block[0..2]);
+        let qh = word(block, 2);
+        for l in 0..16 {
+            let q = block[6 + l];
+            values[r][l] = (q & 0xF) | ((((qh >> l) & 1) as u8) << 4);
+            values[r][l + 16] = (q >> 4) | ((((qh >> (l + 16)) & 1) as u8) << 4);
+        }
+    }
+    pack_nibbles(&mut out[32..288], |r, c| word(&values[r], c));
+    for r in 0..TILE_ROWS {
+        let mut packed = 0u32;
+        for j in 0..8 {
+            packed |= ((word(&values[r], 4 * j) >> 4) & 0x0101_0101) << j;
+        }
+        out[288 + 4 * r..292 + 4 * r].copy_from_slice(&packed.to_le_bytes());
+    }
+}
+
 /// Zeroed memory on 2 MiB pages where the kernel grants them. Decoding streams every weight
 /// once per token; with 4 KiB pages that is a TLB miss every 4 KiB (measured: the tiled 1.5B
 /// decoded at 26 tok/s on small pages).
@@ -183,15 +279,11 @@ impl HugeBuffer {
         Some(Self { map, offset, len })
     }
 
-    pub fn as_slice(&self) -> &[u8] {
+    fn as_slice(&self) -> &[u8] {
         &self.map[self.offset..self.offset + self.len]
     }
 
     fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.map[self.offset..self.offset + self.len]
-    }
-
-    pub fn as_ptr(&self) -> *const u8 {
-        self.as_slice().as_ptr()
     }
 }
