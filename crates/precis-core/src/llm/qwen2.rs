@@ -395,16 +395,20 @@ impl Qwen2 {
             let att = resize(&mut s.att, m * hid);
             let scale = 1.0 / (hd as f32).sqrt();
             let (rows, q, shared) = (&s.rows, &*q, &*caches);
-            att.par_chunks_mut(hd)
+            // One task per (row, KV head): the query heads sharing a KV head read each cached
+            // key and value once.
+            let n_kv = n_heads / n_rep;
+            att.par_chunks_mut(n_rep * hd)
                 .enumerate()
-                .with_min_len(4)
                 .for_each(|(idx, out)| {
-                    let (r, head) = (idx / n_heads, idx % n_heads);
+                    let (r, kv_head) = (idx / n_kv, idx % n_kv);
                     let (seq, pos) = rows[r];
                     let (kc, vc) = &shared[seq].layers[l];
-                    let qh = &q[r * hid + head * hd..][..hd];
-                    let off = (head / n_rep) * hd;
-                    attend(qh, kc, vc, pos + 1, kv_dim, off, scale, out);
+                    let qs = &q[r * hid + kv_head * n_rep * hd..][..n_rep * hd];
+                    let off = kv_head * hd;
+                    SCORES.with_borrow_mut(|scores| {
+                        ops::attend_heads(qs, hd, kc, vc, pos + 1, kv_dim, off, scale, scores, out)
+                    });
                 });
             s.acts.quantize_for(att, m, hid, Some(&layer.out));
             let tmp = resize(&mut s.tmp, m * hid);
@@ -462,28 +466,6 @@ thread_local! {
 
 /// One query head against the first `len` positions of its KV head (at `off` in each row).
 #[allow(clippy::too_many_arguments)]
-fn attend(
-    q: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    len: usize,
-    stride: usize,
-    off: usize,
-    scale: f32,
-    out: &mut [f32],
-) {
-    let hd = q.len();
-    SCORES.with_borrow_mut(|scores| {
-        scores.clear();
-        scores.extend((0..len).map(|t| ops::dot(q, &keys[t * stride + off..][..hd]) * scale));
-        ops::softmax(scores);
-        out.fill(0.0);
-        for (t, &p) in scores.iter().enumerate() {
-            ops::axpy(p, &values[t * stride + off..][..hd], out);
-        }
-    });
-}
-
 fn rope_tables(head_dim: usize, theta: f32, len: usize) -> (Vec<f32>, Vec<f32>) {
     let half = head_dim / 2;
     let mut cos = Vec::with_capacity(len * half);

@@ -524,7 +524,12 @@ mod tests {
             eprintln!("skipped: no AVX-512 VNNI on this CPU, so weights are never tiled here");
             return;
         }
-        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0, GgmlDType::Q5_0] {
+        for dtype in [
+            GgmlDType::Q4K,
+            GgmlDType::Q6K,
+            GgmlDType::Q8_0,
+            GgmlDType::Q5_0,
+        ] {
             for m in [1usize, 2, 3, 4, 5, 9] {
                 let (rows, cols) = (48, 768);
                 let (qt, mut w) = matrix(dtype, rows, cols, 21);

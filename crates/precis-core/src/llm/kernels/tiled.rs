@@ -59,8 +59,7 @@ impl Tiles {
 /// How a matrix is tiled: its packer, bytes per tile block, blocks per row, and total bytes;
 /// `None` for formats or shapes that are not.
 fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<(Packer, usize, usize, usize)> {
-    if rows == 0 || !rows.is_multiple_of(TILE_ROWS) || !cols.is_multiple_of(format.block_elems())
-    {
+    if rows == 0 || !rows.is_multiple_of(TILE_ROWS) || !cols.is_multiple_of(format.block_elems()) {
         return None;
     }
     let (tile_bytes, pack): (usize, Packer) = match format {
@@ -71,7 +70,12 @@ fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<(Packer, usize
         WeightFormat::Q4_0 => return None,
     };
     let blocks = cols / format.block_elems();
-    Some((pack, tile_bytes, blocks, rows / TILE_ROWS * blocks * tile_bytes))
+    Some((
+        pack,
+        tile_bytes,
+        blocks,
+        rows / TILE_ROWS * blocks * tile_bytes,
+    ))
 }
 
 /// Writes one tile block from the same block of 16 GGUF rows.
@@ -187,7 +191,10 @@ fn pack_q4k(src: &[&[u8]], out: &mut [u8]) {
 fn q6k_values(block: &[u8]) -> [u8; 256] {
     let mut v = [0u8; 256];
     for n in 0..2 {
-        let (ql, qh) = (&block[64 * n..64 * n + 64], &block[128 + 32 * n..160 + 32 * n]);
+        let (ql, qh) = (
+            &block[64 * n..64 * n + 64],
+            &block[128 + 32 * n..160 + 32 * n],
+        );
         let v = &mut v[128 * n..128 * n + 128];
         for l in 0..32 {
             let h = qh[l];
