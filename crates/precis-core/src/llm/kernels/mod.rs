@@ -293,55 +293,130 @@ unsafe impl Sync for OutPtr {}
 /// `out[i * w.rows + r] = Σ_c acts[i][c] * w[r][c]` for every activation row `i` and weight
 /// row `r`: out is (acts.rows, w.rows), row-major.
 pub fn matmul(w: &QuantMatrix, acts: &QuantizedActs, out: &mut [f32]) {
-    assert_eq!(acts.cols, w.cols, "matmul: inner dimensions differ");
-    let (m, n) = (acts.rows, w.rows);
-    assert_eq!(out.len(), m * n, "matmul: output shape");
+    matmul_many(&mut [(w, out)], acts)
+}
+
+/// Several products of the same activations (Q, K and V; gate and up) as one parallel step:
+/// one fork and join instead of one per matrix. Each pair is (weights, output) as in
+/// [`matmul`].
+pub fn matmul_many(products: &mut [(&QuantMatrix, &mut [f32])], acts: &QuantizedActs) {
+    assert!(
+        products.len() <= MAX_PRODUCTS,
+        "matmul_many: at most {MAX_PRODUCTS} products"
+    );
+    let m = acts.rows;
+    let mut work = 0;
+    for (w, out) in products.iter() {
+        assert_eq!(acts.cols, w.cols, "matmul: inner dimensions differ");
+        assert_eq!(out.len(), m * w.rows, "matmul: output shape");
+        work += m * w.rows * w.cols;
+    }
     let threads = rayon::current_num_threads().max(1);
-    // Enough chunks to balance the cores, each big enough to amortise the task; a small
-    // product (K/V projections of one token) runs on the calling thread without waking others.
-    let small = m * n * w.cols < SERIAL_BELOW;
-    let ptr = OutPtr(out.as_mut_ptr());
-    let features = cpu();
-    // K-quant tiles need one activation scale per 256 (the others take either granularity).
-    let k_quant = matches!(w.format, WeightFormat::Q4K | WeightFormat::Q6K);
-    if let Some(tiles) = w.tiles.as_ref().filter(|_| !k_quant || acts.block == 256) {
-        let run = |range: std::ops::Range<usize>, ptr: OutPtr| {
-            // SAFETY: tiles exist only where `cpu()` found AVX-512; the activations have the
-            // granularity the format needs; this task alone writes these tiles' columns.
-            unsafe { avx512::tile_rows(w, tiles, acts, range, ptr.0) }
-        };
-        let count = n / tiled::TILE_ROWS;
-        if small {
-            return run(0..count, ptr);
-        }
-        let chunk = count.div_ceil(threads * 8).max(1);
-        return (0..count.div_ceil(chunk)).into_par_iter().for_each(|c| {
-            run(c * chunk..((c + 1) * chunk).min(count), ptr);
-        });
-    }
-    let wide = features.avx512 && avx512::handles(w);
-    let run = |rows: std::ops::Range<usize>, ptr: OutPtr| {
-        if wide {
-            // SAFETY: `cpu()` checked the AVX-512 features, `quantize` expanded the activations
-            // for them, `handles` checked the shape; rows in bounds, columns written by this
-            // task only.
-            unsafe { avx512::rows(w, acts, rows, ptr.0) }
-        } else if features.avx2 {
-            // SAFETY: `cpu()` checked that the CPU has AVX2, FMA and F16C; the rows are in
-            // bounds and only this task writes their output columns.
-            unsafe { avx2::rows(w, acts, rows, ptr.0) }
+    // Each product is cut into units (tiles of 16 rows, or rows) and the units into chunks:
+    // enough chunks to balance the cores, each big enough to amortise its task.
+    // (kernel, units, units per chunk, output); fixed-size, so nothing is allocated per call.
+    let mut plans = [(Kernel::Portable, 0, 1, OutPtr(std::ptr::null_mut())); MAX_PRODUCTS];
+    for (plan, (w, out)) in plans.iter_mut().zip(products.iter_mut()) {
+        let kernel = Kernel::for_product(w, acts);
+        let units = kernel.units(w);
+        let min_chunk = if matches!(kernel, Kernel::Tiled) {
+            1
         } else {
-            // SAFETY: as above, without SIMD.
-            unsafe { scalar_rows(w, acts, rows, ptr.0) }
-        }
-    };
-    if small {
-        return run(0..n, ptr);
+            16
+        };
+        let chunk = units.div_ceil(threads * 8).max(min_chunk);
+        *plan = (kernel, units, chunk, OutPtr(out.as_mut_ptr()));
     }
-    let chunk = n.div_ceil(threads * 8).max(16);
-    (0..n.div_ceil(chunk)).into_par_iter().for_each(|c| {
-        run(c * chunk..((c + 1) * chunk).min(n), ptr);
+    let plans = &plans[..products.len()];
+    let run = |p: usize, chunk: usize| {
+        let (kernel, units, size, ptr) = plans[p];
+        let range = chunk * size..((chunk + 1) * size).min(units);
+        // SAFETY: `Kernel::for_product` picked a kernel this CPU and these activations suit;
+        // the range is in bounds and this task alone writes its output columns.
+        unsafe { kernel.run(products[p].0, acts, range, ptr.0) }
+    };
+    // A small product (K/V projections of one token) runs on the calling thread without
+    // waking the others.
+    if work < SERIAL_BELOW {
+        for (p, &(_, units, size, _)) in plans.iter().enumerate() {
+            for c in 0..units.div_ceil(size) {
+                run(p, c);
+            }
+        }
+        return;
+    }
+    let total: usize = plans
+        .iter()
+        .map(|&(_, units, size, _)| units.div_ceil(size))
+        .sum();
+    (0..total).into_par_iter().for_each(|mut c| {
+        for (p, &(_, units, size, _)) in plans.iter().enumerate() {
+            let chunks = units.div_ceil(size);
+            if c < chunks {
+                return run(p, c);
+            }
+            c -= chunks;
+        }
     });
+}
+
+/// The most products [`matmul_many`] takes at once.
+pub const MAX_PRODUCTS: usize = 4;
+
+/// Which kernel multiplies a given product.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Tiled,
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+impl Kernel {
+    fn for_product(w: &QuantMatrix, acts: &QuantizedActs) -> Self {
+        let features = cpu();
+        // K-quant tiles need one activation scale per 256 (the others take either granularity).
+        let k_quant = matches!(w.format, WeightFormat::Q4K | WeightFormat::Q6K);
+        if w.tiles.is_some() && (!k_quant || acts.block == 256) {
+            Kernel::Tiled
+        } else if features.avx512 && avx512::handles(w) {
+            Kernel::Avx512
+        } else if features.avx2 {
+            Kernel::Avx2
+        } else {
+            Kernel::Portable
+        }
+    }
+
+    /// Units of work: tiles of 16 rows, or rows.
+    fn units(self, w: &QuantMatrix) -> usize {
+        match self {
+            Kernel::Tiled => w.rows / tiled::TILE_ROWS,
+            _ => w.rows,
+        }
+    }
+
+    /// # Safety
+    /// `self` from [`Kernel::for_product`] for `w` and `acts`; `units` in bounds; `out` an
+    /// (acts.rows, w.rows) buffer whose columns in `units` no one else writes meanwhile.
+    unsafe fn run(
+        self,
+        w: &QuantMatrix,
+        acts: &QuantizedActs,
+        units: std::ops::Range<usize>,
+        out: *mut f32,
+    ) {
+        match (self, w.tiles.as_ref()) {
+            // Tiles exist only where `cpu()` found AVX-512.
+            (Kernel::Tiled, Some(tiles)) => avx512::tile_rows(w, tiles, acts, units, out),
+            // `cpu()` checked the AVX-512 features and `quantize` expanded the activations
+            // for them; `handles` checked the shape.
+            (Kernel::Avx512, _) => avx512::rows(w, acts, units, out),
+            // `cpu()` checked AVX2, FMA and F16C.
+            (Kernel::Avx2, _) => avx2::rows(w, acts, units, out),
+            _ => scalar_rows(w, acts, units, out),
+        }
+    }
 }
 
 /// The portable reference: the same groups and the same arithmetic, one value at a time.
