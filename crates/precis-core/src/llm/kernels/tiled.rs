@@ -215,15 +215,15 @@ fn pack_q6k(src: &[&[u8]], out: &mut [u8]) {
         }
     }
     let mut values = [[0u8; 256]; TILE_ROWS];
-    for (r, block) in src.iter().enumerate() {
-        values[r] = q6k_values(block);
+    for (values, block) in values.iter_mut().zip(src) {
+        *values = q6k_values(block);
     }
     pack_nibbles(&mut out[288..2336], |r, c| word(&values[r], c));
     let high = &mut out[2336..];
     for sub in 0..16 {
-        for r in 0..TILE_ROWS {
+        for (r, values) in values.iter().enumerate() {
             // Bits 2j of byte b: column 16·sub + 4j + b (j = 0..4), as the kernels read them.
-            let bits = |j: usize| (word(&values[r], 16 * sub + 4 * j) >> 4) & LOW2;
+            let bits = |j: usize| (word(values, 16 * sub + 4 * j) >> 4) & LOW2;
             let packed = bits(0) | (bits(1) << 2) | (bits(2) << 4) | (bits(3) << 6);
             let at = 64 * sub + 4 * r;
             high[at..at + 4].copy_from_slice(&packed.to_le_bytes());
