@@ -7,6 +7,9 @@
 
 use std::ops::Range;
 
+use super::tiled::{
+    Tiles, Q4K_TILE_BYTES, Q5_0_TILE_BYTES, Q6K_TILE_BYTES, Q8_0_TILE_BYTES, TILE_ROWS,
+};
 use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
 
 pub fn available() -> bool {
@@ -28,8 +31,19 @@ pub unsafe fn rows(w: &QuantMatrix, acts: &QuantizedActs, rows: Range<usize>, ou
     super::scalar_rows(w, acts, rows, out)
 }
 
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile_rows(
+    _w: &QuantMatrix,
+    _tiles: &Tiles,
+    _acts: &QuantizedActs,
+    _range: Range<usize>,
+    _out: *mut f32,
+) {
+    unreachable!("matrices are tiled only where AVX2 is available")
+}
+
 #[cfg(target_arch = "x86_64")]
-pub use x86::rows;
+pub use x86::{rows, tile_rows};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -322,6 +336,325 @@ mod x86 {
             WeightFormat::Q5_0 => all_rows!(row_q5_0, w, acts, rows, out),
             WeightFormat::Q4K => all_rows!(row_q4k, w, acts, rows, out),
             WeightFormat::Q6K => all_rows!(row_q6k, w, acts, rows, out),
+        }
+    }
+
+    // Tiled weights (see `tiled.rs`): a tile's 16 rows are taken as two halves of 8, one per
+    // 256-bit register; each 64-byte vector of the layout gives 32 bytes to each half.
+
+    /// Prefetches `lines` cache lines at `p` (distance as in the AVX-512 kernels).
+    #[inline(always)]
+    unsafe fn prefetch(p: *const u8, lines: usize) {
+        for l in 0..lines {
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * l) as *const i8);
+        }
+    }
+
+    /// Bytes ahead to prefetch: the first half's pass brings a tile in, the second finds it
+    /// in cache.
+    const fn prefetch_distance(activation_rows: usize, half: usize) -> Option<usize> {
+        if half == 1 {
+            None
+        } else if activation_rows == 1 {
+            Some(24 << 10)
+        } else {
+            Some(10 << 10)
+        }
+    }
+
+    /// Sixteen bits of ones per lane pair, for `madd` to sum pairs of 16-bit products.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn ones16() -> __m256i {
+        _mm256_set1_epi16(1)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn bcast4(p: *const i8) -> __m256i {
+        _mm256_set1_epi32(std::ptr::read_unaligned(p as *const i32))
+    }
+
+    /// Eight bytes (one per row of the half) as f32 lanes: unsigned, or signed.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn u8_lanes(p: *const u8) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i)))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn i8_lanes(p: *const u8) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p as *const __m128i)))
+    }
+
+    /// Eight f16 values as f32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn f16_lanes(p: *const u8) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
+    }
+
+    /// Q4_K tile half `half` against activation rows `i0..i0 + MR` (per-256 activations).
+    /// Unsigned 4-bit weights × signed activations stay exact in `maddubs`, and a whole
+    /// group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15), so one `madd` per group.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn tile_q4k<const MR: usize>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+        half: usize,
+    ) -> [__m256; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let m4 = _mm256_set1_epi8(0x0F);
+        let mut total = [_mm256_setzero_ps(); MR];
+        for b in 0..blocks {
+            let p = tile.add(b * Q4K_TILE_BYTES);
+            let mut sb = [_mm256_setzero_ps(); MR];
+            let mut mins = [_mm256_setzero_ps(); MR];
+            for g in 0..8 {
+                if let Some(ahead) = prefetch_distance(MR, half) {
+                    prefetch(p.wrapping_add(ahead + 320 * g), 5);
+                }
+                let mut acc = [_mm256_setzero_si256(); MR];
+                for k in 0..4 {
+                    let v = _mm256_loadu_si256(
+                        p.add(320 + 256 * g + 64 * k + 32 * half) as *const __m256i
+                    );
+                    let lo = _mm256_and_si256(v, m4);
+                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    for t in 0..MR {
+                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        let pair = _mm256_add_epi16(
+                            _mm256_maddubs_epi16(lo, bcast4(a)),
+                            _mm256_maddubs_epi16(hi, bcast4(a.add(4))),
+                        );
+                        acc[t] = _mm256_add_epi16(acc[t], pair);
+                    }
+                }
+                let scale = u8_lanes(p.add(64 + 16 * g + 8 * half));
+                let min = u8_lanes(p.add(192 + 16 * g + 8 * half));
+                for t in 0..MR {
+                    let dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[t], ones16()));
+                    sb[t] = _mm256_fmadd_ps(dot, scale, sb[t]);
+                    let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
+                    mins[t] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t]);
+                }
+            }
+            let d = f16_lanes(p.add(16 * half));
+            let dmin = f16_lanes(p.add(32 + 16 * half));
+            for t in 0..MR {
+                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                total[t] = _mm256_fnmadd_ps(dmin, mins[t], _mm256_fmadd_ps(d, sb[t], total[t]));
+            }
+        }
+        total
+    }
+
+    /// Q6_K tile half, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
+    /// fits 16 bits), the offset of 32 taken off per 16 columns with the activation sums.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn tile_q6k<const MR: usize>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+        half: usize,
+    ) -> [__m256; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let m4 = _mm256_set1_epi8(0x0F);
+        let high_bits = _mm256_set1_epi8(0x30);
+        let mut total = [_mm256_setzero_ps(); MR];
+        for b in 0..blocks {
+            let p = tile.add(b * Q6K_TILE_BYTES);
+            let mut sb = [_mm256_setzero_ps(); MR];
+            for sub in 0..16 {
+                if let Some(ahead) = prefetch_distance(MR, half) {
+                    prefetch(p.wrapping_add(ahead + 256 * sub), 4);
+                }
+                let h = _mm256_loadu_si256(p.add(2336 + 64 * sub + 32 * half) as *const __m256i);
+                let mut acc = [_mm256_setzero_si256(); MR];
+                for kk in 0..2 {
+                    let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
+                    let v = _mm256_loadu_si256(
+                        p.add(288 + 256 * g + 64 * k + 32 * half) as *const __m256i
+                    );
+                    let lo = _mm256_and_si256(v, m4);
+                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    let (h_lo, h_hi) = if kk == 0 {
+                        (_mm256_slli_epi16(h, 4), _mm256_slli_epi16(h, 2))
+                    } else {
+                        (h, _mm256_srli_epi16(h, 2))
+                    };
+                    let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
+                    let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
+                    for t in 0..MR {
+                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        let pair = _mm256_add_epi16(
+                            _mm256_maddubs_epi16(w_lo, bcast4(a)),
+                            _mm256_maddubs_epi16(w_hi, bcast4(a.add(4))),
+                        );
+                        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(pair, ones16()));
+                    }
+                }
+                let scale = i8_lanes(p.add(32 + 16 * sub + 8 * half));
+                for t in 0..MR {
+                    let sum = *acts.sum16.as_ptr().add(((i0 + t) * cols + 256 * b) / 16 + sub);
+                    let dot = _mm256_sub_epi32(acc[t], _mm256_set1_epi32(32 * sum));
+                    sb[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t]);
+                }
+            }
+            let d = f16_lanes(p.add(16 * half));
+            for t in 0..MR {
+                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                total[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(da)), sb[t], total[t]);
+            }
+        }
+        total
+    }
+
+    const Q8_0: u8 = 8;
+    const Q5_0: u8 = 5;
+
+    /// Q8_0 or Q5_0 tile half. Q8_0's bytes are turned back to signed and multiplied as
+    /// `maddubs(|w|, sign(a, w))` (exact); Q5_0's unsigned 5-bit values need no trick and lose
+    /// their offset of 16 with the activation sums.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn tile_g32<const MR: usize, const FORMAT: u8>(
+        tile: *const u8,
+        blocks: usize,
+        acts: &QuantizedActs,
+        i0: usize,
+        half: usize,
+    ) -> [__m256; MR] {
+        let cols = acts.cols;
+        let groups = cols / GROUP;
+        let bytes = if FORMAT == Q8_0 {
+            Q8_0_TILE_BYTES
+        } else {
+            Q5_0_TILE_BYTES
+        };
+        let m4 = _mm256_set1_epi8(0x0F);
+        let high_bit = _mm256_set1_epi8(0x10);
+        let flip = _mm256_set1_epi8(0x80u8 as i8);
+        let mut total = [_mm256_setzero_ps(); MR];
+        for g in 0..blocks {
+            let p = tile.add(g * bytes);
+            if let Some(ahead) = prefetch_distance(MR, half) {
+                prefetch(p.wrapping_add(ahead), bytes.div_ceil(64));
+            }
+            let h = if FORMAT == Q5_0 {
+                _mm256_loadu_si256(p.add(288 + 32 * half) as *const __m256i)
+            } else {
+                _mm256_setzero_si256()
+            };
+            let mut acc = [_mm256_setzero_si256(); MR];
+            for k in 0..4 {
+                let a_at = |t: usize| acts.q.as_ptr().add((i0 + t) * cols + 32 * g + 8 * k);
+                if FORMAT == Q8_0 {
+                    for (j, off) in [(0usize, 0usize), (1, 4)] {
+                        let v = _mm256_loadu_si256(
+                            p.add(32 + 128 * k + 64 * j + 32 * half) as *const __m256i,
+                        );
+                        let w = _mm256_xor_si256(v, flip);
+                        let magnitude = _mm256_sign_epi8(w, w);
+                        for t in 0..MR {
+                            let a = _mm256_sign_epi8(bcast4(a_at(t).add(off)), w);
+                            let prod = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, a), ones16());
+                            acc[t] = _mm256_add_epi32(acc[t], prod);
+                        }
+                    }
+                } else {
+                    let v = _mm256_loadu_si256(p.add(32 + 64 * k + 32 * half) as *const __m256i);
+                    let lo = _mm256_and_si256(v, m4);
+                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    let at4 = |j: usize| match j {
+                        0 => _mm256_slli_epi16(h, 4),
+                        1 => _mm256_slli_epi16(h, 3),
+                        2 => _mm256_slli_epi16(h, 2),
+                        3 => _mm256_slli_epi16(h, 1),
+                        4 => h,
+                        5 => _mm256_srli_epi16(h, 1),
+                        6 => _mm256_srli_epi16(h, 2),
+                        _ => _mm256_srli_epi16(h, 3),
+                    };
+                    let w_lo = _mm256_or_si256(lo, _mm256_and_si256(at4(2 * k), high_bit));
+                    let w_hi = _mm256_or_si256(hi, _mm256_and_si256(at4(2 * k + 1), high_bit));
+                    for t in 0..MR {
+                        let pair = _mm256_add_epi16(
+                            _mm256_maddubs_epi16(w_lo, bcast4(a_at(t))),
+                            _mm256_maddubs_epi16(w_hi, bcast4(a_at(t).add(4))),
+                        );
+                        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(pair, ones16()));
+                    }
+                }
+            }
+            let d = f16_lanes(p.add(16 * half));
+            for t in 0..MR {
+                let at = (i0 + t) * groups + g;
+                let dot = if FORMAT == Q5_0 {
+                    let sum =
+                        *acts.sum16.as_ptr().add(2 * at) + *acts.sum16.as_ptr().add(2 * at + 1);
+                    _mm256_sub_epi32(acc[t], _mm256_set1_epi32(16 * sum))
+                } else {
+                    acc[t]
+                };
+                let scale = _mm256_mul_ps(d, _mm256_set1_ps(*acts.scale.as_ptr().add(at)));
+                total[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, total[t]);
+            }
+        }
+        total
+    }
+
+    /// Outputs of tiles `range` for every activation row.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C; `acts` with the granularity the format needs
+    /// (per 256 for K-quants); `out` an (acts.rows, w.rows) buffer whose columns in these
+    /// tiles no one else writes meanwhile.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn tile_rows(
+        w: &QuantMatrix,
+        tiles: &Tiles,
+        acts: &QuantizedActs,
+        range: Range<usize>,
+        out: *mut f32,
+    ) {
+        let (m, n) = (acts.rows, w.rows);
+        let per_tile = tiles.blocks * tiles.tile_bytes;
+        let mut i = 0;
+        macro_rules! sweep {
+            ($mr:literal) => {
+                for t in range.clone() {
+                    let p = tiles.as_ptr().add(t * per_tile);
+                    for half in 0..2 {
+                        let res = match w.format {
+                            WeightFormat::Q4K => tile_q4k::<$mr>(p, tiles.blocks, acts, i, half),
+                            WeightFormat::Q6K => tile_q6k::<$mr>(p, tiles.blocks, acts, i, half),
+                            WeightFormat::Q8_0 => {
+                                tile_g32::<$mr, Q8_0>(p, tiles.blocks, acts, i, half)
+                            }
+                            _ => tile_g32::<$mr, Q5_0>(p, tiles.blocks, acts, i, half),
+                        };
+                        for (u, v) in res.iter().enumerate() {
+                            _mm256_storeu_ps(out.add((i + u) * n + TILE_ROWS * t + 8 * half), *v);
+                        }
+                    }
+                }
+            };
+        }
+        while i + 2 <= m {
+            sweep!(2);
+            i += 2;
+        }
+        if m > i {
+            sweep!(1);
         }
     }
 }

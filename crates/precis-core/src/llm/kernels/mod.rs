@@ -152,13 +152,13 @@ impl QuantMatrix {
     }
 }
 
-/// Repacks the matrices into tiles when this CPU's fastest kernels read them (AVX-512, and
-/// Q4_K, Q6_K, Q8_0 or Q5_0 matrices of whole tiles), all in one arena on huge pages. Mapped
+/// Repacks the matrices into tiles when this CPU's fastest kernels read them (AVX-512 or
+/// AVX2, and Q4_K, Q6_K, Q8_0 or Q5_0 matrices of whole tiles), all in one arena on huge pages. Mapped
 /// pages read for the repack are handed back to the page cache, so the process keeps one
 /// copy. Rows stay readable ([`QuantMatrix::dequantize_row`] reads the file again).
 /// `PRECIS_NO_TILES=1` keeps the GGUF layout (to compare).
 pub fn tile_for_cpu(matrices: &mut [&mut QuantMatrix]) {
-    if !cpu().avx512 || std::env::var_os("PRECIS_NO_TILES").is_some_and(|v| v == "1") {
+    if !cpu().avx2 || std::env::var_os("PRECIS_NO_TILES").is_some_and(|v| v == "1") {
         return;
     }
     let sources: Vec<tiled::Source> = matrices
@@ -407,8 +407,11 @@ impl Kernel {
         out: *mut f32,
     ) {
         match (self, w.tiles.as_ref()) {
-            // Tiles exist only where `cpu()` found AVX-512.
-            (Kernel::Tiled, Some(tiles)) => avx512::tile_rows(w, tiles, acts, units, out),
+            // Tiles exist only where `cpu()` found AVX2 (and maybe AVX-512).
+            (Kernel::Tiled, Some(tiles)) if cpu().avx512 => {
+                avx512::tile_rows(w, tiles, acts, units, out)
+            }
+            (Kernel::Tiled, Some(tiles)) => avx2::tile_rows(w, tiles, acts, units, out),
             // `cpu()` checked the AVX-512 features and `quantize` expanded the activations
             // for them; `handles` checked the shape.
             (Kernel::Avx512, _) => avx512::rows(w, acts, units, out),
@@ -595,8 +598,8 @@ mod tests {
 
     #[test]
     fn tiled_kernels_match_portable_path_and_candle() {
-        if !cpu().avx512 {
-            eprintln!("skipped: no AVX-512 VNNI on this CPU, so weights are never tiled here");
+        if !cpu().avx2 {
+            eprintln!("skipped: no AVX2 on this CPU, so weights are never tiled here");
             return;
         }
         for dtype in [
@@ -619,6 +622,14 @@ mod tests {
                 matmul(&w, &acts, &mut tiled);
                 let err = rel_err(&tiled, &portable);
                 assert!(err < 1e-5, "{dtype:?} m={m}: tiled vs portable {err}");
+                // The AVX2 tile kernels too, where the AVX-512 ones ran above.
+                if cpu().avx512 {
+                    let mut narrow = vec![0f32; m * rows];
+                    let tiles = w.tiles.as_ref().unwrap();
+                    unsafe { avx2::tile_rows(&w, tiles, &acts, 0..rows / 16, narrow.as_mut_ptr()) };
+                    let err = rel_err(&narrow, &portable);
+                    assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 tiles vs portable {err}");
+                }
 
                 let xt = Tensor::from_vec(x.clone(), (m, cols), &Device::Cpu).unwrap();
                 let candle: Vec<f32> = QMatMul::from_qtensor(qt)
