@@ -649,12 +649,15 @@ mod x86 {
                 }
             };
         }
-        while i + 2 <= m {
-            sweep!(2);
-            i += 2;
+        while i + 4 <= m {
+            sweep!(4);
+            i += 4;
         }
-        if m > i {
-            sweep!(1);
+        match m - i {
+            3 => sweep!(3),
+            2 => sweep!(2),
+            1 => sweep!(1),
+            _ => {}
         }
     }
 }
