@@ -426,7 +426,10 @@ mod x86 {
                     let lo = _mm256_and_si256(v, m4);
                     let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
                     for t in 0..MR {
-                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        let a = acts
+                            .q
+                            .as_ptr()
+                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
                         let pair = _mm256_add_epi16(
                             _mm256_maddubs_epi16(lo, bcast4(a)),
                             _mm256_maddubs_epi16(hi, bcast4(a.add(4))),
@@ -494,7 +497,10 @@ mod x86 {
                     let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
                     let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
                     for t in 0..MR {
-                        let a = acts.q.as_ptr().add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
+                        let a = acts
+                            .q
+                            .as_ptr()
+                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
                         let pair = _mm256_add_epi16(
                             _mm256_maddubs_epi16(w_lo, bcast4(a)),
                             _mm256_maddubs_epi16(w_hi, bcast4(a.add(4))),
@@ -504,7 +510,10 @@ mod x86 {
                 }
                 let scale = i8_lanes(p.add(32 + 16 * sub + 8 * half));
                 for t in 0..MR {
-                    let sum = *acts.sum16.as_ptr().add(((i0 + t) * cols + 256 * b) / 16 + sub);
+                    let sum = *acts
+                        .sum16
+                        .as_ptr()
+                        .add(((i0 + t) * cols + 256 * b) / 16 + sub);
                     let dot = _mm256_sub_epi32(acc[t], _mm256_set1_epi32(32 * sum));
                     sb[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t]);
                 }
@@ -560,13 +569,14 @@ mod x86 {
                 if FORMAT == Q8_0 {
                     for (j, off) in [(0usize, 0usize), (1, 4)] {
                         let v = _mm256_loadu_si256(
-                            p.add(32 + 128 * k + 64 * j + 32 * half) as *const __m256i,
+                            p.add(32 + 128 * k + 64 * j + 32 * half) as *const __m256i
                         );
                         let w = _mm256_xor_si256(v, flip);
                         let magnitude = _mm256_sign_epi8(w, w);
                         for t in 0..MR {
                             let a = _mm256_sign_epi8(bcast4(a_at(t).add(off)), w);
-                            let prod = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, a), ones16());
+                            let prod =
+                                _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, a), ones16());
                             acc[t] = _mm256_add_epi32(acc[t], prod);
                         }
                     }
