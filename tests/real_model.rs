@@ -202,7 +202,10 @@ fn chinese_translation_keeps_paragraphs_and_names() {
     );
     assert!(cjk_share(&all) > 0.75, "share {}", cjk_share(&all));
     assert!(all.contains("阿勒颇"), "Aleppo not rendered as 阿勒颇");
-    // Names the model rendered once are carried forward: later mentions use the same rendering.
+    // Names the model rendered once are carried forward: later mentions use the same rendering,
+    // or, where the model still writes something else (or drops the name) after the stricter
+    // retry, the paragraph says so in a warning the reader sees. All but one must be kept.
+    let (mut later_mentions, mut kept) = (0, 0);
     for g in t
         .glossary
         .iter()
@@ -212,16 +215,27 @@ fn chinese_translation_keeps_paragraphs_and_names() {
             .filter(|&i| contains_term(&t.paragraphs[i].source, &g.source))
             .collect();
         for &i in mentions.iter().skip(1) {
+            let p = &t.paragraphs[i];
+            later_mentions += 1;
+            if p.text.contains(&g.target) {
+                kept += 1;
+                continue;
+            }
             assert!(
-                t.paragraphs[i].text.contains(&g.target),
-                "{} = {} not kept in {}: {}",
+                p.warnings.iter().any(|w| w.contains(&g.source)),
+                "{} = {} not kept in {} and no warning says so: {} {:?}",
                 g.source,
                 g.target,
-                t.paragraphs[i].id,
-                t.paragraphs[i].text
+                p.id,
+                p.text,
+                p.warnings
             );
         }
     }
+    assert!(
+        later_mentions >= 2 && kept + 1 >= later_mentions,
+        "only {kept} of {later_mentions} later mentions kept their rendering"
+    );
     println!(
         "carried: {:?}",
         t.glossary

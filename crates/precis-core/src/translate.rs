@@ -326,7 +326,7 @@ fn translator_system(
     if strict {
         s.push_str(&format!(
             "\nA previous attempt was rejected. Write everything in {}: leave no English words untranslated, \
-             copy each amount exactly as listed above, and add no dates or numbers that the text does not contain.",
+             write each name and amount exactly as listed above, and add no dates or numbers that the text does not contain.",
             target.name
         ));
     }
@@ -465,12 +465,12 @@ impl<'a> Translator<'a> {
                 Ok((text_out, gen.finish))
             };
         let (first, finish) = attempt(false, sink)?;
-        let first_problems = problems(&self.target, text, &first, finish);
+        let first_problems = problems(&self.target, &glossary, text, &first, finish);
         if first_problems.is_empty() {
             return Ok((first, Vec::new()));
         }
         let (second, finish) = attempt(true, sink)?;
-        let second_problems = problems(&self.target, text, &second, finish);
+        let second_problems = problems(&self.target, &glossary, text, &second, finish);
         Ok(if second_problems.len() <= first_problems.len() {
             (second, second_problems)
         } else {
@@ -524,20 +524,34 @@ fn split_for_translation(
 /// What is wrong with a translation, as user-facing warnings (empty when it passes).
 fn problems(
     target: &Language,
+    glossary: &[GlossaryEntry],
     source: &str,
     translation: &str,
     finish: FinishReason,
 ) -> Vec<String> {
-    let mut out: Vec<String> = numbers::missing_amounts(source, translation)
-        .iter()
-        .filter(|_| target.is_cjk())
-        .map(|a| {
+    // A name rendered once is written the same way afterwards (the prompt lists it).
+    let renamed = terms_in(glossary, source)
+        .into_iter()
+        .filter(|g| g.origin == TermOrigin::Carried && !translation.contains(g.target.as_str()));
+    let mut out: Vec<String> = renamed
+        .map(|g| {
             format!(
-                "the amount \"{}\" may not have been translated exactly",
-                a.text
+                "\"{}\" is not written \"{}\" as earlier in the article",
+                g.source, g.target
             )
         })
         .collect();
+    out.extend(
+        numbers::missing_amounts(source, translation)
+            .iter()
+            .filter(|_| target.is_cjk())
+            .map(|a| {
+                format!(
+                    "the amount \"{}\" may not have been translated exactly",
+                    a.text
+                )
+            }),
+    );
     let invented = numbers::invented_numbers(source, translation);
     if !invented.is_empty() {
         let list: Vec<String> = invented.iter().map(|v| v.to_string()).collect();
@@ -776,7 +790,13 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
         if self.target.is_cjk() {
             text = enforce_terms(&self.glossary, &source, &text);
         }
-        let found = problems(&self.target, &source, &text, generation.finish);
+        let found = problems(
+            &self.target,
+            &self.glossary,
+            &source,
+            &text,
+            generation.finish,
+        );
         let p = &mut self.pieces[piece];
         if !strict && !found.is_empty() {
             p.first = Some((text, found));
@@ -1020,6 +1040,46 @@ mod tests {
         let al = learn_renderings("Bashar al-Assad spoke.", "巴沙尔·阿萨德讲话。", &terms);
         let forms: Vec<&str> = al.iter().map(|g| g.source.as_str()).collect();
         assert_eq!(forms, ["Bashar al-Assad", "al-Assad", "Al-Assad", "Assad"]);
+    }
+
+    #[test]
+    fn a_carried_name_written_differently_is_a_problem() {
+        let zh = Language::parse("zh").unwrap();
+        let learned = learn_renderings(
+            "US Secretary of State John Kerry spoke.",
+            "美国国务卿约翰·克里讲话。",
+            &[],
+        );
+        let source = "Kerry said progress was possible.";
+        let same = problems(
+            &zh,
+            &learned,
+            source,
+            "克里说有可能取得进展。",
+            FinishReason::Stop,
+        );
+        assert!(same.is_empty(), "{same:?}");
+        let renamed = problems(
+            &zh,
+            &learned,
+            source,
+            "韩特尔说有可能取得进展。",
+            FinishReason::Stop,
+        );
+        assert_eq!(renamed.len(), 1, "{renamed:?}");
+        assert!(
+            renamed[0].contains("Kerry") && renamed[0].contains("克里"),
+            "{renamed:?}"
+        );
+        // Names the article does not mention here are not asked for.
+        let other = problems(
+            &zh,
+            &learned,
+            "Lavrov arrived.",
+            "拉夫罗夫抵达。",
+            FinishReason::Stop,
+        );
+        assert!(other.is_empty(), "{other:?}");
     }
 
     #[test]
