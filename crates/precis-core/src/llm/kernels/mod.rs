@@ -3,12 +3,15 @@
 //! Why our own: candle's CPU kernels re-read (and re-decode) every weight row once per token of
 //! the batch, pick SIMD at compile time only, and lack a vectorised Q5_0 dot product. Here:
 //! - activations are quantized once per call to 8-bit groups of 32 with an f32 scale and the
-//!   group sum (for formats with a minimum, such as Q4_K);
-//! - each weight group is decoded once into registers and multiplied with up to four
-//!   activation rows, so a prefill or a batch of sequences reads and decodes each weight once;
-//! - AVX2/FMA/F16C kernels are chosen at run time ([`cpu`]); other CPUs get the portable scalar
-//!   path, which is also the reference the SIMD path is tested against;
-//! - rows of the weight matrix are split across the rayon pool.
+//!   group sums (for formats with a minimum or an offset);
+//! - where the CPU has AVX2, the model's matrices are repacked at load into 16-row tiles
+//!   ([`tile_for_cpu`], `tiled.rs`) that one instruction multiplies 16 (AVX-512) or 8 (AVX2)
+//!   rows at a time; other matrices use row kernels on the GGUF layout, where each decoded
+//!   weight group serves a block of up to eight activation rows;
+//! - AVX-512 VNNI and AVX2/FMA/F16C kernels are chosen at run time ([`cpu`]); other CPUs get
+//!   the portable scalar path, which is also the reference the SIMD paths are tested against;
+//! - tiles or rows are split across the rayon pool, several products of the same activations
+//!   in one parallel step ([`matmul_many`]).
 //!
 //! Supported weight formats are the ones the Qwen2.5 GGUF files use (Q8_0, Q5_0, Q4_0, Q4_K,
 //! Q6_K). The model loader converts any other format to Q8_0 once at load time.
