@@ -394,134 +394,162 @@ mod x86 {
         _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
     }
 
-    /// Q4_K tile half `half` against activation rows `i0..i0 + MR` (per-256 activations).
-    /// Unsigned 4-bit weights × signed activations stay exact in `maddubs`, and a whole
-    /// group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15), so one `madd` per group.
+    /// Q4_K tile halves `first..first + H` against activation rows `i0..i0 + MR` (per-256
+    /// activations); one pass over both halves (H = 2) when decoding a single row, so the
+    /// activations are broadcast once. Unsigned 4-bit weights × signed activations stay exact
+    /// in `maddubs`, and a whole group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15),
+    /// so one `madd` per group.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn tile_q4k<const MR: usize>(
+    unsafe fn tile_q4k<const MR: usize, const H: usize>(
         tile: *const u8,
         blocks: usize,
         acts: &QuantizedActs,
         i0: usize,
-        half: usize,
-    ) -> [__m256; MR] {
+        first: usize,
+    ) -> [[__m256; H]; MR] {
         let cols = acts.cols;
         let groups = cols / GROUP;
         let m4 = _mm256_set1_epi8(0x0F);
-        let mut total = [_mm256_setzero_ps(); MR];
+        let mut total = [[_mm256_setzero_ps(); H]; MR];
         for b in 0..blocks {
             let p = tile.add(b * Q4K_TILE_BYTES);
-            let mut sb = [_mm256_setzero_ps(); MR];
-            let mut mins = [_mm256_setzero_ps(); MR];
+            let mut sb = [[_mm256_setzero_ps(); H]; MR];
+            let mut mins = [[_mm256_setzero_ps(); H]; MR];
             for g in 0..8 {
-                if let Some(ahead) = prefetch_distance(MR, half) {
+                if let Some(ahead) = prefetch_distance(MR, first) {
                     prefetch(p.wrapping_add(ahead + 320 * g), 5);
                 }
-                let mut acc = [_mm256_setzero_si256(); MR];
+                let mut acc = [[_mm256_setzero_si256(); H]; MR];
                 for k in 0..4 {
-                    let v = _mm256_loadu_si256(
-                        p.add(320 + 256 * g + 64 * k + 32 * half) as *const __m256i
-                    );
-                    let lo = _mm256_and_si256(v, m4);
-                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    for t in 0..MR {
-                        let a = acts
-                            .q
+                    let a_at = |t: usize| {
+                        acts.q
                             .as_ptr()
-                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
-                        let pair = _mm256_add_epi16(
-                            _mm256_maddubs_epi16(lo, bcast4(a)),
-                            _mm256_maddubs_epi16(hi, bcast4(a.add(4))),
-                        );
-                        acc[t] = _mm256_add_epi16(acc[t], pair);
+                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
+                    };
+                    let a: [(__m256i, __m256i); MR] =
+                        std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
+                    for h in 0..H {
+                        let at = p.add(320 + 256 * g + 64 * k + 32 * (first + h));
+                        let v = _mm256_loadu_si256(at as *const __m256i);
+                        let lo = _mm256_and_si256(v, m4);
+                        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                        for t in 0..MR {
+                            let pair = _mm256_add_epi16(
+                                _mm256_maddubs_epi16(lo, a[t].0),
+                                _mm256_maddubs_epi16(hi, a[t].1),
+                            );
+                            acc[t][h] = _mm256_add_epi16(acc[t][h], pair);
+                        }
                     }
                 }
-                let scale = u8_lanes(p.add(64 + 16 * g + 8 * half));
-                let min = u8_lanes(p.add(192 + 16 * g + 8 * half));
-                for t in 0..MR {
-                    let dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[t], ones16()));
-                    sb[t] = _mm256_fmadd_ps(dot, scale, sb[t]);
-                    let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
-                    mins[t] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t]);
+                for h in 0..H {
+                    let scale = u8_lanes(p.add(64 + 16 * g + 8 * (first + h)));
+                    let min = u8_lanes(p.add(192 + 16 * g + 8 * (first + h)));
+                    for t in 0..MR {
+                        let dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[t][h], ones16()));
+                        sb[t][h] = _mm256_fmadd_ps(dot, scale, sb[t][h]);
+                        let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
+                        mins[t][h] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t][h]);
+                    }
                 }
             }
-            let d = f16_lanes(p.add(16 * half));
-            let dmin = f16_lanes(p.add(32 + 16 * half));
-            for t in 0..MR {
-                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
-                let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
-                total[t] = _mm256_fnmadd_ps(dmin, mins[t], _mm256_fmadd_ps(d, sb[t], total[t]));
+            for h in 0..H {
+                let d = f16_lanes(p.add(16 * (first + h)));
+                let dmin = f16_lanes(p.add(32 + 16 * (first + h)));
+                for t in 0..MR {
+                    let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                    let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                    total[t][h] = _mm256_fnmadd_ps(
+                        dmin,
+                        mins[t][h],
+                        _mm256_fmadd_ps(d, sb[t][h], total[t][h]),
+                    );
+                }
             }
         }
         total
     }
 
-    /// Q6_K tile half, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
+    /// Q6_K tile halves, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
     /// fits 16 bits), the offset of 32 taken off per 16 columns with the activation sums.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn tile_q6k<const MR: usize>(
+    unsafe fn tile_q6k<const MR: usize, const H: usize>(
         tile: *const u8,
         blocks: usize,
         acts: &QuantizedActs,
         i0: usize,
-        half: usize,
-    ) -> [__m256; MR] {
+        first: usize,
+    ) -> [[__m256; H]; MR] {
         let cols = acts.cols;
         let groups = cols / GROUP;
         let m4 = _mm256_set1_epi8(0x0F);
         let high_bits = _mm256_set1_epi8(0x30);
-        let mut total = [_mm256_setzero_ps(); MR];
+        let mut total = [[_mm256_setzero_ps(); H]; MR];
         for b in 0..blocks {
             let p = tile.add(b * Q6K_TILE_BYTES);
-            let mut sb = [_mm256_setzero_ps(); MR];
+            let mut sb = [[_mm256_setzero_ps(); H]; MR];
             for sub in 0..16 {
-                if let Some(ahead) = prefetch_distance(MR, half) {
+                if let Some(ahead) = prefetch_distance(MR, first) {
                     prefetch(p.wrapping_add(ahead + 256 * sub), 4);
                 }
-                let h = _mm256_loadu_si256(p.add(2336 + 64 * sub + 32 * half) as *const __m256i);
-                let mut acc = [_mm256_setzero_si256(); MR];
+                let mut acc = [[_mm256_setzero_si256(); H]; MR];
                 for kk in 0..2 {
                     let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
-                    let v = _mm256_loadu_si256(
-                        p.add(288 + 256 * g + 64 * k + 32 * half) as *const __m256i
-                    );
-                    let lo = _mm256_and_si256(v, m4);
-                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    let (h_lo, h_hi) = if kk == 0 {
-                        (_mm256_slli_epi16(h, 4), _mm256_slli_epi16(h, 2))
-                    } else {
-                        (h, _mm256_srli_epi16(h, 2))
-                    };
-                    let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
-                    let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
-                    for t in 0..MR {
-                        let a = acts
-                            .q
+                    let a_at = |t: usize| {
+                        acts.q
                             .as_ptr()
-                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k);
-                        let pair = _mm256_add_epi16(
-                            _mm256_maddubs_epi16(w_lo, bcast4(a)),
-                            _mm256_maddubs_epi16(w_hi, bcast4(a.add(4))),
+                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
+                    };
+                    let a: [(__m256i, __m256i); MR] =
+                        std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
+                    for h in 0..H {
+                        let half = first + h;
+                        let hb = _mm256_loadu_si256(
+                            p.add(2336 + 64 * sub + 32 * half) as *const __m256i
                         );
-                        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(pair, ones16()));
+                        let v = _mm256_loadu_si256(
+                            p.add(288 + 256 * g + 64 * k + 32 * half) as *const __m256i
+                        );
+                        let lo = _mm256_and_si256(v, m4);
+                        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                        let (h_lo, h_hi) = if kk == 0 {
+                            (_mm256_slli_epi16(hb, 4), _mm256_slli_epi16(hb, 2))
+                        } else {
+                            (hb, _mm256_srli_epi16(hb, 2))
+                        };
+                        let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
+                        let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
+                        for t in 0..MR {
+                            let pair = _mm256_add_epi16(
+                                _mm256_maddubs_epi16(w_lo, a[t].0),
+                                _mm256_maddubs_epi16(w_hi, a[t].1),
+                            );
+                            acc[t][h] =
+                                _mm256_add_epi32(acc[t][h], _mm256_madd_epi16(pair, ones16()));
+                        }
                     }
                 }
-                let scale = i8_lanes(p.add(32 + 16 * sub + 8 * half));
-                for t in 0..MR {
-                    let sum = *acts
-                        .sum16
-                        .as_ptr()
-                        .add(((i0 + t) * cols + 256 * b) / 16 + sub);
-                    let dot = _mm256_sub_epi32(acc[t], _mm256_set1_epi32(32 * sum));
-                    sb[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t]);
+                for h in 0..H {
+                    let scale = i8_lanes(p.add(32 + 16 * sub + 8 * (first + h)));
+                    for t in 0..MR {
+                        let sum = *acts
+                            .sum16
+                            .as_ptr()
+                            .add(((i0 + t) * cols + 256 * b) / 16 + sub);
+                        let dot = _mm256_sub_epi32(acc[t][h], _mm256_set1_epi32(32 * sum));
+                        sb[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t][h]);
+                    }
                 }
             }
-            let d = f16_lanes(p.add(16 * half));
-            for t in 0..MR {
-                let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
-                total[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(da)), sb[t], total[t]);
+            for h in 0..H {
+                let d = f16_lanes(p.add(16 * (first + h)));
+                for t in 0..MR {
+                    let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                    let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                    total[t][h] = _mm256_fmadd_ps(d, sb[t][h], total[t][h]);
+                }
             }
         }
         total
@@ -639,34 +667,53 @@ mod x86 {
         let (m, n) = (acts.rows, w.rows);
         let per_tile = tiles.blocks * tiles.tile_bytes;
         let mut i = 0;
+        // K-quant halves: both in one pass for a single activation row (decoding), one per
+        // pass for blocks of rows (registers run out otherwise).
+        macro_rules! k_quant {
+            ($kernel:ident, $p:expr, $t:expr, $mr:literal, $h:literal) => {
+                for first in (0..2).step_by($h) {
+                    let res = $kernel::<$mr, $h>($p, tiles.blocks, acts, i, first);
+                    for (u, halves) in res.iter().enumerate() {
+                        for (h, v) in halves.iter().enumerate() {
+                            let col = TILE_ROWS * $t + 8 * (first + h);
+                            _mm256_storeu_ps(out.add((i + u) * n + col), *v);
+                        }
+                    }
+                }
+            };
+        }
         macro_rules! sweep {
-            ($mr:literal) => {
+            ($mr:literal, $h:literal) => {
                 for t in range.clone() {
                     let p = tiles.as_ptr().add(t * per_tile);
-                    for half in 0..2 {
-                        let res = match w.format {
-                            WeightFormat::Q4K => tile_q4k::<$mr>(p, tiles.blocks, acts, i, half),
-                            WeightFormat::Q6K => tile_q6k::<$mr>(p, tiles.blocks, acts, i, half),
-                            WeightFormat::Q8_0 => {
-                                tile_g32::<$mr, Q8_0>(p, tiles.blocks, acts, i, half)
+                    match w.format {
+                        WeightFormat::Q4K => k_quant!(tile_q4k, p, t, $mr, $h),
+                        WeightFormat::Q6K => k_quant!(tile_q6k, p, t, $mr, $h),
+                        _ => {
+                            for half in 0..2 {
+                                let res = if w.format == WeightFormat::Q8_0 {
+                                    tile_g32::<$mr, Q8_0>(p, tiles.blocks, acts, i, half)
+                                } else {
+                                    tile_g32::<$mr, Q5_0>(p, tiles.blocks, acts, i, half)
+                                };
+                                for (u, v) in res.iter().enumerate() {
+                                    let col = TILE_ROWS * t + 8 * half;
+                                    _mm256_storeu_ps(out.add((i + u) * n + col), *v);
+                                }
                             }
-                            _ => tile_g32::<$mr, Q5_0>(p, tiles.blocks, acts, i, half),
-                        };
-                        for (u, v) in res.iter().enumerate() {
-                            _mm256_storeu_ps(out.add((i + u) * n + TILE_ROWS * t + 8 * half), *v);
                         }
                     }
                 }
             };
         }
         while i + 4 <= m {
-            sweep!(4);
+            sweep!(4, 1);
             i += 4;
         }
         match m - i {
-            3 => sweep!(3),
-            2 => sweep!(2),
-            1 => sweep!(1),
+            3 => sweep!(3, 1),
+            2 => sweep!(2, 1),
+            1 => sweep!(1, 2),
             _ => {}
         }
     }
