@@ -493,6 +493,13 @@ mod tests {
         out
     }
 
+    /// candle's quantized matmul of `x` (m rows of `cols`) by `qt`: the reference.
+    fn candle_matmul(qt: QTensor, x: &[f32], m: usize, cols: usize) -> Vec<f32> {
+        let xt = Tensor::from_vec(x.to_vec(), (m, cols), &Device::Cpu).unwrap();
+        let product = QMatMul::from_qtensor(qt).unwrap().forward(&xt).unwrap();
+        product.flatten_all().unwrap().to_vec1().unwrap()
+    }
+
     /// Largest difference relative to the largest reference magnitude.
     fn rel_err(a: &[f32], b: &[f32]) -> f32 {
         let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
@@ -536,15 +543,7 @@ mod tests {
                 let x = random(m * cols, 5 + m as u64);
                 let got = ours(&w, &x, m);
 
-                let xt = Tensor::from_vec(x.clone(), (m, cols), &Device::Cpu).unwrap();
-                let candle: Vec<f32> = QMatMul::from_qtensor(qt)
-                    .unwrap()
-                    .forward(&xt)
-                    .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .to_vec1()
-                    .unwrap();
+                let candle = candle_matmul(qt, &x, m, cols);
                 let err = rel_err(&got, &candle);
                 assert!(err < 0.02, "{dtype:?} m={m}: vs candle {err}");
 
@@ -634,15 +633,7 @@ mod tests {
                     assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 tiles vs portable {err}");
                 }
 
-                let xt = Tensor::from_vec(x.clone(), (m, cols), &Device::Cpu).unwrap();
-                let candle: Vec<f32> = QMatMul::from_qtensor(qt)
-                    .unwrap()
-                    .forward(&xt)
-                    .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .to_vec1()
-                    .unwrap();
+                let candle = candle_matmul(qt, &x, m, cols);
                 let err = rel_err(&tiled, &candle);
                 assert!(err < 0.02, "{dtype:?} m={m}: tiled vs candle {err}");
             }
