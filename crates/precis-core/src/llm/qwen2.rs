@@ -479,11 +479,11 @@ fn add(x: &mut [f32], y: &[f32]) {
 }
 
 thread_local! {
+    /// Attention scores, one buffer per pool thread (no allocation per token).
     static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// One query head against the first `len` positions of its KV head (at `off` in each row).
-#[allow(clippy::too_many_arguments)]
+/// cos and sin of each rotary angle, `head_dim / 2` per position.
 fn rope_tables(head_dim: usize, theta: f32, len: usize) -> (Vec<f32>, Vec<f32>) {
     let half = head_dim / 2;
     let mut cos = Vec::with_capacity(len * half);
