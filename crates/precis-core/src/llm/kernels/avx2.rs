@@ -12,6 +12,18 @@ use super::tiled::{
 };
 use super::{QuantMatrix, QuantizedActs, WeightFormat, GROUP};
 
+/// Whether the CPU has AVX-VNNI (256-bit `vpdpbusd` without AVX-512).
+pub fn vnni_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avxvnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 pub fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -38,6 +50,7 @@ pub unsafe fn tile_rows(
     _acts: &QuantizedActs,
     _range: Range<usize>,
     _out: *mut f32,
+    _vnni: bool,
 ) {
     unreachable!("matrices are tiled only where AVX2 is available")
 }
@@ -394,166 +407,210 @@ mod x86 {
         _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
     }
 
-    /// Q4_K tile halves `first..first + H` against activation rows `i0..i0 + MR` (per-256
-    /// activations); one pass over both halves (H = 2) when decoding a single row, so the
-    /// activations are broadcast once. Unsigned 4-bit weights × signed activations stay exact
-    /// in `maddubs`, and a whole group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15),
-    /// so one `madd` per group.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn tile_q4k<const MR: usize, const H: usize>(
-        tile: *const u8,
-        blocks: usize,
-        acts: &QuantizedActs,
-        i0: usize,
-        first: usize,
-    ) -> [[__m256; H]; MR] {
-        let cols = acts.cols;
-        let groups = cols / GROUP;
-        let m4 = _mm256_set1_epi8(0x0F);
-        let mut total = [[_mm256_setzero_ps(); H]; MR];
-        for b in 0..blocks {
-            let p = tile.add(b * Q4K_TILE_BYTES);
-            let mut sb = [[_mm256_setzero_ps(); H]; MR];
-            let mut mins = [[_mm256_setzero_ps(); H]; MR];
-            for g in 0..8 {
-                if let Some(ahead) = prefetch_distance(MR, first) {
-                    prefetch(p.wrapping_add(ahead + 320 * g), 5);
-                }
-                let mut acc = [[_mm256_setzero_si256(); H]; MR];
-                for k in 0..4 {
-                    let a_at = |t: usize| {
-                        acts.q
-                            .as_ptr()
-                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
-                    };
-                    let a: [(__m256i, __m256i); MR] =
-                        std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
-                    for h in 0..H {
-                        let at = p.add(320 + 256 * g + 64 * k + 32 * (first + h));
-                        let v = _mm256_loadu_si256(at as *const __m256i);
-                        let lo = _mm256_and_si256(v, m4);
-                        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                        for t in 0..MR {
-                            let pair = _mm256_add_epi16(
-                                _mm256_maddubs_epi16(lo, a[t].0),
-                                _mm256_maddubs_epi16(hi, a[t].1),
-                            );
-                            acc[t][h] = _mm256_add_epi16(acc[t][h], pair);
-                        }
-                    }
-                }
-                for h in 0..H {
-                    let scale = u8_lanes(p.add(64 + 16 * g + 8 * (first + h)));
-                    let min = u8_lanes(p.add(192 + 16 * g + 8 * (first + h)));
-                    for t in 0..MR {
-                        let dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[t][h], ones16()));
-                        sb[t][h] = _mm256_fmadd_ps(dot, scale, sb[t][h]);
-                        let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
-                        mins[t][h] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t][h]);
-                    }
-                }
-            }
-            for h in 0..H {
-                let d = f16_lanes(p.add(16 * (first + h)));
-                let dmin = f16_lanes(p.add(32 + 16 * (first + h)));
-                for t in 0..MR {
-                    let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
-                    let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
-                    total[t][h] = _mm256_fnmadd_ps(
-                        dmin,
-                        mins[t][h],
-                        _mm256_fmadd_ps(d, sb[t][h], total[t][h]),
-                    );
-                }
-            }
-        }
-        total
+    /// Picks the VNNI or the plain AVX2 form of a step, by the `true`/`false` token.
+    macro_rules! select {
+        (true, $vnni:block, $plain:block) => {
+            $vnni
+        };
+        (false, $vnni:block, $plain:block) => {
+            $plain
+        };
     }
 
-    /// Q6_K tile halves, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
-    /// fits 16 bits), the offset of 32 taken off per 16 columns with the activation sums.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn tile_q6k<const MR: usize, const H: usize>(
-        tile: *const u8,
-        blocks: usize,
-        acts: &QuantizedActs,
-        i0: usize,
-        first: usize,
-    ) -> [[__m256; H]; MR] {
-        let cols = acts.cols;
-        let groups = cols / GROUP;
-        let m4 = _mm256_set1_epi8(0x0F);
-        let high_bits = _mm256_set1_epi8(0x30);
-        let mut total = [[_mm256_setzero_ps(); H]; MR];
-        for b in 0..blocks {
-            let p = tile.add(b * Q6K_TILE_BYTES);
-            let mut sb = [[_mm256_setzero_ps(); H]; MR];
-            for sub in 0..16 {
-                if let Some(ahead) = prefetch_distance(MR, first) {
-                    prefetch(p.wrapping_add(ahead + 256 * sub), 4);
-                }
-                let mut acc = [[_mm256_setzero_si256(); H]; MR];
-                for kk in 0..2 {
-                    let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
-                    let a_at = |t: usize| {
-                        acts.q
-                            .as_ptr()
-                            .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
-                    };
-                    let a: [(__m256i, __m256i); MR] =
-                        std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
+    /// The K-quant tile kernels, stamped out twice: plain AVX2 (`maddubs` + `madd`) and with
+    /// AVX-VNNI (Intel Alder Lake and later, AMD Zen 5), where one `vpdpbusd` does both.
+    macro_rules! k_quant_tiles {
+        ($q4k:ident, $q6k:ident, $features:literal, $vnni:tt) => {
+            /// Q4_K tile halves `first..first + H` against activation rows `i0..i0 + MR` (per-256
+            /// activations); one pass over both halves (H = 2) when decoding a single row, so the
+            /// activations are broadcast once. Unsigned 4-bit weights × signed activations stay exact
+            /// in `maddubs`, and a whole group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15),
+            /// so one `madd` per group.
+            #[inline]
+            #[target_feature(enable = $features)]
+            unsafe fn $q4k<const MR: usize, const H: usize>(
+                tile: *const u8,
+                blocks: usize,
+                acts: &QuantizedActs,
+                i0: usize,
+                first: usize,
+            ) -> [[__m256; H]; MR] {
+                let cols = acts.cols;
+                let groups = cols / GROUP;
+                let m4 = _mm256_set1_epi8(0x0F);
+                let mut total = [[_mm256_setzero_ps(); H]; MR];
+                for b in 0..blocks {
+                    let p = tile.add(b * Q4K_TILE_BYTES);
+                    let mut sb = [[_mm256_setzero_ps(); H]; MR];
+                    let mut mins = [[_mm256_setzero_ps(); H]; MR];
+                    for g in 0..8 {
+                        if let Some(ahead) = prefetch_distance(MR, first) {
+                            prefetch(p.wrapping_add(ahead + 320 * g), 5);
+                        }
+                        let mut acc = [[_mm256_setzero_si256(); H]; MR];
+                        for k in 0..4 {
+                            let a_at = |t: usize| {
+                                acts.q
+                                    .as_ptr()
+                                    .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
+                            };
+                            let a: [(__m256i, __m256i); MR] =
+                                std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
+                            for h in 0..H {
+                                let at = p.add(320 + 256 * g + 64 * k + 32 * (first + h));
+                                let v = _mm256_loadu_si256(at as *const __m256i);
+                                let lo = _mm256_and_si256(v, m4);
+                                let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                                for t in 0..MR {
+                                    acc[t][h] = select!(
+                                        $vnni,
+                                        {
+                                            let lo_sums =
+                                                _mm256_dpbusd_avx_epi32(acc[t][h], lo, a[t].0);
+                                            _mm256_dpbusd_avx_epi32(lo_sums, hi, a[t].1)
+                                        },
+                                        {
+                                            let pair = _mm256_add_epi16(
+                                                _mm256_maddubs_epi16(lo, a[t].0),
+                                                _mm256_maddubs_epi16(hi, a[t].1),
+                                            );
+                                            _mm256_add_epi16(acc[t][h], pair)
+                                        }
+                                    );
+                                }
+                            }
+                        }
+                        for h in 0..H {
+                            let scale = u8_lanes(p.add(64 + 16 * g + 8 * (first + h)));
+                            let min = u8_lanes(p.add(192 + 16 * g + 8 * (first + h)));
+                            for t in 0..MR {
+                                let sums = select!($vnni, { acc[t][h] }, {
+                                    _mm256_madd_epi16(acc[t][h], ones16())
+                                });
+                                let dot = _mm256_cvtepi32_ps(sums);
+                                sb[t][h] = _mm256_fmadd_ps(dot, scale, sb[t][h]);
+                                let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
+                                mins[t][h] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t][h]);
+                            }
+                        }
+                    }
                     for h in 0..H {
-                        let half = first + h;
-                        let hb = _mm256_loadu_si256(
-                            p.add(2336 + 64 * sub + 32 * half) as *const __m256i
-                        );
-                        let v = _mm256_loadu_si256(
-                            p.add(288 + 256 * g + 64 * k + 32 * half) as *const __m256i
-                        );
-                        let lo = _mm256_and_si256(v, m4);
-                        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                        let (h_lo, h_hi) = if kk == 0 {
-                            (_mm256_slli_epi16(hb, 4), _mm256_slli_epi16(hb, 2))
-                        } else {
-                            (hb, _mm256_srli_epi16(hb, 2))
-                        };
-                        let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
-                        let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
+                        let d = f16_lanes(p.add(16 * (first + h)));
+                        let dmin = f16_lanes(p.add(32 + 16 * (first + h)));
                         for t in 0..MR {
-                            let pair = _mm256_add_epi16(
-                                _mm256_maddubs_epi16(w_lo, a[t].0),
-                                _mm256_maddubs_epi16(w_hi, a[t].1),
+                            let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                            let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                            total[t][h] = _mm256_fnmadd_ps(
+                                dmin,
+                                mins[t][h],
+                                _mm256_fmadd_ps(d, sb[t][h], total[t][h]),
                             );
-                            acc[t][h] =
-                                _mm256_add_epi32(acc[t][h], _mm256_madd_epi16(pair, ones16()));
                         }
                     }
                 }
-                for h in 0..H {
-                    let scale = i8_lanes(p.add(32 + 16 * sub + 8 * (first + h)));
-                    for t in 0..MR {
-                        let sum = *acts
-                            .sum16
-                            .as_ptr()
-                            .add(((i0 + t) * cols + 256 * b) / 16 + sub);
-                        let dot = _mm256_sub_epi32(acc[t][h], _mm256_set1_epi32(32 * sum));
-                        sb[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t][h]);
+                total
+            }
+
+            /// Q6_K tile halves, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
+            /// fits 16 bits), the offset of 32 taken off per 16 columns with the activation sums.
+            #[inline]
+            #[target_feature(enable = $features)]
+            unsafe fn $q6k<const MR: usize, const H: usize>(
+                tile: *const u8,
+                blocks: usize,
+                acts: &QuantizedActs,
+                i0: usize,
+                first: usize,
+            ) -> [[__m256; H]; MR] {
+                let cols = acts.cols;
+                let groups = cols / GROUP;
+                let m4 = _mm256_set1_epi8(0x0F);
+                let high_bits = _mm256_set1_epi8(0x30);
+                let mut total = [[_mm256_setzero_ps(); H]; MR];
+                for b in 0..blocks {
+                    let p = tile.add(b * Q6K_TILE_BYTES);
+                    let mut sb = [[_mm256_setzero_ps(); H]; MR];
+                    for sub in 0..16 {
+                        if let Some(ahead) = prefetch_distance(MR, first) {
+                            prefetch(p.wrapping_add(ahead + 256 * sub), 4);
+                        }
+                        let mut acc = [[_mm256_setzero_si256(); H]; MR];
+                        for kk in 0..2 {
+                            let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
+                            let a_at = |t: usize| {
+                                acts.q
+                                    .as_ptr()
+                                    .add((i0 + t) * cols + 256 * b + 32 * g + 8 * k)
+                            };
+                            let a: [(__m256i, __m256i); MR] =
+                                std::array::from_fn(|t| (bcast4(a_at(t)), bcast4(a_at(t).add(4))));
+                            for h in 0..H {
+                                let half = first + h;
+                                let hb = _mm256_loadu_si256(
+                                    p.add(2336 + 64 * sub + 32 * half) as *const __m256i
+                                );
+                                let v = _mm256_loadu_si256(
+                                    p.add(288 + 256 * g + 64 * k + 32 * half) as *const __m256i,
+                                );
+                                let lo = _mm256_and_si256(v, m4);
+                                let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                                let (h_lo, h_hi) = if kk == 0 {
+                                    (_mm256_slli_epi16(hb, 4), _mm256_slli_epi16(hb, 2))
+                                } else {
+                                    (hb, _mm256_srli_epi16(hb, 2))
+                                };
+                                let w_lo = _mm256_or_si256(lo, _mm256_and_si256(h_lo, high_bits));
+                                let w_hi = _mm256_or_si256(hi, _mm256_and_si256(h_hi, high_bits));
+                                for t in 0..MR {
+                                    acc[t][h] = select!(
+                                        $vnni,
+                                        {
+                                            let lo_sums =
+                                                _mm256_dpbusd_avx_epi32(acc[t][h], w_lo, a[t].0);
+                                            _mm256_dpbusd_avx_epi32(lo_sums, w_hi, a[t].1)
+                                        },
+                                        {
+                                            let pair = _mm256_add_epi16(
+                                                _mm256_maddubs_epi16(w_lo, a[t].0),
+                                                _mm256_maddubs_epi16(w_hi, a[t].1),
+                                            );
+                                            _mm256_add_epi32(
+                                                acc[t][h],
+                                                _mm256_madd_epi16(pair, ones16()),
+                                            )
+                                        }
+                                    );
+                                }
+                            }
+                        }
+                        for h in 0..H {
+                            let scale = i8_lanes(p.add(32 + 16 * sub + 8 * (first + h)));
+                            for t in 0..MR {
+                                let sum = *acts
+                                    .sum16
+                                    .as_ptr()
+                                    .add(((i0 + t) * cols + 256 * b) / 16 + sub);
+                                let dot = _mm256_sub_epi32(acc[t][h], _mm256_set1_epi32(32 * sum));
+                                sb[t][h] =
+                                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t][h]);
+                            }
+                        }
+                    }
+                    for h in 0..H {
+                        let d = f16_lanes(p.add(16 * (first + h)));
+                        for t in 0..MR {
+                            let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
+                            let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                            total[t][h] = _mm256_fmadd_ps(d, sb[t][h], total[t][h]);
+                        }
                     }
                 }
+                total
             }
-            for h in 0..H {
-                let d = f16_lanes(p.add(16 * (first + h)));
-                for t in 0..MR {
-                    let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
-                    let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
-                    total[t][h] = _mm256_fmadd_ps(d, sb[t][h], total[t][h]);
-                }
-            }
-        }
-        total
+        };
     }
+    k_quant_tiles!(tile_q4k, tile_q6k, "avx2,fma,f16c", false);
+    k_quant_tiles!(tile_q4k_vnni, tile_q6k_vnni, "avx2,fma,f16c,avxvnni", true);
 
     const Q8_0: u8 = 8;
     const Q5_0: u8 = 5;
@@ -650,10 +707,11 @@ mod x86 {
         total
     }
 
-    /// Outputs of tiles `range` for every activation row.
+    /// Outputs of tiles `range` for every activation row; `vnni`: use the AVX-VNNI kernels.
     ///
     /// # Safety
-    /// The CPU must have AVX2, FMA and F16C; `acts` with the granularity the format needs
+    /// The CPU must have AVX2, FMA and F16C (and AVX-VNNI if `vnni`); `acts` with the
+    /// granularity the format needs
     /// (per 256 for K-quants); `out` an (acts.rows, w.rows) buffer whose columns in these
     /// tiles no one else writes meanwhile.
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -663,6 +721,7 @@ mod x86 {
         acts: &QuantizedActs,
         range: Range<usize>,
         out: *mut f32,
+        vnni: bool,
     ) {
         let (m, n) = (acts.rows, w.rows);
         let per_tile = tiles.blocks * tiles.tile_bytes;
@@ -687,6 +746,8 @@ mod x86 {
                 for t in range.clone() {
                     let p = tiles.as_ptr().add(t * per_tile);
                     match w.format {
+                        WeightFormat::Q4K if vnni => k_quant!(tile_q4k_vnni, p, t, $mr, $h),
+                        WeightFormat::Q6K if vnni => k_quant!(tile_q6k_vnni, p, t, $mr, $h),
                         WeightFormat::Q4K => k_quant!(tile_q4k, p, t, $mr, $h),
                         WeightFormat::Q6K => k_quant!(tile_q6k, p, t, $mr, $h),
                         _ => {

@@ -37,6 +37,8 @@ pub const GROUP: usize = 32;
 pub struct CpuFeatures {
     /// AVX2 + FMA + F16C: the 256-bit integer and float kernels.
     pub avx2: bool,
+    /// AVX-VNNI on top: the 256-bit tile kernels use `vpdpbusd`.
+    pub avx_vnni: bool,
     /// AVX-512 F/BW/DQ/VL + VNNI: the 512-bit integer kernels.
     pub avx512: bool,
 }
@@ -44,12 +46,14 @@ pub struct CpuFeatures {
 pub fn cpu() -> CpuFeatures {
     static FEATURES: std::sync::OnceLock<CpuFeatures> = std::sync::OnceLock::new();
     *FEATURES.get_or_init(|| {
-        // PRECIS_SIMD=avx2 or =none caps what is used (to compare, or to rule a kernel out).
+        // PRECIS_SIMD=avxvnni, =avx2 or =none caps what is used (to compare, or to rule a
+        // kernel out).
         let cap = std::env::var("PRECIS_SIMD").unwrap_or_default();
         let avx2 = cap != "none" && avx2::available();
         CpuFeatures {
             avx2,
-            avx512: avx2 && cap != "avx2" && avx512::available(),
+            avx_vnni: avx2 && cap != "avx2" && avx2::vnni_available(),
+            avx512: avx2 && !matches!(cap.as_str(), "avx2" | "avxvnni") && avx512::available(),
         }
     })
 }
@@ -414,7 +418,9 @@ impl Kernel {
             (Kernel::Tiled, Some(tiles)) if cpu().avx512 => {
                 avx512::tile_rows(w, tiles, acts, units, out)
             }
-            (Kernel::Tiled, Some(tiles)) => avx2::tile_rows(w, tiles, acts, units, out),
+            (Kernel::Tiled, Some(tiles)) => {
+                avx2::tile_rows(w, tiles, acts, units, out, cpu().avx_vnni)
+            }
             // `cpu()` checked the AVX-512 features and `quantize` expanded the activations
             // for them; `handles` checked the shape.
             (Kernel::Avx512, _) => avx512::rows(w, acts, units, out),
@@ -624,13 +630,18 @@ mod tests {
                 matmul(&w, &acts, &mut tiled);
                 let err = rel_err(&tiled, &portable);
                 assert!(err < 1e-5, "{dtype:?} m={m}: tiled vs portable {err}");
-                // The AVX2 tile kernels too, where the AVX-512 ones ran above.
-                if cpu().avx512 {
+                // The 256-bit tile kernels too, plain AVX2 and AVX-VNNI where the CPU has it.
+                let tiles = w.tiles.as_ref().unwrap();
+                for vnni in [false, true] {
+                    if vnni && !cpu().avx_vnni {
+                        eprintln!("no AVX-VNNI on this CPU: its tile kernels were not compared");
+                        continue;
+                    }
                     let mut narrow = vec![0f32; m * rows];
-                    let tiles = w.tiles.as_ref().unwrap();
-                    unsafe { avx2::tile_rows(&w, tiles, &acts, 0..rows / 16, narrow.as_mut_ptr()) };
+                    let out = narrow.as_mut_ptr();
+                    unsafe { avx2::tile_rows(&w, tiles, &acts, 0..rows / 16, out, vnni) };
                     let err = rel_err(&narrow, &portable);
-                    assert!(err < 1e-5, "{dtype:?} m={m}: AVX2 tiles vs portable {err}");
+                    assert!(err < 1e-5, "{dtype:?} m={m} vnni={vnni}: vs portable {err}");
                 }
 
                 let candle = candle_matmul(qt, &x, m, cols);
