@@ -12,7 +12,7 @@ use precis_core::lang::{Language, LANGUAGES};
 use precis_core::llm::LlmEngine;
 use precis_core::models::{self, fetch, ModelStatus};
 use precis_core::pipeline::{self, Outcome, Request};
-use precis_core::progress::{CancelToken, Event};
+use precis_core::progress::{CancelToken, Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 use precis_core::ErrorInfo;
 use serde::{Deserialize, Serialize};
@@ -219,7 +219,16 @@ fn process(
             let wanted = model_path.map_err(info)?;
             if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
                 *guard = None;
+                // Loading repacks the weights for this CPU (a second or two): say so.
+                let loading = |done| Event::Progress {
+                    stage: Stage::LoadingModel,
+                    done,
+                    total: 1,
+                    tokens: 0,
+                };
+                sink(loading(0));
                 *guard = Some(LlmEngine::load(&wanted).map_err(info)?);
+                sink(loading(1));
             }
         }
         pipeline::run(doc, &req, guard.as_mut(), &mut sink, &cancel).map_err(info)?
