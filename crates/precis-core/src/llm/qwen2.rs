@@ -379,7 +379,12 @@ impl Qwen2 {
             // Attention block.
             let h = resize(&mut s.h, m * hid);
             ops::rms_norm(&s.x, &layer.attn_norm, eps, h);
-            s.acts.quantize_for(h, m, hid, Some(&layer.q));
+            s.acts.quantize_for(
+                h,
+                m,
+                hid,
+                Some(granularity_for(&[&layer.q, &layer.k, &layer.v])),
+            );
             let q = resize(&mut s.q, m * hid);
             let k = resize(&mut s.k, m * kv_dim);
             let v = resize(&mut s.v, m * kv_dim);
@@ -434,7 +439,8 @@ impl Qwen2 {
             // Feed-forward block.
             let h = resize(&mut s.h, m * hid);
             ops::rms_norm(&s.x, &layer.ffn_norm, eps, h);
-            s.acts.quantize_for(h, m, hid, Some(&layer.gate));
+            s.acts
+                .quantize_for(h, m, hid, Some(granularity_for(&[&layer.gate, &layer.up])));
             let gate = resize(&mut s.gate, m * inter);
             let up = resize(&mut s.up, m * inter);
             kernels::matmul_many(
@@ -481,6 +487,17 @@ fn add(x: &mut [f32], y: &[f32]) {
 thread_local! {
     /// Attention scores, one buffer per pool thread (no allocation per token).
     static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The matrix whose needs decide how activations shared by `products` are quantized: a
+/// K-quant one if any (its tiles need one scale per 256, which every other kernel also reads).
+fn granularity_for<'a>(products: &[&'a QuantMatrix]) -> &'a QuantMatrix {
+    let k_quant = |w: &QuantMatrix| matches!(w.format(), WeightFormat::Q4K | WeightFormat::Q6K);
+    products
+        .iter()
+        .copied()
+        .find(|w| k_quant(w))
+        .unwrap_or(products[0])
 }
 
 /// cos and sin of each rotary angle, `head_dim / 2` per position.
