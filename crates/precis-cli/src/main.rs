@@ -115,6 +115,10 @@ enum Command {
         file: PathBuf,
         #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
         to: Language,
+        /// Each non-empty line of FILE is one paragraph, taken as it is (no article extraction):
+        /// for files of segments, one per line. Paragraph pN of the output is the Nth such line.
+        #[arg(long)]
+        lines: bool,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -400,12 +404,17 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
         Command::Translate {
             file,
             to,
+            lines,
             model,
             output,
             input,
         } => {
             let target = to;
-            let doc = read(&file, &input)?;
+            let doc = if lines {
+                document::read_lines(&file, &limits(&input))?
+            } else {
+                read(&file, &input)?
+            };
             let mut llm = load_model(model.model.as_deref(), quiet)?;
             let req = Request {
                 summary: None,

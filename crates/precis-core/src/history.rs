@@ -372,6 +372,7 @@ mod tests {
                     source: body.into(),
                     text: t.into(),
                     warnings: vec![],
+                    untranslated: false,
                 }],
                 glossary: vec![],
                 seconds: 1.0,

@@ -26,6 +26,11 @@ pub const LANGUAGES: &[Language] = &[
         native: "繁體中文",
     },
     Language {
+        code: "zh-Hant-HK",
+        name: "Traditional Chinese (Hong Kong)",
+        native: "繁體中文（香港）",
+    },
+    Language {
         code: "en",
         name: "English",
         native: "English",
@@ -89,7 +94,8 @@ impl Language {
         let key = raw.replace('_', "-").to_ascii_lowercase();
         let canonical = match key.as_str() {
             "zh" | "zh-hans" | "zh-cn" | "zh-sg" | "cn" | "chinese" | "zh-hans-cn" => "zh-Hans",
-            "zh-hant" | "zh-tw" | "zh-hk" | "zh-mo" | "zh-hant-tw" => "zh-Hant",
+            "zh-hant" | "zh-tw" | "zh-hant-tw" => "zh-Hant",
+            "zh-hk" | "zh-mo" | "zh-hant-hk" | "zh-hant-mo" => "zh-Hant-HK",
             other => {
                 let primary = other.split('-').next().unwrap_or(other);
                 return LANGUAGES
@@ -111,7 +117,7 @@ impl Language {
 
     /// Languages written without spaces between words, where number words follow CJK rules.
     pub fn is_cjk(&self) -> bool {
-        matches!(self.code, "zh-Hans" | "zh-Hant" | "ja")
+        matches!(self.code, "zh-Hans" | "zh-Hant" | "zh-Hant-HK" | "ja")
     }
 }
 

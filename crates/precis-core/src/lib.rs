@@ -13,6 +13,7 @@ pub mod numbers;
 pub mod pipeline;
 pub mod progress;
 pub mod render;
+pub mod script;
 pub mod summarize;
 pub mod translate;
 

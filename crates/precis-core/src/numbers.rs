@@ -1,183 +1,127 @@
-//! Amounts in a source text, their exact renderings in CJK languages, and a check that a
-//! translation kept them. Small models happily turn "$45 million" into 45亿; we tell them the
-//! right rendering up front and verify afterwards.
+//! Amounts in an English source text, their exact renderings in each target language, a check
+//! that a translation kept them, and an in-place repair when it did not.
+//!
+//! Small models turn "€100m" into 100万欧元 (a hundred times too small) or "$45 million" into
+//! 45亿. So amounts are found by a grammar (currencies, scale words and suffixes, decimals,
+//! ranges, percentages and points, negatives, spelled numbers, fractions, dates, years), given
+//! to the model already rendered by code, checked by value afterwards, and replaced in place
+//! when the wrong figure can be located unambiguously.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use crate::lang::Language;
 
+/// What an amount counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A plain number: a count or a measure (the measure's unit stays in the text).
+    Count,
+    /// Money, by ISO 4217 code.
+    Currency(&'static str),
+    Percent,
+    /// Percentage points.
+    Points,
+    /// A fraction written in words ("two-thirds"); the value is its decimal.
+    Fraction,
+    Year,
+    /// A day of a month ("July 6", "6 July 2016"); the value is the day.
+    Date { month: u8, year: Option<u16> },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Amount {
-    /// The amount as written in the source, e.g. "$45 million".
+    /// The amount as written in the source, e.g. "€100m" or "$3m-$5m".
     pub text: String,
+    /// Where `text` is in the source (bytes).
+    pub span: Range<usize>,
+    /// The value, scale applied: "€100m" is 100000000; a range's low end.
     pub value: f64,
-    pub currency: Option<&'static str>,
+    /// A range's high end.
+    pub high: Option<f64>,
+    pub unit: Unit,
 }
 
-fn amount_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)(US\$|\$|€|£|¥)?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:\s?(thousand|million|billion|trillion|bn)\b)?(?:\s(dollars|euros|pounds|yuan)\b)?")
-            .expect("valid regex")
-    })
-}
+impl Amount {
+    /// A plain count below 10,000 without currency, scale or percent ("23 books", "six
+    /// months", "1,500"): checked in a translation, but the model needs no rendering of it.
+    pub fn is_plain_count(&self) -> bool {
+        self.unit == Unit::Count
+            && self.value.abs() < 1e4
+            && self.high.is_none_or(|h| h.abs() < 1e4)
+    }
 
-/// Amounts worth protecting: anything with a currency or scale word, or a number ≥ 1,000.
-/// Years (1900–2100 without currency or scale) are left alone.
-pub fn find_amounts(text: &str) -> Vec<Amount> {
-    let mut out = Vec::new();
-    for c in amount_re().captures_iter(text) {
-        let digits = c[2].replace(',', "");
-        let Ok(int) = digits.parse::<f64>() else {
-            continue;
-        };
-        let frac = c
-            .get(3)
-            .and_then(|m| m.as_str().parse::<f64>().ok())
-            .unwrap_or(0.0);
-        let scale = match c.get(4).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
-            Some("thousand") => 1e3,
-            Some("million") => 1e6,
-            Some("billion" | "bn") => 1e9,
-            Some("trillion") => 1e12,
-            _ => 1.0,
-        };
-        let symbol = c
-            .get(1)
-            .map(|m| m.as_str())
-            .or(c.get(5).map(|m| m.as_str()));
-        let currency = symbol.map(|s| match s.to_ascii_lowercase().as_str() {
-            "€" | "euros" => "EUR",
-            "£" | "pounds" => "GBP",
-            "¥" | "yuan" => "CNY",
-            _ => "USD",
-        });
-        let value = (int + frac) * scale;
-        let is_year = currency.is_none()
-            && scale == 1.0
-            && frac == 0.0
-            && !c[2].contains(',')
-            && (1900.0..=2100.0).contains(&int);
-        if is_year || (currency.is_none() && scale == 1.0 && value < 1000.0) {
-            continue;
+    /// The currency's ISO code, if the amount is money.
+    pub fn currency(&self) -> Option<&'static str> {
+        match self.unit {
+            Unit::Currency(c) => Some(c),
+            _ => None,
         }
-        out.push(Amount {
-            text: c[0].trim().to_string(),
-            value,
-            currency,
-        });
-    }
-    out
-}
-
-/// `v` with at most 4 decimals, if that is exact.
-fn exact_short(v: f64) -> Option<String> {
-    let scaled = v * 1e4;
-    if (scaled - scaled.round()).abs() > 1e-6 * scaled.abs().max(1.0) {
-        return None;
-    }
-    let s = format!("{v:.4}");
-    Some(s.trim_end_matches('0').trim_end_matches('.').to_string())
-}
-
-fn group_digits(v: f64) -> String {
-    let digits = format!("{:.0}", v.trunc());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        // Four-digit numbers stay ungrouped (1500), as Chinese and Japanese write them.
-        if i > 0 && (digits.len() - i) % 3 == 0 && digits.len() > 4 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    match exact_short(v.fract()).filter(|f| f != "0") {
-        Some(frac) => format!("{out}{}", frac.trim_start_matches('0')),
-        None => out,
     }
 }
 
-/// The amount as a native speaker of a CJK language writes it: 4500万美元, 29万, 1.2亿欧元.
-pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
-    let (wan, yi, zhao) = match lang.code {
-        "zh-Hant" => ("萬", "億", "兆"),
-        "ja" => ("万", "億", "兆"),
-        _ => ("万", "亿", "万亿"),
-    };
-    let v = amount.value;
-    // The largest unit that renders the value exactly; otherwise plain grouped digits.
-    let number = [(1e12, zhao), (1e8, yi), (1e4, wan)]
-        .iter()
-        .filter(|(unit, _)| v >= *unit)
-        .find_map(|(unit, name)| exact_short(v / unit).map(|n| format!("{n}{name}")))
-        .unwrap_or_else(|| group_digits(v));
-    let unit = match (amount.currency, lang.code) {
-        (Some("USD"), "ja") => "ドル",
-        (Some("EUR"), "ja") => "ユーロ",
-        (Some("GBP"), "ja") => "ポンド",
-        (Some("CNY"), "ja") => "元",
-        (Some("USD"), "zh-Hant") => "美元",
-        (Some("USD"), _) => "美元",
-        (Some("EUR"), _) => "欧元",
-        (Some("GBP"), "zh-Hant") => "英鎊",
-        (Some("GBP"), _) => "英镑",
-        (Some("CNY"), _) => "元",
-        _ => "",
-    };
-    format!("{number}{unit}")
-}
+/// Currency written before the number, longest first.
+const CURRENCY_PREFIXES: &[(&str, &str)] = &[
+    ("US Dollars", "USD"),
+    ("US Dollar", "USD"),
+    ("US$", "USD"),
+    ("$US", "USD"),
+    ("HK$", "HKD"),
+    ("AU$", "AUD"),
+    ("A$", "AUD"),
+    ("CA$", "CAD"),
+    ("C$", "CAD"),
+    ("NZ$", "NZD"),
+    ("S$", "SGD"),
+    ("R$", "BRL"),
+    ("$", "USD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("₩", "KRW"),
+    ("₽", "RUB"),
+    ("Rs", "INR"),
+    ("Tk", "BDT"),
+    ("RMB", "CNY"),
+];
 
-fn target_number_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(万亿|萬億|兆|万|萬|亿|億|千|thousand|million|billion|trillion)?")
-            .expect("valid regex")
-    })
-}
+const CURRENCY_CODES: &[&str] = &[
+    "USD", "EUR", "GBP", "JPY", "CNY", "HKD", "AUD", "CAD", "CHF", "INR", "KRW", "RUB", "NZD",
+    "SGD", "BRL", "BDT",
+];
 
-/// Each number written in a text as (number as written, scale): "29万" is (29, 1e4).
-fn written_numbers(text: &str) -> impl Iterator<Item = (f64, f64)> + '_ {
-    target_number_re().captures_iter(text).filter_map(|c| {
-        let int = c[1].replace(',', "").parse::<f64>().ok()?;
-        let frac = c
-            .get(2)
-            .and_then(|m| m.as_str().parse::<f64>().ok())
-            .unwrap_or(0.0);
-        let scale = match c.get(3).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
-            Some("万亿" | "萬億" | "兆") => 1e12,
-            Some("万" | "萬") => 1e4,
-            Some("亿" | "億") => 1e8,
-            Some("千" | "thousand") => 1e3,
-            Some("million") => 1e6,
-            Some("billion") => 1e9,
-            Some("trillion") => 1e12,
-            _ => 1.0,
-        };
-        Some((int + frac, scale))
-    })
-}
+/// Currency words after the number ("5 million euros"), longest first. "pounds" is money only
+/// after a scale word: "400 pounds" is usually a weight.
+const CURRENCY_WORDS: &[(&str, &str)] = &[
+    ("u.s. dollars", "USD"),
+    ("us dollars", "USD"),
+    ("american dollars", "USD"),
+    ("australian dollars", "AUD"),
+    ("canadian dollars", "CAD"),
+    ("hong kong dollars", "HKD"),
+    ("swiss francs", "CHF"),
+    ("chinese yuan", "CNY"),
+    ("dollars", "USD"),
+    ("dollar", "USD"),
+    ("euros", "EUR"),
+    ("euro", "EUR"),
+    ("pounds", "GBP"),
+    ("yuan", "CNY"),
+    ("renminbi", "CNY"),
+    ("yen", "JPY"),
+    ("rupees", "INR"),
+    ("won", "KRW"),
+    ("roubles", "RUB"),
+    ("rouble", "RUB"),
+    ("rubles", "RUB"),
+    ("ruble", "RUB"),
+    ("francs", "CHF"),
+];
 
-/// Every numeric value written in a text, with CJK and English scale words applied; a scaled
-/// number also counts as its bare figure ("29万" contains 290000 and 29).
-pub fn values_in(text: &str) -> Vec<f64> {
-    written_numbers(text)
-        .flat_map(|(n, scale)| {
-            if scale == 1.0 {
-                vec![n]
-            } else {
-                vec![n * scale, n]
-            }
-        })
-        .collect()
-}
-
-/// Numbers as written in a text, each once, with scale words applied ("29万" is 290000 only).
-fn primary_values(text: &str) -> Vec<f64> {
-    written_numbers(text).map(|(n, scale)| n * scale).collect()
-}
-
-const NUMBER_WORDS: &[&str] = &[
+const SMALL_NUMBERS: &[&str] = &[
     "zero",
     "one",
     "two",
@@ -198,40 +142,1319 @@ const NUMBER_WORDS: &[&str] = &[
     "seventeen",
     "eighteen",
     "nineteen",
-    "twenty",
+];
+const TENS: &[&str] = &[
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
 
-/// Numbers in a translation that the source does not contain in any form (digits, scale words
-/// or English number words up to twenty): a model inventing a date or a count.
-pub fn invented_numbers(source: &str, translation: &str) -> Vec<f64> {
-    let mut known = values_in(source);
-    known.extend(find_amounts(source).iter().map(|a| a.value));
-    let lower = source.to_lowercase();
-    for (n, word) in NUMBER_WORDS.iter().enumerate() {
-        if lower
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .any(|w| w == *word || w.starts_with(word) && w.len() <= word.len() + 4)
-        {
-            known.push(n as f64);
+/// "twenty-five" → 25; any English number word up to ninety-nine.
+fn spelled_value(word: &str) -> Option<f64> {
+    let w = word.to_ascii_lowercase();
+    let mut parts = w.split(['-', ' ']).filter(|p| !p.is_empty());
+    let first = parts.next()?;
+    let second = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    if let Some(i) = SMALL_NUMBERS.iter().position(|s| *s == first) {
+        return second.is_none().then_some(i as f64);
+    }
+    let tens = TENS.iter().position(|t| *t == first)? as f64 * 10.0 + 20.0;
+    match second {
+        None => Some(tens),
+        Some(unit) => {
+            let u = SMALL_NUMBERS[1..10].iter().position(|s| *s == unit)? + 1;
+            Some(tens + u as f64)
         }
     }
-    primary_values(translation)
+}
+
+fn amount_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let small = SMALL_NUMBERS.join("|");
+        let tens = TENS.join("|");
+        let codes = CURRENCY_CODES.join("|");
+        let currency_words: Vec<String> = CURRENCY_WORDS
+            .iter()
+            .map(|(w, _)| regex::escape(w).replace(' ', r"\s"))
+            .collect();
+        let pattern = format!(
+            r"(?x)
+            (?P<neg>[-−]\s?|\bminus\s)?
+            (?P<cur>(?:US\s[Dd]ollars?\s|US\$|\$US|HK\$|AU\$|A\$|CA\$|C\$|NZ\$|S\$|R\$|\$|€|£|¥|₹|₩|₽)\s?
+               |\b(?:Rs\.?|Tk\.?|RMB)\s?|\b(?i:{codes})\s?)?
+            (?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d{{1,3}}(?:[\x20\u{{A0}}\u{{202F}}]\d{{3}})+\b|\d+(?:\.\d+)?|\.\d+
+               |(?i:\b(?:(?:{tens})(?:[-\s](?:one|two|three|four|five|six|seven|eight|nine))?|{small})\b))
+            (?:(?P<sp>[\s-]?)(?P<scale>(?i:lakh\s+crore|thousand|million|billion|trillion|crore|lakh|mn|mln|bn|bln|tn|trn|cr|mil)|k|K|m|M|b|B)\b)?
+            (?P<tail>[\s-]?(?:%|(?i:percentage[\s-]+points?|per[\s-]?cent|percent|pct|pc)\b
+               |(?i:{currency_words})\b)|\$|€|£)?"
+        ,
+            currency_words = currency_words.join("|")
+        );
+        Regex::new(&pattern).expect("valid regex")
+    })
+}
+
+fn connector_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:-to-|\s?[-–—]\s?|\s(?:to|and)\s)").expect("valid regex")
+    })
+}
+
+const MONTHS: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month_number(name: &str) -> Option<u8> {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    if n == "sept" {
+        return Some(9);
+    }
+    MONTHS
+        .iter()
+        .position(|m| {
+            let m = m.to_ascii_lowercase();
+            m == n || (n.len() == 3 && m.starts_with(&n))
+        })
+        .map(|i| i as u8 + 1)
+}
+
+fn date_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // Month names as news writes them; lowercase only where the word cannot be a verb.
+        let month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|january|february|april|june|july|august|september|october|november|december|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)";
+        Regex::new(&format!(
+            r"\b(?:(?P<m1>{month})\s(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y1>\d{{4}})\b)?|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<m2>{month})(?:,?\s(?P<y2>\d{{4}})\b)?)"
+        ))
+        .expect("valid regex")
+    })
+}
+
+fn fraction_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)\b(one|two|three|four|five|six|seven|eight|nine|a)(?:-|\s)(thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)\b|\b(\d)/(\d{1,2})\b",
+        )
+        .expect("valid regex")
+    })
+}
+
+fn points_after_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:\sof\sa)?\spercentage[\s-]points?\b").expect("valid regex")
+    })
+}
+
+fn denominator(word: &str) -> Option<f64> {
+    let w = word.to_ascii_lowercase();
+    let stem = w.trim_end_matches('s');
+    Some(match stem {
+        "third" => 3.0,
+        "quarter" => 4.0,
+        "fifth" => 5.0,
+        "sixth" => 6.0,
+        "seventh" => 7.0,
+        "eighth" => 8.0,
+        "ninth" => 9.0,
+        "tenth" => 10.0,
+        _ => return None,
+    })
+}
+
+/// One number of the amount grammar before ranges are joined.
+#[derive(Debug, Clone)]
+struct Single {
+    span: Range<usize>,
+    /// Where the number (or its currency) starts, after any minus sign.
+    core_start: usize,
+    value: f64,
+    spelled: bool,
+    decimal: bool,
+    grouped: bool,
+    currency: Option<&'static str>,
+    percent: Option<Unit>,
+    scale: f64,
+}
+
+fn currency_of(prefix: &str) -> Option<&'static str> {
+    let p = prefix.trim().trim_end_matches('.');
+    CURRENCY_PREFIXES
+        .iter()
+        .find(|(s, _)| *s == p)
+        .map(|(_, c)| *c)
+        .or_else(|| {
+            CURRENCY_CODES
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(p))
+                .copied()
+        })
+}
+
+fn scale_value(word: &str, currency: bool, grouped: bool, spaced: bool) -> Option<f64> {
+    let lower = word.to_ascii_lowercase();
+    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(match lower.as_str() {
+        "thousand" => 1e3,
+        "million" | "mn" | "mln" => 1e6,
+        "billion" | "bn" | "bln" => 1e9,
+        "trillion" | "tn" | "trn" => 1e12,
+        "lakh" => 1e5,
+        "crore" | "cr" => 1e7,
+        "lakh crore" => 1e12,
+        // "AU$600 mil": a million only after a currency.
+        "mil" if currency => 1e6,
+        // Single letters are suffixes attached to the digits ("$10M", "2.5m", "5k"), or spaced
+        // after a currency ("$5 m"). Without a currency, "3,000m" is a distance and "5 m" metres.
+        "k" if !spaced || currency => 1e3,
+        "m" if currency || (!spaced && !grouped) => 1e6,
+        "b" if currency => 1e9,
+        _ => return None,
+    })
+}
+
+fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
+    let whole = c.get(0)?;
+    // Inside a word or a longer number ("A4", "1.2.3"): not an amount. After a dash that joins
+    // it to a word or number ("COVID-19", "$3m-$5m") it is one, without a minus sign.
+    let before = text[..whole.start()].chars().next_back();
+    if c.name("neg").is_none()
+        && before.is_some_and(|b| b.is_alphanumeric() || b == '.' || b == ',' || b == '_')
+    {
+        return None;
+    }
+    let num_match = c.name("num")?;
+    let num = num_match.as_str();
+    let spelled = num.chars().next().is_some_and(|ch| ch.is_alphabetic());
+    let mut value = if spelled {
+        spelled_value(num)?
+    } else {
+        num.chars()
+            .filter(|ch| ch.is_ascii_digit() || *ch == '.')
+            .collect::<String>()
+            .parse::<f64>()
+            .ok()?
+    };
+    let grouped = !spelled && num.contains([',', ' ', '\u{A0}', '\u{202F}']);
+    let mut currency = c.name("cur").and_then(|m| currency_of(m.as_str()));
+    let spaced = c.name("sp").is_some_and(|m| !m.as_str().is_empty());
+    let mut end = num_match.end();
+    let mut scale = 1.0;
+    if let Some(word) = c.name("scale") {
+        let suffix = word.as_str().len() <= 3;
+        match scale_value(word.as_str(), currency.is_some(), grouped, spaced) {
+            // "one m" is no amount: letter suffixes belong to digits.
+            Some(s) if !(spelled && suffix) => {
+                scale = s;
+                end = word.end();
+            }
+            _ => {}
+        }
+    }
+    value *= scale;
+    let mut percent = None;
+    if let Some(tail) = c.name("tail").filter(|_| end == c.name("scale").map_or(num_match.end(), |m| m.end())) {
+        let t = tail.as_str().trim_start_matches([' ', '-']).to_ascii_lowercase();
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.starts_with("percentage") {
+            percent = Some(Unit::Points);
+            end = tail.end();
+        } else if t == "%" || t.starts_with("per") || t == "pct" || t == "pc" {
+            percent = Some(Unit::Percent);
+            end = tail.end();
+        } else if let Some(code) = currency_of(&t).filter(|_| t.len() == 1 || t.starts_with('$')) {
+            // "3$": a symbol after the number.
+            currency = currency.or(Some(code));
+            end = tail.end();
+        } else if let Some((word, code)) = CURRENCY_WORDS.iter().find(|(w, _)| t == *w) {
+            if *word != "pounds" || scale != 1.0 || currency.is_some() {
+                currency = currency.or(Some(code));
+                end = tail.end();
+            }
+        }
+    }
+    // Spelled numbers: "five million", "nine percent", "twenty-five"; "one" and "zero" only
+    // with a scale or percent (alone they are words, not amounts).
+    if spelled && value.abs() <= 1.0 && scale == 1.0 && percent.is_none() {
+        return None;
+    }
+    let core_start = c
+        .name("cur")
+        .map_or(num_match.start(), |m| m.start())
+        .min(num_match.start());
+    let mut start = core_start;
+    if let Some(neg) = c.name("neg") {
+        // A dash after a letter or digit joins words ("COVID-19"), it is no minus sign.
+        let before = text[..neg.start()].chars().next_back();
+        let joins = before.is_some_and(|b| b.is_alphanumeric());
+        let sign_position = before.is_none_or(|b| b.is_whitespace() || "([{:;,".contains(b));
+        if !joins && (sign_position || neg.as_str().starts_with("minus")) {
+            value = -value;
+            start = neg.start();
+        }
+    }
+    Some(Single {
+        span: start..end,
+        core_start,
+        value,
+        spelled,
+        decimal: num.contains('.'),
+        grouped,
+        currency,
+        percent,
+        scale,
+    })
+}
+
+/// Whether a number is a year: four digits 1900–2100, or 1000–2100 after a word that
+/// introduces years ("in 1876"); not when a lowercase word follows ("2100 megawatts").
+fn is_year(s: &Single, text: &str) -> bool {
+    let digits = &text[s.span.clone()];
+    if s.currency.is_some()
+        || s.percent.is_some()
+        || s.scale != 1.0
+        || s.decimal
+        || s.grouped
+        || digits.len() != 4
+        || !(1000.0..=2100.0).contains(&s.value)
+    {
+        return false;
+    }
+    let before = text[..s.span.start].trim_end();
+    let previous = before
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    const YEAR_WORDS: &[&str] = &[
+        "in", "since", "from", "until", "till", "by", "before", "after", "during", "of", "early",
+        "late", "mid", "year", "spring", "summer", "autumn", "fall", "winter", "between",
+        "through",
+    ];
+    if YEAR_WORDS.contains(&previous.as_str()) {
+        return true;
+    }
+    // "the 2015 mortgage": a determiner before a number of this range introduces a year.
+    const DETERMINERS: &[&str] = &["the", "a", "its", "this", "that", "his", "her", "their"];
+    if (1900.0..=2100.0).contains(&s.value) && DETERMINERS.contains(&previous.as_str()) {
+        return true;
+    }
+    let next_word = text[s.span.end..].trim_start();
+    let lowercase_follows = text[s.span.end..].starts_with(' ')
+        && next_word.chars().next().is_some_and(|c| c.is_lowercase());
+    const FUNCTION_WORDS: &[&str] = &[
+        "and", "to", "when", "as", "with", "was", "were", "is", "the", "for", "that", "where",
+        "had", "has", "saw", "but", "or", "which", "who", "will", "would", "could",
+    ];
+    let next = next_word
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    (1900.0..=2100.0).contains(&s.value) && (!lowercase_follows || FUNCTION_WORDS.contains(&next))
+}
+
+/// The unit class of a single, for deciding whether two numbers form a range: a percentage
+/// and an amount of money ("rose 4.9 percent to 50.9 trillion won") do not.
+fn compatible(a: &Single, b: &Single) -> bool {
+    let kind = |s: &Single| match (s.percent, s.currency) {
+        (Some(p), _) => Some(p),
+        _ => None,
+    };
+    let percent_ok = kind(a) == kind(b) || kind(a).is_none() && kind(b).is_some();
+    let currency_ok = a.currency.is_none() || b.currency.is_none() || a.currency == b.currency;
+    let mixed = a.currency.is_some() && b.percent.is_some() || a.percent.is_some() && b.currency.is_some();
+    percent_ok && currency_ok && !mixed
+}
+
+/// The amounts and numbers in `text`, in order: see the module documentation.
+pub fn find_amounts(text: &str) -> Vec<Amount> {
+    let mut out: Vec<Amount> = Vec::new();
+    let taken = |out: &Vec<Amount>, span: &Range<usize>| {
+        out.iter()
+            .any(|a| a.span.start < span.end && span.start < a.span.end)
+    };
+    for c in date_re().captures_iter(text) {
+        let (m, d, y) = match (c.name("m1"), c.name("m2")) {
+            (Some(m), _) => (m, c.name("d1"), c.name("y1")),
+            (None, Some(m)) => (m, c.name("d2"), c.name("y2")),
+            _ => continue,
+        };
+        let (Some(month), Some(day)) = (
+            month_number(m.as_str()),
+            d.and_then(|d| d.as_str().parse::<u8>().ok()),
+        ) else {
+            continue;
+        };
+        if !(1..=31).contains(&day) {
+            continue;
+        }
+        let whole = c.get(0).expect("match");
+        out.push(Amount {
+            text: whole.as_str().to_string(),
+            span: whole.range(),
+            value: f64::from(day),
+            high: None,
+            unit: Unit::Date {
+                month,
+                year: y.and_then(|y| y.as_str().parse().ok()),
+            },
+        });
+    }
+    for c in fraction_re().captures_iter(text) {
+        let whole = c.get(0).expect("match");
+        let value = match (c.get(1), c.get(3)) {
+            (Some(n), _) => {
+                let numerator = if n.as_str().eq_ignore_ascii_case("a") {
+                    // "a third" yes; "a quarter" only as "a quarter of".
+                    let den = c.get(2).map_or("", |d| d.as_str());
+                    if den.to_ascii_lowercase().starts_with("quarter")
+                        && !text[whole.end()..].starts_with(" of")
+                    {
+                        continue;
+                    }
+                    Some(1.0)
+                } else {
+                    spelled_value(n.as_str())
+                };
+                match (numerator, c.get(2).and_then(|d| denominator(d.as_str()))) {
+                    (Some(n), Some(d)) => n / d,
+                    _ => continue,
+                }
+            }
+            (None, Some(n)) => {
+                let (Ok(n), Some(Ok(d))) = (
+                    n.as_str().parse::<f64>(),
+                    c.get(4).map(|d| d.as_str().parse::<f64>()),
+                ) else {
+                    continue;
+                };
+                // "24/7", "9/11" and dates are not fractions.
+                if d == 0.0 || n >= d || text[whole.end()..].starts_with('/') {
+                    continue;
+                }
+                n / d
+            }
+            _ => continue,
+        };
+        let mut span = whole.range();
+        let mut unit = Unit::Fraction;
+        if let Some(points) = points_after_re().find(&text[span.end..]) {
+            span.end += points.end();
+            unit = Unit::Points;
+        }
+        if taken(&out, &span) {
+            continue;
+        }
+        out.push(Amount {
+            text: text[span.clone()].to_string(),
+            span,
+            value,
+            high: None,
+            unit,
+        });
+    }
+    let singles: Vec<Single> = amount_re()
+        .captures_iter(text)
+        .filter_map(|c| single_at(text, &c))
+        .collect();
+    let mut i = 0;
+    while i < singles.len() {
+        let mut a = singles[i].clone();
+        let mut high: Option<Single> = None;
+        // A range: "$3m-$5m", "10 to 12 percent", "$3-5m", "between 10 and 12", "two-to-three".
+        if let Some(next) = singles.get(i + 1) {
+            // The dash of "$3m-$5m" is the range's, though the next number took it as a minus.
+            let gap = &text[a.span.end..next.core_start.max(a.span.end)];
+            let lead = text[..a.span.start].to_ascii_lowercase();
+            let between = lead.ends_with("between ");
+            if let Some(m) = connector_re().find(gap) {
+                let is_and = m.as_str().trim() == "and";
+                if m.end() == gap.len() && (!is_and || between) && a.value >= 0.0 && compatible(&a, next) {
+                    let mut b = next.clone();
+                    if b.span.start < b.core_start && !text[b.span.clone()].starts_with("minus") {
+                        b.value = b.value.abs();
+                        b.span.start = b.core_start;
+                    }
+                    high = Some(b);
+                }
+            }
+        }
+        if let Some(b) = &high {
+            if a.scale == 1.0 && b.scale != 1.0 && !a.grouped {
+                a.value *= b.scale;
+                a.scale = b.scale;
+            }
+            a.currency = a.currency.or(b.currency);
+            a.percent = a.percent.or(b.percent);
+        }
+        let mut span = a.span.clone();
+        if let Some(b) = &high {
+            span.end = b.span.end;
+            let lead = text[..span.start].to_ascii_lowercase();
+            for word in ["between ", "from "] {
+                if lead.ends_with(word) {
+                    span.start -= word.len();
+                    break;
+                }
+            }
+        }
+        if !taken(&out, &span) {
+            let year = match &high {
+                None => is_year(&a, text),
+                // "2011-2013": one end reads as a year, the other is a later four-digit year.
+                Some(b) => {
+                    let four = |s: &Single| {
+                        s.scale == 1.0
+                            && s.currency.is_none()
+                            && s.percent.is_none()
+                            && text[s.span.clone()].len() == 4
+                    };
+                    (is_year(&a, text) || is_year(b, text))
+                        && four(&a)
+                        && four(b)
+                        && (1000.0..=2100.0).contains(&b.value)
+                        && b.value > a.value
+                }
+            };
+            let unit = if year {
+                Unit::Year
+            } else if let Some(p) = a.percent {
+                p
+            } else if let Some(c) = a.currency {
+                Unit::Currency(c)
+            } else {
+                Unit::Count
+            };
+            out.push(Amount {
+                text: text[span.clone()].to_string(),
+                span,
+                value: a.value,
+                high: high.as_ref().map(|b| b.value),
+                unit,
+            });
+        }
+        i += if high.is_some() { 2 } else { 1 };
+        let _ = a.spelled;
+    }
+    out.sort_by_key(|a| a.span.start);
+    out
+}
+
+/// `v` with at most `decimals` decimals, if that is exact.
+fn exact_short(v: f64, decimals: i32) -> Option<String> {
+    let scaled = v * 10f64.powi(decimals);
+    if (scaled - scaled.round()).abs() > 1e-6 * scaled.abs().max(1.0) {
+        return None;
+    }
+    let s = format!("{v:.*}", decimals as usize);
+    Some(if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    })
+}
+
+/// Digits with a thousands separator and a decimal separator; `group_four` groups 4-digit
+/// numbers too (1,500 rather than 1500).
+fn group_digits(v: f64, thousands: &str, decimal: &str, group_four: bool) -> String {
+    let abs = v.abs();
+    let digits = format!("{:.0}", abs.trunc());
+    let mut out = String::new();
+    if v < 0.0 {
+        out.push('-');
+    }
+    let grouped = digits.len() > 4 || (group_four && digits.len() == 4);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 && grouped {
+            out.push_str(thousands);
+        }
+        out.push(c);
+    }
+    let frac = exact_short(abs.fract(), 4).unwrap_or_else(|| format!("{:.4}", abs.fract()));
+    match frac.strip_prefix("0.") {
+        Some(f) => format!("{out}{decimal}{f}"),
+        None => out,
+    }
+}
+
+/// Number formatting and words of a target language.
+struct Locale {
+    thousands: &'static str,
+    decimal: &'static str,
+    /// East Asian scales: 万 (10^4), 亿 (10^8), 万亿/兆 (10^12).
+    east_asian: Option<[&'static str; 3]>,
+    /// Western scales: (10^6 singular, plural), (10^9 …), (10^12 …).
+    western: [(&'static str, &'static str); 3],
+    range: &'static str,
+    points: &'static str,
+}
+
+fn locale(lang: &Language) -> Locale {
+    let w = |a, b, c| [a, b, c];
+    let base = Locale {
+        thousands: ",",
+        decimal: ".",
+        east_asian: None,
+        western: w(
+            ("million", "million"),
+            ("billion", "billion"),
+            ("trillion", "trillion"),
+        ),
+        range: "-",
+        points: " percentage points",
+    };
+    match lang.code {
+        "zh-Hans" => Locale {
+            east_asian: Some(["万", "亿", "万亿"]),
+            range: "至",
+            points: "个百分点",
+            ..base
+        },
+        "zh-Hant" => Locale {
+            east_asian: Some(["萬", "億", "兆"]),
+            range: "至",
+            points: "個百分點",
+            ..base
+        },
+        "ja" => Locale {
+            east_asian: Some(["万", "億", "兆"]),
+            range: "～",
+            points: "ポイント",
+            ..base
+        },
+        "ko" => Locale {
+            east_asian: Some(["만", "억", "조"]),
+            range: "~",
+            points: "%포인트",
+            ..base
+        },
+        "fr" => Locale {
+            thousands: "\u{202F}",
+            decimal: ",",
+            western: w(
+                ("million", "millions"),
+                ("milliard", "milliards"),
+                ("billion", "billions"),
+            ),
+            range: " à ",
+            points: " points de pourcentage",
+            ..base
+        },
+        "de" => Locale {
+            thousands: ".",
+            decimal: ",",
+            western: w(("Mio.", "Mio."), ("Mrd.", "Mrd."), ("Bio.", "Bio.")),
+            range: " bis ",
+            points: " Prozentpunkte",
+            ..base
+        },
+        "es" => Locale {
+            thousands: ".",
+            decimal: ",",
+            western: w(
+                ("millón", "millones"),
+                ("mil millones", "mil millones"),
+                ("billón", "billones"),
+            ),
+            range: " a ",
+            points: " puntos porcentuales",
+            ..base
+        },
+        "ru" => Locale {
+            thousands: "\u{00A0}",
+            decimal: ",",
+            western: w(("млн", "млн"), ("млрд", "млрд"), ("трлн", "трлн")),
+            range: "–",
+            points: " процентного пункта",
+            ..base
+        },
+        "pt" => Locale {
+            thousands: ".",
+            decimal: ",",
+            western: w(
+                ("milhão", "milhões"),
+                ("bilhão", "bilhões"),
+                ("trilhão", "trilhões"),
+            ),
+            range: " a ",
+            points: " pontos percentuais",
+            ..base
+        },
+        "it" => Locale {
+            thousands: ".",
+            decimal: ",",
+            western: w(
+                ("milione", "milioni"),
+                ("miliardo", "miliardi"),
+                ("bilione", "bilioni"),
+            ),
+            range: "-",
+            points: " punti percentuali",
+            ..base
+        },
+        "vi" => Locale {
+            thousands: ".",
+            decimal: ",",
+            western: w(("triệu", "triệu"), ("tỷ", "tỷ"), ("nghìn tỷ", "nghìn tỷ")),
+            range: "-",
+            points: " điểm phần trăm",
+            ..base
+        },
+        "ar" => Locale {
+            western: w(("مليون", "مليون"), ("مليار", "مليار"), ("تريليون", "تريليون")),
+            range: " إلى ",
+            points: " نقطة مئوية",
+            ..base
+        },
+        _ => base,
+    }
+}
+
+fn currency_name(code: &str, lang: &Language) -> String {
+    let table: &[(&str, &str)] = match lang.code {
+        "zh-Hans" => &[
+            ("USD", "美元"),
+            ("EUR", "欧元"),
+            ("GBP", "英镑"),
+            ("JPY", "日元"),
+            ("CNY", "元人民币"),
+            ("HKD", "港元"),
+            ("AUD", "澳元"),
+            ("CAD", "加元"),
+            ("NZD", "新西兰元"),
+            ("SGD", "新加坡元"),
+            ("CHF", "瑞士法郎"),
+            ("INR", "卢比"),
+            ("KRW", "韩元"),
+            ("RUB", "卢布"),
+            ("BRL", "雷亚尔"),
+        ],
+        "zh-Hant" => &[
+            ("USD", "美元"),
+            ("EUR", "歐元"),
+            ("GBP", "英鎊"),
+            ("JPY", "日圓"),
+            ("CNY", "元人民幣"),
+            ("HKD", "港元"),
+            ("AUD", "澳元"),
+            ("CAD", "加元"),
+            ("NZD", "紐西蘭元"),
+            ("SGD", "新加坡元"),
+            ("CHF", "瑞士法郎"),
+            ("INR", "盧比"),
+            ("KRW", "韓元"),
+            ("RUB", "盧布"),
+            ("BRL", "雷亞爾"),
+        ],
+        "ja" => &[
+            ("USD", "ドル"),
+            ("EUR", "ユーロ"),
+            ("GBP", "ポンド"),
+            ("JPY", "円"),
+            ("CNY", "人民元"),
+            ("HKD", "香港ドル"),
+            ("AUD", "豪ドル"),
+            ("CAD", "カナダドル"),
+            ("INR", "ルピー"),
+            ("KRW", "ウォン"),
+            ("RUB", "ルーブル"),
+        ],
+        "ko" => &[
+            ("USD", "달러"),
+            ("EUR", "유로"),
+            ("GBP", "파운드"),
+            ("JPY", "엔"),
+            ("CNY", "위안"),
+            ("HKD", "홍콩달러"),
+            ("INR", "루피"),
+            ("KRW", "원"),
+            ("RUB", "루블"),
+        ],
+        _ => &[
+            ("USD", "$"),
+            ("EUR", "€"),
+            ("GBP", "£"),
+            ("JPY", "¥"),
+            ("INR", "₹"),
+            ("KRW", "₩"),
+            ("RUB", "₽"),
+        ],
+    };
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A bare value in the target language's way: 4500万 / 1,5 Mrd. / 290.000.
+fn render_value(v: f64, loc: &Locale) -> String {
+    let abs = v.abs();
+    let sign = if v < 0.0 { "-" } else { "" };
+    if let Some([wan, yi, zhao]) = loc.east_asian {
+        // The largest unit that renders the value exactly with a short mantissa.
+        let scaled = [(1e12, zhao), (1e8, yi), (1e4, wan)]
+            .iter()
+            .filter(|(unit, _)| abs >= *unit)
+            .find_map(|(unit, name)| exact_short(abs / unit, 3).map(|n| format!("{n}{name}")));
+        return match scaled {
+            Some(s) => format!("{sign}{s}"),
+            None => group_digits(v, loc.thousands, loc.decimal, false),
+        };
+    }
+    for (i, unit) in [1e12, 1e9, 1e6].iter().enumerate() {
+        if abs >= *unit {
+            if let Some(n) = exact_short(abs / unit, 3) {
+                let (one, many) = loc.western[2 - i];
+                let word = if abs / unit < 2.0 { one } else { many };
+                let n = n.replace('.', loc.decimal);
+                return format!("{sign}{n} {word}");
+            }
+        }
+    }
+    group_digits(v, loc.thousands, loc.decimal, false)
+}
+
+fn fraction_words(v: f64, lang: &Language) -> Option<String> {
+    let (n, d) = (1..=9)
+        .flat_map(|n| (3..=10).map(move |d| (n, d)))
+        .find(|&(n, d)| ((n as f64 / d as f64) - v).abs() < 1e-3 && n < d)?;
+    Some(match lang.code {
+        "zh-Hans" | "zh-Hant" => {
+            const ZH: [&str; 11] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+            format!("{}分之{}", ZH[d], ZH[n])
+        }
+        "ja" => format!("{d}分の{n}"),
+        "ko" => format!("{d}분의 {n}"),
+        _ => format!("{n}/{d}"),
+    })
+}
+
+/// The amount as a native speaker of `lang` writes it: "€100m" → 1亿欧元 (zh), 1億ユーロ (ja),
+/// 100 millions € (fr); "45%" → 45%; "3.5 percentage points" → 3.5个百分点.
+pub fn render(amount: &Amount, lang: &Language) -> String {
+    let loc = locale(lang);
+    let cjk = loc.east_asian.is_some();
+    let value = |v: f64| render_value(v, &loc);
+    let number = match amount.high {
+        Some(h) => format!("{}{}{}", value(amount.value), loc.range, value(h)),
+        None => value(amount.value),
+    };
+    match amount.unit {
+        Unit::Count => number,
+        Unit::Currency(code) => {
+            let name = currency_name(code, lang);
+            match lang.code {
+                "ko" => format!("{number} {name}"),
+                _ if cjk => format!("{number}{name}"),
+                "en" => format!("{name}{number}"),
+                _ => format!("{number} {name}"),
+            }
+        }
+        Unit::Percent => {
+            let pct = |v: f64| group_digits(v, loc.thousands, loc.decimal, false);
+            let n = match amount.high {
+                Some(h) => format!("{}%{}{}", pct(amount.value), loc.range, pct(h)),
+                None => pct(amount.value),
+            };
+            match lang.code {
+                "fr" | "de" | "ru" => format!("{n}\u{00A0}%"),
+                _ => format!("{n}%"),
+            }
+        }
+        Unit::Points => format!("{number}{}", loc.points),
+        Unit::Fraction => fraction_words(amount.value, lang).unwrap_or(number),
+        Unit::Year => {
+            let y = |v: f64| format!("{v:.0}");
+            let years = match amount.high {
+                Some(h) => format!("{}{}{}", y(amount.value), loc.range, y(h)),
+                None => y(amount.value),
+            };
+            match lang.code {
+                "zh-Hans" | "zh-Hant" | "ja" => format!("{years}年"),
+                "ko" => format!("{years}년"),
+                _ => years,
+            }
+        }
+        Unit::Date { month, year } => {
+            let day = amount.value as u8;
+            let y = year.map(|y| y.to_string());
+            match lang.code {
+                "zh-Hans" | "zh-Hant" | "ja" => {
+                    format!("{}{month}月{day}日", y.map(|y| y + "年").unwrap_or_default())
+                }
+                "ko" => format!("{}{month}월 {day}일", y.map(|y| y + "년 ").unwrap_or_default()),
+                "en" => amount.text.clone(),
+                code => european_date(code, day, month, year),
+            }
+        }
+    }
+}
+
+/// "1 janvier 2021", "1. Januar 2021", "1 de enero de 2021"…
+fn european_date(code: &str, day: u8, month: u8, year: Option<u16>) -> String {
+    let names: [&str; 12] = match code {
+        "fr" => ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+        "de" => ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+        "es" => ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+        "ru" => ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
+        "pt" => ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"],
+        "it" => ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+        "ar" => ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+        _ => ["", "", "", "", "", "", "", "", "", "", "", ""],
+    };
+    let i = usize::from(month.clamp(1, 12)) - 1;
+    let name = if names[i].is_empty() { MONTHS[i] } else { names[i] };
+    let y = year.map(|y| y.to_string());
+    match (code, y) {
+        ("vi", Some(y)) => format!("ngày {day} tháng {month} năm {y}"),
+        ("vi", None) => format!("ngày {day} tháng {month}"),
+        ("de", Some(y)) => format!("{day}. {name} {y}"),
+        ("de", None) => format!("{day}. {name}"),
+        ("es" | "pt", Some(y)) => format!("{day} de {name} de {y}"),
+        ("es" | "pt", None) => format!("{day} de {name}"),
+        ("ru", Some(y)) => format!("{day} {name} {y} г."),
+        (_, Some(y)) => format!("{day} {name} {y}"),
+        (_, None) => format!("{day} {name}"),
+    }
+}
+
+/// The CJK rendering of an amount (kept for callers that only translate into CJK).
+pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
+    render(amount, lang)
+}
+
+fn target_number_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)(\d{1,3}(?:[,.\u{00A0}\u{202F} ']\d{3})+|\d+)([.,]\d+)?\s?(万亿|萬億|兆|百万|千万|万|萬|亿|億|千|만|억|조|천|thousand|million|billion|trillion|mil millones|mio\.?|mrd\.?|bio\.?|millions?|milliards?|billions?|mill[oó]n(?:es)?|bill[oó]n(?:es)?|milh(?:ão|ões)|bilh(?:ão|ões)|trilh(?:ão|ões)|milion[ei]|miliard[oi]|bilion[ei]|млн|млрд|трлн|миллион\w*|миллиард\w*|triệu|nghìn tỷ|tỷ|مليون|مليار|تريليون|mil\b)?",
+        )
+        .expect("valid regex")
+    })
+}
+
+fn scale_of(word: &str) -> f64 {
+    let w = word.to_lowercase();
+    let w = w.trim_end_matches('.');
+    match w {
+        "万亿" | "萬億" | "兆" | "조" | "trillion" | "трлн" | "nghìn tỷ" | "تريليون" => 1e12,
+        "百万" => 1e6,
+        "千万" => 1e7,
+        "万" | "萬" | "만" => 1e4,
+        "亿" | "億" | "억" => 1e8,
+        "千" | "천" | "thousand" | "mil" => 1e3,
+        "million" | "millions" | "mio" | "млн" | "triệu" | "مليون" => 1e6,
+        "billion" | "billions" | "mil millones" | "mrd" | "milliard" | "milliards" | "млрд" | "tỷ" | "مليار" => 1e9,
+        "bio" => 1e12,
+        _ if w.starts_with("миллиард") || w.starts_with("miliard") || w.starts_with("bilh") => 1e9,
+        _ if w.starts_with("миллион")
+            || w.starts_with("millón")
+            || w.starts_with("millon")
+            || w.starts_with("milh")
+            || w.starts_with("milion") =>
+        {
+            1e6
+        }
+        _ if w.starts_with("billón")
+            || w.starts_with("billon")
+            || w.starts_with("bilion")
+            || w.starts_with("trilh") =>
+        {
+            1e12
+        }
+        _ => 1.0,
+    }
+}
+
+/// The readings of a written number: "1.500" is 1500 in German and 1.5 in English, so both.
+fn number_readings(int: &str, frac: Option<&str>) -> Vec<f64> {
+    let mut out = Vec::new();
+    let digits: String = int.chars().filter(char::is_ascii_digit).collect();
+    let grouped = digits.len() != int.len();
+    if let Ok(n) = digits.parse::<f64>() {
+        let f = frac
+            .and_then(|f| f[1..].parse::<f64>().ok().map(|x| x / 10f64.powi(f.len() as i32 - 1)))
+            .unwrap_or(0.0);
+        out.push(n + f);
+    }
+    // "1.5" read with a grouping pattern would be one group: also its decimal reading.
+    if grouped && frac.is_none() {
+        if let Some((head, tail)) = int.rsplit_once(['.', ',']) {
+            if !head.contains(['.', ',', ' ', '\u{00A0}', '\u{202F}', '\'']) {
+                if let Ok(v) = format!("{head}.{tail}").parse::<f64>() {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+const ZH_DIGITS: &str = "零〇一二两三四五六七八九";
+
+fn zh_digit(c: char) -> Option<f64> {
+    match c {
+        '零' | '〇' => Some(0.0),
+        '一' => Some(1.0),
+        '二' | '两' | '兩' => Some(2.0),
+        '三' => Some(3.0),
+        '四' => Some(4.0),
+        '五' => Some(5.0),
+        '六' => Some(6.0),
+        '七' => Some(7.0),
+        '八' => Some(8.0),
+        '九' => Some(9.0),
+        _ => None,
+    }
+}
+
+/// The value of a Chinese numeral such as 三百五十万 or 二十五.
+fn zh_numeral(s: &str) -> Option<f64> {
+    let (mut total, mut section, mut digit): (f64, f64, Option<f64>) = (0.0, 0.0, None);
+    let mut any = false;
+    for c in s.chars() {
+        if let Some(d) = zh_digit(c) {
+            digit = Some(d);
+            any = true;
+            continue;
+        }
+        let unit = match c {
+            '十' => 10.0,
+            '百' => 100.0,
+            '千' => 1000.0,
+            '万' | '萬' => 1e4,
+            '亿' | '億' => 1e8,
+            _ => return None,
+        };
+        any = true;
+        if unit < 1e4 {
+            section += digit.unwrap_or(1.0) * unit;
+        } else {
+            section += digit.unwrap_or(0.0);
+            total = if unit > 1e4 && total > 0.0 && total < unit {
+                (total + section) * unit
+            } else {
+                total + section * unit
+            };
+            section = 0.0;
+        }
+        digit = None;
+    }
+    any.then_some(total + section + digit.unwrap_or(0.0))
+}
+
+fn zh_numeral_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(&format!(
+            "(百分之)?([{ZH_DIGITS}兩十百千万萬亿億]+)(?:分之([{ZH_DIGITS}兩十]+))?"
+        ))
+        .expect("valid regex")
+    })
+}
+
+fn east_asian_fraction_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(\d+)\s?(?:分の|분의\s?)(\d+)|(\d+)\s?/\s?(\d+)").expect("valid regex"))
+}
+
+/// A number written in a translation: where, and its values (scale applied first).
+struct Written {
+    span: Range<usize>,
+    /// The number's readings with its scale word applied ("100万" is 1000000).
+    primary: Vec<f64>,
+    /// Those and the bare figures ("100万" also counts as 100).
+    values: Vec<f64>,
+    digits: bool,
+}
+
+fn written_numbers(text: &str) -> Vec<Written> {
+    let mut out = Vec::new();
+    for c in target_number_re().captures_iter(text) {
+        let whole = c.get(0).expect("match");
+        let before = text[..whole.start()].chars().next_back();
+        if before.is_some_and(|b| b.is_ascii_alphabetic()) {
+            continue;
+        }
+        let scale = c.get(3).map_or(1.0, |m| scale_of(m.as_str()));
+        let readings = number_readings(&c[1], c.get(2).map(|m| m.as_str()));
+        let mut primary: Vec<f64> = readings.iter().map(|n| n * scale).collect();
+        // A French "billion" is 10^12, an English one 10^9: both readings.
+        if c.get(3).is_some_and(|m| m.as_str().to_lowercase().starts_with("billion")) {
+            primary.extend(readings.iter().map(|n| n * 1e12));
+        }
+        let mut values = primary.clone();
+        if scale != 1.0 {
+            values.extend(&readings);
+        }
+        out.push(Written {
+            span: whole.start()..whole.end(),
+            primary,
+            values,
+            digits: true,
+        });
+    }
+    for c in zh_numeral_re().captures_iter(text) {
+        let whole = c.get(0).expect("match");
+        let Some(first) = zh_numeral(&c[2]) else {
+            continue;
+        };
+        let value = match c.get(3).and_then(|m| zh_numeral(m.as_str())) {
+            Some(numerator) if first != 0.0 => numerator / first,
+            _ => first,
+        };
+        out.push(Written {
+            span: whole.range(),
+            primary: vec![value],
+            values: vec![value],
+            digits: false,
+        });
+    }
+    for c in east_asian_fraction_re().captures_iter(text) {
+        let nums: Vec<f64> = (1..=4)
+            .filter_map(|i| c.get(i).and_then(|m| m.as_str().parse().ok()))
+            .collect();
+        if let [a, b] = nums[..] {
+            // 3分の2 is two-thirds; 2/3 is too.
+            let v = if c.get(1).is_some() { b / a } else { a / b };
+            if v.is_finite() {
+                out.push(Written {
+                    span: c.get(0).expect("match").range(),
+                    primary: vec![v],
+                    values: vec![v],
+                    digits: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Every numeric value written in a text: digits (in any locale's grouping), scale words of
+/// the target languages, Chinese numerals, fractions. A scaled number also counts as its bare
+/// figure ("29万" contains 290000 and 29).
+pub fn values_in(text: &str) -> Vec<f64> {
+    written_numbers(text)
         .into_iter()
-        .filter(|v| !known.iter().any(|k| (k - v).abs() <= v.abs() * 1e-9))
+        .flat_map(|w| w.values)
         .collect()
 }
 
-/// Source amounts whose value does not appear in the translation.
-pub fn missing_amounts(source: &str, translation: &str) -> Vec<Amount> {
-    let found = values_in(translation);
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= a.abs().max(b.abs()) * 1e-9 + 1e-9
+}
+
+/// Whether `translation` kept `amount` (by value, in whatever correct form).
+pub fn kept(amount: &Amount, translation: &str, values: &[f64]) -> bool {
+    let has = |v: f64| {
+        let tolerance = if amount.unit == Unit::Fraction { 1e-3 } else { 0.0 };
+        values
+            .iter()
+            .any(|x| close(x.abs(), v.abs()) || (x.abs() - v.abs()).abs() <= tolerance)
+    };
+    match amount.unit {
+        Unit::Date { month, year } => {
+            let day = amount.value as u8;
+            let east_asian = [
+                format!("{month}月{day}日"),
+                format!("{month}月{day}号"),
+                format!("{month}월 {day}일"),
+                format!("{month}월{day}일"),
+            ];
+            let day_ok = east_asian.iter().any(|d| translation.contains(d.as_str()))
+                || (!translation.contains('月')
+                    && !translation.contains('월')
+                    && has(f64::from(day)));
+            day_ok && year.is_none_or(|y| has(f64::from(y)))
+        }
+        Unit::Fraction => has(amount.value) || has(amount.value * 100.0),
+        _ => has(amount.value) && amount.high.is_none_or(has),
+    }
+}
+
+/// Source amounts whose value does not appear in a translation into `lang`. Numbers the source
+/// spells out ("six months") are checked only where the target's numerals are read back
+/// (Chinese and Japanese 六); elsewhere the target writes them as words of its own.
+pub fn missing_amounts(source: &str, translation: &str, lang: &Language) -> Vec<Amount> {
+    let values = values_in(translation);
+    let numerals_read = matches!(lang.code, "zh-Hans" | "zh-Hant" | "ja");
     find_amounts(source)
         .into_iter()
-        .filter(|a| {
-            !found
-                .iter()
-                .any(|v| (v - a.value).abs() <= a.value.abs() * 1e-9)
-        })
+        .filter(|a| numerals_read || !(a.is_plain_count() && a.text.starts_with(char::is_alphabetic)))
+        .filter(|a| !kept(a, translation, &values))
         .collect()
+}
+
+/// Every value the source states in any form: digits, amounts, number words, dates.
+fn source_values(source: &str) -> Vec<f64> {
+    let mut known = values_in(source);
+    for a in find_amounts(source) {
+        known.push(a.value);
+        known.extend(a.high);
+        if let Unit::Date { month, year } = a.unit {
+            known.push(f64::from(month));
+            known.extend(year.map(f64::from));
+        }
+    }
+    for w in source.split(|c: char| !c.is_ascii_alphabetic() && c != '-') {
+        let lower = w.to_ascii_lowercase();
+        if let Some(v) = spelled_value(&lower) {
+            known.push(v);
+        }
+        for (n, word) in SMALL_NUMBERS.iter().enumerate() {
+            // "fiveyear", "tenfold": a number word glued to another.
+            if lower.starts_with(word) && lower.len() <= word.len() + 4 {
+                known.push(n as f64);
+            }
+        }
+        for (n, word) in TENS.iter().enumerate() {
+            if lower.starts_with(word) {
+                known.push(n as f64 * 10.0 + 20.0);
+            }
+        }
+    }
+    for m in date_re().captures_iter(source) {
+        if let Some(month) = m.name("m1").or(m.name("m2")).and_then(|m| month_number(m.as_str())) {
+            known.push(f64::from(month));
+        }
+    }
+    // Month names alone ("in July") are months a translation may write as 7月.
+    for (i, name) in MONTHS.iter().enumerate() {
+        if contains_word(source, name) {
+            known.push(i as f64 + 1.0);
+        }
+    }
+    known
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Numbers written in digits in a translation that the source does not contain in any form:
+/// a model inventing a date, a count, or a wrong scale ("100万" for "€100m").
+pub fn invented_numbers(source: &str, translation: &str) -> Vec<f64> {
+    let known = source_values(source);
+    written_numbers(translation)
+        .into_iter()
+        .filter(|w| w.digits)
+        .filter(|w| !w.primary.iter().any(|v| known.iter().any(|k| close(*k, *v))))
+        .filter_map(|w| w.primary.first().copied())
+        .collect()
+}
+
+/// What [`repair`] did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Repair {
+    pub text: String,
+    /// (what the translation had, what replaced it).
+    pub replaced: Vec<(String, String)>,
+    /// Source amounts still missing from `text`.
+    pub missing: Vec<Amount>,
+}
+
+/// Currency and unit words a CJK translation puts right after a number (replaced with it).
+const CJK_UNIT_WORDS: &[&str] = &[
+    "元人民币", "元人民幣", "美元", "欧元", "歐元", "英镑", "英鎊", "日元", "日圓", "人民币", "人民幣", "港元",
+    "港币", "澳元", "加元", "卢比", "盧比", "韩元", "韓元", "卢布", "盧布", "瑞士法郎", "元", "ドル", "ユーロ", "ポンド",
+    "円", "人民元", " 달러", "달러", " 유로", "유로", " 파운드", "파운드", " 엔", " 위안", "위안", "원", "%", "％",
+];
+
+/// Replaces wrong figures in a CJK translation with the source amounts' renderings when each
+/// missing amount pairs with exactly one figure the source does not contain (same count, in
+/// order). Otherwise nothing is replaced and the missing amounts are reported.
+pub fn repair(source: &str, translation: &str, lang: &Language) -> Repair {
+    let missing = missing_amounts(source, translation, lang);
+    let unchanged = Repair {
+        text: translation.to_string(),
+        replaced: Vec::new(),
+        missing: missing.clone(),
+    };
+    if missing.is_empty() || !lang.is_cjk() || missing.iter().any(|a| a.high.is_some()) {
+        return unchanged;
+    }
+    let known = source_values(source);
+    let invented: Vec<Written> = written_numbers(translation)
+        .into_iter()
+        .filter(|w| w.digits)
+        .filter(|w| !w.primary.iter().any(|v| known.iter().any(|k| close(*k, *v))))
+        .collect();
+    if invented.len() != missing.len() {
+        return unchanged;
+    }
+    let mut out = String::with_capacity(translation.len() + 16);
+    let mut at = 0;
+    let mut replaced = Vec::new();
+    for (w, a) in invented.iter().zip(&missing) {
+        if !matches!(a.unit, Unit::Currency(_) | Unit::Count | Unit::Percent | Unit::Points) {
+            return unchanged;
+        }
+        let mut end = w.span.end;
+        let rest = &translation[end..];
+        if let Some(unit) = CJK_UNIT_WORDS.iter().find(|u| rest.starts_with(**u)) {
+            end += unit.len();
+        }
+        let rendering = render(a, lang);
+        out.push_str(&translation[at..w.span.start]);
+        out.push_str(&rendering);
+        replaced.push((translation[w.span.start..end].to_string(), rendering));
+        at = end;
+    }
+    out.push_str(&translation[at..]);
+    let values = values_in(&out);
+    let still: Vec<Amount> = missing
+        .into_iter()
+        .filter(|a| !kept(a, &out, &values))
+        .collect();
+    if !still.is_empty() {
+        return unchanged;
+    }
+    Repair {
+        text: out,
+        replaced,
+        missing: still,
+    }
+}
+
+/// A note that shows the source's amounts beside a translation that lost them.
+pub fn source_amounts_note(missing: &[Amount], lang: &Language) -> String {
+    let list: Vec<&str> = missing.iter().map(|a| a.text.as_str()).collect();
+    let list = list.join(", ");
+    match lang.code {
+        "zh-Hans" => format!("（原文金额：{list}）"),
+        "zh-Hant" => format!("（原文金額：{list}）"),
+        "ja" => format!("（原文の数値：{list}）"),
+        "ko" => format!(" (원문 수치: {list})"),
+        "fr" => format!(" (montants d’origine : {list})"),
+        "de" => format!(" (Zahlen im Original: {list})"),
+        "es" => format!(" (cifras del original: {list})"),
+        "ru" => format!(" (в оригинале: {list})"),
+        "pt" => format!(" (valores do original: {list})"),
+        "it" => format!(" (cifre originali: {list})"),
+        "vi" => format!(" (số liệu gốc: {list})"),
+        "ar" => format!(" (الأرقام في الأصل: {list})"),
+        _ => format!(" (original figures: {list})"),
+    }
 }
 
 #[cfg(test)]
@@ -242,43 +1465,94 @@ mod tests {
         Language::parse("zh").unwrap()
     }
 
-    #[test]
-    fn finds_amounts_but_not_years_or_small_numbers() {
-        let a = find_amounts(
-            "In 2016 the $45 million fund helped 290,000 people in 3 towns; €1.2 billion more.",
-        );
-        let texts: Vec<_> = a.iter().map(|a| a.text.as_str()).collect();
-        assert_eq!(texts, ["$45 million", "290,000", "€1.2 billion"]);
-        assert_eq!(a[0].value, 45e6);
-        assert_eq!(a[2].currency, Some("EUR"));
+    fn texts(s: &str) -> Vec<String> {
+        find_amounts(s).into_iter().map(|a| a.text).collect()
     }
 
     #[test]
-    fn renders_chinese_scales_exactly() {
-        let a = find_amounts("$45 million and 290,000 and $4.5 billion and 1,500");
-        let r: Vec<_> = a.iter().map(|a| render_cjk(a, &zh())).collect();
-        assert_eq!(r, ["4500万美元", "29万", "45亿美元", "1500"]);
-        let hant = Language::parse("zh-Hant").unwrap();
-        assert_eq!(render_cjk(&a[0], &hant), "4500萬美元");
-        assert_eq!(
-            render_cjk(&a[0], &Language::parse("ja").unwrap()),
-            "4500万ドル"
+    fn finds_amounts_years_and_counts() {
+        let a = find_amounts(
+            "In 2016 the $45 million fund helped 290,000 people in 3 towns; €1.2 billion more.",
         );
+        let t: Vec<_> = a.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(t, ["2016", "$45 million", "290,000", "3", "€1.2 billion"]);
+        assert_eq!(a[0].unit, Unit::Year);
+        assert_eq!(a[1].value, 45e6);
+        assert!(a[3].is_plain_count() && !a[2].is_plain_count());
+        assert_eq!(a[4].currency(), Some("EUR"));
+    }
+
+    #[test]
+    fn suffixes_ranges_percentages_and_words() {
+        let a = find_amounts("The strike could cost businesses €100m ($110m) a day.");
+        assert_eq!(a.len(), 2);
+        assert_eq!((a[0].value, a[0].currency()), (1e8, Some("EUR")));
+        assert_eq!((a[1].value, a[1].currency()), (1.1e8, Some("USD")));
+        assert_eq!(texts("a $1.5bn deal and £3.2tn of debt"), ["$1.5bn", "£3.2tn"]);
+        let r = find_amounts("bids of $3m-$5m");
+        assert_eq!((r[0].value, r[0].high), (3e6, Some(5e6)));
+        let r = find_amounts("prices rose 10 to 12 percent");
+        assert_eq!((r[0].value, r[0].high, r[0].unit), (10.0, Some(12.0), Unit::Percent));
+        let r = find_amounts("worth $3-5m each");
+        assert_eq!((r[0].value, r[0].high), (3e6, Some(5e6)));
+        let p = find_amounts("rates fell 0.25 percentage points, or -5%");
+        assert_eq!((p[0].value, p[0].unit), (0.25, Unit::Points));
+        assert_eq!((p[1].value, p[1].unit), (-5.0, Unit::Percent));
+        let w = find_amounts("five million people, two-thirds of them children");
+        assert_eq!(w[0].value, 5e6);
+        assert_eq!(w[1].unit, Unit::Fraction);
+        // A dash joining words is no minus; "5 m" is metres, not millions.
+        let plain = find_amounts("COVID-19 hit 5 m of road and 3 towns");
+        let values: Vec<f64> = plain.iter().map(|a| a.value).collect();
+        assert_eq!(values, [19.0, 5.0, 3.0]);
+        assert!(plain.iter().all(Amount::is_plain_count));
+        let d = find_amounts("on July 6, 2016 and 11 February 2023");
+        assert_eq!(d[0].unit, Unit::Date { month: 7, year: Some(2016) });
+        assert_eq!(d[1].unit, Unit::Date { month: 2, year: Some(2023) });
+    }
+
+    #[test]
+    fn renders_each_language_exactly() {
+        let one = |s: &str| find_amounts(s).remove(0);
+        let r = |s: &str, l: &str| render(&one(s), &Language::parse(l).unwrap());
+        assert_eq!(r("$45 million", "zh"), "4500万美元");
+        assert_eq!(r("costs €100m", "zh"), "1亿欧元");
+        assert_eq!(r("290,000 people", "zh"), "29万");
+        assert_eq!(r("$4.5 billion", "zh"), "45亿美元");
+        assert_eq!(r("1,500 km", "zh"), "1500");
+        assert_eq!(r("$45 million", "zh-Hant"), "4500萬美元");
+        assert_eq!(r("$45 million", "ja"), "4500万ドル");
+        assert_eq!(r("$45 million", "ko"), "4500만 달러");
+        assert_eq!(r("£3.2tn", "zh"), "3.2万亿英镑");
+        assert_eq!(r("bids of $3m-$5m", "zh"), "300万至500万美元");
+        assert_eq!(r("up 3.5 percentage points", "zh"), "3.5个百分点");
+        assert_eq!(r("two-thirds of", "zh"), "三分之二");
+        assert_eq!(r("on July 6, 2016", "zh"), "2016年7月6日");
+        assert_eq!(r("€1.5bn", "fr"), "1,5 milliard €");
+        assert_eq!(r("€100m", "de"), "100 Mio. €");
+        assert_eq!(r("290,000 people", "de"), "290.000");
+        assert_eq!(r("290,000 people", "fr"), "290\u{202F}000");
+        assert_eq!(r("$2.5 million", "es"), "2,5 millones $");
+        assert_eq!(r("12.5% rise", "de"), "12,5\u{00A0}%");
+    }
+
+    #[test]
+    fn detects_a_changed_amount_in_any_correct_form() {
+        let src = "The plan costs $45 million and the war killed 290,000.";
+        assert!(missing_amounts(src, "该计划耗资4500万美元，战争造成29万人死亡。", &zh()).is_empty());
+        assert!(missing_amounts(src, "该计划耗资4,500万美元，战争造成290,000人死亡。", &zh()).is_empty());
+        assert!(missing_amounts(src, "该计划耗资四千五百万美元，战争造成二十九万人死亡。", &zh()).is_empty());
+        assert!(missing_amounts(src, "Le plan coûte 45 millions de dollars ; 290 000 morts.", &zh()).is_empty());
+        let missing = missing_amounts(src, "该计划耗资45亿美元，战争造成29万人死亡。", &zh());
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].text, "$45 million");
     }
 
     #[test]
     fn detects_invented_numbers() {
         let src = "The US and Russia on Friday grappled over a fiveyear war that has killed more than 290,000.";
-        assert!(invented_numbers(
-            src,
-            "美国和俄罗斯周五就一场已造成超过29万人死亡的五年战争进行争执。"
-        )
-        .is_empty());
-        assert!(invented_numbers(
-            src,
-            "美国和俄罗斯就一场造成290,000人死亡的5年战争进行争执。"
-        )
-        .is_empty());
+        assert!(invented_numbers(src, "美国和俄罗斯周五就一场已造成超过29万人死亡的五年战争进行争执。").is_empty());
+        assert!(invented_numbers(src, "美国和俄罗斯就一场造成290,000人死亡的5年战争进行争执。").is_empty());
         assert_eq!(
             invented_numbers(src, "7月6日，美国和俄罗斯就造成29万人死亡的战争进行争执。"),
             [7.0, 6.0]
@@ -286,12 +1560,18 @@ mod tests {
     }
 
     #[test]
-    fn detects_a_changed_amount() {
-        let src = "The plan costs $45 million and the war killed 290,000.";
-        assert!(missing_amounts(src, "该计划耗资4500万美元，战争造成29万人死亡。").is_empty());
-        assert!(missing_amounts(src, "该计划耗资4,500万美元，战争造成290,000人死亡。").is_empty());
-        let missing = missing_amounts(src, "该计划耗资45亿美元，战争造成29万人死亡。");
-        assert_eq!(missing.len(), 1);
-        assert_eq!(missing[0].text, "$45 million");
+    fn a_wrong_scale_is_replaced_in_place() {
+        let src = "The rail strike could cost businesses €100m ($110m) a day.";
+        let fixed = repair(src, "铁路罢工每天可能使企业损失100万欧元（110万美元）。", &zh());
+        assert_eq!(fixed.text, "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。");
+        assert_eq!(fixed.replaced.len(), 2);
+        assert!(fixed.missing.is_empty());
+        // Correct output is left alone.
+        let ok = repair(src, "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。", &zh());
+        assert!(ok.replaced.is_empty() && ok.missing.is_empty());
+        // Ambiguous (one wrong figure, two missing amounts): nothing is guessed.
+        let amb = repair(src, "铁路罢工每天可能使企业损失100万欧元。", &zh());
+        assert!(amb.replaced.is_empty());
+        assert_eq!(amb.missing.len(), 2);
     }
 }

@@ -197,7 +197,7 @@ fn translate_summary_points(
             .model
             .clone()
             .or_else(|| Some(tr.llm.info().name.clone())),
-        language: tr.target.code.to_string(),
+        language: tr.output.code.to_string(),
         style: summary.style,
         points,
         seconds: summary.seconds + started.elapsed().as_secs_f64(),

@@ -102,6 +102,8 @@ export interface TranslatedParagraph {
   source: string;
   text: string;
   warnings?: string[];
+  /** The model did not translate it: `text` is the source paragraph, shown marked as such. */
+  untranslated?: boolean;
 }
 
 export interface GlossaryEntry {

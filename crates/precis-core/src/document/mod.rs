@@ -499,6 +499,33 @@ fn sniff_format(text: &str) -> SourceFormat {
 
 /// Reads and parses an article file. Checks the size from metadata before reading.
 pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError> {
+    let (name, bytes) = read_limited(path, limits)?;
+    parse_bytes_with(&bytes, &name, None, limits)
+}
+
+/// Reads a text file of segments, one per line, as a document whose paragraphs are exactly the
+/// non-empty lines (no title, no article extraction): for sentence-aligned files such as a test
+/// set's source side, where `p1`…`pN` must stay the N lines.
+pub fn read_lines(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError> {
+    let (name, bytes) = read_limited(path, limits)?;
+    if bytes.is_empty() {
+        return Err(ReadError::Empty { name });
+    }
+    let (text, encoding) =
+        encoding::decode(&bytes).map_err(|_| ReadError::Undecodable { name: name.clone() })?;
+    let lines = encoding::normalize_newlines(&text)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let raw = plain::RawDocument {
+        paragraphs: lines,
+        ..plain::RawDocument::default()
+    };
+    finish(raw, name, SourceFormat::Text, encoding)
+}
+
+/// The file's name (for messages) and bytes, refused when larger than `limits.max_bytes`.
+fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), ReadError> {
     let io_err = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -531,7 +558,7 @@ pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError
             limit: limits.max_bytes,
         });
     }
-    parse_bytes_with(&bytes, &name, None, limits)
+    Ok((name, bytes))
 }
 
 /// Parses an article from bytes with default [`ReadLimits`]; see [`parse_bytes_with`].

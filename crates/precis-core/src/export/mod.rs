@@ -162,7 +162,10 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
         }
         for p in &t.paragraphs {
             out.push(Block::Source(p.source.clone(), src_lang.clone()));
-            out.push(Block::Paragraph(p.text.clone(), t.language.clone()));
+            // An untranslated paragraph is the source again: its warning says so instead.
+            if !p.untranslated {
+                out.push(Block::Paragraph(p.text.clone(), t.language.clone()));
+            }
             for w in &p.warnings {
                 out.push(Block::Warning(w.clone()));
             }
@@ -395,12 +398,14 @@ pub(crate) mod tests {
                         source: document.paragraphs[0].text.clone(),
                         text: "美国和俄罗斯周五就停止叙利亚战斗的计划展开角力。".into(),
                         warnings: vec![],
+                        untranslated: false,
                     },
                     TranslatedParagraph {
                         id: "p2".into(),
                         source: document.paragraphs[1].text.clone(),
                         text: "价值4500万美元的援助正在日内瓦等待批准。".into(),
                         warnings: vec!["check the amount".into()],
+                        untranslated: false,
                     },
                 ],
                 glossary: vec![],

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Translation quality report: runs the release CLI on a fixed slice of the WMT23 en→zh dev set
+# (../shared/dev-sets/wmt23-en-zh) with each catalog model and scores it side by side with the
+# peer systems given with the data, on the same segments (scripts/quality.py).
+#
+# Usage: scripts/quality.sh [--full] [--models "ID ..."] [--out DIR]
+#   default slice: lines 501-900 (news; 400 segments); --full: all 2,074 segments.
+#   PRECIS_BIN=PATH scores that binary instead of building this tree.
+# Prints a Markdown table (for QUALITY.md); outputs and per-segment details stay in DIR.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+FIRST=501 LAST=900
+MODELS="qwen2.5-0.5b-instruct qwen2.5-1.5b-instruct"
+OUT="${CARGO_TARGET_DIR}/quality"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) FIRST=1 LAST=2074; shift ;;
+    --lines) FIRST="${2%-*}" LAST="${2#*-}"; shift 2 ;;
+    --models) MODELS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--models \"ID ...\"] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+DEV="${PRECIS_DEV_SETS:-$ROOT/../shared/dev-sets}/wmt23-en-zh"
+[ -f "$DEV/source.en.txt" ] || { echo "missing dev set: $DEV" >&2; exit 1; }
+
+# The scorer's own environment: sacrebleu (chrF, BLEU) in a venv outside the clone.
+VENV="${PRECIS_QUALITY_VENV:-$HOME/.cache/precis/quality-venv}"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sacrebleu' 2>/dev/null; then
+  log "creating the scorer's venv in $VENV (sacrebleu)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'sacrebleu==2.4.3'
+fi
+
+# The CLI only; the UI bundle is built once by build_release when missing. PRECIS_BIN scores
+# another build (e.g. the one before a change) without building.
+if [ -n "${PRECIS_BIN:-}" ]; then
+  PRECIS="$PRECIS_BIN"
+elif [ -d "$ROOT/ui/dist" ]; then
+  log "building the release CLI"
+  (cd "$ROOT" && cargo build --workspace --release --locked -q)
+else
+  build_release
+fi
+
+slice="$OUT/slice-$FIRST-$LAST"
+mkdir -p "$slice"
+sed -n "${FIRST},${LAST}p" "$DEV/source.en.txt" > "$slice/source.en.txt"
+sed -n "${FIRST},${LAST}p" "$DEV/reference.zh.txt" > "$slice/reference.zh.txt"
+for peer in "$DEV"/peers/*.zh.txt; do
+  sed -n "${FIRST},${LAST}p" "$peer" > "$slice/peer.$(basename "$peer")"
+done
+
+runs=()
+for model in $MODELS; do
+  fetch_model "$model"
+  log "translating lines $FIRST-$LAST with $model"
+  /usr/bin/time -f "%e" -o "$slice/$model.time" "$PRECIS" translate "$slice/source.en.txt" --lines \
+    --to zh-Hans --model "$model" --format json --out "$slice/$model.json" -q
+  runs+=("$model=$slice/$model.json")
+done
+"$VENV/bin/python" "$ROOT/scripts/quality.py" --dir "$slice" "${runs[@]}"
