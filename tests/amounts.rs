@@ -16,7 +16,10 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/amounts.en.tsv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/amounts.en.tsv"
+    );
     let text = std::fs::read_to_string(path).expect("the amounts table is committed");
     text.lines()
         .enumerate()
@@ -146,8 +149,22 @@ fn every_rendering_reads_back_as_the_same_amount() {
 fn the_grammar_never_panics_on_odd_text() {
     let zh = Language::parse("zh").unwrap();
     for text in [
-        "", "$", "€m", "- -5", "$$$1", "1,,000", "99999999999999999999999999 bn", ".5%",
-        "between and", "$3m-", "-$", "twenty-", "July 99", "31 February", "1/0", "٣٤٥",
+        "",
+        "$",
+        "€m",
+        "- -5",
+        "$$$1",
+        "1,,000",
+        "99999999999999999999999999 bn",
+        ".5%",
+        "between and",
+        "$3m-",
+        "-$",
+        "twenty-",
+        "July 99",
+        "31 February",
+        "1/0",
+        "٣٤٥",
     ] {
         for a in numbers::find_amounts(text) {
             let _ = numbers::render(&a, &zh);

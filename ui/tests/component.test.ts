@@ -147,6 +147,29 @@ describe('App', () => {
     ]);
   });
 
+  it('marks a paragraph the model did not translate and shows it in the original language', async () => {
+    const outcome = makeOutcome();
+    const p2 = outcome.translation!.paragraphs[1];
+    p2.text = p2.source;
+    p2.untranslated = true;
+    p2.warnings = ['the model did not translate this text; it is shown in the original language'];
+    installBackend({
+      read_article: () => makeDocument(),
+      process_article: () => ({ history_id: 1, outcome }),
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    await waitFor(() => expect($('pane-translation')!.querySelector('[data-pid="p2"]')).not.toBeNull());
+    const para = $('pane-translation')!.querySelector('[data-pid="p2"]')!;
+    expect(para.classList.contains('untranslated')).toBe(true);
+    expect(para.getAttribute('lang')).toBe('en');
+    expect(para.textContent).toContain('Not translated');
+    expect(para.textContent).toContain(p2.source);
+    expect($('pane-translation')!.querySelector('[data-pid="p1"]')!.classList.contains('untranslated')).toBe(false);
+    expect($('pane-translation')!.textContent).toContain('did not translate');
+  });
+
   it('shows an error from process_article in the banner, dismissable', async () => {
     installBackend({
       read_article: () => makeDocument(),

@@ -43,6 +43,10 @@ struct InputArgs {
     /// For an EPUB: read only this chapter (1-based) instead of the whole book.
     #[arg(long, value_name = "N")]
     chapter: Option<usize>,
+    /// Each non-empty line of a (text) file is one paragraph, taken as it is: no title, no
+    /// article extraction. For files of segments, one per line: paragraph pN is the Nth line.
+    #[arg(long)]
+    lines: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -115,10 +119,6 @@ enum Command {
         file: PathBuf,
         #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
         to: Language,
-        /// Each non-empty line of FILE is one paragraph, taken as it is (no article extraction):
-        /// for files of segments, one per line. Paragraph pN of the output is the Nth such line.
-        #[arg(long)]
-        lines: bool,
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
@@ -256,7 +256,11 @@ fn limits(input: &InputArgs) -> ReadLimits {
 }
 
 fn read(path: &Path, input: &InputArgs) -> Result<document::Document> {
-    Ok(document::read_file(path, &limits(input))?)
+    Ok(if input.lines {
+        document::read_lines(path, &limits(input))?
+    } else {
+        document::read_file(path, &limits(input))?
+    })
 }
 
 fn load_model(spec: Option<&str>, quiet: bool) -> Result<LlmEngine> {
@@ -404,17 +408,12 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
         Command::Translate {
             file,
             to,
-            lines,
             model,
             output,
             input,
         } => {
             let target = to;
-            let doc = if lines {
-                document::read_lines(&file, &limits(&input))?
-            } else {
-                read(&file, &input)?
-            };
+            let doc = read(&file, &input)?;
             let mut llm = load_model(model.model.as_deref(), quiet)?;
             let req = Request {
                 summary: None,

@@ -28,7 +28,10 @@ pub enum Unit {
     Fraction,
     Year,
     /// A day of a month ("July 6", "6 July 2016"); the value is the day.
-    Date { month: u8, year: Option<u16> },
+    Date {
+        month: u8,
+        year: Option<u16>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +45,9 @@ pub struct Amount {
     /// A range's high end.
     pub high: Option<f64>,
     pub unit: Unit,
+    /// Another reading of an ambiguous form: "60m" without a currency is 60 million or 60
+    /// metres. A translation may keep either; the model gets no rendering of it.
+    pub alternative: Option<f64>,
 }
 
 impl Amount {
@@ -49,8 +55,8 @@ impl Amount {
     /// months", "1,500"): checked in a translation, but the model needs no rendering of it.
     pub fn is_plain_count(&self) -> bool {
         self.unit == Unit::Count
-            && self.value.abs() < 1e4
-            && self.high.is_none_or(|h| h.abs() < 1e4)
+            && (self.alternative.is_some()
+                || self.value.abs() < 1e4 && self.high.is_none_or(|h| h.abs() < 1e4))
     }
 
     /// The currency's ISO code, if the amount is money.
@@ -198,9 +204,7 @@ fn amount_re() -> &'static Regex {
 
 fn connector_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^(?:-to-|\s?[-–—]\s?|\s(?:to|and)\s)").expect("valid regex")
-    })
+    RE.get_or_init(|| Regex::new(r"^(?:-to-|\s?[-–—]\s?|\s(?:to|and)\s)").expect("valid regex"))
 }
 
 const MONTHS: &[&str] = &[
@@ -256,9 +260,7 @@ fn fraction_re() -> &'static Regex {
 
 fn points_after_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^(?:\sof\sa)?\spercentage[\s-]points?\b").expect("valid regex")
-    })
+    RE.get_or_init(|| Regex::new(r"^(?:\sof\sa)?\spercentage[\s-]points?\b").expect("valid regex"))
 }
 
 fn denominator(word: &str) -> Option<f64> {
@@ -290,6 +292,8 @@ struct Single {
     currency: Option<&'static str>,
     percent: Option<Unit>,
     scale: f64,
+    /// "60m" without a currency: read as millions, but it may be metres.
+    metres_or_million: bool,
 }
 
 fn currency_of(prefix: &str) -> Option<&'static str> {
@@ -355,6 +359,7 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
     let spaced = c.name("sp").is_some_and(|m| !m.as_str().is_empty());
     let mut end = num_match.end();
     let mut scale = 1.0;
+    let mut metres_or_million = false;
     if let Some(word) = c.name("scale") {
         let suffix = word.as_str().len() <= 3;
         match scale_value(word.as_str(), currency.is_some(), grouped, spaced) {
@@ -362,14 +367,23 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
             Some(s) if !(spelled && suffix) => {
                 scale = s;
                 end = word.end();
+                // "2.5m people" is millions; "60m" may be a sprint.
+                metres_or_million =
+                    word.as_str() == "m" && currency.is_none() && !num.contains('.');
             }
             _ => {}
         }
     }
     value *= scale;
     let mut percent = None;
-    if let Some(tail) = c.name("tail").filter(|_| end == c.name("scale").map_or(num_match.end(), |m| m.end())) {
-        let t = tail.as_str().trim_start_matches([' ', '-']).to_ascii_lowercase();
+    if let Some(tail) = c
+        .name("tail")
+        .filter(|_| end == c.name("scale").map_or(num_match.end(), |m| m.end()))
+    {
+        let t = tail
+            .as_str()
+            .trim_start_matches([' ', '-'])
+            .to_ascii_lowercase();
         let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
         if t.starts_with("percentage") {
             percent = Some(Unit::Points);
@@ -386,6 +400,22 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
                 currency = currency.or(Some(code));
                 end = tail.end();
             }
+        }
+    }
+    // Digits glued to letters that are no unit ("18th", "T20I", "4G") are a name or an
+    // ordinal, not an amount; units of measure ("3,000m", "-14C", "60mph") are fine.
+    if !spelled {
+        let letters: String = text[end..]
+            .chars()
+            .take_while(|ch| ch.is_alphabetic())
+            .collect();
+        const UNITS: &[&str] = &[
+            "m", "km", "cm", "mm", "kg", "g", "mg", "lb", "lbs", "ft", "mph", "kph", "kmh", "mw",
+            "gw", "kw", "kwh", "mwh", "mb", "gb", "tb", "c", "f", "s", "ml", "l", "mi", "nm", "am",
+            "pm", "hz", "ghz", "mhz", "x",
+        ];
+        if !letters.is_empty() && !UNITS.contains(&letters.to_lowercase().as_str()) {
+            return None;
         }
     }
     // Spelled numbers: "five million", "nine percent", "twenty-five"; "one" and "zero" only
@@ -407,6 +437,28 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
             value = -value;
             start = neg.start();
         }
+        // "COVID-19", "S-300": a number joined to a word by a dash is part of a name. (A
+        // range's second number follows a digit or a unit: "$3m-$5m", "10-12".)
+        let word_before = text[..neg.start()]
+            .rsplit(|ch: char| !ch.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if joins && word_before.starts_with(char::is_uppercase) {
+            let is_number_end = word_before
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_digit())
+                || scale_value(
+                    word_before.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '.'),
+                    true,
+                    false,
+                    false,
+                )
+                .is_some();
+            if !is_number_end && word_before != "to" {
+                return None;
+            }
+        }
     }
     Some(Single {
         span: start..end,
@@ -418,6 +470,7 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
         currency,
         percent,
         scale,
+        metres_or_million,
     })
 }
 
@@ -477,7 +530,8 @@ fn compatible(a: &Single, b: &Single) -> bool {
     };
     let percent_ok = kind(a) == kind(b) || kind(a).is_none() && kind(b).is_some();
     let currency_ok = a.currency.is_none() || b.currency.is_none() || a.currency == b.currency;
-    let mixed = a.currency.is_some() && b.percent.is_some() || a.percent.is_some() && b.currency.is_some();
+    let mixed =
+        a.currency.is_some() && b.percent.is_some() || a.percent.is_some() && b.currency.is_some();
     percent_ok && currency_ok && !mixed
 }
 
@@ -509,6 +563,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             span: whole.range(),
             value: f64::from(day),
             high: None,
+            alternative: None,
             unit: Unit::Date {
                 month,
                 year: y.and_then(|y| y.as_str().parse().ok()),
@@ -566,6 +621,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             value,
             high: None,
             unit,
+            alternative: None,
         });
     }
     let singles: Vec<Single> = amount_re()
@@ -584,7 +640,11 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             let between = lead.ends_with("between ");
             if let Some(m) = connector_re().find(gap) {
                 let is_and = m.as_str().trim() == "and";
-                if m.end() == gap.len() && (!is_and || between) && a.value >= 0.0 && compatible(&a, next) {
+                if m.end() == gap.len()
+                    && (!is_and || between)
+                    && a.value >= 0.0
+                    && compatible(&a, next)
+                {
                     let mut b = next.clone();
                     if b.span.start < b.core_start && !text[b.span.clone()].starts_with("minus") {
                         b.value = b.value.abs();
@@ -646,6 +706,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
                 value: a.value,
                 high: high.as_ref().map(|b| b.value),
                 unit,
+                alternative: (high.is_none() && a.metres_or_million).then(|| a.value / 1e6),
             });
         }
         i += if high.is_some() { 2 } else { 1 };
@@ -816,7 +877,11 @@ fn locale(lang: &Language) -> Locale {
             ..base
         },
         "ar" => Locale {
-            western: w(("مليون", "مليون"), ("مليار", "مليار"), ("تريليون", "تريليون")),
+            western: w(
+                ("مليون", "مليون"),
+                ("مليار", "مليار"),
+                ("تريليون", "تريليون"),
+            ),
             range: " إلى ",
             points: " نقطة مئوية",
             ..base
@@ -936,7 +1001,9 @@ fn fraction_words(v: f64, lang: &Language) -> Option<String> {
         .find(|&(n, d)| ((n as f64 / d as f64) - v).abs() < 1e-3 && n < d)?;
     Some(match lang.code {
         "zh-Hans" | "zh-Hant" => {
-            const ZH: [&str; 11] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+            const ZH: [&str; 11] = [
+                "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+            ];
             format!("{}分之{}", ZH[d], ZH[n])
         }
         "ja" => format!("{d}分の{n}"),
@@ -996,9 +1063,15 @@ pub fn render(amount: &Amount, lang: &Language) -> String {
             let y = year.map(|y| y.to_string());
             match lang.code {
                 "zh-Hans" | "zh-Hant" | "ja" => {
-                    format!("{}{month}月{day}日", y.map(|y| y + "年").unwrap_or_default())
+                    format!(
+                        "{}{month}月{day}日",
+                        y.map(|y| y + "年").unwrap_or_default()
+                    )
                 }
-                "ko" => format!("{}{month}월 {day}일", y.map(|y| y + "년 ").unwrap_or_default()),
+                "ko" => format!(
+                    "{}{month}월 {day}일",
+                    y.map(|y| y + "년 ").unwrap_or_default()
+                ),
                 "en" => amount.text.clone(),
                 code => european_date(code, day, month, year),
             }
@@ -1009,17 +1082,112 @@ pub fn render(amount: &Amount, lang: &Language) -> String {
 /// "1 janvier 2021", "1. Januar 2021", "1 de enero de 2021"…
 fn european_date(code: &str, day: u8, month: u8, year: Option<u16>) -> String {
     let names: [&str; 12] = match code {
-        "fr" => ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
-        "de" => ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
-        "es" => ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
-        "ru" => ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
-        "pt" => ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"],
-        "it" => ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
-        "ar" => ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+        "fr" => [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        "de" => [
+            "Januar",
+            "Februar",
+            "März",
+            "April",
+            "Mai",
+            "Juni",
+            "Juli",
+            "August",
+            "September",
+            "Oktober",
+            "November",
+            "Dezember",
+        ],
+        "es" => [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ],
+        "ru" => [
+            "января",
+            "февраля",
+            "марта",
+            "апреля",
+            "мая",
+            "июня",
+            "июля",
+            "августа",
+            "сентября",
+            "октября",
+            "ноября",
+            "декабря",
+        ],
+        "pt" => [
+            "janeiro",
+            "fevereiro",
+            "março",
+            "abril",
+            "maio",
+            "junho",
+            "julho",
+            "agosto",
+            "setembro",
+            "outubro",
+            "novembro",
+            "dezembro",
+        ],
+        "it" => [
+            "gennaio",
+            "febbraio",
+            "marzo",
+            "aprile",
+            "maggio",
+            "giugno",
+            "luglio",
+            "agosto",
+            "settembre",
+            "ottobre",
+            "novembre",
+            "dicembre",
+        ],
+        "ar" => [
+            "يناير",
+            "فبراير",
+            "مارس",
+            "أبريل",
+            "مايو",
+            "يونيو",
+            "يوليو",
+            "أغسطس",
+            "سبتمبر",
+            "أكتوبر",
+            "نوفمبر",
+            "ديسمبر",
+        ],
         _ => ["", "", "", "", "", "", "", "", "", "", "", ""],
     };
     let i = usize::from(month.clamp(1, 12)) - 1;
-    let name = if names[i].is_empty() { MONTHS[i] } else { names[i] };
+    let name = if names[i].is_empty() {
+        MONTHS[i]
+    } else {
+        names[i]
+    };
     let y = year.map(|y| y.to_string());
     match (code, y) {
         ("vi", Some(y)) => format!("ngày {day} tháng {month} năm {y}"),
@@ -1053,16 +1221,21 @@ fn scale_of(word: &str) -> f64 {
     let w = word.to_lowercase();
     let w = w.trim_end_matches('.');
     match w {
-        "万亿" | "萬億" | "兆" | "조" | "trillion" | "трлн" | "nghìn tỷ" | "تريليون" => 1e12,
+        "万亿" | "萬億" | "兆" | "조" | "trillion" | "трлн" | "nghìn tỷ" | "تريليون" => {
+            1e12
+        }
         "百万" => 1e6,
         "千万" => 1e7,
         "万" | "萬" | "만" => 1e4,
         "亿" | "億" | "억" => 1e8,
         "千" | "천" | "thousand" | "mil" => 1e3,
         "million" | "millions" | "mio" | "млн" | "triệu" | "مليون" => 1e6,
-        "billion" | "billions" | "mil millones" | "mrd" | "milliard" | "milliards" | "млрд" | "tỷ" | "مليار" => 1e9,
+        "billion" | "billions" | "mil millones" | "mrd" | "milliard" | "milliards" | "млрд"
+        | "tỷ" | "مليار" => 1e9,
         "bio" => 1e12,
-        _ if w.starts_with("миллиард") || w.starts_with("miliard") || w.starts_with("bilh") => 1e9,
+        _ if w.starts_with("миллиард") || w.starts_with("miliard") || w.starts_with("bilh") => {
+            1e9
+        }
         _ if w.starts_with("миллион")
             || w.starts_with("millón")
             || w.starts_with("millon")
@@ -1089,7 +1262,12 @@ fn number_readings(int: &str, frac: Option<&str>) -> Vec<f64> {
     let grouped = digits.len() != int.len();
     if let Ok(n) = digits.parse::<f64>() {
         let f = frac
-            .and_then(|f| f[1..].parse::<f64>().ok().map(|x| x / 10f64.powi(f.len() as i32 - 1)))
+            .and_then(|f| {
+                f[1..]
+                    .parse::<f64>()
+                    .ok()
+                    .map(|x| x / 10f64.powi(f.len() as i32 - 1))
+            })
             .unwrap_or(0.0);
         out.push(n + f);
     }
@@ -1171,7 +1349,9 @@ fn zh_numeral_re() -> &'static Regex {
 
 fn east_asian_fraction_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(\d+)\s?(?:分の|분의\s?)(\d+)|(\d+)\s?/\s?(\d+)").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"(\d+)\s?(?:分の|분의\s?)(\d+)|(\d+)\s?/\s?(\d+)").expect("valid regex")
+    })
 }
 
 /// A number written in a translation: where, and its values (scale applied first).
@@ -1188,15 +1368,13 @@ fn written_numbers(text: &str) -> Vec<Written> {
     let mut out = Vec::new();
     for c in target_number_re().captures_iter(text) {
         let whole = c.get(0).expect("match");
-        let before = text[..whole.start()].chars().next_back();
-        if before.is_some_and(|b| b.is_ascii_alphabetic()) {
-            continue;
-        }
         let scale = c.get(3).map_or(1.0, |m| scale_of(m.as_str()));
         let readings = number_readings(&c[1], c.get(2).map(|m| m.as_str()));
         let mut primary: Vec<f64> = readings.iter().map(|n| n * scale).collect();
         // A French "billion" is 10^12, an English one 10^9: both readings.
-        if c.get(3).is_some_and(|m| m.as_str().to_lowercase().starts_with("billion")) {
+        if c.get(3)
+            .is_some_and(|m| m.as_str().to_lowercase().starts_with("billion"))
+        {
             primary.extend(readings.iter().map(|n| n * 1e12));
         }
         let mut values = primary.clone();
@@ -1263,7 +1441,11 @@ fn close(a: f64, b: f64) -> bool {
 /// Whether `translation` kept `amount` (by value, in whatever correct form).
 pub fn kept(amount: &Amount, translation: &str, values: &[f64]) -> bool {
     let has = |v: f64| {
-        let tolerance = if amount.unit == Unit::Fraction { 1e-3 } else { 0.0 };
+        let tolerance = if amount.unit == Unit::Fraction {
+            1e-3
+        } else {
+            0.0
+        };
         values
             .iter()
             .any(|x| close(x.abs(), v.abs()) || (x.abs() - v.abs()).abs() <= tolerance)
@@ -1284,7 +1466,10 @@ pub fn kept(amount: &Amount, translation: &str, values: &[f64]) -> bool {
             day_ok && year.is_none_or(|y| has(f64::from(y)))
         }
         Unit::Fraction => has(amount.value) || has(amount.value * 100.0),
-        _ => has(amount.value) && amount.high.is_none_or(has),
+        _ => {
+            (has(amount.value) || amount.alternative.is_some_and(has))
+                && amount.high.is_none_or(has)
+        }
     }
 }
 
@@ -1296,7 +1481,9 @@ pub fn missing_amounts(source: &str, translation: &str, lang: &Language) -> Vec<
     let numerals_read = matches!(lang.code, "zh-Hans" | "zh-Hant" | "ja");
     find_amounts(source)
         .into_iter()
-        .filter(|a| numerals_read || !(a.is_plain_count() && a.text.starts_with(char::is_alphabetic)))
+        .filter(|a| {
+            numerals_read || !(a.is_plain_count() && a.text.starts_with(char::is_alphabetic))
+        })
         .filter(|a| !kept(a, translation, &values))
         .collect()
 }
@@ -1330,7 +1517,11 @@ fn source_values(source: &str) -> Vec<f64> {
         }
     }
     for m in date_re().captures_iter(source) {
-        if let Some(month) = m.name("m1").or(m.name("m2")).and_then(|m| month_number(m.as_str())) {
+        if let Some(month) = m
+            .name("m1")
+            .or(m.name("m2"))
+            .and_then(|m| month_number(m.as_str()))
+        {
             known.push(f64::from(month));
         }
     }
@@ -1358,7 +1549,11 @@ pub fn invented_numbers(source: &str, translation: &str) -> Vec<f64> {
     written_numbers(translation)
         .into_iter()
         .filter(|w| w.digits)
-        .filter(|w| !w.primary.iter().any(|v| known.iter().any(|k| close(*k, *v))))
+        .filter(|w| {
+            !w.primary
+                .iter()
+                .any(|v| known.iter().any(|k| close(*k, *v)))
+        })
         .filter_map(|w| w.primary.first().copied())
         .collect()
 }
@@ -1375,9 +1570,46 @@ pub struct Repair {
 
 /// Currency and unit words a CJK translation puts right after a number (replaced with it).
 const CJK_UNIT_WORDS: &[&str] = &[
-    "元人民币", "元人民幣", "美元", "欧元", "歐元", "英镑", "英鎊", "日元", "日圓", "人民币", "人民幣", "港元",
-    "港币", "澳元", "加元", "卢比", "盧比", "韩元", "韓元", "卢布", "盧布", "瑞士法郎", "元", "ドル", "ユーロ", "ポンド",
-    "円", "人民元", " 달러", "달러", " 유로", "유로", " 파운드", "파운드", " 엔", " 위안", "위안", "원", "%", "％",
+    "元人民币",
+    "元人民幣",
+    "美元",
+    "欧元",
+    "歐元",
+    "英镑",
+    "英鎊",
+    "日元",
+    "日圓",
+    "人民币",
+    "人民幣",
+    "港元",
+    "港币",
+    "澳元",
+    "加元",
+    "卢比",
+    "盧比",
+    "韩元",
+    "韓元",
+    "卢布",
+    "盧布",
+    "瑞士法郎",
+    "元",
+    "ドル",
+    "ユーロ",
+    "ポンド",
+    "円",
+    "人民元",
+    " 달러",
+    "달러",
+    " 유로",
+    "유로",
+    " 파운드",
+    "파운드",
+    " 엔",
+    " 위안",
+    "위안",
+    "원",
+    "%",
+    "％",
 ];
 
 /// Replaces wrong figures in a CJK translation with the source amounts' renderings when each
@@ -1397,7 +1629,11 @@ pub fn repair(source: &str, translation: &str, lang: &Language) -> Repair {
     let invented: Vec<Written> = written_numbers(translation)
         .into_iter()
         .filter(|w| w.digits)
-        .filter(|w| !w.primary.iter().any(|v| known.iter().any(|k| close(*k, *v))))
+        .filter(|w| {
+            !w.primary
+                .iter()
+                .any(|v| known.iter().any(|k| close(*k, *v)))
+        })
         .collect();
     if invented.len() != missing.len() {
         return unchanged;
@@ -1406,7 +1642,10 @@ pub fn repair(source: &str, translation: &str, lang: &Language) -> Repair {
     let mut at = 0;
     let mut replaced = Vec::new();
     for (w, a) in invented.iter().zip(&missing) {
-        if !matches!(a.unit, Unit::Currency(_) | Unit::Count | Unit::Percent | Unit::Points) {
+        if !matches!(
+            a.unit,
+            Unit::Currency(_) | Unit::Count | Unit::Percent | Unit::Points
+        ) {
             return unchanged;
         }
         let mut end = w.span.end;
@@ -1488,11 +1727,17 @@ mod tests {
         assert_eq!(a.len(), 2);
         assert_eq!((a[0].value, a[0].currency()), (1e8, Some("EUR")));
         assert_eq!((a[1].value, a[1].currency()), (1.1e8, Some("USD")));
-        assert_eq!(texts("a $1.5bn deal and £3.2tn of debt"), ["$1.5bn", "£3.2tn"]);
+        assert_eq!(
+            texts("a $1.5bn deal and £3.2tn of debt"),
+            ["$1.5bn", "£3.2tn"]
+        );
         let r = find_amounts("bids of $3m-$5m");
         assert_eq!((r[0].value, r[0].high), (3e6, Some(5e6)));
         let r = find_amounts("prices rose 10 to 12 percent");
-        assert_eq!((r[0].value, r[0].high, r[0].unit), (10.0, Some(12.0), Unit::Percent));
+        assert_eq!(
+            (r[0].value, r[0].high, r[0].unit),
+            (10.0, Some(12.0), Unit::Percent)
+        );
         let r = find_amounts("worth $3-5m each");
         assert_eq!((r[0].value, r[0].high), (3e6, Some(5e6)));
         let p = find_amounts("rates fell 0.25 percentage points, or -5%");
@@ -1504,11 +1749,23 @@ mod tests {
         // A dash joining words is no minus; "5 m" is metres, not millions.
         let plain = find_amounts("COVID-19 hit 5 m of road and 3 towns");
         let values: Vec<f64> = plain.iter().map(|a| a.value).collect();
-        assert_eq!(values, [19.0, 5.0, 3.0]);
+        assert_eq!(values, [5.0, 3.0]);
         assert!(plain.iter().all(Amount::is_plain_count));
         let d = find_amounts("on July 6, 2016 and 11 February 2023");
-        assert_eq!(d[0].unit, Unit::Date { month: 7, year: Some(2016) });
-        assert_eq!(d[1].unit, Unit::Date { month: 2, year: Some(2023) });
+        assert_eq!(
+            d[0].unit,
+            Unit::Date {
+                month: 7,
+                year: Some(2016)
+            }
+        );
+        assert_eq!(
+            d[1].unit,
+            Unit::Date {
+                month: 2,
+                year: Some(2023)
+            }
+        );
     }
 
     #[test]
@@ -1539,10 +1796,25 @@ mod tests {
     #[test]
     fn detects_a_changed_amount_in_any_correct_form() {
         let src = "The plan costs $45 million and the war killed 290,000.";
-        assert!(missing_amounts(src, "该计划耗资4500万美元，战争造成29万人死亡。", &zh()).is_empty());
-        assert!(missing_amounts(src, "该计划耗资4,500万美元，战争造成290,000人死亡。", &zh()).is_empty());
-        assert!(missing_amounts(src, "该计划耗资四千五百万美元，战争造成二十九万人死亡。", &zh()).is_empty());
-        assert!(missing_amounts(src, "Le plan coûte 45 millions de dollars ; 290 000 morts.", &zh()).is_empty());
+        assert!(
+            missing_amounts(src, "该计划耗资4500万美元，战争造成29万人死亡。", &zh()).is_empty()
+        );
+        assert!(
+            missing_amounts(src, "该计划耗资4,500万美元，战争造成290,000人死亡。", &zh())
+                .is_empty()
+        );
+        assert!(missing_amounts(
+            src,
+            "该计划耗资四千五百万美元，战争造成二十九万人死亡。",
+            &zh()
+        )
+        .is_empty());
+        assert!(missing_amounts(
+            src,
+            "Le plan coûte 45 millions de dollars ; 290 000 morts.",
+            &zh()
+        )
+        .is_empty());
         let missing = missing_amounts(src, "该计划耗资45亿美元，战争造成29万人死亡。", &zh());
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].text, "$45 million");
@@ -1551,8 +1823,16 @@ mod tests {
     #[test]
     fn detects_invented_numbers() {
         let src = "The US and Russia on Friday grappled over a fiveyear war that has killed more than 290,000.";
-        assert!(invented_numbers(src, "美国和俄罗斯周五就一场已造成超过29万人死亡的五年战争进行争执。").is_empty());
-        assert!(invented_numbers(src, "美国和俄罗斯就一场造成290,000人死亡的5年战争进行争执。").is_empty());
+        assert!(invented_numbers(
+            src,
+            "美国和俄罗斯周五就一场已造成超过29万人死亡的五年战争进行争执。"
+        )
+        .is_empty());
+        assert!(invented_numbers(
+            src,
+            "美国和俄罗斯就一场造成290,000人死亡的5年战争进行争执。"
+        )
+        .is_empty());
         assert_eq!(
             invented_numbers(src, "7月6日，美国和俄罗斯就造成29万人死亡的战争进行争执。"),
             [7.0, 6.0]
@@ -1562,12 +1842,23 @@ mod tests {
     #[test]
     fn a_wrong_scale_is_replaced_in_place() {
         let src = "The rail strike could cost businesses €100m ($110m) a day.";
-        let fixed = repair(src, "铁路罢工每天可能使企业损失100万欧元（110万美元）。", &zh());
-        assert_eq!(fixed.text, "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。");
+        let fixed = repair(
+            src,
+            "铁路罢工每天可能使企业损失100万欧元（110万美元）。",
+            &zh(),
+        );
+        assert_eq!(
+            fixed.text,
+            "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。"
+        );
         assert_eq!(fixed.replaced.len(), 2);
         assert!(fixed.missing.is_empty());
         // Correct output is left alone.
-        let ok = repair(src, "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。", &zh());
+        let ok = repair(
+            src,
+            "铁路罢工每天可能使企业损失1亿欧元（1.1亿美元）。",
+            &zh(),
+        );
         assert!(ok.replaced.is_empty() && ok.missing.is_empty());
         // Ambiguous (one wrong figure, two missing amounts): nothing is guessed.
         let amb = repair(src, "铁路罢工每天可能使企业损失100万欧元。", &zh());

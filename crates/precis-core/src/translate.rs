@@ -663,9 +663,23 @@ fn problems(
 /// rather than translating: instruction phrases the source itself does not contain.
 fn echoes_instructions(source: &str, translation: &str) -> bool {
     const PHRASES: &[&str] = &[
-        "翻译成", "翻譯成", "译成", "譯成", "请将", "請將", "翻译如下", "翻訳", "번역",
-        "translate the", "translated into", "translation:", "traduire", "traduzca", "übersetz",
-        "news translator", "the user's message",
+        "翻译成",
+        "翻譯成",
+        "译成",
+        "譯成",
+        "请将",
+        "請將",
+        "翻译如下",
+        "翻訳",
+        "번역",
+        "translate the",
+        "translated into",
+        "translation:",
+        "traduire",
+        "traduzca",
+        "übersetz",
+        "news translator",
+        "the user's message",
     ];
     let t = translation.to_lowercase();
     let s = source.to_lowercase();
@@ -926,12 +940,7 @@ impl<'s> DocumentJobs<'s> {
     fn finish_ready_items(&mut self) {
         for i in 0..self.items.len() {
             let item = &self.items[i];
-            if item.text.is_none()
-                && item
-                    .pieces
-                    .iter()
-                    .all(|&q| self.pieces[q].result.is_some())
-            {
+            if item.text.is_none() && item.pieces.iter().all(|&q| self.pieces[q].result.is_some()) {
                 self.finish_item(i);
             }
         }
@@ -1228,15 +1237,28 @@ fn word_lookup(target: &Language, source: &str, word: &str) -> Vec<Message> {
         .unwrap_or_else(|| source.to_string());
     // Asked in the target language: small models asked in English answer with the English
     // word itself (measured with the 1.5B: "impeachment" → " impeachment"; in Chinese → 弹劾).
+    // One worked example first: the 0.5B model answers in English without it.
+    let ask = |sentence: &str, word: &str| {
+        match target.code {
+        "ja" => format!("文：{sentence}\nこの文の英単語「{word}」の日本語訳を、説明なしで日本語の語句だけで答えてください。"),
+        _ => format!("句子：{sentence}\n请给出其中英文单词“{word}”在这句话里的中文译法，只写中文词语，不要解释。"),
+    }
+    };
+    let example = ask(
+        "The minister resigned on Friday after the vote.",
+        "resigned",
+    );
+    let answer = if target.code == "ja" {
+        "辞任した"
+    } else {
+        "辞职"
+    };
     let (system, user) = match target.code {
         "ja" => (
             "あなたは英和ニュース辞書です。".to_string(),
-            format!("文：{sentence}\nこの文の英単語「{word}」の日本語訳を、説明なしで日本語の語句だけで答えてください。"),
+            ask(&sentence, word),
         ),
-        _ if target.is_cjk() => (
-            "你是英汉新闻词典。".to_string(),
-            format!("句子：{sentence}\n请给出其中英文单词“{word}”在这句话里的中文译法，只写中文词语，不要解释。"),
-        ),
+        _ if target.is_cjk() => ("你是英汉新闻词典。".to_string(), ask(&sentence, word)),
         _ => (
             format!(
                 "You are a bilingual news dictionary. Reply with the {} word or short phrase \
@@ -1247,6 +1269,14 @@ fn word_lookup(target: &Language, source: &str, word: &str) -> Vec<Message> {
             format!("Sentence: {sentence}\nWord: {word}"),
         ),
     };
+    if target.is_cjk() {
+        return vec![
+            Message::system(system),
+            Message::user(example),
+            Message::assistant(answer),
+            Message::user(user),
+        ];
+    }
     vec![Message::system(system), Message::user(user)]
 }
 

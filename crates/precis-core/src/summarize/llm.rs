@@ -1,13 +1,14 @@
 //! Abstractive summaries with a local LLM.
 //!
-//! Long articles: the prompt never holds more than [`INPUT_BUDGET_CHARS`] of article text.
-//! When an article is longer, the extractive ranker picks the most salient sentences that fit
-//! (kept in article order), so the context and the CPU time stay bounded whatever the length.
+//! Long articles are read whole: an article longer than [`INPUT_BUDGET_CHARS`] is cut into
+//! sections at paragraph boundaries, each section is condensed to notes (several sections at a
+//! time, in one batch), and the summary is written from the notes in article order (map, then
+//! reduce). The prompt never holds more than about [`INPUT_BUDGET_CHARS`] of text either way.
 
-use super::{align, extractive, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
+use super::{align, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
 use crate::document::{split_sentences, Document};
 use crate::llm::chat::Message;
-use crate::llm::{GenerationParams, LlmEngine};
+use crate::llm::{Generation, GenerationParams, Job, JobSource, LlmEngine};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::translate::clean_output;
 use crate::Result;
@@ -15,34 +16,18 @@ use crate::Result;
 /// About 1,000 tokens of English: prefill stays within seconds on a laptop CPU.
 pub const INPUT_BUDGET_CHARS: usize = 4000;
 
-/// The article text the model sees: everything if it fits, else the best sentences that do.
-pub fn model_input(doc: &Document) -> String {
-    let body = doc.body_text();
-    if body.len() <= INPUT_BUDGET_CHARS {
-        return body;
-    }
-    let picked = extractive::select_within_budget(doc, INPUT_BUDGET_CHARS);
-    let mut out = String::new();
-    let mut last_paragraph = String::new();
-    for s in picked {
-        if !out.is_empty() {
-            out.push_str(if s.paragraph_id == last_paragraph {
-                " "
-            } else {
-                "\n\n"
-            });
-        }
-        out.push_str(&s.text);
-        last_paragraph = s.paragraph_id;
-    }
-    out
-}
-
 fn instructions(opts: &SummaryOptions) -> String {
+    let words = opts.length.words();
     let shape = match (opts.style, opts.length) {
-        (Style::Prose, Length::Short) => "Write the summary as exactly 3 sentences.".to_string(),
-        (Style::Prose, Length::Medium) => "Write the summary as one paragraph of 4 to 6 sentences.".to_string(),
-        (Style::Prose, Length::Long) => "Write the summary as three paragraphs separated by blank lines.".to_string(),
+        (Style::Prose, Length::Short) => {
+            format!("Write the summary as exactly 3 sentences, about {words} words.")
+        }
+        (Style::Prose, Length::Medium) => {
+            format!("Write the summary as one paragraph of 4 to 6 sentences, about {words} words.")
+        }
+        (Style::Prose, Length::Long) => format!(
+            "Write the summary as three paragraphs separated by blank lines, about {words} words in all."
+        ),
         (Style::Bullets, len) => format!(
             "Write the summary as exactly {} bullet points, one per line, each starting with \"- \". \
              The first point says what happened, where, and who was involved.",
@@ -71,14 +56,16 @@ pub fn summarize(
         total: 1,
         tokens: 0,
     });
-    let mut user = String::new();
-    if !doc.title.is_empty() {
-        user.push_str(&format!("Title: {}\n", doc.title));
+    let mut user = heading(doc);
+    let body = doc.body_text();
+    if body.len() <= INPUT_BUDGET_CHARS {
+        user.push_str(&format!("\n{body}"));
+    } else {
+        let notes = section_notes(llm, doc, sink, cancel)?;
+        user.push_str(&format!(
+            "\nThe article is long; these are notes on all of it, section by section, in order:\n\n{notes}"
+        ));
     }
-    if let Some(sub) = &doc.subtitle {
-        user.push_str(&format!("Subtitle: {sub}\n"));
-    }
-    user.push_str(&format!("\n{}", model_input(doc)));
     let messages = [Message::system(instructions(opts)), Message::user(user)];
     let max_new_tokens = match opts.length {
         Length::Short => 160,
@@ -111,6 +98,8 @@ pub fn summarize(
         // Small models overshoot the requested count; the first points are the most important.
         points.truncate(opts.length.sentences());
     }
+    let source = format!("{}{}", heading(doc), doc.body_text());
+    let points = drop_unsupported(points, &source, sink);
     let points = points
         .into_iter()
         .map(|text| SummaryPoint {
@@ -126,6 +115,150 @@ pub fn summarize(
         points,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A summary states only what the article states: a point with a number the article does not
+/// contain (in any form) is dropped while other points remain, else kept with a warning.
+fn drop_unsupported(points: Vec<String>, source: &str, sink: &mut dyn EventSink) -> Vec<String> {
+    let mut kept = Vec::with_capacity(points.len());
+    let total = points.len();
+    for (i, point) in points.into_iter().enumerate() {
+        let invented = crate::numbers::invented_numbers(source, &point);
+        if invented.is_empty() {
+            kept.push(point);
+            continue;
+        }
+        let list: Vec<String> = invented.iter().map(|v| v.to_string()).collect();
+        let others_left = !kept.is_empty() || i + 1 < total;
+        sink.emit(Event::Warning {
+            message: if others_left {
+                format!(
+                    "summary: a sentence with numbers the article does not contain ({}) was left out",
+                    list.join(", ")
+                )
+            } else {
+                format!(
+                    "summary: it contains numbers the article does not ({})",
+                    list.join(", ")
+                )
+            },
+        });
+        if !others_left {
+            kept.push(point);
+        }
+    }
+    kept
+}
+
+fn heading(doc: &Document) -> String {
+    let mut user = String::new();
+    if !doc.title.is_empty() {
+        user.push_str(&format!("Title: {}\n", doc.title));
+    }
+    if let Some(sub) = &doc.subtitle {
+        user.push_str(&format!("Subtitle: {sub}\n"));
+    }
+    user
+}
+
+/// Longest section condensed at once, in characters (~900 tokens of English).
+const SECTION_CHARS: usize = 3600;
+
+/// The article's paragraphs in runs of at most [`SECTION_CHARS`] (a longer paragraph alone).
+pub fn sections(doc: &Document) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for p in &doc.paragraphs {
+        if !current.is_empty() && current.len() + p.text.len() + 2 > SECTION_CHARS {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push_str("\n\n");
+        }
+        current.push_str(&p.text);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Notes on each section of a long article (the map step), joined in article order. The note
+/// budget shrinks with the number of sections so that all notes fit the final prompt.
+fn section_notes(
+    llm: &mut LlmEngine,
+    doc: &Document,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<String> {
+    let sections = sections(doc);
+    let per_section = (INPUT_BUDGET_CHARS / sections.len()).clamp(200, 900);
+    let sentences = (per_section / 150).clamp(1, 5);
+    let system = format!(
+        "You are a careful news editor. The user gives one section of a longer news article. \
+         Write the key facts of this section in at most {sentences} sentences: who did what, when, \
+         where, and the numbers. State only what the section states; keep names, numbers and dates \
+         exactly as written. Write the facts only: no preamble, no comments."
+    );
+    let title = heading(doc);
+    let jobs: std::collections::VecDeque<Job> = sections
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Job {
+            id: i,
+            messages: vec![
+                Message::system(system.clone()),
+                Message::user(format!(
+                    "{title}Section {} of {}:\n\n{text}",
+                    i + 1,
+                    sections.len()
+                )),
+            ],
+            params: GenerationParams {
+                max_new_tokens: (per_section / 3).max(64),
+                repeat_penalty: 1.1,
+                ..Default::default()
+            },
+        })
+        .collect();
+    struct Notes<'s> {
+        jobs: std::collections::VecDeque<Job>,
+        notes: Vec<Option<String>>,
+        done: u64,
+        sink: &'s mut dyn EventSink,
+    }
+    impl JobSource for Notes<'_> {
+        fn next_job(&mut self) -> Option<Job> {
+            self.jobs.pop_front()
+        }
+        fn on_text(&mut self, _id: usize, _text: &str) {}
+        fn done(&mut self, id: usize, generation: Generation) -> Result<()> {
+            self.notes[id] = Some(clean_output(&generation.text));
+            self.done += 1;
+            // Notes are the first part of the summary's progress; the summary itself is last.
+            self.sink.emit(Event::Progress {
+                stage: Stage::Summarizing,
+                done: self.done,
+                total: self.notes.len() as u64 + 1,
+                tokens: generation.generated_tokens as u64,
+            });
+            Ok(())
+        }
+    }
+    let mut notes = Notes {
+        notes: vec![None; jobs.len()],
+        jobs,
+        done: 0,
+        sink,
+    };
+    llm.run_jobs(&mut notes, crate::translate::DEFAULT_PARALLEL, cancel)?;
+    Ok(notes
+        .notes
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n"))
 }
 
 /// Splits model output into summary points: bullets by line, prose by sentence (a paragraph
@@ -178,14 +311,19 @@ mod tests {
     }
 
     #[test]
-    fn long_articles_are_cut_to_the_budget() {
+    fn long_articles_are_read_whole_in_sections() {
         let paragraphs: Vec<String> = (0..200)
             .map(|i| format!("Paragraph {i} reports that the council met on Monday to discuss budget item number {i}."))
             .collect();
         let doc = Document::from_paragraphs("Budget", "b.txt", paragraphs);
         assert!(doc.body_text().len() > INPUT_BUDGET_CHARS);
-        let input = model_input(&doc);
-        assert!(input.len() <= INPUT_BUDGET_CHARS + 400, "{}", input.len());
-        assert!(input.contains("Paragraph 0 "));
+        let parts = sections(&doc);
+        assert!(parts.len() > 1);
+        assert!(
+            parts.iter().all(|s| s.len() <= SECTION_CHARS),
+            "a section is too long"
+        );
+        // Every paragraph is in exactly one section, in order.
+        assert_eq!(parts.join("\n\n"), doc.body_text());
     }
 }

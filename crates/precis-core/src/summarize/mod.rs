@@ -24,6 +24,15 @@ pub enum Length {
 }
 
 impl Length {
+    /// The length asked of a summary, in English words (what the prompt says).
+    pub fn words(self) -> usize {
+        match self {
+            Length::Short => 60,
+            Length::Medium => 120,
+            Length::Long => 250,
+        }
+    }
+
     pub fn sentences(self) -> usize {
         match self {
             Length::Short => 3,
