@@ -85,8 +85,9 @@ def main():
     files = []
     for r in rows:
         p = a.work / f"{r['id']}.txt"
-        # One sentence a line: --lines reads each as a paragraph (news paragraphs are short).
-        p.write_text("\n".join(detok(s) for s in r["article"]) + "\n", encoding="utf-8")
+        # One sentence a paragraph (news paragraphs are short); blank lines between them, so
+        # any build reads it the same way.
+        p.write_text("\n\n".join(detok(s) for s in r["article"]) + "\n", encoding="utf-8")
         files.append(str(p))
     systems = {}
     runs = [("extractive", ["--engine", "extractive"])] + [
@@ -94,7 +95,7 @@ def main():
     for name, args in runs:
         out = a.work / f"summaries.{name}.json"
         t0 = time.time()
-        subprocess.run([a.precis, "summarize", *files, "--lines", "--length", a.length, "--format", "json",
+        subprocess.run([a.precis, "summarize", *files, "--length", a.length, "--format", "json",
                         "--out", str(out), "-q", *args], check=True)
         secs = time.time() - t0
         outcomes = json.loads(out.read_text())
