@@ -190,11 +190,9 @@ fn process(
     let doc = read_input(&input)?;
     let target = Language::parse(&options.target).map_err(info)?;
     let model_path = models::resolve(options.model.as_deref());
-    let engine = options.engine.unwrap_or(if model_path.is_ok() {
-        EngineKind::Llm
-    } else {
-        EngineKind::Extractive
-    });
+    let engine = options
+        .engine
+        .unwrap_or_else(|| EngineKind::default_for(options.length, model_path.is_ok()));
     let req = Request {
         summary: Some(SummaryOptions {
             length: options.length,
