@@ -298,13 +298,14 @@ fn suffixed_amounts_are_never_corrupted() {
         )
         .unwrap();
     println!("{source}\n-> {text}\n{warnings:?}");
+    // Every amount is in the translation; one the model dropped even when retried is shown
+    // beside it, as written in the source, with a warning — never a wrong figure.
+    let values = precis_core::numbers::values_in(&text);
     for amount in precis_core::numbers::find_amounts(source) {
-        let values = precis_core::numbers::values_in(&text);
-        assert!(
-            precis_core::numbers::kept(&amount, &text, &values),
-            "{} lost: {text}",
-            amount.text
-        );
+        let kept = precis_core::numbers::kept(&amount, &text, &values);
+        let shown_beside = text.contains(&format!("原文金额：{}", amount.text))
+            && warnings.iter().any(|w| w.contains(&amount.text));
+        assert!(kept || shown_beside, "{} lost: {text}", amount.text);
     }
     assert!(
         !text.contains("100万欧元") && !text.contains("110万美元"),
