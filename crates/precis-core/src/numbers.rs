@@ -286,7 +286,6 @@ struct Single {
     /// Where the number (or its currency) starts, after any minus sign.
     core_start: usize,
     value: f64,
-    spelled: bool,
     decimal: bool,
     grouped: bool,
     currency: Option<&'static str>,
@@ -464,7 +463,6 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
         span: start..end,
         core_start,
         value,
-        spelled,
         decimal: num.contains('.'),
         grouped,
         currency,
@@ -710,7 +708,6 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             });
         }
         i += if high.is_some() { 2 } else { 1 };
-        let _ = a.spelled;
     }
     out.sort_by_key(|a| a.span.start);
     out
@@ -1200,11 +1197,6 @@ fn european_date(code: &str, day: u8, month: u8, year: Option<u16>) -> String {
         (_, Some(y)) => format!("{day} {name} {y}"),
         (_, None) => format!("{day} {name}"),
     }
-}
-
-/// The CJK rendering of an amount (kept for callers that only translate into CJK).
-pub fn render_cjk(amount: &Amount, lang: &Language) -> String {
-    render(amount, lang)
 }
 
 fn target_number_re() -> &'static Regex {

@@ -1238,49 +1238,32 @@ fn word_lookup(target: &Language, source: &str, word: &str) -> Vec<Message> {
                 .any(|w| w == word)
         })
         .unwrap_or_else(|| source.to_string());
-    // Asked in the target language: small models asked in English answer with the English
-    // word itself (measured with the 1.5B: "impeachment" → " impeachment"; in Chinese → 弹劾).
-    // One worked example first: the 0.5B model answers in English without it.
+    // Asked in the target language, after one worked example: asked in English, the 1.5B
+    // answered "impeachment" with " impeachment" (in Chinese: 弹劾); without the example the
+    // 0.5B answers in English. Look-ups run only for CJK targets (see `chosen`).
     let ask = |sentence: &str, word: &str| {
         match target.code {
-        "ja" => format!("文：{sentence}\nこの文の英単語「{word}」の日本語訳を、説明なしで日本語の語句だけで答えてください。"),
-        _ => format!("句子：{sentence}\n请给出其中英文单词“{word}”在这句话里的中文译法，只写中文词语，不要解释。"),
+        "ja" => format!(
+            "文：{sentence}\nこの文の英単語「{word}」の日本語訳を、説明なしで日本語の語句だけで答えてください。"
+        ),
+        _ => format!(
+            "句子：{sentence}\n请给出其中英文单词“{word}”在这句话里的中文译法，只写中文词语，不要解释。"
+        ),
     }
     };
-    let example = ask(
-        "The minister resigned on Friday after the vote.",
-        "resigned",
-    );
-    let answer = if target.code == "ja" {
-        "辞任した"
-    } else {
-        "辞职"
+    let (system, answer) = match target.code {
+        "ja" => ("あなたは英和ニュース辞書です。", "辞任した"),
+        _ => ("你是英汉新闻词典。", "辞职"),
     };
-    let (system, user) = match target.code {
-        "ja" => (
-            "あなたは英和ニュース辞書です。".to_string(),
-            ask(&sentence, word),
-        ),
-        _ if target.is_cjk() => ("你是英汉新闻词典。".to_string(), ask(&sentence, word)),
-        _ => (
-            format!(
-                "You are a bilingual news dictionary. Reply with the {} word or short phrase \
-                 that translates the given English word as it is used in the sentence, and \
-                 nothing else.",
-                target.name
-            ),
-            format!("Sentence: {sentence}\nWord: {word}"),
-        ),
-    };
-    if target.is_cjk() {
-        return vec![
-            Message::system(system),
-            Message::user(example),
-            Message::assistant(answer),
-            Message::user(user),
-        ];
-    }
-    vec![Message::system(system), Message::user(user)]
+    vec![
+        Message::system(system),
+        Message::user(ask(
+            "The minister resigned on Friday after the vote.",
+            "resigned",
+        )),
+        Message::assistant(answer),
+        Message::user(ask(&sentence, word)),
+    ]
 }
 
 /// A look-up's answer when it is a short text in the target's own script, else `None`.

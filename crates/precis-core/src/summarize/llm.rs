@@ -98,7 +98,7 @@ pub fn summarize(
         // Small models overshoot the requested count; the first points are the most important.
         points.truncate(opts.length.sentences());
     }
-    let source = format!("{}{}", heading(doc), doc.body_text());
+    let source = format!("{}{body}", heading(doc));
     let points = drop_unsupported(points, &source, sink);
     let points = points
         .into_iter()
