@@ -7,6 +7,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod lang;
+pub mod names;
 pub mod llm;
 pub mod models;
 pub mod numbers;

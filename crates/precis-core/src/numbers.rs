@@ -709,8 +709,16 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
         }
         i += if high.is_some() { 2 } else { 1 };
     }
+    // Clock times and durations ("02:33", "10:30:15") are not amounts.
+    let times: Vec<Range<usize>> = clock_re().find_iter(text).map(|m| m.range()).collect();
+    out.retain(|a| !times.iter().any(|t| a.span.start < t.end && t.start < a.span.end));
     out.sort_by_key(|a| a.span.start);
     out
+}
+
+fn clock_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b\d{1,2}:\d{2}(?::\d{2})?\b").expect("valid regex"))
 }
 
 /// `v` with at most `decimals` decimals, if that is exact.
@@ -1698,6 +1706,13 @@ mod tests {
 
     fn texts(s: &str) -> Vec<String> {
         find_amounts(s).into_iter().map(|a| a.text).collect()
+    }
+
+    #[test]
+    fn clock_times_are_not_amounts() {
+        assert!(find_amounts("Dad says daughter took her own life 02:33").is_empty());
+        assert!(find_amounts("at 10:30:15 on the clock").is_empty());
+        assert_eq!(texts("2,500 people at 9:45"), ["2,500"]);
     }
 
     #[test]

@@ -20,6 +20,9 @@ use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::chat::Message;
 use crate::llm::{FinishReason, GenerationParams, LlmEngine};
+use crate::names::{
+    bracket_originals, enforce_people, learn_renderings, person_names, pinned_people, short_forms,
+};
 use crate::numbers;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
@@ -40,6 +43,9 @@ pub enum TermOrigin {
     TermBase,
     /// The rendering the model chose in an earlier paragraph, carried forward.
     Carried,
+    /// A person's name Précis put together from its name tables and Xinhua's transliteration
+    /// table ([`crate::names`]); its first mention carries the original in brackets.
+    Rendered,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,168 +93,6 @@ pub fn gazetteer(target: &Language) -> Vec<GlossaryEntry> {
             origin: TermOrigin::TermBase,
         })
         .collect()
-}
-
-const TITLES: &[&str] = &[
-    "President",
-    "Prime",
-    "Minister",
-    "Secretary",
-    "State",
-    "Foreign",
-    "Senator",
-    "Governor",
-    "General",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Dr",
-    "Chancellor",
-    "King",
-    "Queen",
-    "Prince",
-    "Pope",
-    "Envoy",
-    "Ambassador",
-    "Chairman",
-    "Chief",
-    "Judge",
-    "Mayor",
-    "Premier",
-    "Vice",
-    "Defence",
-    "Defense",
-    "Interior",
-    "Finance",
-    "Sir",
-    "Lady",
-    "The",
-    "In",
-    "On",
-    "At",
-    "As",
-    "But",
-    "And",
-    "For",
-    "From",
-    "With",
-    "By",
-    "After",
-    "When",
-    "While",
-    "If",
-];
-
-fn person_name_re() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
-            r"\b[A-Z][\p{Ll}\-]+(?:\s+(?:(?:al|bin|de|van|von|der|da|du|la|le)[\s\-])?[A-Z][\p{Ll}\-]+)+",
-        )
-        .expect("valid regex")
-    })
-}
-
-/// Personal names in `text`, in order of first appearance: runs of two or more capitalised
-/// words (with particles such as al-, de, bin), after removing leading titles, sentence-initial
-/// function words and known place/organisation terms.
-pub fn person_names(text: &str, terms: &[GlossaryEntry]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for m in person_name_re().find_iter(text) {
-        let mut words: Vec<&str> = m.as_str().split_whitespace().collect();
-        while let Some(first) = words.first() {
-            let is_term = terms.iter().any(|t| t.source == *first);
-            if !(TITLES.contains(first) || is_term) {
-                break;
-            }
-            words.remove(0);
-        }
-        let name = words.join(" ");
-        let is_term = terms.iter().any(|t| t.source == name);
-        if words.len() >= 2 && !is_term && !out.contains(&name) {
-            out.push(name);
-        }
-    }
-    out
-}
-
-/// Characters Chinese uses to transliterate foreign names (after Xinhua's tables). A rendering
-/// of a full name is a run of these around a middle dot; limiting both sides to them keeps
-/// ordinary words next to the name (会见了, 在) out of it.
-const TRANSLITERATION_CHARS: &str = "阿埃艾爱安昂奥巴拜班邦保鲍贝本比彼毕宾波伯博布查达大戴丹当道德登迪蒂丁东杜敦多厄恩尔法凡范菲费芬丰冯弗福富盖甘冈高戈哥格根贡古瓜圭哈海汉豪赫黑亨洪胡华怀惠霍基吉加贾简杰捷金津卡凯坎康考柯科克肯库夸奎昆拉莱赖兰朗劳勒雷蕾里利莉丽连良列林琳隆娄卢鲁伦罗洛玛马迈麦曼芒毛梅美门蒙米明摩莫默姆穆纳娜奈南内尼妮涅宁纽努诺欧帕派潘庞佩彭皮平珀普奇齐恰乔切钦琴丘萨塞赛桑瑟森沙莎山尚绍舍申什施史舒斯松苏索塔泰坦汤唐特滕提田廷通图托瓦万旺威韦维温文沃乌伍西希锡夏谢辛休许雅亚延扬耶伊因英尤于约扎泽詹珍哲贞真芝朱兹佐茨瑞翰夫京龙琼";
-
-fn transliteration_re() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        let class = format!("[{TRANSLITERATION_CHARS}]");
-        regex::Regex::new(&format!("{class}{{1,6}}(?:[·・•]{class}{{1,8}})+")).expect("valid regex")
-    })
-}
-
-/// The shorter forms by which a full name recurs: "John Kerry" → "Kerry"; "Bashar al-Assad" →
-/// "al-Assad", "Assad"; "Staffan de Mistura" → "de Mistura", "De Mistura".
-fn short_forms(name: &str) -> Vec<String> {
-    let Some((_, rest)) = name.split_once(' ') else {
-        return Vec::new();
-    };
-    let mut forms = vec![rest.to_string()];
-    for particle in [
-        "al-", "bin ", "de ", "van ", "von ", "da ", "du ", "la ", "le ", "der ",
-    ] {
-        if let Some(bare) = rest.strip_prefix(particle) {
-            let mut cap = particle.to_string();
-            cap[..1].make_ascii_uppercase();
-            forms.push(format!("{cap}{bare}"));
-            if particle == "al-" {
-                forms.push(bare.to_string());
-            }
-        }
-    }
-    forms
-}
-
-/// Learns how the model rendered the full personal names of one paragraph, so later paragraphs
-/// use the same rendering. A CJK transliteration of a full foreign name carries a middle dot
-/// (约翰·克里); when a paragraph has as many new names as dotted renderings, they pair up in
-/// order. Anything ambiguous is left alone.
-pub fn learn_renderings(
-    source: &str,
-    translation: &str,
-    glossary: &[GlossaryEntry],
-) -> Vec<GlossaryEntry> {
-    let names: Vec<String> = person_names(source, glossary)
-        .into_iter()
-        .filter(|n| !glossary.iter().any(|g| &g.source == n))
-        .collect();
-    let mut renderings: Vec<&str> = Vec::new();
-    for m in transliteration_re().find_iter(translation) {
-        let r = m.as_str();
-        if !renderings.contains(&r) && !glossary.iter().any(|g| g.target == r) {
-            renderings.push(r);
-        }
-    }
-    if names.is_empty() || names.len() != renderings.len() {
-        return Vec::new();
-    }
-    let mut learned = Vec::new();
-    for (name, rendering) in names.iter().zip(renderings) {
-        let carried = |source: String, target: &str| GlossaryEntry {
-            source,
-            target: target.to_string(),
-            origin: TermOrigin::Carried,
-        };
-        learned.push(carried(name.clone(), rendering));
-        let surname = rendering
-            .rsplit(['·', '・', '•'])
-            .next()
-            .unwrap_or(rendering);
-        for form in short_forms(name) {
-            if !glossary.iter().any(|g| g.source == form) {
-                learned.push(carried(form, surname));
-            }
-        }
-    }
-    learned
 }
 
 /// Whether `term` occurs in `text` as a whole word (or phrase).
@@ -317,7 +161,7 @@ pub fn terms_in<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g Glossa
 fn translator_system(
     source: &str,
     target: &Language,
-    glossary: &[GlossaryEntry],
+    glossary: &[&GlossaryEntry],
     amounts: &[(String, String)],
     strict: bool,
 ) -> String {
@@ -401,6 +245,10 @@ impl<'a> Translator<'a> {
         let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
         text.push_str(&doc.body_text());
         self.glossary = terms_in(&table, &text).into_iter().cloned().collect();
+        if self.target.code == "zh-Hans" {
+            let people = pinned_people(&text, &self.glossary);
+            self.glossary.extend(people);
+        }
         sink.emit(Event::Progress {
             stage: Stage::Glossary,
             done: 1,
@@ -459,6 +307,7 @@ impl Attempt {
         let mut text = unquoted(source, &clean_output(output)).to_string();
         if target.is_cjk() && in_target_language(target, &text) {
             text = enforce_terms(glossary, source, &text);
+            text = enforce_people(glossary, source, &text);
         }
         if in_target_language(target, &text) {
             text = numbers::repair(source, &text, target).text;
@@ -818,6 +667,11 @@ struct Item {
     text: Option<Settled>,
 }
 
+/// Headlines are not where a newspaper explains a name.
+fn is_heading(item: &Item) -> bool {
+    !item.is_paragraph && (item.id == "title" || item.id == "subtitle")
+}
+
 /// What a job asks the model for.
 #[derive(Debug, Clone, PartialEq)]
 enum Ask {
@@ -972,10 +826,11 @@ impl<'s> DocumentJobs<'s> {
         let (messages, max_new_tokens) = match ask {
             Ask::Translate | Ask::Retry => (
                 vec![
+                    // Only the entries this piece uses: a short list is one a small model follows.
                     Message::system(translator_system(
                         self.source_language,
                         &self.target,
-                        &self.glossary,
+                        &terms_in(&self.glossary, &p.text),
                         &p.amounts,
                         *ask == Ask::Retry,
                     )),
@@ -1089,10 +944,18 @@ impl<'s> DocumentJobs<'s> {
             warnings.extend(settled.warnings.iter().cloned());
             untranslated += usize::from(settled.untranslated);
         }
-        let text = texts.join(joiner);
+        let mut text = texts.join(joiner);
         // A paragraph counts as untranslated when none of it was; a part left in the original
         // carries its own warning.
         let untranslated = untranslated > 0 && untranslated == item.pieces.len();
+        if !untranslated && !is_heading(&self.items[index]) {
+            let earlier = &self.items[..index];
+            text = bracket_originals(&self.glossary, &item.source, &text, |name| {
+                earlier
+                    .iter()
+                    .any(|e| !is_heading(e) && contains_term(&e.source, name))
+            });
+        }
         if item.is_paragraph {
             for w in &warnings {
                 self.sink.emit(Event::Warning {
