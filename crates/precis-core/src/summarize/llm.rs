@@ -123,23 +123,26 @@ fn drop_unsupported(points: Vec<String>, source: &str, sink: &mut dyn EventSink)
     let mut kept = Vec::with_capacity(points.len());
     let total = points.len();
     for (i, point) in points.into_iter().enumerate() {
-        let invented = crate::numbers::invented_numbers(source, &point);
-        if invented.is_empty() {
+        let mut unsupported: Vec<String> = crate::numbers::invented_numbers(source, &point)
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        unsupported.extend(crate::names::invented_names(source, &point));
+        if unsupported.is_empty() {
             kept.push(point);
             continue;
         }
-        let list: Vec<String> = invented.iter().map(|v| v.to_string()).collect();
         let others_left = !kept.is_empty() || i + 1 < total;
         sink.emit(Event::Warning {
             message: if others_left {
                 format!(
-                    "summary: a sentence with numbers the article does not contain ({}) was left out",
-                    list.join(", ")
+                    "summary: a sentence with numbers or names the article does not contain ({}) was left out",
+                    unsupported.join(", ")
                 )
             } else {
                 format!(
-                    "summary: it contains numbers the article does not ({})",
-                    list.join(", ")
+                    "summary: it contains numbers or names the article does not ({})",
+                    unsupported.join(", ")
                 )
             },
         });
