@@ -94,7 +94,19 @@ pub fn pinned_people(text: &str, terms: &[GlossaryEntry]) -> Vec<GlossaryEntry> 
     for run in person_names(text, terms) {
         // The person starts at the first word that a table lists as a full name's start or a
         // given name ("Homeland Security Secretary Alejandro Mayorkas" → "Alejandro Mayorkas").
-        let words: Vec<&str> = run.split_whitespace().collect();
+        let mut words: Vec<&str> = run.split_whitespace().collect();
+        // A name ends at an adjective made from it ("Jeremy Corbyn-supporting Warrington North"
+        // → "Jeremy Corbyn").
+        if let Some(k) = words.iter().position(|w| {
+            w.split_once('-')
+                .is_some_and(|(_, after)| after.starts_with(|c: char| c.is_lowercase()))
+                && !w.starts_with("al-")
+        }) {
+            let stem = words[k].split('-').next().unwrap_or("");
+            words.truncate(k);
+            words.push(stem);
+        }
+        let words = words;
         let Some(start) = (0..words.len().saturating_sub(1)).find(|&k| {
             t.people.contains_key(words[k..].join(" ").as_str()) || t.given.contains_key(words[k])
         }) else {
@@ -826,6 +838,8 @@ mod tests {
         assert_eq!(get("Kuch").map(|g| g.0), Some("库奇"));
         assert_eq!(get("Adam Reilly").map(|g| g.0), Some("亚当·雷利"));
         assert!(get("Ocean County").is_none() && get("Central Regional High School").is_none());
+        let adjective = pinned_people("the Jeremy Corbyn-supporting Warrington North MP", &[]);
+        assert_eq!(adjective[0].source, "Jeremy Corbyn");
         let with_initial = pinned_people("Prosecutor Bradley D. Billhimer said.", &[]);
         assert_eq!(with_initial[0].target, "布拉德利·D·比尔希默");
         assert_eq!(with_initial[1].source, "Billhimer");

@@ -683,9 +683,9 @@ enum Ask {
     Word(String),
 }
 
-/// Ordinary English words looked up per piece at most: more means the translation failed
-/// wholesale, which a look-up per word would not mend.
-const MAX_LOOKUPS: usize = 4;
+/// Ordinary English words looked up per piece at most (the first ones in the text); a
+/// translation mostly in English failed wholesale, which look-ups would not mend, and gets none.
+const MAX_LOOKUPS: usize = 6;
 
 const LEFT_IN_ENGLISH: &str = "some words were left in English";
 const PARTS_UNTRANSLATED: &str = "parts of the text were left untranslated";
@@ -892,7 +892,8 @@ impl<'s> DocumentJobs<'s> {
                 .into_iter()
                 .filter(|w| !self.words.contains_key(w))
                 .collect();
-            if !new.is_empty() && new.len() <= MAX_LOOKUPS {
+            if !new.is_empty() && latin_share(&settled.text) <= 0.25 {
+                new.truncate(MAX_LOOKUPS);
                 new.sort();
                 let p = &mut self.pieces[piece];
                 p.lookups = new.len();
