@@ -577,22 +577,58 @@ fn is_wide(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF | 0x20000..=0x2FA1F)
 }
 
-/// Ordinary English words copied into a CJK translation: lowercase words of four or more
-/// letters that also occur in the source. Names (capitalised) and acronyms are allowed through.
+/// Ordinary English words a CJK translation still holds, as written there: lowercase words of
+/// four letters or more (whether or not the source has them — a model also writes English of
+/// its own, "acquittal" for "acquitted"), and capitalised ones the source writes in lowercase
+/// (the model capitalised "apprenticeship levy"). Names — words the source capitalises — and
+/// web addresses, handles and e-mail addresses are not counted.
 pub fn untranslated_words(source: &str, translation: &str) -> Vec<String> {
-    let source_words: std::collections::HashSet<String> = source
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() >= 4)
-        .map(str::to_ascii_lowercase)
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 4)
+            .map(str::to_string)
+            .collect()
+    };
+    let source_words = words(source);
+    let named: std::collections::HashSet<String> = source_words
+        .iter()
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|w| w.to_ascii_lowercase())
         .collect();
+    let ordinary: std::collections::HashSet<&str> = source_words
+        .iter()
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+        .map(String::as_str)
+        .collect();
+    let prose = web_address_re().replace_all(translation, " ");
     let mut out: Vec<String> = Vec::new();
-    for w in translation.split(|c: char| !c.is_ascii_alphabetic()) {
-        let ordinary = w.len() >= 4 && w.chars().all(|c| c.is_ascii_lowercase());
-        if ordinary && source_words.contains(w) && !out.iter().any(|o| o == w) {
-            out.push(w.to_string());
+    for w in words(&prose) {
+        let lower = w.to_ascii_lowercase();
+        let is_lowercase = w == lower;
+        let capitalised = !is_lowercase
+            && w.starts_with(|c: char| c.is_ascii_uppercase())
+            && w[1..].chars().all(|c| c.is_ascii_lowercase());
+        let left = if is_lowercase {
+            !named.contains(&lower)
+        } else {
+            capitalised && ordinary.contains(lower.as_str()) && !named.contains(&lower)
+        };
+        if left && !out.contains(&w) {
+            out.push(w);
         }
     }
     out
+}
+
+/// Web addresses, e-mail addresses and handles, which stay in Latin letters.
+fn web_address_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)(?:https?://|www\.)[^\s\p{Han}，。）]+|[\w.+-]+@[\w.-]+|@\w+|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|edu|co|uk|io|kz|de|fr|cn)\b(?:/[^\s\p{Han}，。）]*)?",
+        )
+        .expect("valid regex")
+    })
 }
 
 /// The share of letters that are Latin script: high in a CJK translation means English was
@@ -1099,7 +1135,7 @@ fn word_lookup(target: &Language, source: &str, word: &str) -> Vec<Message> {
         .find(|s| {
             s.to_lowercase()
                 .split(|c: char| !c.is_alphabetic())
-                .any(|w| w == word)
+                .any(|w| w == word.to_lowercase())
         })
         .unwrap_or_else(|| source.to_string());
     // Asked in the target language, after one worked example: asked in English, the 1.5B
@@ -1371,6 +1407,11 @@ mod tests {
         let tr = "克里会见了俄罗斯 counterpart 拉夫罗夫，为平民提供 humanitarian 援助。Kerry 与 UN 会谈。";
         assert_eq!(untranslated_words(src, tr), ["counterpart", "humanitarian"]);
         assert!(untranslated_words(src, "克里会见了俄罗斯外长拉夫罗夫。").is_empty());
+        // English the model wrote itself, and words it capitalised, count; names and web
+        // addresses do not.
+        let src = "Belknap was acquitted by the Senate, the apprenticeship levy stays; see apnews.com/hub/russia.";
+        let tr = "贝尔克纳普被参议院 acquittal，Apprenticeship Levy 保留；见 apnews.com/hub/russia。Belknap";
+        assert_eq!(untranslated_words(src, tr), ["acquittal", "Apprenticeship", "Levy"]);
     }
 
     #[test]
