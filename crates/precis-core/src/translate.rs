@@ -208,6 +208,9 @@ pub struct Translator<'a> {
     /// English words a translation left in, looked up and rendered (shared by the summary and
     /// the article, so a word reads the same in both).
     words: std::collections::HashMap<String, String>,
+    /// People whose original name the summary has already given in brackets (its points are
+    /// translated one by one, and the first mention is explained once).
+    explained: Vec<String>,
     /// The source language's English name, for the prompt.
     pub source_language: &'static str,
     /// Paragraphs translated at once ([`DEFAULT_PARALLEL`], or `PRECIS_BATCH`).
@@ -225,6 +228,7 @@ impl<'a> Translator<'a> {
             convert,
             glossary: Vec::new(),
             words: std::collections::HashMap::new(),
+            explained: Vec::new(),
             source_language: "English",
             parallel: parallel_from_env(),
         }
@@ -279,6 +283,7 @@ impl<'a> Translator<'a> {
         let run = jobs.run(self.llm, parallel, cancel);
         self.glossary = std::mem::take(&mut jobs.glossary);
         self.words = std::mem::take(&mut jobs.words);
+        self.explained = std::mem::take(&mut jobs.explained);
         run?;
         let settled = jobs.items.pop().and_then(|i| i.text).unwrap_or_default();
         Ok((settled.text, settled.warnings))
@@ -747,6 +752,8 @@ struct DocumentJobs<'s> {
     /// English words looked up so far and their renderings ("" when the look-up failed), so a
     /// word is rendered the same way throughout and looked up once.
     words: std::collections::HashMap<String, String>,
+    /// People already explained (original in brackets) before this text's own items.
+    explained: Vec<String>,
     /// The stage streamed text is reported under.
     stage: Stage,
     paragraphs_done: u64,
@@ -770,6 +777,7 @@ impl<'s> DocumentJobs<'s> {
             queue: std::collections::VecDeque::new(),
             started: Vec::new(),
             words: std::mem::take(&mut translator.words),
+            explained: std::mem::take(&mut translator.explained),
             stage,
             paragraphs_done: 0,
             paragraphs_total: 0,
@@ -987,11 +995,23 @@ impl<'s> DocumentJobs<'s> {
         let untranslated = untranslated > 0 && untranslated == item.pieces.len();
         if !untranslated && !is_heading(&self.items[index]) {
             let earlier = &self.items[..index];
+            let explained = &self.explained;
             text = bracket_originals(&self.glossary, &item.source, &text, |name| {
-                earlier
-                    .iter()
-                    .any(|e| !is_heading(e) && contains_term(&e.source, name))
+                explained.iter().any(|n| n == name)
+                    || earlier
+                        .iter()
+                        .any(|e| !is_heading(e) && contains_term(&e.source, name))
             });
+            if !item.is_paragraph {
+                // A text translated on its own (a summary point): later points are told.
+                let named: Vec<String> = self
+                    .glossary
+                    .iter()
+                    .filter(|g| g.origin == TermOrigin::Rendered && contains_term(&item.source, &g.source))
+                    .map(|g| g.source.clone())
+                    .collect();
+                self.explained.extend(named);
+            }
         }
         if item.is_paragraph {
             for w in &warnings {
@@ -1219,6 +1239,8 @@ impl Translator<'_> {
         });
         let parallel = self.parallel;
         let mut jobs = DocumentJobs::new(self, Stage::Translating, sink);
+        // The article is read on its own: its first mentions are explained again.
+        jobs.explained.clear();
         jobs.add(self.llm, "title", &doc.title, false);
         if let Some(s) = &doc.subtitle {
             jobs.add(self.llm, "subtitle", s, false);
