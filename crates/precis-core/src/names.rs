@@ -767,13 +767,15 @@ pub fn bracket_originals(
 }
 
 /// Personal names in `text` (a summary, say) that `source` does not contain: a name counts as
-/// contained when each of its words occurs in the source.
+/// contained when each of its words occurs in the source, in any case (a model writes
+/// "Mcdonald" for "McDonald", and some sources are all lowercase).
 pub fn invented_names(source: &str, text: &str) -> Vec<String> {
+    let source = source.to_lowercase();
     person_names(text, &[])
         .into_iter()
         .filter(|n| {
             n.split_whitespace()
-                .any(|w| !crate::translate::contains_term(source, w))
+                .any(|w| !crate::translate::contains_term(&source, &w.to_lowercase()))
         })
         .collect()
 }
@@ -866,6 +868,7 @@ mod tests {
     fn names_a_summary_invents_are_found() {
         let source = "Adriana Kuch, 14, was found dead. Prosecutor Bradley Billhimer spoke.";
         assert!(invented_names(source, "Bradley Billhimer said Adriana Kuch died.").is_empty());
+        assert!(invented_names(&source.to_lowercase(), "Bradley Billhimer spoke.").is_empty());
         assert_eq!(
             invented_names(source, "The prosecutor, Bradley Smith, said Adriana died."),
             ["Bradley Smith"]
