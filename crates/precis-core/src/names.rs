@@ -70,19 +70,89 @@ fn tables() -> &'static Tables {
 /// Words that make a capitalised run a place or an institution, not a person ("Ocean County",
 /// "Central Regional High School", "Derry City").
 const NOT_PERSON_WORDS: &[&str] = &[
-    "City", "County", "School", "High", "University", "College", "Street", "Road", "Avenue",
-    "Department", "Ministry", "Office", "News", "Party", "Court", "Council", "Committee",
-    "Group", "Bank", "Company", "Club", "United", "Rovers", "Athletic", "Park", "Square",
-    "Hospital", "Church", "Airport", "Station", "Bridge", "River", "Lake", "Mount", "Island",
-    "Islands", "Beach", "Valley", "Center", "Centre", "Institute", "Foundation", "Agency",
-    "Service", "Services", "Times", "Post", "Journal", "Daily", "Review", "Press", "Cup",
-    "League", "Championship", "Day", "Week", "Award", "Prize", "House", "Hall", "Tower",
-    "Inc", "Ltd", "Corp", "Media", "Network", "Security", "State", "States", "Republic",
-    "Kingdom", "Union", "Association", "Federation", "Forces", "Army", "Navy",
+    "City",
+    "County",
+    "School",
+    "High",
+    "University",
+    "College",
+    "Street",
+    "Road",
+    "Avenue",
+    "Department",
+    "Ministry",
+    "Office",
+    "News",
+    "Party",
+    "Court",
+    "Council",
+    "Committee",
+    "Group",
+    "Bank",
+    "Company",
+    "Club",
+    "United",
+    "Rovers",
+    "Athletic",
+    "Park",
+    "Square",
+    "Hospital",
+    "Church",
+    "Airport",
+    "Station",
+    "Bridge",
+    "River",
+    "Lake",
+    "Mount",
+    "Island",
+    "Islands",
+    "Beach",
+    "Valley",
+    "Center",
+    "Centre",
+    "Institute",
+    "Foundation",
+    "Agency",
+    "Service",
+    "Services",
+    "Times",
+    "Post",
+    "Journal",
+    "Daily",
+    "Review",
+    "Press",
+    "Cup",
+    "League",
+    "Championship",
+    "Day",
+    "Week",
+    "Award",
+    "Prize",
+    "House",
+    "Hall",
+    "Tower",
+    "Inc",
+    "Ltd",
+    "Corp",
+    "Media",
+    "Network",
+    "Security",
+    "State",
+    "States",
+    "Republic",
+    "Kingdom",
+    "Union",
+    "Association",
+    "Federation",
+    "Forces",
+    "Army",
+    "Navy",
 ];
 
 /// Particles that belong to the surname that follows ("de Mistura", "van Gogh").
-const PARTICLES: &[&str] = &["de", "van", "von", "der", "da", "du", "la", "le", "di", "del"];
+const PARTICLES: &[&str] = &[
+    "de", "van", "von", "der", "da", "du", "la", "le", "di", "del",
+];
 
 /// People Précis renders itself among the personal names of `text` (see the module docs):
 /// each full name with its rendering, then its short forms ("Kerry") with the surname's.
@@ -175,7 +245,11 @@ fn render_parts(words: &[&str]) -> String {
                 None => transliterate(piece),
             })
             .collect();
-        parts.push(format!("{}{}", std::mem::take(&mut particle), rendered.join("-")));
+        parts.push(format!(
+            "{}{}",
+            std::mem::take(&mut particle),
+            rendered.join("-")
+        ));
     }
     parts.join("·")
 }
@@ -333,7 +407,10 @@ fn sounds(word: &str) -> Vec<Sound> {
                 ("ai", 3)
             } else if starts(i, "eau") {
                 ("o", 3)
-            } else if starts(i, "ai") || (starts(i, "ay") && !is_vowel_letter(at(i + 2))) || starts(i, "ei") {
+            } else if starts(i, "ai")
+                || (starts(i, "ay") && !is_vowel_letter(at(i + 2)))
+                || starts(i, "ei")
+            {
                 ("ei", 2)
             } else if starts(i, "al") && at(i + 2) == 'k' {
                 // Walker, Talk: the l is silent.
@@ -424,8 +501,16 @@ fn sounds(word: &str) -> Vec<Sound> {
                 'k' | 'q' => Some("k"),
                 'c' if soft_final && i + 1 == w.len() => Some("s"),
                 'g' if soft_final && i + 1 == w.len() => Some("j"),
-                'c' => Some(if matches!(next, 'e' | 'i' | 'y') { "s" } else { "k" }),
-                'g' => Some(if matches!(next, 'e' | 'i' | 'y') && i == 0 { "j" } else { "g" }),
+                'c' => Some(if matches!(next, 'e' | 'i' | 'y') {
+                    "s"
+                } else {
+                    "k"
+                }),
+                'g' => Some(if matches!(next, 'e' | 'i' | 'y') && i == 0 {
+                    "j"
+                } else {
+                    "g"
+                }),
                 'f' => Some("f"),
                 'v' => Some("v"),
                 'w' => is_vowel_letter(next).then_some("w"),
@@ -495,8 +580,7 @@ pub fn transliterate(word: &str) -> String {
             // m before b or p is written as n (Campbell 坎贝尔).
             (Some(C("m")), Some(C("b" | "p"))) => Some(false),
             (Some(C("n")), next) if !matches!(next, Some(V(_))) => {
-                let ng = matches!(next, Some(C("g")))
-                    && !matches!(s.get(vowel_at + 3), Some(V(_)));
+                let ng = matches!(next, Some(C("g"))) && !matches!(s.get(vowel_at + 3), Some(V(_)));
                 Some(ng)
             }
             _ => None,
@@ -519,11 +603,13 @@ pub fn transliterate(word: &str) -> String {
         if let Some(ch) = cell(onset, column) {
             out.push(ch);
         }
-        i = vowel_at + 1 + match nasal {
-            None => 0,
-            Some(false) => 1,
-            Some(true) => 2,
-        };
+        i = vowel_at
+            + 1
+            + match nasal {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            };
     }
     out
 }
@@ -700,7 +786,6 @@ pub fn learn_renderings(
     learned
 }
 
-
 /// Puts the pinned renderings of people in place of the model's own: when a translation lacks
 /// the renderings of some full names in `source` and holds exactly as many transliterated
 /// names that no entry gives, they pair up in order. Anything ambiguous is left alone (the
@@ -711,7 +796,10 @@ pub fn enforce_people(glossary: &[GlossaryEntry], source: &str, translation: &st
         .filter(|g| g.source.contains(' ') && g.target.contains('·'))
         .filter(|g| !translation.contains(g.target.as_str()))
         .filter_map(|g| {
-            let at = source.match_indices(g.source.as_str()).map(|(i, _)| i).next()?;
+            let at = source
+                .match_indices(g.source.as_str())
+                .map(|(i, _)| i)
+                .next()?;
             crate::translate::contains_term(source, &g.source).then_some((at, g))
         })
         .collect();
@@ -831,12 +919,23 @@ mod tests {
                     Lee Grace. Ocean County prosecutor Bradley Billhimer spoke at Central \
                     Regional High School. Sergei Lavrov met John Kerry.";
         let pinned = pinned_people(text, &[]);
-        let get = |s: &str| pinned.iter().find(|g| g.source == s).map(|g| (g.target.as_str(), g.origin));
-        assert_eq!(get("Sergei Lavrov"), Some(("谢尔盖·拉夫罗夫", TermOrigin::TermBase)));
+        let get = |s: &str| {
+            pinned
+                .iter()
+                .find(|g| g.source == s)
+                .map(|g| (g.target.as_str(), g.origin))
+        };
+        assert_eq!(
+            get("Sergei Lavrov"),
+            Some(("谢尔盖·拉夫罗夫", TermOrigin::TermBase))
+        );
         assert_eq!(get("Lavrov"), Some(("拉夫罗夫", TermOrigin::TermBase)));
         assert_eq!(get("John Kerry"), Some(("约翰·克里", TermOrigin::TermBase)));
         // A woman's given name takes the characters Xinhua keeps for women.
-        assert_eq!(get("Adriana Kuch"), Some(("阿德里娅娜·库奇", TermOrigin::Rendered)));
+        assert_eq!(
+            get("Adriana Kuch"),
+            Some(("阿德里娅娜·库奇", TermOrigin::Rendered))
+        );
         assert_eq!(get("Kuch").map(|g| g.0), Some("库奇"));
         assert_eq!(get("Adam Reilly").map(|g| g.0), Some("亚当·雷利"));
         assert!(get("Ocean County").is_none() && get("Central Regional High School").is_none());
@@ -846,7 +945,9 @@ mod tests {
         assert_eq!(with_initial[0].target, "布拉德利·D·比尔希默");
         assert_eq!(with_initial[1].source, "Billhimer");
         // Never a country's name for a person.
-        assert!(pinned.iter().all(|g| !["塞尔维亚", "俄罗斯"].contains(&g.target.as_str())));
+        assert!(pinned
+            .iter()
+            .all(|g| !["塞尔维亚", "俄罗斯"].contains(&g.target.as_str())));
     }
 
     #[test]
@@ -929,7 +1030,11 @@ mod agreement {
             }
         }
         let (exact, f1) = (exact as f64 / n as f64, f1_sum / n as f64);
-        println!("{n} names: exact {:.1} %, character F1 {:.1} %", exact * 100.0, f1 * 100.0);
+        println!(
+            "{n} names: exact {:.1} %, character F1 {:.1} %",
+            exact * 100.0,
+            f1 * 100.0
+        );
         assert!(n > 400 && exact > 0.2 && f1 > 0.6, "exact {exact}, F1 {f1}");
     }
 }

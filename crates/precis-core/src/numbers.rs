@@ -711,7 +711,11 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
     }
     // Clock times and durations ("02:33", "10:30:15") are not amounts.
     let times: Vec<Range<usize>> = clock_re().find_iter(text).map(|m| m.range()).collect();
-    out.retain(|a| !times.iter().any(|t| a.span.start < t.end && t.start < a.span.end));
+    out.retain(|a| {
+        !times
+            .iter()
+            .any(|t| a.span.start < t.end && t.start < a.span.end)
+    });
     out.sort_by_key(|a| a.span.start);
     out
 }

@@ -1007,7 +1007,9 @@ impl<'s> DocumentJobs<'s> {
                 let named: Vec<String> = self
                     .glossary
                     .iter()
-                    .filter(|g| g.origin == TermOrigin::Rendered && contains_term(&item.source, &g.source))
+                    .filter(|g| {
+                        g.origin == TermOrigin::Rendered && contains_term(&item.source, &g.source)
+                    })
                     .map(|g| g.source.clone())
                     .collect();
                 self.explained.extend(named);
@@ -1433,7 +1435,10 @@ mod tests {
         // addresses do not.
         let src = "Belknap was acquitted by the Senate, the apprenticeship levy stays; see apnews.com/hub/russia.";
         let tr = "贝尔克纳普被参议院 acquittal，Apprenticeship Levy 保留；见 apnews.com/hub/russia。Belknap";
-        assert_eq!(untranslated_words(src, tr), ["acquittal", "Apprenticeship", "Levy"]);
+        assert_eq!(
+            untranslated_words(src, tr),
+            ["acquittal", "Apprenticeship", "Levy"]
+        );
     }
 
     #[test]

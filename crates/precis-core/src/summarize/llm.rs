@@ -335,9 +335,19 @@ mod tests {
     #[test]
     fn summaries_are_cut_to_the_word_target_at_sentence_ends() {
         let sentence = |n: usize| format!("Word {}.", vec!["word"; n - 1].join(" "));
-        let prose = vec![format!("{} {} {}", sentence(30), sentence(30), sentence(30))];
+        let prose = vec![format!(
+            "{} {} {}",
+            sentence(30),
+            sentence(30),
+            sentence(30)
+        )];
         // 60 words asked: up to 75 allowed, so two sentences of 30.
-        assert_eq!(fit_to_length(prose.clone(), 60)[0].split_whitespace().count(), 60);
+        assert_eq!(
+            fit_to_length(prose.clone(), 60)[0]
+                .split_whitespace()
+                .count(),
+            60
+        );
         // The first sentence stays however long it is.
         assert_eq!(fit_to_length(vec![sentence(100)], 60), vec![sentence(100)]);
         // Points after the budget is spent are dropped.
