@@ -206,10 +206,20 @@ fn chinese_translation_keeps_paragraphs_and_names() {
     // the model once and carried forward — are written the same way at every later mention,
     // or, where the model still writes something else (or drops the name) after the stricter
     // retry, the paragraph says so in a warning the reader sees. All but one must be kept.
+    let full_names: Vec<&str> = t
+        .glossary
+        .iter()
+        .filter(|g| g.target.contains('·'))
+        .map(|g| g.target.as_str())
+        .collect();
+    // A person's full name, or the surname it recurs as ("Kerry" for 约翰·克里).
     let is_person = |g: &&precis_core::translate::GlossaryEntry| {
         g.origin == TermOrigin::Carried
             || g.origin == TermOrigin::Rendered
             || g.target.contains('·')
+            || full_names
+                .iter()
+                .any(|f| f.ends_with(&format!("·{}", g.target)))
     };
     let (mut later_mentions, mut kept) = (0, 0);
     for g in t.glossary.iter().filter(is_person) {
