@@ -162,8 +162,6 @@ pub fn pinned_people(text: &str, terms: &[GlossaryEntry]) -> Vec<GlossaryEntry> 
     let t = tables();
     let mut out: Vec<GlossaryEntry> = Vec::new();
     for run in person_names(text, terms) {
-        // The person starts at the first word that a table lists as a full name's start or a
-        // given name ("Homeland Security Secretary Alejandro Mayorkas" → "Alejandro Mayorkas").
         let mut words: Vec<&str> = run.split_whitespace().collect();
         // A name ends at an adjective made from it ("Jeremy Corbyn-supporting Warrington North"
         // → "Jeremy Corbyn").
@@ -176,7 +174,8 @@ pub fn pinned_people(text: &str, terms: &[GlossaryEntry]) -> Vec<GlossaryEntry> 
             words.truncate(k);
             words.push(stem);
         }
-        let words = words;
+        // The person starts at the first word that a table lists as a full name's start or a
+        // given name ("Homeland Security Secretary Alejandro Mayorkas" → "Alejandro Mayorkas").
         let Some(start) = (0..words.len().saturating_sub(1)).find(|&k| {
             t.people.contains_key(words[k..].join(" ").as_str()) || t.given.contains_key(words[k])
         }) else {
@@ -726,10 +725,13 @@ pub(crate) fn short_forms(name: &str) -> Vec<String> {
         }
     }
     let mut forms = vec![rest.to_string()];
-    for particle in [
-        "al-", "bin ", "de ", "van ", "von ", "da ", "du ", "la ", "le ", "der ",
-    ] {
-        if let Some(bare) = rest.strip_prefix(particle) {
+    let particles = PARTICLES
+        .iter()
+        .chain(&["bin"])
+        .map(|p| format!("{p} "))
+        .chain(["al-".to_string()]);
+    for particle in particles {
+        if let Some(bare) = rest.strip_prefix(particle.as_str()) {
             let mut cap = particle.to_string();
             cap[..1].make_ascii_uppercase();
             forms.push(format!("{cap}{bare}"));

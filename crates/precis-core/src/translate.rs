@@ -497,7 +497,7 @@ fn problems(
         out.push("the model wrote its instructions instead of a translation".into());
     } else if too_short(target, source, translation) {
         out.push("the translation is much shorter than the original; parts may be missing".into());
-    } else if target.is_cjk() && latin_share(translation) > 0.25 {
+    } else if target.is_cjk() && latin_share(translation) > MOSTLY_LATIN {
         out.push("parts of the text were left untranslated".into());
     } else if target.is_cjk() {
         let words = untranslated_words(source, translation);
@@ -728,6 +728,9 @@ enum Ask {
 /// translation mostly in English failed wholesale, which look-ups would not mend, and gets none.
 const MAX_LOOKUPS: usize = 6;
 
+/// A CJK translation with a larger share of Latin letters is largely untranslated.
+const MOSTLY_LATIN: f64 = 0.25;
+
 const LEFT_IN_ENGLISH: &str = "some words were left in English";
 const PARTS_UNTRANSLATED: &str = "parts of the text were left untranslated";
 
@@ -936,7 +939,7 @@ impl<'s> DocumentJobs<'s> {
                 .into_iter()
                 .filter(|w| !self.words.contains_key(w))
                 .collect();
-            if !new.is_empty() && latin_share(&settled.text) <= 0.25 {
+            if !new.is_empty() && latin_share(&settled.text) <= MOSTLY_LATIN {
                 new.truncate(MAX_LOOKUPS);
                 new.sort();
                 let p = &mut self.pieces[piece];
@@ -1152,12 +1155,13 @@ fn unquoted<'t>(source: &str, output: &'t str) -> &'t str {
 
 /// The prompt that asks for one English word's rendering as used in its sentence.
 fn word_lookup(target: &Language, source: &str, word: &str) -> Vec<Message> {
+    let lower = word.to_lowercase();
     let sentence = crate::document::split_sentences(source)
         .into_iter()
         .find(|s| {
             s.to_lowercase()
                 .split(|c: char| !c.is_alphabetic())
-                .any(|w| w == word.to_lowercase())
+                .any(|w| w == lower)
         })
         .unwrap_or_else(|| source.to_string());
     // Asked in the target language, after one worked example: asked in English, the 1.5B
@@ -1209,7 +1213,7 @@ fn english_left_in(target: &Language, source: &str, translation: &str) -> Vec<St
     if !target.is_cjk() || translation.trim().is_empty() {
         return Vec::new();
     }
-    if latin_share(translation) > 0.25 {
+    if latin_share(translation) > MOSTLY_LATIN {
         return vec![PARTS_UNTRANSLATED.to_string()];
     }
     let words = untranslated_words(source, translation);
