@@ -279,7 +279,13 @@ impl<'a> Translator<'a> {
         }
         let parallel = self.parallel;
         let mut jobs = DocumentJobs::new(self, stage, sink);
-        jobs.add(self.llm, paragraph_id.unwrap_or("text"), text, false);
+        let llm = &*self.llm;
+        jobs.add(
+            &|t| llm.count_tokens(t),
+            paragraph_id.unwrap_or("text"),
+            text,
+            false,
+        );
         let run = jobs.run(self.llm, parallel, cancel);
         self.glossary = std::mem::take(&mut jobs.glossary);
         self.words = std::mem::take(&mut jobs.words);
@@ -320,6 +326,18 @@ impl Attempt {
         let problems = problems(target, glossary, source, &text, finish);
         Attempt { text, problems }
     }
+
+    /// How bad an attempt is, for choosing between two (lower is better): left in the source
+    /// language, then the number of problems, then the Latin letters it holds.
+    fn badness(&self, target: &Language) -> (bool, usize, usize) {
+        let untranslated = self.text.trim().is_empty() || !in_target_language(target, &self.text);
+        let latin = self
+            .text
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .count();
+        (untranslated, self.problems.len(), latin)
+    }
 }
 
 /// What the reader gets for one piece of text.
@@ -345,15 +363,10 @@ impl Settled {
 pub const NOT_TRANSLATED: &str =
     "the model did not translate this text; it is shown in the original language";
 
-/// Chooses between the first attempt and the stricter retry (fewer problems; the retry on a
-/// tie), and decides what the reader gets: a translation still mostly in the source language
-/// is replaced by the source itself, marked, never shown as a half-translated mixture; source
-/// amounts that are still missing are shown beside the translation.
-fn settle(target: &Language, source: &str, first: Attempt, second: Option<Attempt>) -> Settled {
-    let chosen = match second {
-        Some(second) if second.problems.len() <= first.problems.len() => second,
-        _ => first,
-    };
+/// Decides what the reader gets of the chosen attempt: a translation still mostly in the
+/// source language is replaced by the source itself, marked, never shown as a half-translated
+/// mixture; source amounts that are still missing are shown beside the translation.
+fn settle(target: &Language, source: &str, chosen: Attempt) -> Settled {
     if chosen.text.trim().is_empty() || !in_target_language(target, &chosen.text) {
         return Settled {
             text: source.trim().to_string(),
@@ -687,13 +700,24 @@ struct Piece {
     text: String,
     amounts: Vec<(String, String)>,
     max_new_tokens: usize,
-    /// The first attempt, kept while the stricter retry runs.
+    /// The first attempt, kept while the stricter retry runs; then the better of the two,
+    /// kept while the piece is retranslated sentence by sentence.
     first: Option<Attempt>,
+    /// The piece's sentences and their translations, while it is retranslated sentence by
+    /// sentence (empty otherwise).
+    sentences: Vec<SentenceJob>,
     /// The chosen translation while English words left in it are being looked up.
     fixing: Option<Settled>,
     /// Word look-ups still running for this piece.
     lookups: usize,
     result: Option<Settled>,
+}
+
+/// One sentence of a piece that failed its checks twice, retranslated on its own.
+struct SentenceJob {
+    text: String,
+    max_new_tokens: usize,
+    done: Option<(Attempt, FinishReason)>,
 }
 
 /// A heading or paragraph of the document, made of one or more pieces.
@@ -720,6 +744,9 @@ enum Ask {
     Translate,
     /// Translate it again with the stricter prompt (the first attempt had problems).
     Retry,
+    /// Translate its n-th sentence on its own, after the piece before it as context (both
+    /// attempts at the whole piece had problems).
+    Sentence(usize),
     /// The target-language word for an English word the chosen translation left in.
     Word(String),
 }
@@ -727,6 +754,10 @@ enum Ask {
 /// Ordinary English words looked up per piece at most (the first ones in the text); a
 /// translation mostly in English failed wholesale, which look-ups would not mend, and gets none.
 const MAX_LOOKUPS: usize = 6;
+
+/// Longest piece given as context to a sentence retranslation (about 250 tokens of English):
+/// a longer one would cost more prefill than the sentence itself is worth.
+const MAX_CONTEXT_BYTES: usize = 1200;
 
 /// A CJK translation with a larger share of Latin letters is largely untranslated.
 const MOSTLY_LATIN: f64 = 0.25;
@@ -770,17 +801,28 @@ impl<'s> DocumentJobs<'s> {
         stage: Stage,
         sink: &'s mut dyn EventSink,
     ) -> DocumentJobs<'s> {
+        let mut jobs = DocumentJobs::to(translator.target, stage, sink);
+        jobs.convert = translator.convert;
+        jobs.source_language = translator.source_language;
+        jobs.glossary = std::mem::take(&mut translator.glossary);
+        jobs.words = std::mem::take(&mut translator.words);
+        jobs.explained = std::mem::take(&mut translator.explained);
+        jobs
+    }
+
+    /// Jobs translating English into `target`, with nothing known yet.
+    fn to(target: Language, stage: Stage, sink: &'s mut dyn EventSink) -> DocumentJobs<'s> {
         DocumentJobs {
-            target: translator.target,
-            convert: translator.convert,
-            source_language: translator.source_language,
-            glossary: std::mem::take(&mut translator.glossary),
+            target,
+            convert: None,
+            source_language: "English",
+            glossary: Vec::new(),
             items: Vec::new(),
             pieces: Vec::new(),
             queue: std::collections::VecDeque::new(),
             started: Vec::new(),
-            words: std::mem::take(&mut translator.words),
-            explained: std::mem::take(&mut translator.explained),
+            words: std::collections::HashMap::new(),
+            explained: Vec::new(),
             stage,
             paragraphs_done: 0,
             paragraphs_total: 0,
@@ -788,8 +830,15 @@ impl<'s> DocumentJobs<'s> {
         }
     }
 
-    /// Adds a heading, paragraph or other text to translate, split into pieces that fit.
-    fn add(&mut self, llm: &LlmEngine, id: &str, text: &str, is_paragraph: bool) {
+    /// Adds a heading, paragraph or other text to translate, split into pieces that fit
+    /// (`count_tokens` measures text in the model's tokens).
+    fn add(
+        &mut self,
+        count_tokens: &dyn Fn(&str) -> usize,
+        id: &str,
+        text: &str,
+        is_paragraph: bool,
+    ) {
         let index = self.items.len();
         let names = if self.target.is_cjk() {
             person_names(text, &self.glossary)
@@ -813,10 +862,10 @@ impl<'s> DocumentJobs<'s> {
         };
         let parts = if text.trim().is_empty() {
             Vec::new()
-        } else if llm.count_tokens(text) <= MAX_PIECE_TOKENS {
+        } else if count_tokens(text) <= MAX_PIECE_TOKENS {
             vec![text.to_string()]
         } else {
-            split_for_translation(text, |t| llm.count_tokens(t), MAX_PIECE_TOKENS)
+            split_for_translation(text, count_tokens, MAX_PIECE_TOKENS)
         };
         for part in parts {
             let piece = self.pieces.len();
@@ -828,11 +877,12 @@ impl<'s> DocumentJobs<'s> {
             }
             self.pieces.push(Piece {
                 item: index,
-                max_new_tokens: llm.count_tokens(&part) * 3 + 32,
+                max_new_tokens: count_tokens(&part) * 3 + 32,
                 amounts: pinned_amounts(&part, &self.target),
                 result: copied,
                 text: part,
                 first: None,
+                sentences: Vec::new(),
                 fixing: None,
                 lookups: 0,
             });
@@ -870,21 +920,48 @@ impl<'s> DocumentJobs<'s> {
 
     fn job(&self, id: usize, piece: usize, ask: &Ask) -> crate::llm::Job {
         let p = &self.pieces[piece];
+        let strict_translation = |text: &str, amounts: &[(String, String)], strict: bool| {
+            vec![
+                // Only the entries this text uses: a short list is one a small model follows.
+                Message::system(translator_system(
+                    self.source_language,
+                    &self.target,
+                    &terms_in(&self.glossary, text),
+                    amounts,
+                    strict,
+                )),
+            ]
+        };
         let (messages, max_new_tokens) = match ask {
-            Ask::Translate | Ask::Retry => (
-                vec![
-                    // Only the entries this piece uses: a short list is one a small model follows.
-                    Message::system(translator_system(
-                        self.source_language,
-                        &self.target,
-                        &terms_in(&self.glossary, &p.text),
-                        &p.amounts,
-                        *ask == Ask::Retry,
-                    )),
-                    Message::user(user_message(&self.target, &p.text, *ask == Ask::Retry)),
-                ],
-                p.max_new_tokens,
-            ),
+            Ask::Sentence(n) => {
+                let sentence = &p.sentences[*n];
+                let mut messages = strict_translation(
+                    &sentence.text,
+                    &pinned_amounts(&sentence.text, &self.target),
+                    true,
+                );
+                // The piece before it and its accepted translation, as an earlier turn: the
+                // sentence is translated in its context, and in the same words.
+                if let Some((source, translation)) = self.context_before(piece) {
+                    messages.push(Message::user(user_message(&self.target, source, false)));
+                    messages.push(Message::assistant(translation));
+                }
+                messages.push(Message::user(user_message(
+                    &self.target,
+                    &sentence.text,
+                    true,
+                )));
+                (messages, sentence.max_new_tokens)
+            }
+            Ask::Translate | Ask::Retry => {
+                let mut messages = strict_translation(&p.text, &p.amounts, *ask == Ask::Retry);
+                messages.push(Message::user(user_message(
+                    &self.target,
+                    &p.text,
+                    *ask == Ask::Retry,
+                )));
+                (messages, p.max_new_tokens)
+            }
             Ask::Word(word) => (word_lookup(&self.target, &p.text, word), 24),
         };
         crate::llm::Job {
@@ -897,13 +974,87 @@ impl<'s> DocumentJobs<'s> {
         }
     }
 
+    /// The piece before `piece` (the previous paragraph, or the previous part of a long one)
+    /// with its accepted translation, when that passed every check (a flawed one would be
+    /// imitated: a source-amount note was) and is short enough to serve as context.
+    fn context_before(&self, piece: usize) -> Option<(&str, &str)> {
+        let before = &self.pieces[piece.checked_sub(1)?];
+        let settled = before.result.as_ref()?;
+        (settled.warnings.is_empty()
+            && !settled.untranslated
+            && !settled.text.trim().is_empty()
+            && before.text.len() <= MAX_CONTEXT_BYTES)
+            .then(|| (before.text.as_str(), settled.text.as_str()))
+    }
+
+    /// Queues the sentence-by-sentence retranslation of a piece both attempts failed; false
+    /// when there is nothing new to try: a single sentence (which the retry was already)
+    /// without context to give it.
+    fn queue_sentences(&mut self, piece: usize) -> bool {
+        let sentences = crate::document::split_sentences(&self.pieces[piece].text);
+        if sentences.len() < 2 && self.context_before(piece).is_none() {
+            return false;
+        }
+        let p = &mut self.pieces[piece];
+        let per_byte = p.max_new_tokens as f64 / p.text.len().max(1) as f64;
+        p.sentences = sentences
+            .into_iter()
+            .map(|text| SentenceJob {
+                max_new_tokens: (text.len() as f64 * per_byte) as usize + 32,
+                // Nothing to translate (a lone symbol): copied.
+                done: (!has_words(&text)).then(|| {
+                    let copied = Attempt {
+                        text: text.trim().to_string(),
+                        problems: Vec::new(),
+                    };
+                    (copied, FinishReason::Stop)
+                }),
+                text,
+            })
+            .collect();
+        // First in the queue, in order, so the paragraph is not held up behind the others.
+        for n in (0..p.sentences.len()).rev() {
+            if p.sentences[n].done.is_none() {
+                self.queue.push_front((piece, Ask::Sentence(n)));
+            }
+        }
+        true
+    }
+
+    /// The piece's sentence translations joined and checked as a whole; `None` when one of
+    /// them was left in the source language (joining it would make a hybrid).
+    fn joined_sentences(&self, piece: usize) -> Option<Attempt> {
+        let p = &self.pieces[piece];
+        let mut texts = Vec::with_capacity(p.sentences.len());
+        let mut finish = FinishReason::Stop;
+        for sentence in &p.sentences {
+            let (attempt, sentence_finish) = sentence.done.as_ref()?;
+            if has_words(&sentence.text) && attempt.badness(&self.target).0 {
+                return None;
+            }
+            texts.push(attempt.text.as_str());
+            if *sentence_finish != FinishReason::Stop {
+                finish = *sentence_finish;
+            }
+        }
+        let joiner = if self.target.is_cjk() { "" } else { " " };
+        let text = texts.join(joiner);
+        let problems = problems(&self.target, &self.glossary, &p.text, &text, finish);
+        Some(Attempt { text, problems })
+    }
+
     /// A piece may start when the pieces before it in its paragraph are finished, and so is
     /// every earlier paragraph that mentions a person it names (as sequential translation
-    /// would have it: the name's rendering is then learnt and in this piece's prompt). Word
-    /// look-ups may always start.
+    /// would have it: the name's rendering is then learnt and in this piece's prompt). A
+    /// sentence retranslation waits for the piece before it (its context). Word look-ups may
+    /// always start.
     fn ready(&self, piece: usize, ask: &Ask) -> bool {
-        if matches!(ask, Ask::Word(_)) {
-            return true;
+        match ask {
+            Ask::Word(_) => return true,
+            Ask::Sentence(_) => {
+                return piece == 0 || self.pieces[piece - 1].result.is_some();
+            }
+            Ask::Translate | Ask::Retry => {}
         }
         let p = &self.pieces[piece];
         let item = &self.items[p.item];
@@ -1072,7 +1223,8 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
 
     fn on_text(&mut self, id: usize, text: &str) {
         let (piece, ask) = &self.started[id];
-        if matches!(ask, Ask::Word(_)) {
+        // Look-ups and sentences (several at once) are not the paragraph's running text.
+        if matches!(ask, Ask::Word(_) | Ask::Sentence(_)) {
             return;
         }
         let item = &self.items[self.pieces[*piece].item];
@@ -1112,10 +1264,51 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                     self.queue.push_front((piece, Ask::Retry));
                     return Ok(());
                 }
-                let settled = match p.first.take() {
-                    Some(first) => settle(&self.target, &p.text, first, Some(attempt)),
-                    None => settle(&self.target, &p.text, attempt, None),
+                let best = match p.first.take() {
+                    Some(first) if first.problems.len() < attempt.problems.len() => first,
+                    _ => attempt,
                 };
+                if !best.problems.is_empty() && self.queue_sentences(piece) {
+                    self.pieces[piece].first = Some(best);
+                    return Ok(());
+                }
+                let settled = settle(&self.target, &self.pieces[piece].text, best);
+                self.chosen(piece, settled);
+            }
+            Ask::Sentence(n) => {
+                let p = &self.pieces[piece];
+                let attempt = Attempt::check(
+                    &self.target,
+                    &self.glossary,
+                    &p.sentences[n].text,
+                    &generation.text,
+                    generation.finish,
+                );
+                self.pieces[piece].sentences[n].done = Some((attempt, generation.finish));
+                if self.pieces[piece]
+                    .sentences
+                    .iter()
+                    .any(|s| s.done.is_none())
+                {
+                    return Ok(());
+                }
+                let joined = self.joined_sentences(piece);
+                let p = &mut self.pieces[piece];
+                p.sentences.clear();
+                let Some(best) = p.first.take() else {
+                    return Err(crate::Error::Inference(
+                        "a sentence retranslation finished without its paragraph's attempt".into(),
+                    ));
+                };
+                // The sentence-by-sentence text only when it is better: translated out of
+                // context, it reads less well.
+                let chosen = match joined {
+                    Some(joined) if joined.badness(&self.target) < best.badness(&self.target) => {
+                        joined
+                    }
+                    _ => best,
+                };
+                let settled = settle(&self.target, &p.text, chosen);
                 self.chosen(piece, settled);
             }
         }
@@ -1247,12 +1440,14 @@ impl Translator<'_> {
         let mut jobs = DocumentJobs::new(self, Stage::Translating, sink);
         // The article is read on its own: its first mentions are explained again.
         jobs.explained.clear();
-        jobs.add(self.llm, "title", &doc.title, false);
+        let llm = &*self.llm;
+        let count_tokens = |t: &str| llm.count_tokens(t);
+        jobs.add(&count_tokens, "title", &doc.title, false);
         if let Some(s) = &doc.subtitle {
-            jobs.add(self.llm, "subtitle", s, false);
+            jobs.add(&count_tokens, "subtitle", s, false);
         }
         for p in &doc.paragraphs {
-            jobs.add(self.llm, &p.id, &p.text, true);
+            jobs.add(&count_tokens, &p.id, &p.text, true);
         }
         let run = jobs.run(self.llm, parallel, cancel);
         self.glossary = std::mem::take(&mut jobs.glossary);
@@ -1306,6 +1501,148 @@ pub fn clean_output(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::JobSource;
+
+    /// Runs `jobs` as the engine would (every job that may start, started together), answering
+    /// each with `answer(last user message)`; returns every prompt asked, in order.
+    fn run_scripted(
+        jobs: &mut DocumentJobs<'_>,
+        answer: impl Fn(&[Message]) -> String,
+    ) -> Vec<Vec<Message>> {
+        let mut asked = Vec::new();
+        jobs.finish_ready_items();
+        loop {
+            let mut started = Vec::new();
+            while let Some(job) = jobs.next_job() {
+                started.push(job);
+            }
+            if started.is_empty() {
+                return asked;
+            }
+            for job in started {
+                let text = answer(&job.messages);
+                asked.push(job.messages);
+                let generation = crate::llm::Generation {
+                    text,
+                    prompt_tokens: 0,
+                    reused_tokens: 0,
+                    generated_tokens: 0,
+                    finish: FinishReason::Stop,
+                    prefill_secs: 0.0,
+                    decode_secs: 0.0,
+                };
+                jobs.done(job.id, generation).expect("job accepted");
+            }
+        }
+    }
+
+    fn count_words(text: &str) -> usize {
+        text.split_whitespace().count()
+    }
+
+    const CONTEXT: &str = "The talks resumed on Monday.";
+    const FAILING: &str = "The ministers met in secret. They discussed the ceasefire.";
+
+    /// A model that leaves "ceasefire" in English whenever it sees the whole paragraph.
+    fn model(messages: &[Message], second_sentence: &str) -> String {
+        let prompt = messages.last().expect("a user turn").content.as_str();
+        let text = match prompt {
+            p if p.contains(CONTEXT) => "会谈于周一恢复。",
+            p if p.contains(FAILING) => "部长们秘密会面。他们讨论了 ceasefire。",
+            p if p.contains("\"The ministers met in secret.\"") => "部长们秘密会面。",
+            p if p.contains("\"They discussed the ceasefire.\"") => second_sentence,
+            p if p.contains("“ceasefire”") => "停火",
+            other => panic!("unexpected prompt: {other}"),
+        };
+        text.to_string()
+    }
+
+    #[test]
+    fn a_paragraph_that_fails_twice_is_retranslated_sentence_by_sentence_in_context() {
+        let zh = Language::parse("zh").unwrap();
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.add(&count_words, "p1", CONTEXT, true);
+        jobs.add(&count_words, "p2", FAILING, true);
+        let asked = run_scripted(&mut jobs, |p| model(p, "他们讨论了停火。"));
+        let text = |i: usize| jobs.items[i].text.as_ref().expect("finished");
+        assert_eq!(text(0).text, "会谈于周一恢复。");
+        assert_eq!(text(1).text, "部长们秘密会面。他们讨论了停火。");
+        assert!(text(1).warnings.is_empty(), "{:?}", text(1).warnings);
+        // The first paragraph; the second, its retry, and one job per sentence; no word
+        // look-up was needed.
+        assert_eq!(asked.len(), 1 + 2 + 2, "{asked:#?}");
+        // Each sentence comes after the previous paragraph and its accepted translation.
+        for prompt in &asked[3..] {
+            let turns: Vec<(&str, &str)> = prompt
+                .iter()
+                .map(|m| (m.role.as_str(), m.content.as_str()))
+                .collect();
+            assert_eq!(turns.len(), 4, "{turns:#?}");
+            assert!(turns[1].1.contains(CONTEXT) && turns[1].0 == "user");
+            assert_eq!(turns[2], ("assistant", "会谈于周一恢复。"));
+        }
+    }
+
+    #[test]
+    fn a_single_sentence_that_fails_twice_gets_a_third_try_only_with_context() {
+        const SENTENCE: &str = "They discussed the ceasefire.";
+        // Right only when the previous paragraph is given as context.
+        let model = |messages: &[Message]| {
+            let prompt = messages.last().expect("a user turn").content.as_str();
+            let text = match prompt {
+                p if p.contains("“ceasefire”") => "休战",
+                p if p.contains(CONTEXT) => "会谈于周一恢复。",
+                p if p.contains(SENTENCE) && messages.len() == 4 => "他们讨论了停火。",
+                p if p.contains(SENTENCE) => "他们讨论了 ceasefire。",
+                other => panic!("unexpected prompt: {other}"),
+            };
+            text.to_string()
+        };
+        let zh = Language::parse("zh").unwrap();
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.add(&count_words, "p1", CONTEXT, true);
+        jobs.add(&count_words, "p2", SENTENCE, true);
+        let asked = run_scripted(&mut jobs, model);
+        assert_eq!(
+            jobs.items[1].text.as_ref().unwrap().text,
+            "他们讨论了停火。"
+        );
+        assert_eq!(asked.len(), 1 + 3, "{asked:#?}");
+
+        // Alone, there is no context: after the retry its English word is looked up instead.
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.add(&count_words, "p2", SENTENCE, true);
+        let asked = run_scripted(&mut jobs, model);
+        assert_eq!(
+            jobs.items[0].text.as_ref().unwrap().text,
+            "他们讨论了休战。"
+        );
+        assert_eq!(asked.len(), 2 + 1, "{asked:#?}");
+    }
+
+    #[test]
+    fn a_sentence_left_in_english_keeps_the_paragraph_attempt_never_a_hybrid() {
+        let zh = Language::parse("zh").unwrap();
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.add(&count_words, "p2", FAILING, true);
+        let asked = run_scripted(&mut jobs, |p| model(p, "They discussed the ceasefire."));
+        let settled = jobs.items[0].text.as_ref().expect("finished");
+        // The whole-paragraph attempt, its English word looked up and put in its place.
+        assert_eq!(settled.text, "部长们秘密会面。他们讨论了停火。");
+        assert!(settled.warnings.is_empty(), "{:?}", settled.warnings);
+        // Translation, retry, two sentences, one look-up.
+        assert_eq!(asked.len(), 1 + 1 + 2 + 1, "{asked:#?}");
+        // The first paragraph has no context to give.
+        assert_eq!(asked[3].len(), 2);
+    }
 
     #[test]
     fn gazetteer_terms_match_whole_words_longest_first() {
@@ -1553,7 +1890,7 @@ mod tests {
         let english = attempt(source);
         assert!(!english.text.contains("土耳其"), "{}", english.text);
         // …and English after the retry is shown as the source, marked.
-        let settled = settle(&zh, source, english.clone(), Some(english));
+        let settled = settle(&zh, source, english);
         assert!(settled.untranslated);
         assert_eq!(settled.text, source);
         assert_eq!(settled.warnings, [NOT_TRANSLATED]);
@@ -1561,7 +1898,7 @@ mod tests {
         let ok =
             attempt("土耳其总统雷杰普·塔伊普·埃尔多安和 Russia总统弗拉基米尔·普京将举行会谈。");
         assert!(ok.text.contains("俄罗斯总统"), "{}", ok.text);
-        assert!(!settle(&zh, source, ok, None).untranslated);
+        assert!(!settle(&zh, source, ok).untranslated);
     }
 
     #[test]
@@ -1580,7 +1917,7 @@ mod tests {
             "{:?}",
             a.problems
         );
-        let settled = settle(&zh, source, a, None);
+        let settled = settle(&zh, source, a);
         assert!(
             settled.text.ends_with("（原文金额：$1.5bn）"),
             "{}",
