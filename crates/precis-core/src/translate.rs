@@ -1627,6 +1627,101 @@ mod tests {
     }
 
     #[test]
+    fn a_rendered_name_is_explained_once_in_the_summary_and_once_in_the_article() {
+        let zh = Language::parse("zh").unwrap();
+        let kuch = GlossaryEntry {
+            source: "Adriana Kuch".into(),
+            target: "阿德里娅娜·库奇".into(),
+            origin: TermOrigin::Rendered,
+        };
+        let model = |messages: &[Message]| {
+            let prompt = messages.last().expect("a user turn").content.as_str();
+            let text = match prompt {
+                p if p.contains("was attacked") => "阿德里娅娜·库奇遭到袭击。",
+                p if p.contains("father") => "阿德里娅娜·库奇的父亲发表了讲话。",
+                other => panic!("unexpected prompt: {other}"),
+            };
+            text.to_string()
+        };
+        let first = "Adriana Kuch was attacked at school.";
+        let second = "The father of Adriana Kuch spoke.";
+        // Summary points are translated one at a time, each by its own jobs.
+        let mut explained = Vec::new();
+        let mut points = Vec::new();
+        for point in [first, second] {
+            let mut events = Vec::new();
+            let mut sink = |e: Event| events.push(e);
+            let mut jobs = DocumentJobs::to(zh, Stage::Summarizing, &mut sink);
+            jobs.glossary = vec![kuch.clone()];
+            jobs.explained = std::mem::take(&mut explained);
+            jobs.add(&count_words, "point", point, false);
+            run_scripted(&mut jobs, model);
+            explained = std::mem::take(&mut jobs.explained);
+            points.push(jobs.items[0].text.take().unwrap().text);
+        }
+        assert_eq!(
+            points,
+            [
+                "阿德里娅娜·库奇（Adriana Kuch）遭到袭击。",
+                "阿德里娅娜·库奇的父亲发表了讲话。"
+            ]
+        );
+        // The article is read on its own: explained again, once.
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.glossary = vec![kuch];
+        jobs.add(&count_words, "p1", first, true);
+        jobs.add(&count_words, "p2", second, true);
+        run_scripted(&mut jobs, model);
+        let texts: Vec<&str> = jobs
+            .items
+            .iter()
+            .map(|i| i.text.as_ref().unwrap().text.as_str())
+            .collect();
+        assert_eq!(texts, points);
+    }
+
+    #[test]
+    fn a_paragraph_naming_someone_waits_for_the_paragraph_that_named_them_first() {
+        let zh = Language::parse("zh").unwrap();
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.add(&count_words, "p1", "Mark Thompson arrived in Geneva.", true);
+        jobs.add(&count_words, "p2", "The weather was cold.", true);
+        jobs.add(
+            &count_words,
+            "p3",
+            "Thompson said the talks went well.",
+            true,
+        );
+        jobs.finish_ready_items();
+        let started: Vec<_> = std::iter::from_fn(|| jobs.next_job()).collect();
+        // p3 names Thompson and waits for p1; p2 does not.
+        assert_eq!(started.len(), 2);
+        assert!(started[1].messages[1].content.contains("weather"));
+        let done = |text: &str| crate::llm::Generation {
+            text: text.into(),
+            prompt_tokens: 0,
+            reused_tokens: 0,
+            generated_tokens: 0,
+            finish: FinishReason::Stop,
+            prefill_secs: 0.0,
+            decode_secs: 0.0,
+        };
+        jobs.done(started[0].id, done("马克·汤普森抵达日内瓦。"))
+            .unwrap();
+        let next = jobs.next_job().expect("p3 may start now");
+        // …with the rendering the model chose for p1 in its prompt.
+        assert!(
+            next.messages[0].content.contains("Thompson = 汤普森"),
+            "{}",
+            next.messages[0].content
+        );
+    }
+
+    #[test]
     fn a_sentence_left_in_english_keeps_the_paragraph_attempt_never_a_hybrid() {
         let zh = Language::parse("zh").unwrap();
         let mut events = Vec::new();
