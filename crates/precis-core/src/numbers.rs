@@ -248,6 +248,17 @@ fn date_re() -> &'static Regex {
     })
 }
 
+/// Words after "a third", "a fifth"… that make it a fraction: prepositions ("cut by a third
+/// since 2020") and the verbs a fraction of people takes ("only a third have"); before any
+/// other word it is an ordinal ("a third way", "a fifth term").
+const FRACTION_FOLLOWERS: &[&str] = &[
+    "of", "in", "since", "from", "over", "between", "compared", "last", "this", "by", "to", "and",
+    "or", "than", "on", "at", "after", "before", "during", "have", "has", "had", "are", "is",
+    "were", "was", "say", "said", "think", "believe", "want", "do", "did", "will", "would",
+    "could", "can", "may", "might", "should", "now", "still", "also", "already", "more", "less",
+    "fewer", "again",
+];
+
 fn fraction_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -573,11 +584,22 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
         let value = match (c.get(1), c.get(3)) {
             (Some(n), _) => {
                 let numerator = if n.as_str().eq_ignore_ascii_case("a") {
-                    // "a third" yes; "a quarter" only as "a quarter of".
+                    // "a third of", "fell by a third." yes; "a third way", "a fifth term" are
+                    // ordinals; "a quarter" only as "a quarter of".
                     let den = c.get(2).map_or("", |d| d.as_str());
-                    if den.to_ascii_lowercase().starts_with("quarter")
-                        && !text[whole.end()..].starts_with(" of")
-                    {
+                    let rest = &text[whole.end()..];
+                    let next_word: String = rest
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| c.is_alphabetic())
+                        .collect::<String>()
+                        .to_lowercase();
+                    let fraction = if den.to_ascii_lowercase().starts_with("quarter") {
+                        next_word == "of"
+                    } else {
+                        next_word.is_empty() || FRACTION_FOLLOWERS.contains(&next_word.as_str())
+                    };
+                    if !fraction {
                         continue;
                     }
                     Some(1.0)
@@ -1757,6 +1779,23 @@ mod tests {
         let w = find_amounts("five million people, two-thirds of them children");
         assert_eq!(w[0].value, 5e6);
         assert_eq!(w[1].unit, Unit::Fraction);
+        // "a third" is a fraction before "of", a preposition or punctuation, else an ordinal.
+        for fraction in [
+            "a third of voters",
+            "sales fell by a third.",
+            "down a fifth since May",
+        ] {
+            let f = find_amounts(fraction);
+            assert_eq!(f.len(), 1, "{fraction}");
+            assert_eq!(f[0].unit, Unit::Fraction, "{fraction}");
+        }
+        for ordinal in [
+            "a third way to block it",
+            "a fifth term",
+            "a quarter century",
+        ] {
+            assert!(find_amounts(ordinal).is_empty(), "{ordinal}");
+        }
         // A dash joining words is no minus; "5 m" is metres, not millions.
         let plain = find_amounts("COVID-19 hit 5 m of road and 3 towns");
         let values: Vec<f64> = plain.iter().map(|a| a.value).collect();

@@ -344,6 +344,9 @@ impl Attempt {
 #[derive(Debug, Clone, Default)]
 struct Settled {
     text: String,
+    /// The source amounts the translation lost, shown after it once it is complete (kept
+    /// apart until then, so the English-word fixes leave the source's figures alone).
+    note: String,
     warnings: Vec<String>,
     /// The model did not translate it: `text` is the source.
     untranslated: bool,
@@ -372,15 +375,18 @@ fn settle(target: &Language, source: &str, chosen: Attempt) -> Settled {
             text: source.trim().to_string(),
             warnings: vec![NOT_TRANSLATED.to_string()],
             untranslated: true,
+            ..Settled::default()
         };
     }
-    let mut text = chosen.text;
-    let missing = numbers::missing_amounts(source, &text, target);
-    if !missing.is_empty() {
-        text.push_str(&numbers::source_amounts_note(&missing, target));
-    }
+    let missing = numbers::missing_amounts(source, &chosen.text, target);
+    let note = if missing.is_empty() {
+        String::new()
+    } else {
+        numbers::source_amounts_note(&missing, target)
+    };
     Settled {
-        text,
+        text: chosen.text,
+        note,
         warnings: chosen.problems,
         untranslated: false,
     }
@@ -1117,6 +1123,8 @@ impl<'s> DocumentJobs<'s> {
                 .warnings
                 .extend(english_left_in(&self.target, source, &settled.text));
         }
+        let note = std::mem::take(&mut settled.note);
+        settled.text.push_str(&note);
         let p = &mut self.pieces[piece];
         p.result = Some(settled);
         let item = p.item;
@@ -1195,6 +1203,7 @@ impl<'s> DocumentJobs<'s> {
             text,
             warnings,
             untranslated,
+            ..Settled::default()
         });
         if is_paragraph {
             self.paragraphs_done += 1;
@@ -2013,6 +2022,15 @@ mod tests {
             a.problems
         );
         let settled = settle(&zh, source, a);
+        assert_eq!(settled.note, "（原文金额：$1.5bn）");
+        // Shown after the translation, untouched by the English-word fixes.
+        let mut events = Vec::new();
+        let mut sink = |e: Event| events.push(e);
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        jobs.words.insert("bn".into(), "十亿".into());
+        jobs.add(&count_words, "p", source, true);
+        jobs.chosen(0, settled);
+        let settled = jobs.items[0].text.as_ref().expect("finished");
         assert!(
             settled.text.ends_with("（原文金额：$1.5bn）"),
             "{}",
