@@ -3,23 +3,27 @@
 # (../shared/dev-sets/wmt23-en-zh) with each catalog model and scores it side by side with the
 # peer systems given with the data, on the same segments (scripts/quality.py).
 #
-# Usage: scripts/quality.sh [--full] [--models "ID ..."] [--out DIR]
+# Usage: scripts/quality.sh [--full] [--lines FIRST-LAST] [--group N] [--models "ID ..."] [--out DIR]
 #   default slice: lines 501-900 (news; 400 segments); --full: all 2,074 segments.
+#   --group N: every N consecutive segments form one paragraph (source, reference and peers
+#   joined alike), so paragraphs have several sentences, as in articles. The set has no
+#   document boundaries; a group may span two documents.
 #   PRECIS_BIN=PATH scores that binary instead of building this tree.
 # Prints a Markdown table (for QUALITY.md); outputs and per-segment details stay in DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-FIRST=501 LAST=900
+FIRST=501 LAST=900 GROUP=1
 MODELS="qwen2.5-0.5b-instruct qwen2.5-1.5b-instruct"
 OUT="${CARGO_TARGET_DIR}/quality"
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) FIRST=1 LAST=2074; shift ;;
     --lines) FIRST="${2%-*}" LAST="${2#*-}"; shift 2 ;;
+    --group) GROUP="$2"; shift 2 ;;
     --models) MODELS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--models \"ID ...\"] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--group N] [--models \"ID ...\"] [--out DIR]" >&2; exit 2 ;;
   esac
 done
 DEV="${PRECIS_DEV_SETS:-$ROOT/../shared/dev-sets}/wmt23-en-zh"
@@ -45,11 +49,19 @@ else
 fi
 
 slice="$OUT/slice-$FIRST-$LAST"
+[ "$GROUP" = 1 ] || slice="$slice-group$GROUP"
 mkdir -p "$slice"
-sed -n "${FIRST},${LAST}p" "$DEV/source.en.txt" > "$slice/source.en.txt"
-sed -n "${FIRST},${LAST}p" "$DEV/reference.zh.txt" > "$slice/reference.zh.txt"
+# Lines FIRST..LAST of $1, every GROUP of them joined with $2.
+cut_slice() {
+  sed -n "${FIRST},${LAST}p" "$1" | awk -v n="$GROUP" -v sep="$2" '
+    { buf = (NR % n == 1 || n == 1) ? $0 : buf sep $0 }
+    NR % n == 0 { print buf; buf = "" }
+    END { if (NR % n) print buf }'
+}
+cut_slice "$DEV/source.en.txt" " " > "$slice/source.en.txt"
+cut_slice "$DEV/reference.zh.txt" "" > "$slice/reference.zh.txt"
 for peer in "$DEV"/peers/*.zh.txt; do
-  sed -n "${FIRST},${LAST}p" "$peer" > "$slice/peer.$(basename "$peer")"
+  cut_slice "$peer" "" > "$slice/peer.$(basename "$peer")"
 done
 
 runs=()
