@@ -706,13 +706,15 @@ struct Piece {
     text: String,
     amounts: Vec<(String, String)>,
     max_new_tokens: usize,
-    /// The first attempt, kept while the stricter retry runs; then the better of the two,
-    /// kept while the piece is retranslated sentence by sentence.
+    /// The first attempt, kept while the stricter retry runs.
     first: Option<Attempt>,
     /// The piece's sentences and their translations, while it is retranslated sentence by
     /// sentence (empty otherwise).
     sentences: Vec<SentenceJob>,
-    /// The chosen translation while English words left in it are being looked up.
+    /// Whether the sentence-by-sentence retranslation was considered (it runs at most once).
+    sentences_tried: bool,
+    /// The chosen translation while English words left in it are being looked up, or while
+    /// the piece is retranslated sentence by sentence.
     fixing: Option<Settled>,
     /// Word look-ups still running for this piece.
     lookups: usize,
@@ -750,8 +752,8 @@ enum Ask {
     Translate,
     /// Translate it again with the stricter prompt (the first attempt had problems).
     Retry,
-    /// Translate its n-th sentence on its own, after the piece before it as context (both
-    /// attempts at the whole piece had problems).
+    /// Translate its n-th sentence on its own, after the piece before it as context (the
+    /// retry and the word look-ups left problems).
     Sentence(usize),
     /// The target-language word for an English word the chosen translation left in.
     Word(String),
@@ -775,8 +777,9 @@ const PARTS_UNTRANSLATED: &str = "parts of the text were left untranslated";
 /// policy every translation goes through (paragraphs, headings, summaries): pieces start in
 /// document order (a long paragraph's parts one after another); a piece that fails the checks
 /// is retried stricter before anything else starts; English words the chosen translation still
-/// holds are looked up one by one in their sentence and replaced; and names learnt from a
-/// finished paragraph are in the prompts of every piece started after it.
+/// holds are looked up one by one in their sentence and replaced; a piece still failing then is
+/// retranslated sentence by sentence after the previous piece as context; and names learnt
+/// from a finished paragraph are in the prompts of every piece started after it.
 struct DocumentJobs<'s> {
     target: Language,
     /// Applied to each finished item (after names are learnt from the model's own script).
@@ -889,6 +892,7 @@ impl<'s> DocumentJobs<'s> {
                 text: part,
                 first: None,
                 sentences: Vec::new(),
+                sentences_tried: false,
                 fixing: None,
                 lookups: 0,
             });
@@ -993,10 +997,13 @@ impl<'s> DocumentJobs<'s> {
             .then(|| (before.text.as_str(), settled.text.as_str()))
     }
 
-    /// Queues the sentence-by-sentence retranslation of a piece both attempts failed; false
-    /// when there is nothing new to try: a single sentence (which the retry was already)
-    /// without context to give it.
+    /// Queues the sentence-by-sentence retranslation of a piece that still has problems after
+    /// the retry and the word look-ups; false when it was tried before or there is nothing new
+    /// to try: a single sentence (which the retry was already) without context to give it.
     fn queue_sentences(&mut self, piece: usize) -> bool {
+        if std::mem::replace(&mut self.pieces[piece].sentences_tried, true) {
+            return false;
+        }
         let sentences = crate::document::split_sentences(&self.pieces[piece].text);
         if sentences.len() < 2 && self.context_before(piece).is_none() {
             return false;
@@ -1043,8 +1050,12 @@ impl<'s> DocumentJobs<'s> {
                 finish = *sentence_finish;
             }
         }
-        let joiner = if self.target.is_cjk() { "" } else { " " };
-        let text = texts.join(joiner);
+        let text = if self.target.is_cjk() {
+            // With the words looked up so far, as the text it is compared with has them.
+            self.apply_words(&texts.concat())
+        } else {
+            texts.join(" ")
+        };
         let problems = problems(&self.target, &self.glossary, &p.text, &text, finish);
         Some(Attempt { text, problems })
     }
@@ -1122,6 +1133,12 @@ impl<'s> DocumentJobs<'s> {
             settled
                 .warnings
                 .extend(english_left_in(&self.target, source, &settled.text));
+        }
+        // Still failing after the look-ups: sentence by sentence, in context. Done only now,
+        // not before the look-ups, which mend most failures for a few tokens each.
+        if !settled.warnings.is_empty() && self.queue_sentences(piece) {
+            self.pieces[piece].fixing = Some(settled);
+            return;
         }
         let note = std::mem::take(&mut settled.note);
         settled.text.push_str(&note);
@@ -1277,11 +1294,7 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                     Some(first) if first.problems.len() < attempt.problems.len() => first,
                     _ => attempt,
                 };
-                if !best.problems.is_empty() && self.queue_sentences(piece) {
-                    self.pieces[piece].first = Some(best);
-                    return Ok(());
-                }
-                let settled = settle(&self.target, &self.pieces[piece].text, best);
+                let settled = settle(&self.target, &p.text, best);
                 self.chosen(piece, settled);
             }
             Ask::Sentence(n) => {
@@ -1304,21 +1317,26 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                 let joined = self.joined_sentences(piece);
                 let p = &mut self.pieces[piece];
                 p.sentences.clear();
-                let Some(best) = p.first.take() else {
+                let Some(settled) = p.fixing.take() else {
                     return Err(crate::Error::Inference(
-                        "a sentence retranslation finished without its paragraph's attempt".into(),
+                        "a sentence retranslation finished without its paragraph's text".into(),
                     ));
                 };
-                // The sentence-by-sentence text only when it is better: translated out of
-                // context, it reads less well.
-                let chosen = match joined {
-                    Some(joined) if joined.badness(&self.target) < best.badness(&self.target) => {
-                        joined
-                    }
-                    _ => best,
+                let current = Attempt {
+                    text: settled.text.clone(),
+                    problems: settled.warnings.clone(),
                 };
-                let settled = settle(&self.target, &p.text, chosen);
-                self.chosen(piece, settled);
+                // The sentence-by-sentence text only when it is better: translated apart, its
+                // sentences read less well together.
+                match joined {
+                    Some(joined)
+                        if joined.badness(&self.target) < current.badness(&self.target) =>
+                    {
+                        let settled = settle(&self.target, &p.text, joined);
+                        self.chosen(piece, settled);
+                    }
+                    _ => self.complete(piece, settled),
+                }
             }
         }
         Ok(())
@@ -1552,22 +1570,23 @@ mod tests {
     const CONTEXT: &str = "The talks resumed on Monday.";
     const FAILING: &str = "The ministers met in secret. They discussed the ceasefire.";
 
-    /// A model that leaves "ceasefire" in English whenever it sees the whole paragraph.
+    /// A model that leaves "ceasefire" in English whenever it sees the whole paragraph, and
+    /// cannot say what the word means on its own.
     fn model(messages: &[Message], second_sentence: &str) -> String {
         let prompt = messages.last().expect("a user turn").content.as_str();
         let text = match prompt {
+            p if p.contains("“ceasefire”") => "ceasefire",
             p if p.contains(CONTEXT) => "会谈于周一恢复。",
             p if p.contains(FAILING) => "部长们秘密会面。他们讨论了 ceasefire。",
             p if p.contains("\"The ministers met in secret.\"") => "部长们秘密会面。",
             p if p.contains("\"They discussed the ceasefire.\"") => second_sentence,
-            p if p.contains("“ceasefire”") => "停火",
             other => panic!("unexpected prompt: {other}"),
         };
         text.to_string()
     }
 
     #[test]
-    fn a_paragraph_that_fails_twice_is_retranslated_sentence_by_sentence_in_context() {
+    fn a_paragraph_failing_after_look_ups_is_retranslated_sentence_by_sentence_in_context() {
         let zh = Language::parse("zh").unwrap();
         let mut events = Vec::new();
         let mut sink = |e: Event| events.push(e);
@@ -1579,11 +1598,10 @@ mod tests {
         assert_eq!(text(0).text, "会谈于周一恢复。");
         assert_eq!(text(1).text, "部长们秘密会面。他们讨论了停火。");
         assert!(text(1).warnings.is_empty(), "{:?}", text(1).warnings);
-        // The first paragraph; the second, its retry, and one job per sentence; no word
-        // look-up was needed.
-        assert_eq!(asked.len(), 1 + 2 + 2, "{asked:#?}");
+        // The first paragraph; the second, its retry, the failed look-up, one job per sentence.
+        assert_eq!(asked.len(), 1 + 2 + 1 + 2, "{asked:#?}");
         // Each sentence comes after the previous paragraph and its accepted translation.
-        for prompt in &asked[3..] {
+        for prompt in &asked[4..] {
             let turns: Vec<(&str, &str)> = prompt
                 .iter()
                 .map(|m| (m.role.as_str(), m.content.as_str()))
@@ -1595,13 +1613,13 @@ mod tests {
     }
 
     #[test]
-    fn a_single_sentence_that_fails_twice_gets_a_third_try_only_with_context() {
+    fn a_single_sentence_still_failing_gets_a_third_try_only_with_context() {
         const SENTENCE: &str = "They discussed the ceasefire.";
-        // Right only when the previous paragraph is given as context.
+        // Right only when the previous paragraph is given as context; no help on the word.
         let model = |messages: &[Message]| {
             let prompt = messages.last().expect("a user turn").content.as_str();
             let text = match prompt {
-                p if p.contains("“ceasefire”") => "休战",
+                p if p.contains("“ceasefire”") => "ceasefire",
                 p if p.contains(CONTEXT) => "会谈于周一恢复。",
                 p if p.contains(SENTENCE) && messages.len() == 4 => "他们讨论了停火。",
                 p if p.contains(SENTENCE) => "他们讨论了 ceasefire。",
@@ -1620,17 +1638,19 @@ mod tests {
             jobs.items[1].text.as_ref().unwrap().text,
             "他们讨论了停火。"
         );
-        assert_eq!(asked.len(), 1 + 3, "{asked:#?}");
+        assert_eq!(asked.len(), 1 + 4, "{asked:#?}");
 
-        // Alone, there is no context: after the retry its English word is looked up instead.
+        // Alone, there is no context: no third try; the warning stays.
         let mut events = Vec::new();
         let mut sink = |e: Event| events.push(e);
         let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
         jobs.add(&count_words, "p2", SENTENCE, true);
         let asked = run_scripted(&mut jobs, model);
+        let settled = jobs.items[0].text.as_ref().unwrap();
+        assert_eq!(settled.text, "他们讨论了 ceasefire。");
         assert_eq!(
-            jobs.items[0].text.as_ref().unwrap().text,
-            "他们讨论了休战。"
+            settled.warnings,
+            ["some words were left in English: ceasefire"]
         );
         assert_eq!(asked.len(), 2 + 1, "{asked:#?}");
     }
@@ -1739,11 +1759,14 @@ mod tests {
         jobs.add(&count_words, "p2", FAILING, true);
         let asked = run_scripted(&mut jobs, |p| model(p, "They discussed the ceasefire."));
         let settled = jobs.items[0].text.as_ref().expect("finished");
-        // The whole-paragraph attempt, its English word looked up and put in its place.
-        assert_eq!(settled.text, "部长们秘密会面。他们讨论了停火。");
-        assert!(settled.warnings.is_empty(), "{:?}", settled.warnings);
-        // Translation, retry, two sentences, one look-up.
-        assert_eq!(asked.len(), 1 + 1 + 2 + 1, "{asked:#?}");
+        // The whole-paragraph attempt, with its warning.
+        assert_eq!(settled.text, "部长们秘密会面。他们讨论了 ceasefire。");
+        assert_eq!(
+            settled.warnings,
+            ["some words were left in English: ceasefire"]
+        );
+        // Translation, retry, the look-up, two sentences.
+        assert_eq!(asked.len(), 1 + 1 + 1 + 2, "{asked:#?}");
         // The first paragraph has no context to give.
         assert_eq!(asked[3].len(), 2);
     }
