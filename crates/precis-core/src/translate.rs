@@ -994,7 +994,7 @@ impl<'s> DocumentJobs<'s> {
             && !settled.untranslated
             && !settled.text.trim().is_empty()
             && before.text.len() <= MAX_CONTEXT_BYTES)
-            .then(|| (before.text.as_str(), settled.text.as_str()))
+            .then_some((before.text.as_str(), settled.text.as_str()))
     }
 
     /// Queues the sentence-by-sentence retranslation of a piece that still has problems after
