@@ -721,7 +721,8 @@ struct Piece {
     result: Option<Settled>,
 }
 
-/// One sentence of a piece that failed its checks twice, retranslated on its own.
+/// One sentence of a piece still failing after the retry and the look-ups, retranslated on
+/// its own.
 struct SentenceJob {
     text: String,
     max_new_tokens: usize,
@@ -930,7 +931,7 @@ impl<'s> DocumentJobs<'s> {
 
     fn job(&self, id: usize, piece: usize, ask: &Ask) -> crate::llm::Job {
         let p = &self.pieces[piece];
-        let strict_translation = |text: &str, amounts: &[(String, String)], strict: bool| {
+        let system_prompt = |text: &str, amounts: &[(String, String)], strict: bool| {
             vec![
                 // Only the entries this text uses: a short list is one a small model follows.
                 Message::system(translator_system(
@@ -945,7 +946,7 @@ impl<'s> DocumentJobs<'s> {
         let (messages, max_new_tokens) = match ask {
             Ask::Sentence(n) => {
                 let sentence = &p.sentences[*n];
-                let mut messages = strict_translation(
+                let mut messages = system_prompt(
                     &sentence.text,
                     &pinned_amounts(&sentence.text, &self.target),
                     true,
@@ -964,7 +965,7 @@ impl<'s> DocumentJobs<'s> {
                 (messages, sentence.max_new_tokens)
             }
             Ask::Translate | Ask::Retry => {
-                let mut messages = strict_translation(&p.text, &p.amounts, *ask == Ask::Retry);
+                let mut messages = system_prompt(&p.text, &p.amounts, *ask == Ask::Retry);
                 messages.push(Message::user(user_message(
                     &self.target,
                     &p.text,
@@ -1549,18 +1550,43 @@ mod tests {
             for job in started {
                 let text = answer(&job.messages);
                 asked.push(job.messages);
-                let generation = crate::llm::Generation {
-                    text,
-                    prompt_tokens: 0,
-                    reused_tokens: 0,
-                    generated_tokens: 0,
-                    finish: FinishReason::Stop,
-                    prefill_secs: 0.0,
-                    decode_secs: 0.0,
-                };
-                jobs.done(job.id, generation).expect("job accepted");
+                jobs.done(job.id, generation(text)).expect("job accepted");
             }
         }
+    }
+
+    /// A model's complete answer.
+    fn generation(text: impl Into<String>) -> crate::llm::Generation {
+        crate::llm::Generation {
+            text: text.into(),
+            prompt_tokens: 0,
+            reused_tokens: 0,
+            generated_tokens: 0,
+            finish: FinishReason::Stop,
+            prefill_secs: 0.0,
+            decode_secs: 0.0,
+        }
+    }
+
+    /// Translates `paragraphs` (ids p1, p2…) into Chinese with a scripted model: what each
+    /// paragraph settled as, and every prompt asked.
+    fn translate_paragraphs(
+        paragraphs: &[&str],
+        answer: impl Fn(&[Message]) -> String,
+    ) -> (Vec<Settled>, Vec<Vec<Message>>) {
+        let zh = Language::parse("zh").unwrap();
+        let mut sink = |_: Event| {};
+        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
+        for (i, text) in paragraphs.iter().enumerate() {
+            jobs.add(&count_words, &format!("p{}", i + 1), text, true);
+        }
+        let asked = run_scripted(&mut jobs, answer);
+        let settled = jobs
+            .items
+            .into_iter()
+            .map(|item| item.text.expect("finished"))
+            .collect();
+        (settled, asked)
     }
 
     fn count_words(text: &str) -> usize {
@@ -1587,17 +1613,11 @@ mod tests {
 
     #[test]
     fn a_paragraph_failing_after_look_ups_is_retranslated_sentence_by_sentence_in_context() {
-        let zh = Language::parse("zh").unwrap();
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
-        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
-        jobs.add(&count_words, "p1", CONTEXT, true);
-        jobs.add(&count_words, "p2", FAILING, true);
-        let asked = run_scripted(&mut jobs, |p| model(p, "他们讨论了停火。"));
-        let text = |i: usize| jobs.items[i].text.as_ref().expect("finished");
-        assert_eq!(text(0).text, "会谈于周一恢复。");
-        assert_eq!(text(1).text, "部长们秘密会面。他们讨论了停火。");
-        assert!(text(1).warnings.is_empty(), "{:?}", text(1).warnings);
+        let (settled, asked) =
+            translate_paragraphs(&[CONTEXT, FAILING], |p| model(p, "他们讨论了停火。"));
+        assert_eq!(settled[0].text, "会谈于周一恢复。");
+        assert_eq!(settled[1].text, "部长们秘密会面。他们讨论了停火。");
+        assert!(settled[1].warnings.is_empty(), "{:?}", settled[1].warnings);
         // The first paragraph; the second, its retry, the failed look-up, one job per sentence.
         assert_eq!(asked.len(), 1 + 2 + 1 + 2, "{asked:#?}");
         // Each sentence comes after the previous paragraph and its accepted translation.
@@ -1627,29 +1647,15 @@ mod tests {
             };
             text.to_string()
         };
-        let zh = Language::parse("zh").unwrap();
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
-        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
-        jobs.add(&count_words, "p1", CONTEXT, true);
-        jobs.add(&count_words, "p2", SENTENCE, true);
-        let asked = run_scripted(&mut jobs, model);
-        assert_eq!(
-            jobs.items[1].text.as_ref().unwrap().text,
-            "他们讨论了停火。"
-        );
+        let (settled, asked) = translate_paragraphs(&[CONTEXT, SENTENCE], model);
+        assert_eq!(settled[1].text, "他们讨论了停火。");
         assert_eq!(asked.len(), 1 + 4, "{asked:#?}");
 
         // Alone, there is no context: no third try; the warning stays.
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
-        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
-        jobs.add(&count_words, "p2", SENTENCE, true);
-        let asked = run_scripted(&mut jobs, model);
-        let settled = jobs.items[0].text.as_ref().unwrap();
-        assert_eq!(settled.text, "他们讨论了 ceasefire。");
+        let (settled, asked) = translate_paragraphs(&[SENTENCE], model);
+        assert_eq!(settled[0].text, "他们讨论了 ceasefire。");
         assert_eq!(
-            settled.warnings,
+            settled[0].warnings,
             ["some words were left in English: ceasefire"]
         );
         assert_eq!(asked.len(), 2 + 1, "{asked:#?}");
@@ -1678,8 +1684,7 @@ mod tests {
         let mut explained = Vec::new();
         let mut points = Vec::new();
         for point in [first, second] {
-            let mut events = Vec::new();
-            let mut sink = |e: Event| events.push(e);
+            let mut sink = |_: Event| {};
             let mut jobs = DocumentJobs::to(zh, Stage::Summarizing, &mut sink);
             jobs.glossary = vec![kuch.clone()];
             jobs.explained = std::mem::take(&mut explained);
@@ -1696,8 +1701,7 @@ mod tests {
             ]
         );
         // The article is read on its own: explained again, once.
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
+        let mut sink = |_: Event| {};
         let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
         jobs.glossary = vec![kuch];
         jobs.add(&count_words, "p1", first, true);
@@ -1714,8 +1718,7 @@ mod tests {
     #[test]
     fn a_paragraph_naming_someone_waits_for_the_paragraph_that_named_them_first() {
         let zh = Language::parse("zh").unwrap();
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
+        let mut sink = |_: Event| {};
         let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
         jobs.add(&count_words, "p1", "Mark Thompson arrived in Geneva.", true);
         jobs.add(&count_words, "p2", "The weather was cold.", true);
@@ -1730,16 +1733,7 @@ mod tests {
         // p3 names Thompson and waits for p1; p2 does not.
         assert_eq!(started.len(), 2);
         assert!(started[1].messages[1].content.contains("weather"));
-        let done = |text: &str| crate::llm::Generation {
-            text: text.into(),
-            prompt_tokens: 0,
-            reused_tokens: 0,
-            generated_tokens: 0,
-            finish: FinishReason::Stop,
-            prefill_secs: 0.0,
-            decode_secs: 0.0,
-        };
-        jobs.done(started[0].id, done("马克·汤普森抵达日内瓦。"))
+        jobs.done(started[0].id, generation("马克·汤普森抵达日内瓦。"))
             .unwrap();
         let next = jobs.next_job().expect("p3 may start now");
         // …with the rendering the model chose for p1 in its prompt.
@@ -1752,13 +1746,9 @@ mod tests {
 
     #[test]
     fn a_sentence_left_in_english_keeps_the_paragraph_attempt_never_a_hybrid() {
-        let zh = Language::parse("zh").unwrap();
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
-        let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
-        jobs.add(&count_words, "p2", FAILING, true);
-        let asked = run_scripted(&mut jobs, |p| model(p, "They discussed the ceasefire."));
-        let settled = jobs.items[0].text.as_ref().expect("finished");
+        let (settled, asked) =
+            translate_paragraphs(&[FAILING], |p| model(p, "They discussed the ceasefire."));
+        let settled = &settled[0];
         // The whole-paragraph attempt, with its warning.
         assert_eq!(settled.text, "部长们秘密会面。他们讨论了 ceasefire。");
         assert_eq!(
@@ -2047,8 +2037,7 @@ mod tests {
         let settled = settle(&zh, source, a);
         assert_eq!(settled.note, "（原文金额：$1.5bn）");
         // Shown after the translation, untouched by the English-word fixes.
-        let mut events = Vec::new();
-        let mut sink = |e: Event| events.push(e);
+        let mut sink = |_: Event| {};
         let mut jobs = DocumentJobs::to(zh, Stage::Translating, &mut sink);
         jobs.words.insert("bn".into(), "十亿".into());
         jobs.add(&count_words, "p", source, true);
