@@ -6,11 +6,12 @@
 //! crate manifest dir unless absolute). Run with
 //! `cargo test --release --test readability_pages -- --nocapture`.
 
-use std::collections::HashMap;
+mod extraction_score;
+
 use std::path::{Path, PathBuf};
 
+use extraction_score::{bag_of_words, html_text};
 use precis_core::document::{encoding, html};
-use scraper::{Html, Node};
 
 /// Mean F1 below this fails the test (achieved mean minus 0.01).
 const MIN_MEAN_F1: f64 = 0.983;
@@ -27,95 +28,6 @@ fn pages_dir() -> PathBuf {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
     }
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF
-        | 0x20000..=0x2FA1F)
-}
-
-/// Lowercase word tokens: runs of alphanumerics; each CJK character is a token.
-fn tokens(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in text.chars() {
-        if is_cjk(c) {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
-            cur.extend(c.to_lowercase());
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn bag(tokens: &[String]) -> HashMap<&str, usize> {
-    let mut m = HashMap::new();
-    for t in tokens {
-        *m.entry(t.as_str()).or_insert(0) += 1;
-    }
-    m
-}
-
-/// (precision, recall, f1) of bag-of-words overlap.
-fn prf(got: &[String], want: &[String]) -> (f64, f64, f64) {
-    if got.is_empty() && want.is_empty() {
-        return (1.0, 1.0, 1.0);
-    }
-    let (g, w) = (bag(got), bag(want));
-    let common: usize = g
-        .iter()
-        .map(|(k, n)| (*n).min(w.get(k).copied().unwrap_or(0)))
-        .sum();
-    let p = if got.is_empty() {
-        0.0
-    } else {
-        common as f64 / got.len() as f64
-    };
-    let r = if want.is_empty() {
-        0.0
-    } else {
-        common as f64 / want.len() as f64
-    };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    (p, r, f)
-}
-
-/// Text content of an HTML fragment (script/style skipped), iteratively.
-fn html_text(source: &str) -> String {
-    let doc = Html::parse_document(source);
-    let mut out = String::new();
-    let mut stack = vec![doc.tree.root()];
-    while let Some(node) = stack.pop() {
-        match node.value() {
-            Node::Text(t) => {
-                out.push_str(t);
-                continue;
-            }
-            Node::Element(e) => {
-                if matches!(e.name(), "script" | "style" | "noscript" | "template") {
-                    continue;
-                }
-                out.push(' ');
-            }
-            _ => {}
-        }
-        let children: Vec<_> = node.children().collect();
-        stack.extend(children.into_iter().rev());
-    }
-    out
 }
 
 fn norm(s: &str) -> String {
@@ -174,9 +86,8 @@ fn readability_pages() {
             let got_by = html::extract_article(&source).byline.unwrap_or_default();
             bylines_ok += usize::from(title_ok(&got_by, want_by));
         }
-        let got = tokens(&doc.paragraphs.join("\n\n"));
-        let want = tokens(&html_text(&expected));
-        let (p, r, f) = prf(&got, &want);
+        let score = bag_of_words(&doc.paragraphs.join("\n\n"), &html_text(&expected));
+        let (p, r, f) = (score.precision, score.recall, score.f1);
         let t_ok = title_ok(&doc.title, want_title);
         if std::env::var_os("SHOW_TITLES").is_some() && !t_ok {
             eprintln!("{name}: got {:?} want {:?}", doc.title, want_title);

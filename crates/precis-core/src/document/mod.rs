@@ -9,6 +9,7 @@ mod pdf;
 pub mod plain;
 mod rtf;
 pub mod sentences;
+mod text_page;
 
 use std::path::{Path, PathBuf};
 

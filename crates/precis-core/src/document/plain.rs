@@ -146,7 +146,10 @@ fn is_short_line(text: &str, max_words: usize) -> bool {
 
 /// Strips a leading bullet marker (`• `, `* `, `- `, `– `) from a plain-text line.
 fn strip_bullet(line: &str) -> &str {
-    for marker in ["• ", "· ", "▪ ", "* ", "- ", "– "] {
+    // Text browsers mark nested items with `+`, `o`, `□`, `☆` (lynx, w3m).
+    for marker in [
+        "• ", "· ", "▪ ", "* ", "- ", "– ", "+ ", "o ", "□ ", "☆ ", "◦ ",
+    ] {
         if let Some(rest) = line.strip_prefix(marker) {
             if !rest.trim().is_empty() {
                 return rest;
@@ -167,11 +170,27 @@ fn is_bullet(line: &str) -> bool {
     strip_bullet(line).len() != line.len()
 }
 
+/// One unit of a text page: a paragraph or a line, and whether it was a list item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TextUnit {
+    pub text: String,
+    pub bullet: bool,
+}
+
+impl TextUnit {
+    fn of_line(line: &str) -> Self {
+        TextUnit {
+            text: collapse_whitespace(strip_bullet(line)),
+            bullet: is_bullet(line),
+        }
+    }
+}
+
 /// Turns one blank-line separated block into units.
-fn block_units(lines: &[&str]) -> Vec<String> {
+fn block_units(lines: &[&str]) -> Vec<TextUnit> {
     let lines: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
     if lines.len() == 1 {
-        return vec![collapse_whitespace(strip_bullet(lines[0]))];
+        return vec![TextUnit::of_line(lines[0])];
     }
     let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let hard_wrapped = (30..=MAX_WRAP_WIDTH).contains(&width)
@@ -180,29 +199,32 @@ fn block_units(lines: &[&str]) -> Vec<String> {
             .iter()
             .all(|l| l.chars().count() * 10 >= width * 6);
     if hard_wrapped {
-        return vec![collapse_whitespace(&lines.join(" "))];
+        return vec![TextUnit {
+            text: collapse_whitespace(&lines.join(" ")),
+            bullet: false,
+        }];
     }
-    let mut units: Vec<String> = Vec::new();
+    let mut units: Vec<TextUnit> = Vec::new();
     for line in lines {
         let continues = !is_bullet(line)
             && !is_separator(line)
             && starts_lowercase(line)
             && units
                 .last()
-                .is_some_and(|prev| !ends_with_terminal(prev) && !is_separator(prev));
+                .is_some_and(|prev| !ends_with_terminal(&prev.text) && !is_separator(&prev.text));
         match units.last_mut() {
             Some(prev) if continues => {
-                prev.push(' ');
-                prev.push_str(&collapse_whitespace(line));
+                prev.text.push(' ');
+                prev.text.push_str(&collapse_whitespace(line));
             }
-            _ => units.push(collapse_whitespace(strip_bullet(line))),
+            _ => units.push(TextUnit::of_line(line)),
         }
     }
     units
 }
 
 /// Cuts plain text into units (see module docs).
-fn split_units(text: &str) -> Vec<String> {
+pub(crate) fn split_units(text: &str) -> Vec<TextUnit> {
     let mut units = Vec::new();
     let mut block: Vec<&str> = Vec::new();
     for line in text.lines() {
@@ -218,13 +240,14 @@ fn split_units(text: &str) -> Vec<String> {
     if !block.is_empty() {
         units.extend(block_units(&block));
     }
-    units.retain(|u| !u.is_empty());
+    units.retain(|u| !u.text.is_empty());
     units
 }
 
 /// Plain-text article structure.
 pub fn parse_text(text: &str) -> RawDocument {
-    structure(split_units(text), None)
+    let selection = super::text_page::select_article(split_units(text));
+    structure(selection.kept, None)
 }
 
 /// Assigns header lines, drops separators/boilerplate and the trailing run.

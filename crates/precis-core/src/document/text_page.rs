@@ -1,0 +1,374 @@
+//! The article inside a web page saved or copied as plain text (a text browser's dump, "Save as
+//! text", select-all + copy): menus, "Trending" lists, related headlines, share prompts, captions
+//! and footers surround it. Each unit (a paragraph or a line, see `plain::split_units`) gets a
+//! score from its own shape — prose (enough words, sentence punctuation, function words) scores
+//! its length, menu-like text (short items, no punctuation, bullets, link-ish text, lines
+//! repeated on the page) scores below zero — and the article is the contiguous run of units with
+//! the largest total: a ragged edge of short lines costs little, a block of twenty menu items or
+//! related headlines costs more than any paragraph is worth. A few title-like lines right before
+//! that run are kept as its header; everything else is reported as left out, so the reader can
+//! see and restore it.
+//!
+//! A clean article (the run covers everything but its header and the site's trailing lines) is
+//! returned unchanged: the classifier only ever removes what lies outside the article's run.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::plain::{ends_with_terminal, is_boilerplate, is_separator, TextUnit};
+
+/// Where the article lies among a page's units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Selection {
+    /// Units kept, in order: the header lines, then the article's run.
+    pub kept: Vec<String>,
+    /// Units left out, in page order, with the index in `kept` they stood before.
+    pub left_out: Vec<(usize, String)>,
+}
+
+/// Function words of English prose: their share separates sentences from menus and headline
+/// lists, whose words are almost all content words.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he",
+    "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "more", "most",
+    "my", "no", "not", "of", "on", "one", "only", "or", "other", "our", "out", "over", "she", "so",
+    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "up", "was", "we", "were", "what", "when", "where", "which", "while",
+    "who", "will", "with", "would", "you", "your",
+];
+
+/// Words at which a unit counts as a full paragraph of prose.
+const PROSE_WORDS: usize = 10;
+/// Lines a page may repeat (its menu at top and bottom, "Share" beside every picture).
+const REPEATED: usize = 2;
+/// Units before the article's run that may hold its headline, dateline and standfirst.
+const HEADER_WINDOW: usize = 6;
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF)
+}
+
+/// Shape of one unit, measured once.
+struct Shape {
+    /// Words; a CJK character counts as half a word (two make about one English word).
+    words: usize,
+    latin_words: usize,
+    /// CJK characters.
+    cjk: usize,
+    function_share: f64,
+    sentence_marks: usize,
+    commas: usize,
+    link_like: bool,
+    bullet: bool,
+}
+
+fn shape(unit: &str, bullet: bool) -> Shape {
+    let tokens: Vec<&str> = unit.split_whitespace().collect();
+    let cjk = unit.chars().filter(|&c| is_cjk(c)).count();
+    let latin_words = tokens
+        .iter()
+        .filter(|t| t.chars().any(char::is_alphanumeric) && !t.chars().any(is_cjk))
+        .count();
+    let function = tokens
+        .iter()
+        .filter(|t| {
+            let w: String = t
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .flat_map(char::to_lowercase)
+                .collect();
+            FUNCTION_WORDS.binary_search(&w.as_str()).is_ok()
+        })
+        .count();
+    let chars: Vec<char> = unit.chars().collect();
+    let sentence_marks = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            matches!(c, '。' | '！' | '？')
+                || (matches!(c, '.' | '!' | '?')
+                    && i > 0
+                    && chars[i - 1].is_alphabetic()
+                    && chars
+                        .get(i + 1)
+                        .is_none_or(|n| n.is_whitespace() || *n == '"'))
+        })
+        .count();
+    let commas = chars
+        .iter()
+        .filter(|&&c| matches!(c, ',' | '，' | '、' | ';'))
+        .count();
+    let lower = unit.to_lowercase();
+    let link_like = lower.contains("http://")
+        || lower.contains("https://")
+        || lower.contains("www.")
+        || unit.contains(" | ")
+        || unit.contains(" › ")
+        || unit.contains(" » ")
+        || unit.contains("[INS:");
+    Shape {
+        words: latin_words + cjk / 2,
+        latin_words,
+        cjk,
+        function_share: if latin_words == 0 {
+            0.0
+        } else {
+            function as f64 / latin_words as f64
+        },
+        sentence_marks,
+        commas,
+        link_like,
+        bullet,
+    }
+}
+
+/// Share of function words at which a page is English prose (about 0.4 in news text; menus and
+/// pages in other languages are far below).
+const ENGLISH_PAGE_SHARE: f64 = 0.2;
+
+/// Whether the page's text as a whole reads as English, so the function-word test applies.
+fn english_page(units: &[TextUnit]) -> bool {
+    let (mut function, mut words) = (0.0, 0.0);
+    for u in units {
+        let s = shape(&u.text, u.bullet);
+        let latin = s.latin_words as f64;
+        function += s.function_share * latin;
+        words += latin;
+    }
+    words > 0.0 && function / words >= ENGLISH_PAGE_SHARE / 2.0
+}
+
+/// A unit's worth to the article: positive for prose, negative for what pages put around it.
+fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
+    let (s, unit) = (shape(&unit.text, unit.bullet), unit.text.as_str());
+    if is_short_match(box_header_regex(), unit) {
+        return BOX_HEADER_SCORE;
+    }
+    if is_separator(unit) || is_boilerplate(unit) {
+        return -3.0;
+    }
+    let words = s.words as f64;
+    // A line a page repeats is a teaser (headline as image caption and as link), a menu shown
+    // twice, or a button; an article does not repeat its sentences.
+    if (repeats > REPEATED && s.words < PROSE_WORDS * 2) || s.link_like {
+        return -(words.max(2.0));
+    }
+    // The function-word test only speaks for English; elsewhere punctuation carries it alone.
+    // (and only in a unit written in Latin letters: a Chinese sentence naming "DeepMind" is prose).
+    let latin_unit = s.latin_words > s.cjk;
+    let prose_voice = !english || !latin_unit || s.function_share >= 0.15 || s.words < PROSE_WORDS;
+    let punctuated = s.sentence_marks > 0 || s.commas > 0 || ends_with_terminal(unit);
+    if s.words >= PROSE_WORDS && punctuated && prose_voice {
+        return words;
+    }
+    if s.words < 4 {
+        // Short lines: headings and list items inside an article cost little, menus add up.
+        return if s.bullet { -2.0 } else { -1.0 };
+    }
+    // A short sentence may end a paragraph of the article; a headline or menu line costs what
+    // it is long.
+    // (A sentence that ends with a colon introduces a list, table or code of the article.)
+    if (ends_with_terminal(unit) || unit.ends_with(':')) && prose_voice {
+        return words / 2.0;
+    }
+    -words
+}
+
+/// Lines after which a page holds only the site's: comments, tags, the author's box. What
+/// follows is not the article however much it reads like prose.
+fn closing_line_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)^(?:
+              comments|(?:\d+\s+)(?:comments?|responses?|replies)|comments?\s*\(\d+\)
+            | reply|antworten|répondre|responder|responda
+            | coment[aá]rios|comentarios|commentaires|kommentare|komentáře|commenti
+            | there\s+(?:are|is)\s+\d+\s+(?:comments?|responses?)
+            | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
+            | (?:posted|filed)\s+(?:in|under).{0,80}
+            | tag(?:s|ged)(?:\s+(?:with|in|as))?\s*:?.{0,120}
+            | about\s+the\s+author
+            | (?:scroll|back|return)\s+to\s+top
+            )\s*[:.…]*$",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+/// Headers of the boxes sites put after an article, and sometimes inside it ("Recommended",
+/// "Related", "Share this"): costly to cross, so that the teasers below them are not taken in
+/// with the article, but not a wall, so an article a box interrupts is still found whole.
+fn box_header_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)^(?:
+              share(?:\s+(?:this|the))?(?:\s+(?:article|story|post|page))?
+            | share\s+(?:on|via)\s+.{1,40}
+            | related(?:\s+(?:articles?|stories|posts|content|coverage|news|links|topics|reading))?
+            | like\s+this
+            | (?:more|recommended)\s+(?:from|on|for\s+you|stories|articles).{0,60}
+            | recommended
+            | relacionad[ao]s|veja\s+tamb[ée]m|ver\s+tambi[ée]n|lesen\s+sie\s+auch|à\s+lire\s+aussi
+            | související(?:\s+\w+)?|leggi\s+anche
+            | read\s+next|up\s+next|what\s+to\s+read\s+next
+            | you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy|be\s+interested\s+in)
+            | most\s+(?:read|popular|viewed|shared|emailed)(?:\s+\w+)?
+            | trending(?:\s+now|\s+stories)?
+            )\s*[:.…]*$",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+/// Cost of crossing a box header.
+const BOX_HEADER_SCORE: f64 = -25.0;
+
+fn is_short_match(re: Option<&'static Regex>, unit: &str) -> bool {
+    unit.split_whitespace().count() <= 12 && re.is_some_and(|re| re.is_match(unit))
+}
+
+/// The site's footer: a copyright line starts it.
+fn footer_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^(?:©|\(c\)\s|copyright\b)|\ball\s+rights\s+reserved\b").ok()
+    })
+    .as_ref()
+}
+
+/// A line after which the article does not continue.
+fn closes_article(unit: &str) -> bool {
+    is_short_match(closing_line_regex(), unit)
+        || (unit.split_whitespace().count() <= 60
+            && footer_regex().is_some_and(|re| re.is_match(unit)))
+}
+
+/// A later section must outscore the first strong one by this factor to be the article instead:
+/// articles come before their comments and the site's teasers, which can be longer.
+const LATER_SECTION_FACTOR: f64 = 2.0;
+
+/// The run with the largest total score (Kadane) inside each section between closing lines;
+/// the article is the first section's best run unless a later one is far stronger. `None` if no
+/// unit scores above zero.
+fn best_run(scores: &[f64], barrier: &[bool]) -> Option<(usize, usize)> {
+    let mut runs: Vec<(f64, usize, usize)> = Vec::new();
+    let mut best: Option<(f64, usize, usize)> = None;
+    let (mut sum, mut start) = (0.0, 0);
+    for (i, &s) in scores.iter().enumerate() {
+        if barrier[i] {
+            runs.extend(best.take());
+            sum = 0.0;
+            continue;
+        }
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += s;
+        if sum > 0.0 && best.is_none_or(|(b, _, _)| sum > b) {
+            best = Some((sum, start, i));
+        }
+    }
+    runs.extend(best);
+    let strongest = runs.iter().map(|r| r.0).fold(0.0, f64::max);
+    runs.iter()
+        .find(|r| r.0 * LATER_SECTION_FACTOR >= strongest)
+        .map(|&(_, a, b)| (a, b))
+}
+
+/// A line that can be a headline, dateline or standfirst: not a menu item, link, or prompt.
+fn header_like(unit: &TextUnit) -> bool {
+    let (s, unit) = (shape(&unit.text, unit.bullet), unit.text.as_str());
+    !s.bullet && !s.link_like && !is_boilerplate(unit) && !is_separator(unit) && s.words <= 60
+}
+
+/// Every unit's score.
+fn unit_scores(units: &[TextUnit], counts: &HashMap<&str, usize>) -> Vec<f64> {
+    let english = english_page(units);
+    units
+        .iter()
+        .map(|u| score(u, counts[u.text.as_str()], english))
+        .collect()
+}
+
+/// How often each unit's text occurs on the page.
+fn line_counts(units: &[TextUnit]) -> HashMap<&str, usize> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for u in units {
+        *counts.entry(u.text.as_str()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Splits a page's units into the article (header + run) and what was left out.
+pub(crate) fn select_article(units: Vec<TextUnit>) -> Selection {
+    let counts = line_counts(&units);
+    let scores = unit_scores(&units, &counts);
+    let barrier: Vec<bool> = units.iter().map(|u| closes_article(&u.text)).collect();
+    let Some((start, end)) = best_run(&scores, &barrier) else {
+        return Selection {
+            kept: units.into_iter().map(|u| u.text).collect(),
+            left_out: Vec::new(),
+        };
+    };
+    // The header: title-like lines right before the run, nearest first, stopping at a menu
+    // (a separator line between header and body is passed over).
+    let mut header_start = start;
+    while header_start > 0 && start - header_start < HEADER_WINDOW {
+        let unit = &units[header_start - 1];
+        let fits = is_separator(&unit.text)
+            || (header_like(unit) && counts[unit.text.as_str()] <= REPEATED);
+        if !fits {
+            break;
+        }
+        header_start -= 1;
+    }
+    let mut kept = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, unit) in units.into_iter().map(|u| u.text).enumerate() {
+        if (header_start..=end).contains(&i) {
+            kept.push(unit);
+        } else {
+            left_out.push((kept.len(), unit));
+        }
+    }
+    Selection { kept, left_out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Development aid: `PRECIS_SHOW_UNITS=page.txt cargo test --release --workspace --lib
+    /// show_units -- --ignored --nocapture` prints each unit's score and whether it was kept.
+    #[test]
+    #[ignore = "development aid"]
+    fn show_units() {
+        let Some(path) = std::env::var_os("PRECIS_SHOW_UNITS") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).expect("readable page");
+        let units = crate::document::plain::split_units(&text);
+        let counts = line_counts(&units);
+        let scores = unit_scores(&units, &counts);
+        let barrier: Vec<bool> = units.iter().map(|u| closes_article(&u.text)).collect();
+        let run = best_run(&scores, &barrier);
+        for (i, (u, s)) in units.iter().zip(&scores).enumerate() {
+            let inside = run.is_some_and(|(a, b)| (a..=b).contains(&i));
+            let text: String = u.text.chars().take(90).collect();
+            println!("{} {s:6.1} {text}", if inside { '+' } else { ' ' });
+        }
+    }
+
+    #[test]
+    fn function_words_are_sorted_for_binary_search() {
+        assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+}
