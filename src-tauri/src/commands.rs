@@ -117,12 +117,23 @@ pub struct ProcessOptions {
     pub model: Option<String>,
 }
 
-/// What to process: a file, or text pasted from the clipboard.
+/// What to process: a file, text pasted from the clipboard, or an article already read and
+/// changed by the reader (left-out lines put back).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Input {
-    File { path: String },
-    Text { text: String },
+    File {
+        path: String,
+    },
+    Text {
+        text: String,
+    },
+    Document {
+        document: Box<Document>,
+        /// The file it was read from, for the history; `None` for pasted text.
+        #[serde(default)]
+        source_path: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +153,7 @@ fn read_input(input: &Input) -> Result<Document, ErrorInfo> {
         }
         Input::Text { text } => parse_bytes(text.as_bytes(), PASTED_NAME, Some(SourceFormat::Text))
             .map_err(|e| info(e.into())),
+        Input::Document { document, .. } => Ok((**document).clone()),
     }
 }
 
@@ -154,6 +166,20 @@ pub async fn read_article(path: String) -> Result<Document, ErrorInfo> {
 #[tauri::command]
 pub async fn read_pasted(text: String) -> Result<Document, ErrorInfo> {
     blocking(move || read_input(&Input::Text { text })).await
+}
+
+/// Puts a left-out line of a text page back into the article (see
+/// `Document::restore_left_out`); the window then runs the article again.
+#[tauri::command]
+pub fn restore_left_out(mut document: Document, index: usize) -> Result<Document, ErrorInfo> {
+    if document.restore_left_out(index) {
+        Ok(document)
+    } else {
+        Err(ErrorInfo {
+            code: "nothing_to_restore".into(),
+            message: format!("there is no left-out line {index} to restore"),
+        })
+    }
 }
 
 #[tauri::command]
@@ -232,8 +258,12 @@ fn process(
         pipeline::run(doc, &req, guard.as_mut(), &mut sink, &cancel).map_err(info)?
     };
     let source_path = match &input {
-        Input::File { path } => Some(PathBuf::from(path)),
-        Input::Text { .. } => None,
+        Input::File { path }
+        | Input::Document {
+            source_path: Some(path),
+            ..
+        } => Some(PathBuf::from(path)),
+        Input::Text { .. } | Input::Document { .. } => None,
     };
     let options_json = serde_json::to_value(&options).unwrap_or_default();
     let stored = inner.with_history(|h| {

@@ -21,6 +21,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .invoke_handler(tauri::generate_handler![
             commands::read_article,
             commands::read_pasted,
+            commands::restore_left_out,
             commands::list_models,
             commands::languages,
             commands::process_article,

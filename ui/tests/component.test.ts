@@ -170,6 +170,53 @@ describe('App', () => {
     expect($('pane-translation')!.textContent).toContain('did not translate');
   });
 
+  it('shows the lines left out of a text page and runs the article again with one restored', async () => {
+    const doc = makeDocument();
+    doc.left_out = [
+      { line: 0, text: 'Home', before_article: true, restored: false },
+      { line: 9, text: 'Analysts said the deal would close next year.', before_article: false, restored: false },
+    ];
+    const restored = makeDocument('Rain in Spain', 4);
+    restored.paragraphs[3].text = 'Analysts said the deal would close next year.';
+    restored.left_out = [
+      { ...doc.left_out[0] },
+      { ...doc.left_out[1], restored: true },
+    ];
+    const processed: unknown[] = [];
+    const backend = installBackend({
+      read_article: () => doc,
+      restore_left_out: (args) => {
+        expect(args.index).toBe(1);
+        expect(args.document.left_out).toHaveLength(2);
+        return restored;
+      },
+      process_article: (args) => {
+        processed.push(args.input);
+        const input = args.input as { kind: string; document?: typeof doc };
+        return { history_id: 1, outcome: makeOutcome(input.kind === 'document' ? input.document! : doc) };
+      },
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/page.txt']);
+    await app.queue.idle();
+    const toggle = await waitFor(() => {
+      const b = $('left-out')!.querySelector('button')!;
+      expect(b.textContent).toContain('2 lines');
+      return b;
+    });
+    await fireEvent.click(toggle);
+    const items = $('left-out')!.querySelectorAll('li');
+    expect(items).toHaveLength(2);
+    expect(items[0].textContent).toContain('before the article');
+    await fireEvent.click(items[1].querySelector('button')!);
+    await waitFor(() => expect(processed).toHaveLength(2));
+    await app.queue.idle();
+    expect(processed[1]).toMatchObject({ kind: 'document', source_path: '/page.txt' });
+    expect(backend.calls.some((c) => c.cmd === 'restore_left_out')).toBe(true);
+    await waitFor(() => expect($('left-out')!.querySelector('button')!.textContent).toContain('1 line of'));
+    expect($('pane-original')!.textContent).toContain('Analysts said the deal would close next year.');
+  });
+
   it('shows an error from process_article in the banner, dismissable', async () => {
     installBackend({
       read_article: () => makeDocument(),

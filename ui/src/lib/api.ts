@@ -50,6 +50,10 @@ export const readArticle = (path: string) => invoke<Document>('read_article', { 
 
 export const readPasted = (text: string) => invoke<Document>('read_pasted', { text });
 
+/** The document with left-out line `index` put back as a paragraph. */
+export const restoreLeftOut = (document: Document, index: number) =>
+  invoke<Document>('restore_left_out', { document, index });
+
 export function processArticle(
   input: Input,
   options: ProcessOptions,

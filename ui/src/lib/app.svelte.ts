@@ -49,7 +49,9 @@ export function baseName(path: string): string {
 }
 
 function inputLabel(input: Input): string {
-  return input.kind === 'file' ? baseName(input.path) : 'Pasted text';
+  if (input.kind === 'file') return baseName(input.path);
+  if (input.kind === 'document') return input.document.title || input.document.source_name;
+  return 'Pasted text';
 }
 
 function isFormField(target: EventTarget | null): boolean {
@@ -75,6 +77,8 @@ export class AppState {
   document = $state.raw<Document | null>(null);
   outcome = $state.raw<Outcome | null>(null);
   historyId = $state<number | null>(null);
+  /** The file the shown article was read from (null for pasted text), kept when it is rerun. */
+  private sourcePath: string | null = null;
   /** Target language of what is shown (for lang attributes). */
   resultTarget = $state(DEFAULT_SETTINGS.target);
   stream = $state.raw<StreamState>(initialStream());
@@ -211,6 +215,8 @@ export class AppState {
   /** Runs one article: read it (so the original shows at once), then process it. */
   private async process(input: Input): Promise<void> {
     const label = inputLabel(input);
+    this.sourcePath =
+      input.kind === 'file' ? input.path : input.kind === 'document' ? input.source_path : null;
     const options = processOptions($state.snapshot(this.settings) as Settings);
     this.cancelRequested = false;
     this.document = null;
@@ -224,7 +230,9 @@ export class AppState {
       this.document =
         input.kind === 'file'
           ? await api.readArticle(input.path)
-          : await api.readPasted(input.text);
+          : input.kind === 'text'
+            ? await api.readPasted(input.text)
+            : input.document;
       if (this.cancelRequested) throw { code: 'cancelled', message: 'Cancelled' };
       this.status = this.document.title || label;
       const result = await api.processArticle(input, options, this.onEvent);
@@ -263,6 +271,22 @@ export class AppState {
       (n, p) => n + (p.warnings?.length ?? 0),
       0,
     );
+  }
+
+  /**
+   * Puts a line the reader left out of a text page back into the article and runs the article
+   * again, so the summary and translation include it.
+   */
+  async restoreLeftOut(index: number): Promise<void> {
+    const document = this.document;
+    if (!document || this.running) return;
+    try {
+      const restored = await api.restoreLeftOut($state.snapshot(document) as Document, index);
+      this.document = restored;
+      this.enqueue({ kind: 'document', document: restored, source_path: this.sourcePath });
+    } catch (err) {
+      this.showError(err);
+    }
   }
 
   /** Stops the running job and drops the queued ones. */

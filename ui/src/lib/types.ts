@@ -47,9 +47,21 @@ export interface Document {
   encoding: string;
   language: string;
   paragraphs: Paragraph[];
+  /** Lines of a text page not taken as the article (absent when none). */
+  left_out?: LeftOut[];
 }
 
-export type Input = { kind: 'file'; path: string } | { kind: 'text'; text: string };
+export interface LeftOut {
+  line: number;
+  text: string;
+  before_article: boolean;
+  restored: boolean;
+}
+
+export type Input =
+  | { kind: 'file'; path: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'document'; document: Document; source_path: string | null };
 
 export type Length = 'short' | 'medium' | 'long';
 export type Style = 'prose' | 'bullets';

@@ -84,6 +84,8 @@ pub fn parse_html(source: &str) -> RawDocument {
         byline: article.byline,
         published: article.date,
         site_name: article.site_name,
+        // What the HTML extractor drops is markup-level boilerplate, not lines a reader lost.
+        left_out: Vec::new(),
     }
 }
 

@@ -81,6 +81,23 @@ pub struct Document {
     /// Site or publisher name (HTML metadata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
+    /// Lines of a text page that were not taken as the article (menus, related headlines,
+    /// comments, footers), in page order, so the reader can see them and put one back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A line of the page that is not part of the article as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// Its place among the page's lines (0-based), which orders restored lines.
+    pub line: usize,
+    pub text: String,
+    /// Whether it stood before the article (else after it).
+    pub before_article: bool,
+    /// Whether the reader put it back as a paragraph.
+    #[serde(default)]
+    pub restored: bool,
 }
 
 /// Limits applied when reading files.
@@ -174,6 +191,34 @@ impl Document {
     /// Number of words in the body; each CJK character counts as a word.
     pub fn word_count(&self) -> usize {
         self.paragraphs.iter().map(|p| count_words(&p.text)).sum()
+    }
+
+    /// Puts the left-out line `index` (into [`Document::left_out`]) back as a paragraph, where
+    /// it stood on the page relative to the article and to lines restored before it; paragraph
+    /// ids are renumbered. An index out of range or a line already restored changes nothing and
+    /// returns `false`.
+    pub fn restore_left_out(&mut self, index: usize) -> bool {
+        let Some(entry) = self.left_out.get(index).filter(|e| !e.restored).cloned() else {
+            return false;
+        };
+        let restored_beside = |before: bool, earlier: bool| {
+            self.left_out
+                .iter()
+                .filter(|e| {
+                    e.restored && e.before_article == before && (e.line < entry.line) == earlier
+                })
+                .count()
+        };
+        let position = if entry.before_article {
+            restored_beside(true, true)
+        } else {
+            self.paragraphs.len() - restored_beside(false, false)
+        };
+        let mut texts: Vec<String> = self.paragraphs.iter().map(|p| p.text.clone()).collect();
+        texts.insert(position.min(texts.len()), entry.text);
+        self.paragraphs = numbered_paragraphs(&texts);
+        self.left_out[index].restored = true;
+        true
     }
 
     /// Builds a document from ready-made paragraphs (blank ones are dropped):
@@ -306,8 +351,31 @@ fn build_document(
     format: SourceFormat,
     encoding: &str,
 ) -> Document {
-    let paragraphs: Vec<Paragraph> = raw
-        .paragraphs
+    let paragraphs = numbered_paragraphs(&raw.paragraphs);
+    let body: String = paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Document {
+        title: raw.title.trim().to_owned(),
+        subtitle: raw.subtitle.filter(|s| !s.trim().is_empty()),
+        dateline: raw.dateline.filter(|s| !s.trim().is_empty()),
+        source_name,
+        format,
+        encoding: encoding.to_owned(),
+        language: detect_language(&body),
+        paragraphs,
+        byline: clean_meta(raw.byline),
+        published: clean_meta(raw.published),
+        site_name: clean_meta(raw.site_name),
+        left_out: raw.left_out,
+    }
+}
+
+/// Paragraphs `p1`, `p2`, … split into sentences (blank texts are dropped).
+fn numbered_paragraphs(texts: &[String]) -> Vec<Paragraph> {
+    texts
         .iter()
         .map(|p| p.trim())
         .filter(|p| !p.is_empty())
@@ -328,25 +396,7 @@ fn build_document(
                 sentences,
             }
         })
-        .collect();
-    let body: String = paragraphs
-        .iter()
-        .map(|p| p.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    Document {
-        title: raw.title.trim().to_owned(),
-        subtitle: raw.subtitle.filter(|s| !s.trim().is_empty()),
-        dateline: raw.dateline.filter(|s| !s.trim().is_empty()),
-        source_name,
-        format,
-        encoding: encoding.to_owned(),
-        language: detect_language(&body),
-        paragraphs,
-        byline: clean_meta(raw.byline),
-        published: clean_meta(raw.published),
-        site_name: clean_meta(raw.site_name),
-    }
+        .collect()
 }
 
 /// Trimmed, single-line metadata; `None` when blank.
@@ -774,6 +824,35 @@ pub fn parse_bytes_with(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn left_out_lines_are_restored_in_page_order() {
+        let page = "• Home\n• News\n• Sport\n• World\n• Markets\n\nCouncil approves new bridge\n\n\
+            The council voted on Monday to approve the new bridge over the river, which will cost \
+            about $40 million.\n\nWork will begin in March, officials said, and the old crossing \
+            will stay open until then.\n\nRelated\n\nMayor opens library\n\nTown fair returns\n";
+        let mut doc = parse_bytes(page.as_bytes(), "page.txt", None).unwrap();
+        assert_eq!(doc.paragraphs.len(), 2);
+        let find = |doc: &Document, t: &str| doc.left_out.iter().position(|l| l.text == t).unwrap();
+        // Two lines before the article, restored out of order, come back in page order.
+        let (news, sport) = (find(&doc, "News"), find(&doc, "Sport"));
+        assert!(doc.restore_left_out(sport));
+        assert!(doc.restore_left_out(news));
+        assert!(
+            !doc.restore_left_out(news),
+            "a restored line cannot be restored twice"
+        );
+        assert!(!doc.restore_left_out(999));
+        let fair = find(&doc, "Town fair returns");
+        let library = find(&doc, "Mayor opens library");
+        assert!(doc.restore_left_out(fair));
+        assert!(doc.restore_left_out(library));
+        let texts: Vec<&str> = doc.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts[..2], ["News", "Sport"]);
+        assert_eq!(texts[4..], ["Mayor opens library", "Town fair returns"]);
+        let ids: Vec<&str> = doc.paragraphs.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["p1", "p2", "p3", "p4", "p5", "p6"]);
+    }
     use super::*;
     use std::io::Write;
 

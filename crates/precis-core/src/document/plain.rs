@@ -29,6 +29,8 @@ pub struct RawDocument {
     pub byline: Option<String>,
     pub published: Option<String>,
     pub site_name: Option<String>,
+    /// Lines of a text page outside the article (see `text_page`).
+    pub left_out: Vec<super::LeftOut>,
 }
 
 /// Maximum number of words of a "short" header/trailer line.
@@ -247,7 +249,9 @@ pub(crate) fn split_units(text: &str) -> Vec<TextUnit> {
 /// Plain-text article structure.
 pub fn parse_text(text: &str) -> RawDocument {
     let selection = super::text_page::select_article(split_units(text));
-    structure(selection.kept, None)
+    let mut doc = structure(selection.kept, None);
+    doc.left_out = selection.left_out;
+    doc
 }
 
 /// Assigns header lines, drops separators/boilerplate and the trailing run.

@@ -18,14 +18,15 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::plain::{ends_with_terminal, is_boilerplate, is_separator, TextUnit};
+use super::LeftOut;
 
 /// Where the article lies among a page's units.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Selection {
     /// Units kept, in order: the header lines, then the article's run.
     pub kept: Vec<String>,
-    /// Units left out, in page order, with the index in `kept` they stood before.
-    pub left_out: Vec<(usize, String)>,
+    /// Units left out, in page order.
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Function words of English prose: their share separates sentences from menus and headline
@@ -332,11 +333,16 @@ pub(crate) fn select_article(units: Vec<TextUnit>) -> Selection {
     }
     let mut kept = Vec::new();
     let mut left_out = Vec::new();
-    for (i, unit) in units.into_iter().map(|u| u.text).enumerate() {
-        if (header_start..=end).contains(&i) {
-            kept.push(unit);
+    for (line, text) in units.into_iter().map(|u| u.text).enumerate() {
+        if (header_start..=end).contains(&line) {
+            kept.push(text);
         } else {
-            left_out.push((kept.len(), unit));
+            left_out.push(LeftOut {
+                line,
+                text,
+                before_article: line < header_start,
+                restored: false,
+            });
         }
     }
     Selection { kept, left_out }
@@ -365,6 +371,75 @@ mod tests {
             let text: String = u.text.chars().take(90).collect();
             println!("{} {s:6.1} {text}", if inside { '+' } else { ' ' });
         }
+    }
+
+    /// Units of a page; a line starting with `• ` is a list item, as a text browser shows one.
+    fn units(lines: &[&str]) -> Vec<TextUnit> {
+        lines
+            .iter()
+            .map(|l| TextUnit {
+                text: l.trim_start_matches("• ").to_owned(),
+                bullet: l.starts_with("• "),
+            })
+            .collect()
+    }
+
+    const PARAGRAPH: &str =
+        "The council voted on Monday to approve the new bridge over the river, \
+        which will cost about $40 million and take two years to build.";
+
+    #[test]
+    fn menu_related_headlines_and_comments_are_left_out() {
+        let page = units(&[
+            "• Home", "• News", "• Sport", "• Weather", "• Business",
+            "Council approves new bridge",
+            PARAGRAPH,
+            "Work will begin in March, officials said, and the old crossing will stay open until then.",
+            "Related",
+            "Mayor opens new library in the city centre",
+            "Five things to do this weekend in town",
+            "3 comments",
+            "I think this is a great idea and the council should have done it years ago, frankly.",
+        ]);
+        let sel = select_article(page);
+        assert_eq!(sel.kept[0], "Council approves new bridge");
+        assert_eq!(sel.kept.len(), 3);
+        let before: Vec<&str> = sel
+            .left_out
+            .iter()
+            .filter(|l| l.before_article)
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(before, ["Home", "News", "Sport", "Weather", "Business"]);
+        assert!(sel
+            .left_out
+            .iter()
+            .any(|l| l.text.starts_with("I think this is")));
+        assert!(sel.left_out.windows(2).all(|w| w[0].line < w[1].line));
+    }
+
+    #[test]
+    fn a_box_inside_the_article_does_not_cut_it() {
+        let page = units(&[
+            PARAGRAPH, PARAGRAPH, "Recommended", "Mayor opens new library", "Five things to do",
+            "Engineers expect the bridge to carry about 20,000 cars a day once it opens to traffic.",
+            "The old crossing, built in 1932, will be kept for pedestrians and cyclists, the council said.",
+            "Residents who asked for the bridge for a decade said they were relieved that the vote had passed.",
+        ]);
+        let sel = select_article(page);
+        assert!(sel.kept.last().unwrap().starts_with("Residents who asked"));
+        assert_eq!(
+            sel.kept.len(),
+            8,
+            "the box stays, to be dropped only by its own lines"
+        );
+    }
+
+    #[test]
+    fn a_page_without_prose_is_kept_whole() {
+        let sel = select_article(units(&["Test Case 1", "Test Case 2"]));
+        assert_eq!(sel.kept.len(), 2);
+        assert!(sel.left_out.is_empty());
     }
 
     #[test]
