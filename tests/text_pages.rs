@@ -22,7 +22,7 @@ const RENDERINGS: [&str; 3] = ["w3m", "lynx", "innertext"];
 const MIN_RENDERED_RECALL: f64 = 0.5;
 /// Mean shingle F1 each rendering must keep on the development set: the level reached when it
 /// was measured (QUALITY.md) less 0.01, so a change that loses ground fails. The goal is 0.90.
-const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.84), ("lynx", 0.876), ("innertext", 0.861)];
+const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.842), ("lynx", 0.887), ("innertext", 0.861)];
 
 fn dir_from_env(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
     std::env::var_os(var).map_or_else(default, PathBuf::from)

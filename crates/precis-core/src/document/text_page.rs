@@ -152,10 +152,14 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
         return -3.0;
     }
     let words = s.words as f64;
-    // A line a page repeats is a teaser (headline as image caption and as link), a menu shown
-    // twice, or a button; an article does not repeat its sentences.
+    // A line repeated more than twice is a menu or a button ("Share" beside every picture);
+    // a long paragraph repeated is still prose (a template page may repeat its filler).
     if (repeats > REPEATED && s.words < PROSE_WORDS * 2) || s.link_like {
         return -(words.max(2.0));
+    }
+    // A headline shown twice (as a link and as an image's caption) is a teaser.
+    if repeats == REPEATED && s.words >= 4 && !ends_with_terminal(unit) {
+        return -2.0 * words;
     }
     // The function-word test only speaks for English; elsewhere punctuation carries it alone.
     // (and only in a unit written in Latin letters: a Chinese sentence naming "DeepMind" is prose).
