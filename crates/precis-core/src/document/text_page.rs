@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::plain::{ends_with_terminal, is_boilerplate, is_separator, TextUnit};
-use super::LeftOut;
+use super::{is_cjk, LeftOut};
 
 /// Where the article lies among a page's units.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +47,6 @@ const PROSE_WORDS: usize = 10;
 const REPEATED: usize = 2;
 /// Units before the article's run that may hold its headline, dateline and standfirst.
 const HEADER_WINDOW: usize = 6;
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF)
-}
 
 /// Shape of one unit, measured once.
 struct Shape {
@@ -126,9 +122,10 @@ fn shape(unit: &str, bullet: bool) -> Shape {
     }
 }
 
-/// Share of function words at which a page is English prose (about 0.4 in news text; menus and
-/// pages in other languages are far below).
-const ENGLISH_PAGE_SHARE: f64 = 0.2;
+/// Share of function words over all of a page's Latin-letter words at which the page is English:
+/// news prose runs near 0.4, and the low bar leaves room for the menus counted with it; pages in other
+/// languages are far below.
+const ENGLISH_PAGE_SHARE: f64 = 0.1;
 
 /// Whether the page's text as a whole reads as English, so the function-word test applies.
 fn english_page(units: &[TextUnit]) -> bool {
@@ -139,7 +136,7 @@ fn english_page(units: &[TextUnit]) -> bool {
         function += s.function_share * latin;
         words += latin;
     }
-    words > 0.0 && function / words >= ENGLISH_PAGE_SHARE / 2.0
+    words > 0.0 && function / words >= ENGLISH_PAGE_SHARE
 }
 
 /// A unit's worth to the article: positive for prose, negative for what pages put around it.
@@ -194,7 +191,7 @@ fn closing_line_regex() -> Option<&'static Regex> {
             | coment[aá]rios|comentarios|commentaires|kommentare|komentáře|commenti
             | there\s+(?:are|is)\s+\d+\s+(?:comments?|responses?)
             | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
-            | (?:posted|filed)\s+(?:in|under).{0,80}
+            | (?:posted|filed)\s+(?:in|under)\b.{0,80}
             | tag(?:s|ged)(?:\s+(?:with|in|as))?\s*:?.{0,120}
             | about\s+the\s+author
             | (?:scroll|back|return)\s+to\s+top
@@ -217,7 +214,7 @@ fn box_header_regex() -> Option<&'static Regex> {
             | share\s+(?:on|via)\s+.{1,40}
             | related(?:\s+(?:articles?|stories|posts|content|coverage|news|links|topics|reading))?
             | like\s+this
-            | (?:more|recommended)\s+(?:from|on|for\s+you|stories|articles).{0,60}
+            | (?:more|recommended)\s+(?:from|on|for\s+you|stories|articles)\b.{0,60}
             | recommended
             | relacionad[ao]s|veja\s+tamb[ée]m|ver\s+tambi[ée]n|lesen\s+sie\s+auch|à\s+lire\s+aussi
             | související(?:\s+\w+)?|leggi\s+anche
