@@ -127,6 +127,12 @@ fn shape(unit: &str, bullet: bool) -> Shape {
 /// languages are far below.
 const ENGLISH_PAGE_SHARE: f64 = 0.1;
 
+/// Japanese kana: Japanese prose is punctuated (、。), so the unpunctuated-CJK allowance is
+/// for Chinese only (a Japanese line without punctuation is a headline or a listing).
+fn is_kana(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30ff}')
+}
+
 /// Whether the page's text as a whole reads as English, so the function-word test applies.
 fn english_page(units: &[TextUnit]) -> bool {
     let (mut function, mut words) = (0.0, 0.0);
@@ -166,6 +172,11 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     if s.words >= PROSE_WORDS && punctuated && prose_voice {
         return words;
     }
+    // Chinese writers may pause with spaces instead of commas: a long line of Chinese is a
+    // sentence even unpunctuated (menu items and headlines are shorter).
+    if !latin_unit && s.words >= PROSE_WORDS && !unit.chars().any(is_kana) {
+        return words / 2.0;
+    }
     if s.words < 4 {
         // Short lines: headings and list items inside an article cost little, menus add up.
         return if s.bullet { -2.0 } else { -1.0 };
@@ -186,10 +197,10 @@ fn closing_line_regex() -> Option<&'static Regex> {
     RE.get_or_init(|| {
         Regex::new(
             r"(?ix)^(?:
-              comments|(?:\d+\s+)(?:comments?|responses?|replies)|comments?\s*\(\d+\)
+              comments
+            | (?:我要|发表|發表|网友|網友)[评評][论論]|コメント
             | reply|antworten|répondre|responder|responda
             | coment[aá]rios|comentarios|commentaires|kommentare|komentáře|commenti
-            | there\s+(?:are|is)\s+\d+\s+(?:comments?|responses?)
             | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
             | (?:posted|filed)\s+(?:in|under)\b.{0,80}
             | tag(?:s|ged)(?:\s+(?:with|in|as))?\s*:?.{0,120}
@@ -201,6 +212,27 @@ fn closing_line_regex() -> Option<&'static Regex> {
     })
     .as_ref()
 }
+
+/// A comment count ("11 Comments", "Comments (3)"): the head of the comments after an article,
+/// but also a link beside the byline, before it. Only the first is a wall.
+fn comment_count_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)^(?:
+              \d+\s*(?:comments?|responses?|replies)
+            | comments?\s*\(\d+\)
+            | (?:我要)?[评評][论論]\s*[(（]\d+[)）]|コメント\s*[(（]?\d+[)）]?件?
+            | there\s+(?:are|is)\s+\d+\s+(?:comments?|responses?)
+            )\s*[:.…：]*$",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+/// Units before a comment count that tell it follows the article: one of them is prose.
+const COUNT_AFTER_PROSE: usize = 3;
 
 /// Headers of the boxes sites put after an article, and sometimes inside it ("Recommended",
 /// "Related", "Share this"): costly to cross, so that the teasers below them are not taken in
@@ -222,7 +254,10 @@ fn box_header_regex() -> Option<&'static Regex> {
             | you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy|be\s+interested\s+in)
             | most\s+(?:read|popular|viewed|shared|emailed)(?:\s+\w+)?
             | trending(?:\s+now|\s+stories)?
-            )\s*[:.…]*$",
+            | [【\[]?(?:相[关關](?:阅读|閱讀|新[闻聞]|文章|报道|報導)|推荐阅读|推薦閱讀|延伸[阅閱][读讀]
+              |猜你喜[欢歡]|[热熱]门(?:推荐|文章|新闻|评论)|精彩推荐|更多[评評][论論]|関連記事
+              |(?:\S{0,6})アクセスランキング(?:\s*\S{0,12})?|あわせて読みたい)[】\]]?
+            )\s*[:.…：]*$",
         )
         .ok()
     })
@@ -240,7 +275,10 @@ fn is_short_match(re: Option<&'static Regex>, unit: &str) -> bool {
 fn footer_regex() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:©|\(c\)\s|copyright\b)|\ball\s+rights\s+reserved\b").ok()
+        Regex::new(
+            r"(?i)^(?:©|\(c\)\s|copyright\b)|\ball\s+rights\s+reserved\b|版[权權]所有|無断転載",
+        )
+        .ok()
     })
     .as_ref()
 }
@@ -250,6 +288,21 @@ fn closes_article(unit: &str) -> bool {
     is_short_match(closing_line_regex(), unit)
         || (unit.split_whitespace().count() <= 60
             && footer_regex().is_some_and(|re| re.is_match(unit)))
+}
+
+/// Which units close the article (see `closes_article`; a comment count only after prose).
+fn walls(units: &[TextUnit], scores: &[f64]) -> Vec<bool> {
+    units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            closes_article(&u.text)
+                || (is_short_match(comment_count_regex(), &u.text)
+                    && scores[i.saturating_sub(COUNT_AFTER_PROSE)..i]
+                        .iter()
+                        .any(|&s| s > 0.0))
+        })
+        .collect()
 }
 
 /// A later section must outscore the first strong one by this factor to be the article instead:
@@ -313,7 +366,7 @@ fn line_counts(units: &[TextUnit]) -> HashMap<&str, usize> {
 pub(crate) fn select_article(units: Vec<TextUnit>) -> Selection {
     let counts = line_counts(&units);
     let scores = unit_scores(&units, &counts);
-    let barrier: Vec<bool> = units.iter().map(|u| closes_article(&u.text)).collect();
+    let barrier = walls(&units, &scores);
     let Some((start, end)) = best_run(&scores, &barrier) else {
         return Selection {
             kept: units.into_iter().map(|u| u.text).collect(),
@@ -365,7 +418,7 @@ mod tests {
         let units = crate::document::plain::split_units(&text);
         let counts = line_counts(&units);
         let scores = unit_scores(&units, &counts);
-        let barrier: Vec<bool> = units.iter().map(|u| closes_article(&u.text)).collect();
+        let barrier = walls(&units, &scores);
         let run = best_run(&scores, &barrier);
         for (i, (u, s)) in units.iter().zip(&scores).enumerate() {
             let inside = run.is_some_and(|(a, b)| (a..=b).contains(&i));
