@@ -154,14 +154,20 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     if is_separator(unit) || is_boilerplate(unit) {
         return -3.0;
     }
+    if s.words <= SERVICE_NOTICE_WORDS && service_notice_regex().is_some_and(|re| re.is_match(unit))
+    {
+        return -(s.words as f64);
+    }
     let words = s.words as f64;
     // A line repeated more than twice is a menu or a button ("Share" beside every picture);
     // a long paragraph repeated is still prose (a template page may repeat its filler).
     if (repeats > REPEATED && s.words < PROSE_WORDS * 2) || s.link_like {
         return -(words.max(2.0));
     }
-    // A headline shown twice (as a link and as an image's caption) is a teaser.
-    if repeats == REPEATED && s.words >= 4 && !ends_with_terminal(unit) {
+    // A headline shown twice (as a link and as an image's caption, or a pull quote) is not the
+    // article's running text; a long text
+    // shown twice is a photo's caption in a gallery and its slide, and is scored as itself.
+    if repeats == REPEATED && (4..PROSE_WORDS * 2).contains(&s.words) {
         return -2.0 * words;
     }
     // The function-word test only speaks for English; elsewhere punctuation carries it alone.
@@ -188,6 +194,30 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
         return words / 2.0;
     }
     -words
+}
+
+/// Longest notice of the site's own (cookie consent, account prompts) recognised as such.
+const SERVICE_NOTICE_WORDS: usize = 120;
+
+/// The site speaking about itself rather than the story: cookie and consent banners, sign-in
+/// and account prompts, "enable JavaScript". Prose in shape, so recognised by what it says.
+fn service_notice_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)
+              \b(?:we|this\s+(?:web)?site|our\s+partners)\s+(?:and\s+our\s+partners\s+)?uses?\s+cookies\b
+            | \bcookies?\s+(?:policy|settings|preferences|notice)\b
+            | \baccept\s+(?:all\s+)?cookies\b
+            | \bby\s+(?:clicking|continuing|using)\b.{0,80}\b(?:cookies|consent|agree)
+            | \b(?:log|sign)\s*(?:in|up)\b.{0,80}\b(?:free\s+)?account\b
+            | \b(?:enable|turn\s+on)\s+javascript\b
+            | \bsubscribe\s+to\s+our\s+newsletter\b
+            ",
+        )
+        .ok()
+    })
+    .as_ref()
 }
 
 /// Lines after which a page holds only the site's: comments, tags, the author's box. What
@@ -247,7 +277,8 @@ fn box_header_regex() -> Option<&'static Regex> {
             | related(?:\s+(?:articles?|stories|posts|content|coverage|news|links|topics|reading))?
             | like\s+this
             | (?:more|recommended)\s+(?:from|on|for\s+you|stories|articles)\b.{0,60}
-            | recommended
+            | recommended(?:\s+\w+){0,3}
+            | latest(?:\s+(?:news|stories|articles|headlines|posts))?
             | relacionad[ao]s|veja\s+tamb[ée]m|ver\s+tambi[ée]n|lesen\s+sie\s+auch|à\s+lire\s+aussi
             | související(?:\s+\w+)?|leggi\s+anche
             | read\s+next|up\s+next|what\s+to\s+read\s+next
@@ -338,6 +369,12 @@ fn best_run(scores: &[f64], barrier: &[bool]) -> Option<(usize, usize)> {
         .map(|&(_, a, b)| (a, b))
 }
 
+/// A picture's caption: sentences of prose closed by a credit instead of a full stop.
+fn is_caption(text: &str) -> bool {
+    let s = shape(text, false);
+    s.words >= PROSE_WORDS * 2 && s.sentence_marks > 0 && !ends_with_terminal(text)
+}
+
 /// A line that can be a headline, dateline or standfirst: not a menu item, link, or prompt.
 fn header_like(unit: &TextUnit) -> bool {
     let (s, unit) = (shape(&unit.text, unit.bullet), unit.text.as_str());
@@ -387,8 +424,13 @@ pub(crate) fn select_article(units: Vec<TextUnit>) -> Selection {
     }
     let mut kept = Vec::new();
     let mut left_out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (line, text) in units.into_iter().map(|u| u.text).enumerate() {
-        if (header_start..=end).contains(&line) {
+        // A caption shown twice (under a gallery's picture and on its slide) is read once; it
+        // ends with its credit, not a full stop (filler paragraphs a page repeats are kept).
+        let inside = (header_start..=end).contains(&line);
+        let shown_before = inside && is_caption(&text) && !seen.insert(text.clone());
+        if inside && !shown_before {
             kept.push(text);
         } else {
             left_out.push(LeftOut {
@@ -494,6 +536,15 @@ mod tests {
         let sel = select_article(units(&["Test Case 1", "Test Case 2"]));
         assert_eq!(sel.kept.len(), 2);
         assert!(sel.left_out.is_empty());
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        assert!(closing_line_regex().is_some());
+        assert!(comment_count_regex().is_some());
+        assert!(box_header_regex().is_some());
+        assert!(footer_regex().is_some());
+        assert!(service_notice_regex().is_some());
     }
 
     #[test]
