@@ -21,8 +21,9 @@ const RENDERINGS: [&str; 3] = ["w3m", "lynx", "innertext"];
 /// A rendering that holds less of the article than this is reported, not averaged.
 const MIN_RENDERED_RECALL: f64 = 0.5;
 /// Mean shingle F1 each rendering must keep on the development set: the level reached when it
-/// was measured (QUALITY.md) less 0.01, so a change that loses ground fails. The goal is 0.90.
-const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.842), ("lynx", 0.887), ("innertext", 0.861)];
+/// was measured (QUALITY.md) less 0.01, so a change that loses ground fails. The goal, 0.90, is
+/// met (w3m 0.901, lynx 0.903, innerText 0.918).
+const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.890), ("lynx", 0.893), ("innertext", 0.907)];
 
 fn dir_from_env(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
     std::env::var_os(var).map_or_else(default, PathBuf::from)
@@ -49,6 +50,16 @@ fn fixtures() -> PathBuf {
 /// Readability's expected output does not repeat it).
 fn body(doc: &Document) -> String {
     let mut parts: Vec<&str> = doc.subtitle.iter().map(String::as_str).collect();
+    parts.extend(doc.paragraphs.iter().map(|p| p.text.as_str()));
+    parts.join("\n\n")
+}
+
+/// Everything the reader shows of a text page, headline included: a text dump has no separate
+/// title, so the headline is one of its lines, picked by the extractor — a wrong pick ("Home")
+/// costs, and a page whose first line is article text (expected holds it) is not cut short.
+fn shown(doc: &Document) -> String {
+    let mut parts: Vec<&str> = vec![doc.title.as_str()];
+    parts.extend(doc.subtitle.iter().map(String::as_str));
     parts.extend(doc.paragraphs.iter().map(|p| p.text.as_str()));
     parts.join("\n\n")
 }
@@ -94,7 +105,7 @@ fn development_set() {
     let mut failures = Vec::new();
     for rendering in RENDERINGS {
         let dir = texts.join(rendering);
-        let (mut raw_f1, mut ours_f1) = (Vec::new(), Vec::new());
+        let (mut raw_f1, mut ours_f1, mut body_f1) = (Vec::new(), Vec::new(), Vec::new());
         println!("\n### {rendering}: shingle precision / recall / F1\n");
         println!("| page | raw dump | precis |");
         println!("|---|---|---|");
@@ -115,15 +126,24 @@ fn development_set() {
                 );
                 continue;
             }
-            let ours = extract_text(&text).map_or(Prf::default(), |d| shingles(&body(&d), &want));
+            let doc = extract_text(&text);
+            let ours = doc
+                .as_ref()
+                .map_or(Prf::default(), |d| shingles(&shown(d), &want));
+            let body_only = doc
+                .as_ref()
+                .map_or(Prf::default(), |d| shingles(&body(d), &want));
             println!("{}", row(name, &[raw, ours]));
             raw_f1.push(raw.f1);
             ours_f1.push(ours.f1);
+            body_f1.push(body_only.f1);
         }
         let (raw_mean, ours_mean) = (mean(&raw_f1), mean(&ours_f1));
         println!(
-            "\n{rendering}: {} pages, mean shingle F1 raw dump {raw_mean:.4}, precis {ours_mean:.4}",
-            ours_f1.len()
+            "\n{rendering}: {} pages, mean shingle F1 raw dump {raw_mean:.4}, precis {ours_mean:.4} \
+             (body without the headline: {:.4})",
+            ours_f1.len(),
+            mean(&body_f1)
         );
         let floor = MIN_MEAN_F1
             .iter()

@@ -183,6 +183,11 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     if !latin_unit && s.words >= PROSE_WORDS && !unit.chars().any(is_kana) {
         return words / 2.0;
     }
+    // A short line cut off with an ellipsis is a teaser's truncated headline or blurb.
+    let t = unit.trim_end();
+    if s.words < PROSE_WORDS && (t.ends_with('…') || t.ends_with("...")) {
+        return -words.max(1.0);
+    }
     if s.words < 4 {
         // Short lines: headings and list items inside an article cost little, menus add up.
         return if s.bullet { -2.0 } else { -1.0 };
@@ -213,6 +218,8 @@ fn service_notice_regex() -> Option<&'static Regex> {
             | \b(?:log|sign)\s*(?:in|up)\b.{0,80}\b(?:free\s+)?account\b
             | \b(?:enable|turn\s+on)\s+javascript\b
             | \bsubscribe\s+to\s+our\s+newsletter\b
+            | \b(?:confirm|manage)\s+your\s+subscription\b|\bcheck\s+your\s+inbox\b
+            | \b(?:don'?t|do\s+not)\s+forget\s+to\s+share\b|\bshare\s+(?:it\s+)?with\s+your\s+friends\b
             ",
         )
         .ok()
@@ -281,6 +288,8 @@ fn box_header_regex() -> Option<&'static Regex> {
             | latest(?:\s+(?:news|stories|articles|headlines|posts))?
             | relacionad[ao]s|veja\s+tamb[ée]m|ver\s+tambi[ée]n|lesen\s+sie\s+auch|à\s+lire\s+aussi
             | související(?:\s+\w+)?|leggi\s+anche
+            | sdílet(?:\s+článek)?|(?:artikel\s+)?teilen|partager(?:\s+cet\s+article)?|compartir
+            | compartilh(?:e|ar)|condividi
             | read\s+next|up\s+next|what\s+to\s+read\s+next
             | you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy|be\s+interested\s+in)
             | most\s+(?:read|popular|viewed|shared|emailed)(?:\s+\w+)?
