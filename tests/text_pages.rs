@@ -22,8 +22,8 @@ const RENDERINGS: [&str; 3] = ["w3m", "lynx", "innertext"];
 const MIN_RENDERED_RECALL: f64 = 0.5;
 /// Mean shingle F1 each rendering must keep on the development set: the level reached when it
 /// was measured (QUALITY.md) less 0.01, so a change that loses ground fails. The goal, 0.90, is
-/// met (w3m 0.901, lynx 0.903, innerText 0.918).
-const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.890), ("lynx", 0.893), ("innertext", 0.907)];
+/// met (w3m 0.905, lynx 0.904, innerText 0.919).
+const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.895), ("lynx", 0.894), ("innertext", 0.908)];
 
 fn dir_from_env(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
     std::env::var_os(var).map_or_else(default, PathBuf::from)

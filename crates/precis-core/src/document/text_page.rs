@@ -12,7 +12,7 @@
 //! A clean article (the run covers everything but its header and the site's trailing lines) is
 //! returned unchanged: the classifier only ever removes what lies outside the article's run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -241,6 +241,8 @@ fn closing_line_regex() -> Option<&'static Regex> {
             | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
             | (?:posted|filed)\s+(?:in|under)\b.{0,80}
             | tag(?:s|ged)(?:\s+(?:with|in|as))?\s*:?.{0,120}
+            | (?:etiquetas|schlagw[öo]rter|[ée]tiquettes|štítky)\s*:?.{0,120}
+            | (?:comparte\s+tu\s+opini[óo]n|deja\s+(?:un|tu)\s+comentario|kommentieren|commenter)
             | about\s+the\s+author
             | (?:scroll|back|return)\s+to\s+top
             )\s*[:.…]*$",
@@ -286,6 +288,10 @@ fn box_header_regex() -> Option<&'static Regex> {
             | (?:more|recommended)\s+(?:from|on|for\s+you|stories|articles)\b.{0,60}
             | recommended(?:\s+\w+){0,3}
             | latest(?:\s+(?:news|stories|articles|headlines|posts))?
+            | (?:art[ií]culos|artigos|noticias|not[ií]cias|mat[ée]rias)\s+relacionad[ao]s
+            | verwandte\s+(?:artikel|themen)|articles?\s+(?:connexes|similaires)|articoli\s+correlati
+            | (?:next|previous)\s+(?:article|story|post)(?:\s*:.{0,100})?
+            | (?:siguiente|pr[óo]xim[ao])\s+(?:art[ií]culo|artigo|not[ií]cia|mat[ée]ria)(?:\s*:.{0,100})?
             | relacionad[ao]s|veja\s+tamb[ée]m|ver\s+tambi[ée]n|lesen\s+sie\s+auch|à\s+lire\s+aussi
             | související(?:\s+\w+)?|leggi\s+anche
             | sdílet(?:\s+článek)?|(?:artikel\s+)?teilen|partager(?:\s+cet\s+article)?|compartir
@@ -384,6 +390,55 @@ fn is_caption(text: &str) -> bool {
     s.words >= PROSE_WORDS * 2 && s.sentence_marks > 0 && !ends_with_terminal(text)
 }
 
+/// Share of the prose after a box header whose content words the article before it already
+/// used, below which what follows is another story (a live feed, the next article), not the
+/// article resuming after an inline box.
+const SAME_STORY_SHARE: f64 = 0.1;
+
+/// Letters of a word compared when telling stories apart.
+const STEM_LETTERS: usize = 5;
+
+/// Prose units after a box header compared with the article before it.
+const STORY_SAMPLE_UNITS: usize = 3;
+
+/// Content words of units, for telling one story from another: lowercased words of four or more
+/// letters that are not function words. Empty for text not written in Latin letters.
+fn content_words<'a>(units: impl Iterator<Item = &'a TextUnit>) -> HashSet<String> {
+    units
+        .flat_map(|u| u.text.split(|c: char| !c.is_alphabetic()))
+        .filter(|w| w.chars().count() >= 4 && !w.chars().any(is_cjk))
+        .map(str::to_lowercase)
+        .filter(|w| FUNCTION_WORDS.binary_search(&w.as_str()).is_err())
+        // A crude stem, so inflected forms ("Hamu", "Ham") of a name or word still match.
+        .map(|w| w.chars().take(STEM_LETTERS).collect())
+        .collect()
+}
+
+/// The run's end, moved back to the first box header after which the prose is about something
+/// else: the article went on across its inline boxes but not into the site's next story.
+fn end_at_unrelated_box(units: &[TextUnit], scores: &[f64], start: usize, end: usize) -> usize {
+    for b in start + 1..=end {
+        if scores[b] != BOX_HEADER_SCORE {
+            continue;
+        }
+        let after = content_words(
+            (b + 1..=end)
+                .filter(|&i| scores[i] > 0.0)
+                .take(STORY_SAMPLE_UNITS)
+                .map(|i| &units[i]),
+        );
+        let before = content_words((start..b).filter(|&i| scores[i] > 0.0).map(|i| &units[i]));
+        if after.len() < PROSE_WORDS || before.len() < 2 * PROSE_WORDS {
+            continue;
+        }
+        let shared = after.iter().filter(|w| before.contains(*w)).count();
+        if (shared as f64) < SAME_STORY_SHARE * after.len() as f64 {
+            return b - 1;
+        }
+    }
+    end
+}
+
 /// A line that can be a headline, dateline or standfirst: not a menu item, link, or prompt.
 fn header_like(unit: &TextUnit) -> bool {
     let (s, unit) = (shape(&unit.text, unit.bullet), unit.text.as_str());
@@ -419,6 +474,7 @@ pub(crate) fn select_article(units: Vec<TextUnit>) -> Selection {
             left_out: Vec::new(),
         };
     };
+    let end = end_at_unrelated_box(&units, &scores, start, end);
     // The header: title-like lines right before the run, nearest first, stopping at a menu
     // (a separator line between header and body is passed over).
     let mut header_start = start;
@@ -538,6 +594,26 @@ mod tests {
             8,
             "the box stays, to be dropped only by its own lines"
         );
+    }
+
+    #[test]
+    fn the_next_story_after_a_box_is_left_out() {
+        let page = units(&[
+            PARAGRAPH,
+            "Engineers expect the bridge to carry about 20,000 cars a day once it opens to traffic.",
+            "The old crossing, built in 1932, will be kept for pedestrians and cyclists, the council said.",
+            "Related",
+            "Mayor opens new library",
+            "A storm flooded three villages in the north overnight, and rescue teams evacuated hundreds of families from their homes.",
+            "Forecasters warned that heavy rainfall would continue through Friday, with rivers expected to peak this weekend.",
+            "Emergency shelters opened in schools and sports halls, where volunteers handed out blankets and hot meals.",
+        ]);
+        let sel = select_article(page);
+        assert_eq!(sel.kept.len(), 3, "{:?}", sel.kept);
+        assert!(sel
+            .left_out
+            .iter()
+            .any(|l| l.text.starts_with("A storm flooded")));
     }
 
     #[test]
