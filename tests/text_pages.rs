@@ -23,7 +23,7 @@ const MIN_RENDERED_RECALL: f64 = 0.5;
 /// Mean shingle F1 each rendering must keep on the development set: the level reached when it
 /// was measured (QUALITY.md) less 0.01, so a change that loses ground fails. The goal, 0.90, is
 /// met (w3m 0.905, lynx 0.904, innerText 0.919).
-const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.895), ("lynx", 0.894), ("innertext", 0.908)];
+const MIN_MEAN_F1: [(&str, f64); 3] = [("w3m", 0.895), ("lynx", 0.894), ("innertext", 0.909)];
 
 fn dir_from_env(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
     std::env::var_os(var).map_or_else(default, PathBuf::from)

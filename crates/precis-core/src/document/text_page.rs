@@ -128,9 +128,14 @@ fn shape(unit: &str, bullet: bool) -> Shape {
 const ENGLISH_PAGE_SHARE: f64 = 0.1;
 
 /// Japanese kana: Japanese prose is punctuated (、。), so the unpunctuated-CJK allowance is
-/// for Chinese only (a Japanese line without punctuation is a headline or a listing).
+/// for Chinese only (a Japanese or Korean line without punctuation is a headline or a listing).
 fn is_kana(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30ff}')
+}
+
+/// Korean letters (syllables and jamo); Korean prose, too, is punctuated.
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}')
 }
 
 /// Whether the page's text as a whole reads as English, so the function-word test applies.
@@ -154,8 +159,7 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     if is_separator(unit) || is_boilerplate(unit) {
         return -3.0;
     }
-    if s.words <= SERVICE_NOTICE_WORDS && service_notice_regex().is_some_and(|re| re.is_match(unit))
-    {
+    if is_service_notice(unit, s.words) {
         return -(s.words as f64);
     }
     let words = s.words as f64;
@@ -180,7 +184,7 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     }
     // Chinese writers may pause with spaces instead of commas: a long line of Chinese is a
     // sentence even unpunctuated (menu items and headlines are shorter).
-    if !latin_unit && s.words >= PROSE_WORDS && !unit.chars().any(is_kana) {
+    if !latin_unit && s.words >= PROSE_WORDS && !unit.chars().any(|c| is_kana(c) || is_hangul(c)) {
         return words / 2.0;
     }
     // A short line cut off with an ellipsis is a teaser's truncated headline or blurb.
@@ -201,20 +205,42 @@ fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     -words
 }
 
-/// Longest notice of the site's own (cookie consent, account prompts) recognised as such.
-const SERVICE_NOTICE_WORDS: usize = 120;
+/// Longest cookie-consent banner recognised as the site's (they run long: purposes, partners).
+const CONSENT_NOTICE_WORDS: usize = 120;
+/// Longest prompt recognised as the site's: a paragraph of the story that merely mentions an
+/// account or a subscription is longer.
+const PROMPT_WORDS: usize = 40;
 
-/// The site speaking about itself rather than the story: cookie and consent banners, sign-in
-/// and account prompts, "enable JavaScript". Prose in shape, so recognised by what it says.
-fn service_notice_regex() -> Option<&'static Regex> {
+/// The site speaking about itself rather than the story: a cookie and consent banner, or a
+/// sign-in, subscription or share prompt. Prose in shape, so recognised by what it says.
+fn is_service_notice(unit: &str, words: usize) -> bool {
+    (words <= CONSENT_NOTICE_WORDS && consent_notice_regex().is_some_and(|re| re.is_match(unit)))
+        || (words <= PROMPT_WORDS && site_prompt_regex().is_some_and(|re| re.is_match(unit)))
+}
+
+/// A cookie and consent banner: the site says it uses cookies or asks to accept them.
+fn consent_notice_regex() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
             r"(?ix)
               \b(?:we|this\s+(?:web)?site|our\s+partners)\s+(?:and\s+our\s+partners\s+)?uses?\s+cookies\b
-            | \bcookies?\s+(?:policy|settings|preferences|notice)\b
             | \baccept\s+(?:all\s+)?cookies\b
             | \bby\s+(?:clicking|continuing|using)\b.{0,80}\b(?:cookies|consent|agree)
+            ",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+/// Sign-in, subscription and share prompts, and "enable JavaScript".
+fn site_prompt_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)
+              \bcookies?\s+(?:policy|settings|preferences|notice)\b
             | \b(?:log|sign)\s*(?:in|up)\b.{0,80}\b(?:free\s+)?account\b
             | \b(?:enable|turn\s+on)\s+javascript\b
             | \bsubscribe\s+to\s+our\s+newsletter\b
@@ -270,7 +296,8 @@ fn comment_count_regex() -> Option<&'static Regex> {
     .as_ref()
 }
 
-/// Units before a comment count that tell it follows the article: one of them is prose.
+/// Units before a comment count that tell it follows the article (or the boxes after it): one
+/// of them is prose or a box header.
 const COUNT_AFTER_PROSE: usize = 3;
 
 /// Headers of the boxes sites put after an article, and sometimes inside it ("Recommended",
@@ -332,11 +359,11 @@ fn footer_regex() -> Option<&'static Regex> {
 /// A line after which the article does not continue.
 fn closes_article(unit: &str) -> bool {
     is_short_match(closing_line_regex(), unit)
-        || (unit.split_whitespace().count() <= 60
-            && footer_regex().is_some_and(|re| re.is_match(unit)))
+        || (shape(unit, false).words <= 60 && footer_regex().is_some_and(|re| re.is_match(unit)))
 }
 
-/// Which units close the article (see `closes_article`; a comment count only after prose).
+/// Which units close the article (see `closes_article`; a comment count only after prose or a
+/// box header).
 fn walls(units: &[TextUnit], scores: &[f64]) -> Vec<bool> {
     units
         .iter()
@@ -346,7 +373,7 @@ fn walls(units: &[TextUnit], scores: &[f64]) -> Vec<bool> {
                 || (is_short_match(comment_count_regex(), &u.text)
                     && scores[i.saturating_sub(COUNT_AFTER_PROSE)..i]
                         .iter()
-                        .any(|&s| s > 0.0))
+                        .any(|&s| s > 0.0 || s == BOX_HEADER_SCORE))
         })
         .collect()
 }
@@ -400,35 +427,45 @@ const STEM_LETTERS: usize = 5;
 
 /// Prose units after a box header compared with the article before it.
 const STORY_SAMPLE_UNITS: usize = 3;
+/// Units after a box header searched for that sample (bounds the work on long pages).
+const STORY_SAMPLE_WINDOW: usize = 30;
+/// Word stems each side needs before the comparison says anything: the sample after the header
+/// and the article before it.
+const MIN_STEMS_AFTER: usize = 10;
+const MIN_STEMS_BEFORE: usize = 20;
 
-/// Content words of units, for telling one story from another: lowercased words of four or more
-/// letters that are not function words. Empty for text not written in Latin letters.
-fn content_words<'a>(units: impl Iterator<Item = &'a TextUnit>) -> HashSet<String> {
-    units
-        .flat_map(|u| u.text.split(|c: char| !c.is_alphabetic()))
+/// Word stems of a unit, for telling one story from another: the first letters of each
+/// lowercased word of four or more letters that is not a function word. CJK text has none
+/// (it is not split into words), so the comparison never cuts a Chinese or Japanese page.
+fn stems(unit: &TextUnit) -> impl Iterator<Item = String> + '_ {
+    unit.text
+        .split(|c: char| !c.is_alphabetic())
         .filter(|w| w.chars().count() >= 4 && !w.chars().any(is_cjk))
         .map(str::to_lowercase)
         .filter(|w| FUNCTION_WORDS.binary_search(&w.as_str()).is_err())
-        // A crude stem, so inflected forms ("Hamu", "Ham") of a name or word still match.
+        // A crude stem, so inflected forms of a name or word still match (Czech "Součkovi" and
+        // "Souček" do not, but "Součka" and "Součkovi" do; English "bridges" and "bridge").
         .map(|w| w.chars().take(STEM_LETTERS).collect())
-        .collect()
 }
 
 /// The run's end, moved back to the first box header after which the prose is about something
 /// else: the article went on across its inline boxes but not into the site's next story.
 fn end_at_unrelated_box(units: &[TextUnit], scores: &[f64], start: usize, end: usize) -> usize {
+    // The article's stems so far, grown as the header moves on (each unit is read once).
+    let mut before: HashSet<String> = HashSet::new();
     for b in start + 1..=end {
-        if scores[b] != BOX_HEADER_SCORE {
+        if scores[b - 1] > 0.0 {
+            before.extend(stems(&units[b - 1]));
+        }
+        if scores[b] != BOX_HEADER_SCORE || before.len() < MIN_STEMS_BEFORE {
             continue;
         }
-        let after = content_words(
-            (b + 1..=end)
-                .filter(|&i| scores[i] > 0.0)
-                .take(STORY_SAMPLE_UNITS)
-                .map(|i| &units[i]),
-        );
-        let before = content_words((start..b).filter(|&i| scores[i] > 0.0).map(|i| &units[i]));
-        if after.len() < PROSE_WORDS || before.len() < 2 * PROSE_WORDS {
+        let after: HashSet<String> = (b + 1..=end.min(b + STORY_SAMPLE_WINDOW))
+            .filter(|&i| scores[i] > 0.0)
+            .take(STORY_SAMPLE_UNITS)
+            .flat_map(|i| stems(&units[i]))
+            .collect();
+        if after.len() < MIN_STEMS_AFTER {
             continue;
         }
         let shared = after.iter().filter(|w| before.contains(*w)).count();
@@ -617,6 +654,22 @@ mod tests {
     }
 
     #[test]
+    fn the_same_story_goes_on_after_a_box() {
+        let page = units(&[
+            PARAGRAPH,
+            "Engineers expect the bridge to carry about 20,000 cars a day once it opens to traffic next spring.",
+            "The old crossing, built in 1932, will be kept for pedestrians and cyclists, the council said on Monday.",
+            "Related",
+            "Mayor opens new library",
+            "Council engineers said the bridge would open to cars in spring, and the old crossing would close for repairs.",
+            "Cyclists and pedestrians will use the old crossing again once the repairs are finished, the council said.",
+            "The council expects traffic on the new bridge to reach 20,000 cars a day within a year of its opening.",
+        ]);
+        let sel = select_article(page);
+        assert_eq!(sel.kept.len(), 8, "{:?}", sel.left_out);
+    }
+
+    #[test]
     fn a_page_without_prose_is_kept_whole() {
         let sel = select_article(units(&["Test Case 1", "Test Case 2"]));
         assert_eq!(sel.kept.len(), 2);
@@ -629,7 +682,34 @@ mod tests {
         assert!(comment_count_regex().is_some());
         assert!(box_header_regex().is_some());
         assert!(footer_regex().is_some());
-        assert!(service_notice_regex().is_some());
+        assert!(consent_notice_regex().is_some());
+        assert!(site_prompt_regex().is_some());
+        let matches =
+            |re: Option<&'static Regex>, text: &str| re.is_some_and(|re| re.is_match(text));
+        assert!(matches(comment_count_regex(), "11 Comments"));
+        assert!(matches(box_header_regex(), "【相关阅读】"));
+        assert!(matches(box_header_regex(), "Related articles"));
+        assert!(matches(closing_line_regex(), "Posted in World News"));
+        assert!(matches(
+            footer_regex(),
+            "© 2024 The Daily Paper. All rights reserved."
+        ));
+        assert!(matches(
+            consent_notice_regex(),
+            "We use cookies to improve your experience."
+        ));
+        assert!(matches(
+            site_prompt_regex(),
+            "Sign up for a free account to save articles."
+        ));
+        assert!(!matches(
+            box_header_regex(),
+            "Related parties agreed to the deal"
+        ));
+        assert!(!matches(
+            comment_count_regex(),
+            "11 people commented on the plan"
+        ));
     }
 
     #[test]
