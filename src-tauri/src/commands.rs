@@ -9,7 +9,7 @@ use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, Source
 use precis_core::export::{export_to_file, ExportFormat, ExportOptions};
 use precis_core::history::{History, HistoryEntry, HistoryItem, NewEntry};
 use precis_core::lang::{Language, LANGUAGES};
-use precis_core::llm::LlmEngine;
+use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch, ModelStatus};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event, Stage};
@@ -255,7 +255,14 @@ fn process(
                 sink(loading(1));
             }
         }
-        pipeline::run(doc, &req, guard.as_mut(), &mut sink, &cancel).map_err(info)?
+        pipeline::run(
+            doc,
+            &req,
+            guard.as_mut().map(|l| l as &mut dyn Generator),
+            &mut sink,
+            &cancel,
+        )
+        .map_err(info)?
     };
     let source_path = match &input {
         Input::File { path }

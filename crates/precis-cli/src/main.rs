@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use precis_core::document::{self, ReadLimits};
 use precis_core::export::{self, ExportFormat, ExportOptions};
 use precis_core::lang::Language;
-use precis_core::llm::LlmEngine;
+use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
@@ -386,7 +386,13 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 let reporter = progress::Reporter::new(quiet);
                 reporter.stage(Stage::Summarizing, &name);
                 let mut sink = reporter.sink();
-                let result = pipeline::run(doc, &req, llm.as_mut(), &mut sink, cancel);
+                let result = pipeline::run(
+                    doc,
+                    &req,
+                    llm.as_mut().map(|l| l as &mut dyn Generator),
+                    &mut sink,
+                    cancel,
+                );
                 reporter.finish();
                 match result {
                     Ok(outcome) => outcomes.push(outcome),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::lang::Language;
-use crate::llm::{GenerationStats, LlmEngine, ModelInfo};
+use crate::llm::{GenerationStats, Generator, ModelInfo};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
 use crate::translate::{Translation, Translator};
@@ -57,7 +57,7 @@ impl Request {
 pub fn run(
     document: Document,
     req: &Request,
-    llm: Option<&mut LlmEngine>,
+    llm: Option<&mut dyn Generator>,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<Outcome> {
@@ -97,7 +97,7 @@ fn run_with_model(
     mut outcome: Outcome,
     req: &Request,
     translate_summary: bool,
-    llm: &mut LlmEngine,
+    llm: &mut dyn Generator,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<Outcome> {

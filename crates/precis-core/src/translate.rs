@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::chat::Message;
-use crate::llm::{FinishReason, GenerationParams, LlmEngine};
+use crate::llm::{FinishReason, GenerationParams, Generator};
 use crate::names::{
     bracket_originals, enforce_people, learn_renderings, person_names, pinned_people, short_forms,
 };
@@ -197,7 +197,7 @@ fn translator_system(
 }
 
 pub struct Translator<'a> {
-    pub llm: &'a mut LlmEngine,
+    pub llm: &'a mut dyn Generator,
     /// The language the reader asked for.
     pub output: Language,
     /// The language the model writes: `output`, or Simplified Chinese for a Traditional
@@ -218,7 +218,7 @@ pub struct Translator<'a> {
 }
 
 impl<'a> Translator<'a> {
-    pub fn new(llm: &'a mut LlmEngine, output: Language) -> Self {
+    pub fn new(llm: &'a mut dyn Generator, output: Language) -> Self {
         // Should the built-in tables ever fail to load, the model is asked for `output` itself.
         let (target, convert) = crate::script::written_via(&output).unwrap_or((output, None));
         Self {
@@ -676,7 +676,7 @@ pub fn latin_share(text: &str) -> f64 {
 
 /// Translates title, subtitle and every paragraph, keeping paragraph ids 1:1.
 pub fn translate_document(
-    llm: &mut LlmEngine,
+    llm: &mut dyn Generator,
     doc: &Document,
     target: Language,
     sink: &mut dyn EventSink,
@@ -774,7 +774,7 @@ const MOSTLY_LATIN: f64 = 0.25;
 const LEFT_IN_ENGLISH: &str = "some words were left in English";
 const PARTS_UNTRANSLATED: &str = "parts of the text were left untranslated";
 
-/// A text's translation as a stream of jobs for [`LlmEngine::run_jobs`], with the one retry
+/// A text's translation as a stream of jobs for [`Generator::run_jobs`], with the one retry
 /// policy every translation goes through (paragraphs, headings, summaries): pieces start in
 /// document order (a long paragraph's parts one after another); a piece that fails the checks
 /// is retried stricter before anything else starts; English words the chosen translation still
@@ -915,7 +915,12 @@ impl<'s> DocumentJobs<'s> {
     }
 
     /// Runs every job; the items' texts are then all set.
-    fn run(&mut self, llm: &mut LlmEngine, parallel: usize, cancel: &CancelToken) -> Result<()> {
+    fn run(
+        &mut self,
+        llm: &mut dyn Generator,
+        parallel: usize,
+        cancel: &CancelToken,
+    ) -> Result<()> {
         self.finish_ready_items();
         llm.run_jobs(self, parallel, cancel)?;
         if let Some(stuck) = self.items.iter().find(|i| i.text.is_none()) {
@@ -1591,6 +1596,175 @@ mod tests {
 
     fn count_words(text: &str) -> usize {
         text.split_whitespace().count()
+    }
+
+    /// A model behind the [`Generator`] seam, scripted by `answer(prompt)`: it runs jobs the
+    /// way the engine does (up to `max_parallel` started, then finished in order), records
+    /// every prompt, and sets `cancel_after.1` once it has answered `cancel_after.0` turns.
+    struct ScriptedGenerator<F> {
+        answer: F,
+        info: crate::llm::ModelInfo,
+        asked: Vec<Vec<Message>>,
+        cancel_after: Option<(usize, CancelToken)>,
+    }
+
+    impl<F: FnMut(&[Message]) -> String> ScriptedGenerator<F> {
+        fn new(answer: F) -> Self {
+            let info = crate::llm::ModelInfo {
+                name: "scripted".into(),
+                path: std::path::PathBuf::new(),
+                architecture: "script".into(),
+                size_bytes: 0,
+                context_length: 4096,
+                layers: 0,
+                embedding_length: 0,
+            };
+            Self {
+                answer,
+                info,
+                asked: Vec::new(),
+                cancel_after: None,
+            }
+        }
+
+        fn reply(&mut self, messages: &[Message], cancel: &CancelToken) -> Result<String> {
+            cancel.check()?;
+            let text = (self.answer)(messages);
+            self.asked.push(messages.to_vec());
+            if let Some((n, token)) = &self.cancel_after {
+                if self.asked.len() >= *n {
+                    token.cancel();
+                }
+            }
+            Ok(text)
+        }
+    }
+
+    impl<F: FnMut(&[Message]) -> String> Generator for ScriptedGenerator<F> {
+        fn info(&self) -> &crate::llm::ModelInfo {
+            &self.info
+        }
+        fn stats(&self) -> crate::llm::GenerationStats {
+            crate::llm::GenerationStats::default()
+        }
+        fn count_tokens(&self, text: &str) -> usize {
+            count_words(text)
+        }
+        fn generate(
+            &mut self,
+            messages: &[Message],
+            _params: &GenerationParams,
+            on_text: &mut dyn FnMut(&str),
+            cancel: &CancelToken,
+        ) -> Result<crate::llm::Generation> {
+            let text = self.reply(messages, cancel)?;
+            on_text(&text);
+            Ok(generation(text))
+        }
+        fn run_jobs(
+            &mut self,
+            jobs: &mut dyn JobSource,
+            max_parallel: usize,
+            cancel: &CancelToken,
+        ) -> Result<()> {
+            loop {
+                let mut batch = Vec::new();
+                while batch.len() < max_parallel {
+                    match jobs.next_job() {
+                        Some(job) => batch.push(job),
+                        None => break,
+                    }
+                }
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                for job in batch {
+                    let text = self.reply(&job.messages, cancel)?;
+                    jobs.on_text(job.id, &text);
+                    jobs.done(job.id, generation(text))?;
+                }
+            }
+        }
+    }
+
+    const ARTICLE: &str = "Talks resume in Geneva\n\n\
+        The talks resumed on Monday in Geneva, officials said.\n\n\
+        The ministers met in secret and discussed the ceasefire for hours.\n";
+
+    /// Chinese for the article's title and paragraphs; any other prompt is a test failure.
+    fn article_model(messages: &[Message]) -> String {
+        let prompt = messages.last().expect("a user turn").content.as_str();
+        let text = match prompt {
+            p if p.contains("The talks resumed") => "官员说，会谈于周一在日内瓦恢复。",
+            p if p.contains("The ministers met") => "部长们秘密会面，讨论停火问题长达数小时。",
+            p if p.contains("Talks resume in Geneva") => "日内瓦会谈恢复",
+            other => panic!("unexpected prompt: {other}"),
+        };
+        text.to_string()
+    }
+
+    fn article() -> Document {
+        crate::document::parse_bytes(
+            ARTICLE.as_bytes(),
+            "talks.txt",
+            Some(crate::document::SourceFormat::Text),
+        )
+        .expect("article")
+    }
+
+    #[test]
+    fn a_document_translates_through_the_generator_seam() {
+        let doc = article();
+        let mut model = ScriptedGenerator::new(article_model);
+        let zh = Language::parse("zh").unwrap();
+        let tr = translate_document(
+            &mut model,
+            &doc,
+            zh,
+            &mut |_: Event| {},
+            &CancelToken::new(),
+        )
+        .expect("translated");
+        assert_eq!(tr.model, "scripted");
+        assert_eq!(tr.title, "日内瓦会谈恢复");
+        let ids: Vec<&str> = tr.paragraphs.iter().map(|p| p.id.as_str()).collect();
+        let want: Vec<&str> = doc.paragraphs.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, want, "paragraph ids stay 1:1");
+        assert_eq!(
+            tr.paragraphs[1].text,
+            "部长们秘密会面，讨论停火问题长达数小时。"
+        );
+        assert!(tr.paragraphs.iter().all(|p| p.warnings.is_empty()));
+        // The title and each paragraph once: nothing failed, so nothing was asked again.
+        assert_eq!(model.asked.len(), 1 + doc.paragraphs.len());
+    }
+
+    #[test]
+    fn a_cancel_during_the_jobs_stops_the_translation() {
+        let doc = article();
+        let cancel = CancelToken::new();
+        let mut model = ScriptedGenerator::new(article_model);
+        model.cancel_after = Some((1, cancel.clone()));
+        let zh = Language::parse("zh").unwrap();
+        let result = translate_document(&mut model, &doc, zh, &mut |_: Event| {}, &cancel);
+        assert!(matches!(result, Err(crate::Error::Cancelled)), "{result:?}");
+        assert_eq!(model.asked.len(), 1, "no turn is answered after the cancel");
+    }
+
+    #[test]
+    fn one_paragraph_at_a_time_or_eight_gives_the_same_translation() {
+        let doc = article();
+        let zh = Language::parse("zh").unwrap();
+        let texts = |parallel: usize| {
+            let mut model = ScriptedGenerator::new(article_model);
+            let mut tr = Translator::new(&mut model, zh);
+            tr.parallel = parallel;
+            let t = tr
+                .translate_document(&doc, &mut |_: Event| {}, &CancelToken::new())
+                .expect("translated");
+            t.paragraphs.into_iter().map(|p| p.text).collect::<Vec<_>>()
+        };
+        assert_eq!(texts(1), texts(8));
     }
 
     const CONTEXT: &str = "The talks resumed on Monday.";

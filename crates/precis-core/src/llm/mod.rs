@@ -137,6 +137,62 @@ pub trait JobSource {
     fn done(&mut self, id: usize, generation: Generation) -> Result<()>;
 }
 
+/// What the pipeline, the summarizer and the translator need of a model: the seam between
+/// them and an engine. [`LlmEngine`] (the GGUF decoder on our kernels) is the one for real
+/// models; tests script one to check the translation scheduler without a model.
+pub trait Generator {
+    /// Facts about the model, for display and reports.
+    fn info(&self) -> &ModelInfo;
+    /// Running totals over the engine's life.
+    fn stats(&self) -> GenerationStats;
+    /// Tokens `text` takes in this model's vocabulary (sizes pieces to the context window).
+    fn count_tokens(&self, text: &str) -> usize;
+    /// One chat turn, streamed to `on_text`; `Error::Cancelled` once `cancel` is set.
+    fn generate(
+        &mut self,
+        messages: &[Message],
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str),
+        cancel: &CancelToken,
+    ) -> Result<Generation>;
+    /// Many independent turns, up to `max_parallel` at once, as `jobs` offers them.
+    fn run_jobs(
+        &mut self,
+        jobs: &mut dyn JobSource,
+        max_parallel: usize,
+        cancel: &CancelToken,
+    ) -> Result<()>;
+}
+
+impl Generator for LlmEngine {
+    fn info(&self) -> &ModelInfo {
+        LlmEngine::info(self)
+    }
+    fn stats(&self) -> GenerationStats {
+        LlmEngine::stats(self)
+    }
+    fn count_tokens(&self, text: &str) -> usize {
+        LlmEngine::count_tokens(self, text)
+    }
+    fn generate(
+        &mut self,
+        messages: &[Message],
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str),
+        cancel: &CancelToken,
+    ) -> Result<Generation> {
+        LlmEngine::generate(self, messages, params, on_text, cancel)
+    }
+    fn run_jobs(
+        &mut self,
+        jobs: &mut dyn JobSource,
+        max_parallel: usize,
+        cancel: &CancelToken,
+    ) -> Result<()> {
+        LlmEngine::run_jobs(self, jobs, max_parallel, cancel)
+    }
+}
+
 /// The largest context we use, whatever the model allows: bounds memory (the KV cache is
 /// allocated at this length: 224 MB for the 1.5B, 96 MB for the 0.5B) and time.
 const MAX_CONTEXT: usize = 4096;

@@ -8,7 +8,7 @@
 use super::{align, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
 use crate::document::{split_sentences, Document};
 use crate::llm::chat::Message;
-use crate::llm::{Generation, GenerationParams, Job, JobSource, LlmEngine};
+use crate::llm::{Generation, GenerationParams, Generator, Job, JobSource};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::translate::clean_output;
 use crate::Result;
@@ -43,7 +43,7 @@ fn instructions(opts: &SummaryOptions) -> String {
 
 /// Summarizes `doc` in its own language. Streams text as it is generated.
 pub fn summarize(
-    llm: &mut LlmEngine,
+    llm: &mut dyn Generator,
     doc: &Document,
     opts: &SummaryOptions,
     sink: &mut dyn EventSink,
@@ -214,7 +214,7 @@ pub fn sections(doc: &Document) -> Vec<String> {
 /// Notes on each section of a long article (the map step), joined in article order. The note
 /// budget shrinks with the number of sections so that all notes fit the final prompt.
 fn section_notes(
-    llm: &mut LlmEngine,
+    llm: &mut dyn Generator,
     doc: &Document,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
