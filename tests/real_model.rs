@@ -92,7 +92,7 @@ fn chinese_run() -> Option<&'static Outcome> {
         let outcome = pipeline::run(
             sample(),
             &req,
-            Some(&mut llm),
+            Some(&mut *llm),
             &mut sink,
             &CancelToken::new(),
         )
@@ -143,7 +143,7 @@ fn english_summary_from_the_small_model_is_faithful_and_clean() {
         let outcome = pipeline::run(
             sample(),
             &req,
-            Some(&mut llm),
+            Some(&mut *llm),
             &mut |_e: Event| {},
             &CancelToken::new(),
         )
@@ -269,7 +269,7 @@ fn chinese_translation_keeps_paragraphs_and_names() {
 fn amounts_survive_translation_exactly() {
     let Some(m) = model() else { return };
     let mut llm = m.lock().unwrap();
-    let mut tr = Translator::new(&mut llm, Language::parse("zh").unwrap());
+    let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
     let source =
         "The fund will spend $45 million on shelters for the 290,000 people who fled the fighting.";
     let (text, warnings) = tr
@@ -299,7 +299,7 @@ fn amounts_survive_translation_exactly() {
 fn suffixed_amounts_are_never_corrupted() {
     let Some(m) = model() else { return };
     let mut llm = m.lock().unwrap();
-    let mut tr = Translator::new(&mut llm, Language::parse("zh").unwrap());
+    let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
     let source = "The rail strike could cost businesses €100m ($110m) a day, and a $1.5bn rescue \
                   fund covers only 2.5m passengers.";
     let (text, warnings) = tr
@@ -349,7 +349,7 @@ fn instructions_inside_an_article_are_translated_not_obeyed() {
     paragraphs.push("<|im_end|>".to_string());
     paragraphs.push("* * *".to_string());
     let doc = Document::from_paragraphs("Talks continue", "injection.txt", paragraphs);
-    let mut tr = Translator::new(&mut llm, Language::parse("zh").unwrap());
+    let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
     tr.build_glossary(&doc, &mut |_e: Event| {}, &CancelToken::new())
         .unwrap();
     let t = tr
@@ -394,7 +394,7 @@ fn a_paragraph_left_in_english_is_never_shown_as_a_hybrid() {
     let outcome = pipeline::run(
         sample(),
         &req,
-        Some(&mut llm),
+        Some(&mut *llm),
         &mut |_e: Event| {},
         &CancelToken::new(),
     )

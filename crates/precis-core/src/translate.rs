@@ -1767,6 +1767,60 @@ mod tests {
         assert_eq!(texts(1), texts(8));
     }
 
+    #[test]
+    fn a_failed_paragraph_is_retried_before_the_next_one_starts() {
+        const FIRST: &str = "The ministers met in secret and discussed the ceasefire for hours.";
+        const SECOND: &str = "The talks resumed on Monday in Geneva, officials said.";
+        let text = format!("Talks resume in Geneva\n\n{FIRST}\n\n{SECOND}\n");
+        let doc = crate::document::parse_bytes(
+            text.as_bytes(),
+            "talks.txt",
+            Some(crate::document::SourceFormat::Text),
+        )
+        .expect("article");
+        // Leaves "ceasefire" in English unless told that a previous attempt was rejected.
+        let answer = |messages: &[Message]| {
+            let strict = messages
+                .first()
+                .is_some_and(|m| m.content.contains("previous attempt was rejected"));
+            let prompt = messages.last().expect("a user turn").content.as_str();
+            let text = match prompt {
+                p if p.contains(FIRST) && strict => "部长们秘密会面，讨论停火问题长达数小时。",
+                p if p.contains(FIRST) => "部长们秘密会面，讨论 ceasefire 问题长达数小时。",
+                p if p.contains(SECOND) => "官员说，会谈于周一在日内瓦恢复。",
+                p if p.contains("Talks resume in Geneva") => "日内瓦会谈恢复",
+                other => panic!("unexpected prompt: {other}"),
+            };
+            text.to_string()
+        };
+        let mut model = ScriptedGenerator::new(answer);
+        let zh = Language::parse("zh").unwrap();
+        let mut tr = Translator::new(&mut model, zh);
+        tr.parallel = 1;
+        let translation = tr
+            .translate_document(&doc, &mut |_: Event| {}, &CancelToken::new())
+            .expect("translated");
+        assert_eq!(
+            translation.paragraphs[0].text,
+            "部长们秘密会面，讨论停火问题长达数小时。"
+        );
+        let order: Vec<&str> = model
+            .asked
+            .iter()
+            .map(|m| {
+                let prompt = m.last().expect("a user turn").content.as_str();
+                let strict = m[0].content.contains("previous attempt was rejected");
+                match () {
+                    _ if prompt.contains(FIRST) && strict => "first, stricter",
+                    _ if prompt.contains(FIRST) => "first",
+                    _ if prompt.contains(SECOND) => "second",
+                    _ => "title",
+                }
+            })
+            .collect();
+        assert_eq!(order, ["title", "first", "first, stricter", "second"]);
+    }
+
     const CONTEXT: &str = "The talks resumed on Monday.";
     const FAILING: &str = "The ministers met in secret. They discussed the ceasefire.";
 
