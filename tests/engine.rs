@@ -183,32 +183,22 @@ fn cancellation_from_another_thread_is_prompt() {
     assert!(stopped.duration_since(cancelled_at) < Duration::from_secs(1));
 }
 
-#[test]
-fn our_qwen2_matches_candles_reference_implementation() {
+/// Feeds the same prompt (a prefill in two chunks, then greedy steps) to our decoder and to
+/// `reference` (candle's implementation of the same architecture, as `(tokens, position) ->
+/// logits`) and checks the logits agree at every step.
+fn matches_reference(path: &std::path::Path, mut reference: impl FnMut(&[u32], usize) -> Vec<f32>) {
     use candle_core::quantized::gguf_file;
-    use candle_core::{Device, Tensor};
-    use candle_transformers::models::quantized_qwen2::ModelWeights;
     use precis_core::llm::qwen2::{argmax, Qwen2};
 
-    let (_dir, path) = tiny_model(Behaviour::Random);
-    let dev = Device::Cpu;
-    let open = || {
-        let mut f = std::fs::File::open(&path).unwrap();
-        let ct = gguf_file::Content::read(&mut f).unwrap();
-        (ct, f)
-    };
-    let (ct, mut f) = open();
-    let mut reference = ModelWeights::from_gguf(ct, &mut f, &dev).unwrap();
-    let (ct, f) = open();
+    let mut f = std::fs::File::open(path).unwrap();
+    let ct = gguf_file::Content::read(&mut f).unwrap();
     let mut ours = Qwen2::from_gguf(&ct, &f, 256).unwrap();
     let mut cache = ours.new_cache(256);
-
     // Both quantize activations to 8 bits; values that differ in the last float bit can round
     // to neighbouring steps, which moves a logit by ~1% (measured: 11 of 200 random models).
     // The shared test model is seeded, so this comparison is exact and reproducible on every
     // kernel level (checked with PRECIS_SIMD=none, =avx2 and AVX-512).
-    let close = |a: &Tensor, b: &[f32]| {
-        let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+    let close = |a: &[f32], b: &[f32]| {
         assert_eq!(a.len(), b.len());
         let max = a
             .iter()
@@ -217,29 +207,71 @@ fn our_qwen2_matches_candles_reference_implementation() {
             .fold(0f32, f32::max);
         assert!(max < 1e-3, "logits differ by {max}");
     };
-    let step = |r: &mut ModelWeights, tokens: &[u32], pos: usize| {
-        r.forward(
-            &Tensor::new(tokens, &dev).unwrap().unsqueeze(0).unwrap(),
-            pos,
-        )
-        .unwrap()
-    };
-    // A prefill in two chunks, then greedy decoding step by step.
     let prompt: Vec<u32> = (0..40u32).map(|i| (i * 7 + 3) % 250).collect();
-    let r = step(&mut reference, &prompt[..25], 0);
-    close(&r, ours.forward(&mut cache, &prompt[..25]).unwrap());
-    let mut r = step(&mut reference, &prompt[25..], 25);
+    close(
+        &reference(&prompt[..25], 0),
+        ours.forward(&mut cache, &prompt[..25]).unwrap(),
+    );
+    let r = reference(&prompt[25..], 25);
     let mut next = {
         let o = ours.forward(&mut cache, &prompt[25..]).unwrap();
         close(&r, o);
         argmax(o)
     };
     for s in 0..8 {
-        r = step(&mut reference, &[next], prompt.len() + s);
+        let r = reference(&[next], prompt.len() + s);
         let o = ours.forward(&mut cache, &[next]).unwrap();
         close(&r, o);
         next = argmax(o);
     }
+}
+
+/// Candle's logits for `tokens` at `pos`, flattened.
+fn logits(t: candle_core::Result<candle_core::Tensor>) -> Vec<f32> {
+    t.unwrap().flatten_all().unwrap().to_vec1().unwrap()
+}
+
+#[test]
+fn our_qwen2_matches_candles_reference_implementation() {
+    use candle_core::{quantized::gguf_file, Device, Tensor};
+    use candle_transformers::models::quantized_qwen2::ModelWeights;
+
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let mut f = std::fs::File::open(&path).unwrap();
+    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let mut reference = ModelWeights::from_gguf(ct, &mut f, &Device::Cpu).unwrap();
+    matches_reference(&path, |tokens, pos| {
+        let input = Tensor::new(tokens, &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        logits(reference.forward(&input, pos))
+    });
+}
+
+/// Qwen3 (no biases, query/key head norms, heads wider than hidden / heads) on the same
+/// decoder, against candle's `quantized_qwen3` on the same tiny file.
+#[test]
+fn our_qwen3_matches_candles_reference_implementation() {
+    use candle_core::{quantized::gguf_file, Device, Tensor};
+    use candle_transformers::models::quantized_qwen3::ModelWeights;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny-qwen3.gguf");
+    common::write_tiny_model_of("qwen3", &path, Behaviour::Random);
+    let mut f = std::fs::File::open(&path).unwrap();
+    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let mut reference = ModelWeights::from_gguf(ct, &mut f, &Device::Cpu).unwrap();
+    matches_reference(&path, |tokens, pos| {
+        let input = Tensor::new(tokens, &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        logits(reference.forward(&input, pos))
+    });
+    // The engine loads it too, and names the architecture.
+    let engine = precis_core::llm::LlmEngine::load(&path).expect("a Qwen3 GGUF loads");
+    assert_eq!(engine.info().architecture, "qwen3");
 }
 
 /// Several sequences decoded in one batch give the same logits as each decoded alone.

@@ -1,5 +1,6 @@
-//! Shared helpers for the integration tests: fixture paths and tiny random-weight Qwen2 GGUF
-//! models written on the fly, which exercise the real loading and generation code in seconds.
+//! Shared helpers for the integration tests: fixture paths and tiny random-weight Qwen2 and Qwen3
+//! GGUF models written on the fly, which exercise the real loading and generation code in
+//! seconds.
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -79,6 +80,14 @@ pub fn tiny_vocab() -> TinyVocab {
 /// Writes a 2-layer, 64-wide Qwen2 model with Q8_0 matrices and a byte-level BPE tokenizer
 /// to `path`.
 pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
+    write_tiny_model_of("qwen2", path, behaviour);
+}
+
+/// The same for `architecture` (`qwen2` or `qwen3`). A Qwen3 model has what sets Qwen3 apart:
+/// no Q/K/V biases, per-head query and key norms, and heads wider than hidden / heads (so the
+/// query projection is wider than the hidden state).
+pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour) {
+    let qwen3 = architecture == "qwen3";
     let dev = Device::Cpu;
     let vocab = tiny_vocab();
     let n_vocab = vocab.tokens.len();
@@ -141,8 +150,15 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         rand((n_vocab, HIDDEN))
     };
     tensors.push(("output.weight".into(), q(output)));
-    let head_dim = HIDDEN / HEADS as usize;
+    let head_dim = if qwen3 {
+        2 * HIDDEN / HEADS as usize
+    } else {
+        HIDDEN / HEADS as usize
+    };
+    let q_dim = head_dim * HEADS as usize;
     let kv = head_dim * KV_HEADS as usize;
+    let vector =
+        |values: Vec<f32>| f(Tensor::from_vec(values.clone(), values.len(), &dev).unwrap());
     let zero_or_rand = |shape: (usize, usize)| {
         if silent {
             Tensor::zeros(shape, candle_core::DType::F32, &dev).unwrap()
@@ -152,24 +168,26 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
     };
     for l in 0..LAYERS {
         let p = format!("blk.{l}");
-        tensors.push((format!("{p}.attn_q.weight"), q(rand((HIDDEN, HIDDEN)))));
+        tensors.push((format!("{p}.attn_q.weight"), q(rand((q_dim, HIDDEN)))));
         tensors.push((format!("{p}.attn_k.weight"), q(rand((kv, HIDDEN)))));
         tensors.push((format!("{p}.attn_v.weight"), q(rand((kv, HIDDEN)))));
-        tensors.push((
-            format!("{p}.attn_q.bias"),
-            f(Tensor::zeros(HIDDEN, candle_core::DType::F32, &dev).unwrap()),
-        ));
-        tensors.push((
-            format!("{p}.attn_k.bias"),
-            f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap()),
-        ));
-        tensors.push((
-            format!("{p}.attn_v.bias"),
-            f(Tensor::zeros(kv, candle_core::DType::F32, &dev).unwrap()),
-        ));
+        if qwen3 {
+            // Norm weights around 1, different per position, so a wrong head layout shows.
+            let around_one = |seed: usize| {
+                (0..head_dim)
+                    .map(|i| 1.0 + ((i * 7 + seed * 3) % 11) as f32 / 20.0)
+                    .collect::<Vec<f32>>()
+            };
+            tensors.push((format!("{p}.attn_q_norm.weight"), vector(around_one(l))));
+            tensors.push((format!("{p}.attn_k_norm.weight"), vector(around_one(l + 5))));
+        } else {
+            tensors.push((format!("{p}.attn_q.bias"), vector(vec![0.0; q_dim])));
+            tensors.push((format!("{p}.attn_k.bias"), vector(vec![0.0; kv])));
+            tensors.push((format!("{p}.attn_v.bias"), vector(vec![0.0; kv])));
+        }
         tensors.push((
             format!("{p}.attn_output.weight"),
-            q(zero_or_rand((HIDDEN, HIDDEN))),
+            q(zero_or_rand((HIDDEN, q_dim))),
         ));
         tensors.push((
             format!("{p}.attn_norm.weight"),
@@ -192,20 +210,29 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
         .map(|i| Value::I32(if i >= n_vocab - n_specials { 3 } else { 1 }))
         .collect();
     let merges = ["h e", "Ġ t", "Ġt he", "i n", "Ġ a"];
-    let metadata: Vec<(&str, Value)> = vec![
-        ("general.architecture", Value::String("qwen2".into())),
+    let arch_keys: Vec<(String, Value)> = [
+        ("attention.head_count", Value::U32(HEADS)),
+        ("attention.head_count_kv", Value::U32(KV_HEADS)),
+        ("attention.key_length", Value::U32(head_dim as u32)),
+        ("attention.value_length", Value::U32(head_dim as u32)),
+        ("embedding_length", Value::U32(HIDDEN as u32)),
+        ("context_length", Value::U32(8192)),
+        ("block_count", Value::U32(LAYERS as u32)),
+        ("feed_forward_length", Value::U32(FFN as u32)),
+        ("attention.layer_norm_rms_epsilon", Value::F32(1e-6)),
+        ("rope.freq_base", Value::F32(1_000_000.0)),
+    ]
+    .into_iter()
+    // Qwen2 files do not state the head width (it is hidden / heads).
+    .filter(|(k, _)| qwen3 || !k.ends_with("_length") || !k.starts_with("attention."))
+    .map(|(k, v)| (format!("{architecture}.{k}"), v))
+    .collect();
+    let mut metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String(architecture.into())),
         (
             "general.name",
             Value::String(format!("tiny-test-{}", behaviour as u8)),
         ),
-        ("qwen2.attention.head_count", Value::U32(HEADS)),
-        ("qwen2.attention.head_count_kv", Value::U32(KV_HEADS)),
-        ("qwen2.embedding_length", Value::U32(HIDDEN as u32)),
-        ("qwen2.context_length", Value::U32(8192)),
-        ("qwen2.block_count", Value::U32(LAYERS as u32)),
-        ("qwen2.feed_forward_length", Value::U32(FFN as u32)),
-        ("qwen2.attention.layer_norm_rms_epsilon", Value::F32(1e-6)),
-        ("qwen2.rope.freq_base", Value::F32(1_000_000.0)),
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
         ("tokenizer.ggml.pre", Value::String("qwen2".into())),
         (
@@ -234,6 +261,10 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
             Value::U32(n_vocab as u32 - 3),
         ),
     ];
+    metadata.extend(arch_keys.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    // candle's quantized_qwen3 builds its RoPE tables in F16 unless told otherwise, which moves
+    // logits by ~1% against any f32 implementation; 0 asks it for F32.
+    metadata.push(("general.dtype", Value::U32(0)));
     let md: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = File::create(path).unwrap();

@@ -82,7 +82,7 @@ impl OutputArgs {
 
 #[derive(clap::Args, Clone)]
 struct ModelArgs {
-    /// A catalog id (see `precis models list`) or a path to a Qwen2-family GGUF file.
+    /// A catalog id (see `precis models list`) or a path to a Qwen2/Qwen2.5/Qwen3 GGUF file.
     #[arg(long, short)]
     model: Option<String>,
 }

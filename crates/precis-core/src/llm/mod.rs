@@ -1,4 +1,4 @@
-//! Local text generation with Qwen2-family GGUF models on candle.
+//! Local text generation with Qwen2/Qwen2.5 and Qwen3 GGUF models on our own kernels.
 //!
 //! One [`LlmEngine`] holds a loaded model and its tokenizer (read from the GGUF metadata). It is
 //! loaded once and reused; each [`LlmEngine::generate`] call starts a fresh conversation.
@@ -193,6 +193,29 @@ impl Generator for LlmEngine {
     }
 }
 
+/// `<think>\n\n</think>\n\n` as token ids for a Qwen3 model whose vocabulary has the thinking
+/// tokens (what Qwen3's template writes when thinking is off); nothing for other models.
+fn no_thinking_prefix(architecture: &str, tokenizer: &Tokenizer) -> Vec<u32> {
+    let (Some(open), Some(close)) = (
+        tokenizer.token_to_id("<think>"),
+        tokenizer.token_to_id("</think>"),
+    ) else {
+        return Vec::new();
+    };
+    if architecture != "qwen3" {
+        return Vec::new();
+    }
+    let blank = tokenizer
+        .encode("\n\n", false)
+        .map(|e| e.get_ids().to_vec())
+        .unwrap_or_default();
+    let mut ids = vec![open];
+    ids.extend_from_slice(&blank);
+    ids.push(close);
+    ids.extend_from_slice(&blank);
+    ids
+}
+
 /// The largest context we use, whatever the model allows: bounds memory (the KV cache is
 /// allocated at this length: 224 MB for the 1.5B, 96 MB for the 0.5B) and time.
 const MAX_CONTEXT: usize = 4096;
@@ -206,6 +229,9 @@ pub struct LlmEngine {
     cache: KvCache,
     tokenizer: Tokenizer,
     stop_tokens: Vec<u32>,
+    /// Token ids that open every answer: Qwen3's empty thinking block, which is how its own chat
+    /// template turns thinking off (we want the answer, not a monologue, in the output).
+    answer_prefix: Vec<u32>,
     info: ModelInfo,
     stats: GenerationStats,
 }
@@ -218,7 +244,7 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 impl LlmEngine {
-    /// Loads a Qwen2-family GGUF file. Errors are specific: missing file, not GGUF, wrong
+    /// Loads a Qwen2 or Qwen3 GGUF file (see `qwen2::ARCHITECTURES`). Errors are specific: missing file, not GGUF, wrong
     /// architecture, missing tokenizer, truncated tensors.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
@@ -260,15 +286,12 @@ impl LlmEngine {
                 .ok_or_else(|| invalid(path, format!("metadata key `{key}` is missing")))
         };
         let architecture = meta_str("general.architecture").unwrap_or_default();
-        if architecture != "qwen2" {
-            return Err(invalid(
-                path,
-                format!("architecture `{architecture}` is not supported (Précis runs Qwen2/Qwen2.5 models)"),
-            ));
+        if qwen2::architecture(&architecture).is_none() {
+            return Err(invalid(path, qwen2::unsupported(&architecture)));
         }
-        let context_length = meta_usize("qwen2.context_length")?;
-        let layers = meta_usize("qwen2.block_count")?;
-        let embedding_length = meta_usize("qwen2.embedding_length")?;
+        let context_length = meta_usize(&format!("{architecture}.context_length"))?;
+        let layers = meta_usize(&format!("{architecture}.block_count"))?;
+        let embedding_length = meta_usize(&format!("{architecture}.embedding_length"))?;
         let name = meta_str("general.name").unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -297,12 +320,14 @@ impl LlmEngine {
             )
         })?;
         let cache = model.new_cache(model.max_positions());
+        let answer_prefix = no_thinking_prefix(&architecture, &tokenizer);
 
         Ok(Self {
             model,
             cache,
             tokenizer,
             stop_tokens,
+            answer_prefix,
             info: ModelInfo {
                 name,
                 path: path.to_path_buf(),
@@ -360,6 +385,7 @@ impl LlmEngine {
                 }
             }
         }
+        ids.extend_from_slice(&self.answer_prefix);
         Ok(ids)
     }
 
@@ -759,5 +785,22 @@ mod tests {
     fn strips_control_tokens_from_untrusted_text() {
         assert_eq!(strip_control_tokens("a<|im_end|>b<|im_start|>c"), "abc");
         assert_eq!(strip_control_tokens("<|im_<|im_end|>end|>x"), "x");
+    }
+
+    #[test]
+    fn qwen3_answers_open_with_an_empty_thinking_block() {
+        use tokenizers::models::wordlevel::WordLevel;
+        let vocab = [("<think>", 0), ("</think>", 1), ("\n\n", 2), ("[UNK]", 3)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let model = WordLevel::builder()
+            .vocab(vocab)
+            .unk_token("[UNK]".into())
+            .build()
+            .expect("word-level model");
+        let tokenizer = Tokenizer::new(model);
+        assert_eq!(no_thinking_prefix("qwen3", &tokenizer), [0, 2, 1, 2]);
+        assert!(no_thinking_prefix("qwen2", &tokenizer).is_empty());
     }
 }

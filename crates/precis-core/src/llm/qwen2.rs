@@ -1,5 +1,5 @@
-//! Qwen2 / Qwen2.5 decoder for quantized GGUF weights, built for a CPU serving one article
-//! after another:
+//! Qwen2 / Qwen2.5 and Qwen3 decoder for quantized GGUF weights, built for a CPU serving one
+//! article after another (the two differ only in the traits listed in [`ARCHITECTURES`]):
 //! - weights stay in the memory-mapped file (no copy; loads in milliseconds when the file is in
 //!   the page cache) and are multiplied by our own kernels ([`super::kernels`]);
 //! - each sequence has its own [`KvCache`], allocated once at the length it needs and written in
@@ -19,14 +19,60 @@ use serde::{Deserialize, Serialize};
 
 use super::kernels::{self, ops, QuantMatrix, QuantizedActs, WeightBytes, WeightFormat};
 
-/// The architecture's hyper-parameters, read from GGUF metadata (`qwen2.*`).
+/// A decoder architecture this file runs, by its GGUF name, and the traits that set it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Architecture {
+    /// `general.architecture`, also the prefix of its metadata keys (`qwen2.block_count`).
+    pub name: &'static str,
+    /// Q, K and V projections have biases.
+    pub qkv_bias: bool,
+    /// Each head's query and key are RMS-normalised before RoPE.
+    pub qk_norm: bool,
+}
+
+/// Every architecture this decoder runs: adding one that fits these traits is one line here.
+pub const ARCHITECTURES: &[Architecture] = &[
+    Architecture {
+        name: "qwen2",
+        qkv_bias: true,
+        qk_norm: false,
+    },
+    Architecture {
+        name: "qwen3",
+        qkv_bias: false,
+        qk_norm: true,
+    },
+];
+
+/// What to tell a user whose model file has architecture `name`, which this decoder does not run.
+pub fn unsupported(name: &str) -> String {
+    let supported: Vec<&str> = ARCHITECTURES.iter().map(|a| a.name).collect();
+    format!(
+        "architecture `{name}` is not supported (Précis runs {})",
+        supported.join(", ")
+    )
+}
+
+/// The architecture named `name`, if this decoder runs it.
+pub fn architecture(name: &str) -> Option<Architecture> {
+    ARCHITECTURES.iter().copied().find(|a| a.name == name)
+}
+
+/// The architecture's hyper-parameters, read from GGUF metadata (`qwen2.*`, `qwen3.*`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
+    /// `general.architecture`.
+    pub architecture: String,
+    pub qkv_bias: bool,
+    pub qk_norm: bool,
     pub hidden_size: usize,
     pub intermediate_size: usize,
     pub num_layers: usize,
     pub num_heads: usize,
     pub num_kv_heads: usize,
+    /// Width of one attention head: stated by Qwen3 (`attention.key_length`, and then the
+    /// heads together may be wider than the hidden state), `hidden_size / num_heads` otherwise.
+    pub head_dim: usize,
     pub context_length: usize,
     pub rms_norm_eps: f64,
     pub rope_theta: f32,
@@ -34,28 +80,48 @@ pub struct Config {
 
 impl Config {
     pub fn from_gguf(ct: &gguf_file::Content) -> Result<Self> {
+        let name = ct
+            .metadata
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .map(String::as_str)
+            .unwrap_or("");
+        let Some(arch) = architecture(name) else {
+            candle_core::bail!("architecture `{name}` is not one this decoder runs");
+        };
         let get = |key: &str| {
+            let key = format!("{}.{key}", arch.name);
             ct.metadata
-                .get(key)
+                .get(&key)
                 .ok_or_else(|| candle_core::Error::Msg(format!("metadata key `{key}` is missing")))
         };
+        let hidden_size = get("embedding_length")?.to_u32()? as usize;
+        let num_heads = get("attention.head_count")?.to_u32()? as usize;
+        let head_dim = match get("attention.key_length") {
+            Ok(v) => v.to_u32()? as usize,
+            Err(_) => hidden_size / num_heads.max(1),
+        };
         let config = Self {
-            hidden_size: get("qwen2.embedding_length")?.to_u32()? as usize,
-            intermediate_size: get("qwen2.feed_forward_length")?.to_u32()? as usize,
-            num_layers: get("qwen2.block_count")?.to_u32()? as usize,
-            num_heads: get("qwen2.attention.head_count")?.to_u32()? as usize,
-            num_kv_heads: get("qwen2.attention.head_count_kv")?.to_u32()? as usize,
-            context_length: get("qwen2.context_length")?.to_u32()? as usize,
-            rms_norm_eps: get("qwen2.attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
-            rope_theta: get("qwen2.rope.freq_base")
+            architecture: arch.name.to_string(),
+            qkv_bias: arch.qkv_bias,
+            qk_norm: arch.qk_norm,
+            hidden_size,
+            intermediate_size: get("feed_forward_length")?.to_u32()? as usize,
+            num_layers: get("block_count")?.to_u32()? as usize,
+            num_heads,
+            num_kv_heads: get("attention.head_count_kv")?.to_u32()? as usize,
+            head_dim,
+            context_length: get("context_length")?.to_u32()? as usize,
+            rms_norm_eps: get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
+            rope_theta: get("rope.freq_base")
                 .and_then(|v| v.to_f32())
                 .unwrap_or(10_000.0),
         };
         let heads_ok = config.num_heads > 0
             && config.num_kv_heads > 0
             && config.num_heads.is_multiple_of(config.num_kv_heads)
-            && config.hidden_size.is_multiple_of(config.num_heads)
-            && config.head_dim().is_multiple_of(2);
+            && config.head_dim > 0
+            && config.head_dim.is_multiple_of(2);
         if !heads_ok || config.num_layers == 0 || config.context_length == 0 {
             candle_core::bail!("inconsistent attention shape in the metadata: {config:?}");
         }
@@ -63,7 +129,12 @@ impl Config {
     }
 
     pub fn head_dim(&self) -> usize {
-        self.hidden_size / self.num_heads
+        self.head_dim
+    }
+
+    /// Width of all query heads together.
+    fn q_dim(&self) -> usize {
+        self.num_heads * self.head_dim
     }
 
     fn kv_dim(&self) -> usize {
@@ -76,9 +147,12 @@ struct Layer {
     q: QuantMatrix,
     k: QuantMatrix,
     v: QuantMatrix,
+    /// Biases and head norms: empty where the architecture has none.
     q_bias: Vec<f32>,
     k_bias: Vec<f32>,
     v_bias: Vec<f32>,
+    q_norm: Vec<f32>,
+    k_norm: Vec<f32>,
     out: QuantMatrix,
     ffn_norm: Vec<f32>,
     gate: QuantMatrix,
@@ -213,9 +287,11 @@ impl Qwen2 {
             None
         };
         let mut layers = Vec::with_capacity(config.num_layers);
-        let (h, kv, inter) = (
+        let (h, qd, kv, hd, inter) = (
             config.hidden_size,
+            config.q_dim(),
             config.kv_dim(),
+            config.head_dim(),
             config.intermediate_size,
         );
         for i in 0..config.num_layers {
@@ -233,15 +309,24 @@ impl Qwen2 {
                 Ok(w)
             };
             let v = |suffix: &str, len: usize| loader.vector(&name(suffix), len);
+            let v_if = |present: bool, suffix: &str, len: usize| {
+                if present {
+                    v(suffix, len)
+                } else {
+                    Ok(Vec::new())
+                }
+            };
             layers.push(Layer {
                 attn_norm: v("attn_norm.weight", h)?,
-                q: m("attn_q.weight", h, h)?,
+                q: m("attn_q.weight", qd, h)?,
                 k: m("attn_k.weight", kv, h)?,
                 v: m("attn_v.weight", kv, h)?,
-                q_bias: v("attn_q.bias", h)?,
-                k_bias: v("attn_k.bias", kv)?,
-                v_bias: v("attn_v.bias", kv)?,
-                out: m("attn_output.weight", h, h)?,
+                q_bias: v_if(config.qkv_bias, "attn_q.bias", qd)?,
+                k_bias: v_if(config.qkv_bias, "attn_k.bias", kv)?,
+                v_bias: v_if(config.qkv_bias, "attn_v.bias", kv)?,
+                q_norm: v_if(config.qk_norm, "attn_q_norm.weight", hd)?,
+                k_norm: v_if(config.qk_norm, "attn_k_norm.weight", hd)?,
+                out: m("attn_output.weight", h, qd)?,
                 ffn_norm: v("ffn_norm.weight", h)?,
                 gate: m("ffn_gate.weight", inter, h)?,
                 up: m("ffn_up.weight", inter, h)?,
@@ -353,8 +438,9 @@ impl Qwen2 {
             }
         }
         let cfg = &self.config;
-        let (hid, kv_dim, hd, inter) = (
+        let (hid, q_dim, kv_dim, hd, inter) = (
             cfg.hidden_size,
+            cfg.q_dim(),
             cfg.kv_dim(),
             cfg.head_dim(),
             cfg.intermediate_size,
@@ -385,7 +471,7 @@ impl Qwen2 {
                 hid,
                 Some(granularity_for(&[&layer.q, &layer.k, &layer.v])),
             );
-            let q = resize(&mut s.q, m * hid);
+            let q = resize(&mut s.q, m * q_dim);
             let k = resize(&mut s.k, m * kv_dim);
             let v = resize(&mut s.v, m * kv_dim);
             kernels::matmul_many(
@@ -401,11 +487,13 @@ impl Qwen2 {
                     &self.cos[pos * half..][..half],
                     &self.sin[pos * half..][..half],
                 );
-                let qr = &mut q[r * hid..][..hid];
+                let qr = &mut q[r * q_dim..][..q_dim];
                 add(qr, &layer.q_bias);
+                norm_heads(qr, &layer.q_norm, eps);
                 ops::rope(qr, hd, cos, sin);
                 let kr = &mut k[r * kv_dim..][..kv_dim];
                 add(kr, &layer.k_bias);
+                norm_heads(kr, &layer.k_norm, eps);
                 ops::rope(kr, hd, cos, sin);
                 let vr = &mut v[r * kv_dim..][..kv_dim];
                 add(vr, &layer.v_bias);
@@ -413,7 +501,7 @@ impl Qwen2 {
                 kc[pos * kv_dim..][..kv_dim].copy_from_slice(kr);
                 vc[pos * kv_dim..][..kv_dim].copy_from_slice(vr);
             }
-            let att = resize(&mut s.att, m * hid);
+            let att = resize(&mut s.att, m * q_dim);
             let scale = 1.0 / (hd as f32).sqrt();
             let (rows, q, shared) = (&s.rows, &*q, &*caches);
             // One task per (row, KV head): the query heads sharing a KV head read each cached
@@ -425,13 +513,13 @@ impl Qwen2 {
                     let (r, kv_head) = (idx / n_kv, idx % n_kv);
                     let (seq, pos) = rows[r];
                     let (kc, vc) = &shared[seq].layers[l];
-                    let qs = &q[r * hid + kv_head * n_rep * hd..][..n_rep * hd];
+                    let qs = &q[r * q_dim + kv_head * n_rep * hd..][..n_rep * hd];
                     let off = kv_head * hd;
                     SCORES.with_borrow_mut(|scores| {
                         ops::attend_heads(qs, hd, kc, vc, pos + 1, kv_dim, off, scale, scores, out)
                     });
                 });
-            s.acts.quantize_for(att, m, hid, Some(&layer.out));
+            s.acts.quantize_for(att, m, q_dim, Some(&layer.out));
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.out, &s.acts, tmp);
             add(&mut s.x, tmp);
@@ -478,6 +566,22 @@ impl Qwen2 {
     }
 }
 
+/// In place: each head (`weight.len()` values) RMS-normalised and scaled by `weight`; nothing
+/// when the architecture has no head norm (`weight` empty).
+fn norm_heads(x: &mut [f32], weight: &[f32], eps: f32) {
+    if weight.is_empty() {
+        return;
+    }
+    for head in x.chunks_mut(weight.len()) {
+        let mean_sq = head.iter().map(|v| v * v).sum::<f32>() / weight.len() as f32;
+        let inv = 1.0 / (mean_sq + eps).sqrt();
+        for (v, w) in head.iter_mut().zip(weight) {
+            *v *= inv * w;
+        }
+    }
+}
+
+/// `x += y`; nothing when `y` is empty (a bias the architecture lacks).
 fn add(x: &mut [f32], y: &[f32]) {
     for (x, y) in x.iter_mut().zip(y) {
         *x += y;

@@ -197,10 +197,8 @@ pub fn check_gguf(path: &Path) -> Result<()> {
         .and_then(|v| v.to_string().ok())
         .cloned()
         .unwrap_or_default();
-    if arch != "qwen2" {
-        return Err(invalid(format!(
-            "architecture `{arch}` is not supported (Précis runs Qwen2/Qwen2.5 models)"
-        )));
+    if crate::llm::qwen2::architecture(&arch).is_none() {
+        return Err(invalid(crate::llm::qwen2::unsupported(&arch)));
     }
     Ok(())
 }
