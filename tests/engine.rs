@@ -277,11 +277,19 @@ fn our_qwen3_matches_candles_reference_implementation() {
 /// Several sequences decoded in one batch give the same logits as each decoded alone.
 #[test]
 fn batched_sequences_match_single_sequences() {
+    for architecture in ["qwen2", "qwen3"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        common::write_tiny_model_of(architecture, &path, Behaviour::Random);
+        batch_matches_single(&path);
+    }
+}
+
+fn batch_matches_single(path: &std::path::Path) {
     use candle_core::quantized::gguf_file;
     use precis_core::llm::qwen2::{argmax, Qwen2};
 
-    let (_dir, path) = tiny_model(Behaviour::Random);
-    let mut f = std::fs::File::open(&path).unwrap();
+    let mut f = std::fs::File::open(path).unwrap();
     let ct = gguf_file::Content::read(&mut f).unwrap();
     let mut model = Qwen2::from_gguf(&ct, &f, 256).unwrap();
     let vocab = model.vocab_size();

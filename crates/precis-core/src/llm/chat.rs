@@ -51,6 +51,9 @@ impl Message {
 pub const IM_START: &str = "<|im_start|>";
 pub const IM_END: &str = "<|im_end|>";
 pub const END_OF_TEXT: &str = "<|endoftext|>";
+/// Qwen3's thinking block delimiters (special tokens in its vocabulary).
+pub const THINK_START: &str = "<think>";
+pub const THINK_END: &str = "</think>";
 
 /// The prompt as a sequence of pieces: control tokens and plain text, ending with the open
 /// assistant turn the model completes.

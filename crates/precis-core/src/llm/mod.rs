@@ -193,16 +193,18 @@ impl Generator for LlmEngine {
     }
 }
 
-/// `<think>\n\n</think>\n\n` as token ids for a Qwen3 model whose vocabulary has the thinking
-/// tokens (what Qwen3's template writes when thinking is off); nothing for other models.
-fn no_thinking_prefix(architecture: &str, tokenizer: &Tokenizer) -> Vec<u32> {
+/// `<think>\n\n</think>\n\n` as token ids for a model whose chat template can turn thinking
+/// off (`enable_thinking`, Qwen3's hybrid models: this is what their template writes then) and
+/// whose vocabulary has the thinking tokens; nothing for other models (Qwen3 "Instruct-2507"
+/// files never think, and their template writes no such block).
+fn no_thinking_prefix(chat_template: Option<&str>, tokenizer: &Tokenizer) -> Vec<u32> {
     let (Some(open), Some(close)) = (
-        tokenizer.token_to_id("<think>"),
-        tokenizer.token_to_id("</think>"),
+        tokenizer.token_to_id(chat::THINK_START),
+        tokenizer.token_to_id(chat::THINK_END),
     ) else {
         return Vec::new();
     };
-    if architecture != "qwen3" {
+    if !chat_template.is_some_and(|t| t.contains("enable_thinking")) {
         return Vec::new();
     }
     let blank = tokenizer
@@ -217,7 +219,8 @@ fn no_thinking_prefix(architecture: &str, tokenizer: &Tokenizer) -> Vec<u32> {
 }
 
 /// The largest context we use, whatever the model allows: bounds memory (the KV cache is
-/// allocated at this length: 224 MB for the 1.5B, 96 MB for the 0.5B) and time.
+/// allocated at this length: 224 MB for Qwen2.5 1.5B, 96 MB for 0.5B; Qwen3's wider KV heads
+/// take about 900 MB for 0.6B/1.7B and 1.2 GB for 4B/8B) and time.
 const MAX_CONTEXT: usize = 4096;
 /// Prefill goes in chunks of this many tokens: big enough for the kernels to reuse each weight
 /// across many tokens, small enough that a cancel is seen within a fraction of a second.
@@ -244,8 +247,8 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 impl LlmEngine {
-    /// Loads a Qwen2 or Qwen3 GGUF file (see `qwen2::ARCHITECTURES`). Errors are specific: missing file, not GGUF, wrong
-    /// architecture, missing tokenizer, truncated tensors.
+    /// Loads a Qwen2 or Qwen3 GGUF file (see `qwen2::ARCHITECTURES`). Errors are specific:
+    /// missing file, not GGUF, wrong architecture, missing tokenizer, truncated tensors.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
             return Err(Error::ModelMissing {
@@ -320,7 +323,8 @@ impl LlmEngine {
             )
         })?;
         let cache = model.new_cache(model.max_positions());
-        let answer_prefix = no_thinking_prefix(&architecture, &tokenizer);
+        let answer_prefix =
+            no_thinking_prefix(meta_str("tokenizer.chat_template").as_deref(), &tokenizer);
 
         Ok(Self {
             model,
@@ -740,7 +744,13 @@ fn strip_control_tokens(text: &str) -> String {
     // Repeat until stable: removing one spelling can join the pieces of another.
     loop {
         let before = out.len();
-        for t in [chat::IM_START, chat::IM_END, chat::END_OF_TEXT] {
+        for t in [
+            chat::IM_START,
+            chat::IM_END,
+            chat::END_OF_TEXT,
+            chat::THINK_START,
+            chat::THINK_END,
+        ] {
             out = out.replace(t, "");
         }
         if out.len() == before {
@@ -800,7 +810,11 @@ mod tests {
             .build()
             .expect("word-level model");
         let tokenizer = Tokenizer::new(model);
-        assert_eq!(no_thinking_prefix("qwen3", &tokenizer), [0, 2, 1, 2]);
-        assert!(no_thinking_prefix("qwen2", &tokenizer).is_empty());
+        let hybrid = "{%- if enable_thinking is defined and enable_thinking is false %}…";
+        assert_eq!(no_thinking_prefix(Some(hybrid), &tokenizer), [0, 2, 1, 2]);
+        assert!(no_thinking_prefix(Some("{{ messages }}"), &tokenizer).is_empty());
+        assert!(no_thinking_prefix(None, &tokenizer).is_empty());
+        // Article text cannot open or close a thinking block either.
+        assert_eq!(strip_control_tokens("a<think>b</think>c"), "abc");
     }
 }

@@ -87,7 +87,7 @@ impl Config {
             .map(String::as_str)
             .unwrap_or("");
         let Some(arch) = architecture(name) else {
-            candle_core::bail!("architecture `{name}` is not one this decoder runs");
+            candle_core::bail!("{}", unsupported(name));
         };
         let get = |key: &str| {
             let key = format!("{}.{key}", arch.name);
@@ -244,6 +244,8 @@ fn resize(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buf[..len]
 }
 
+/// The decoder: Qwen2/Qwen2.5, and Qwen3 through the traits in [`ARCHITECTURES`] (the name is
+/// the family's first member).
 pub struct Qwen2 {
     config: Config,
     embeddings: QuantMatrix,
