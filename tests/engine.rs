@@ -184,9 +184,12 @@ fn cancellation_from_another_thread_is_prompt() {
 }
 
 /// Feeds the same prompt (a prefill in two chunks, then greedy steps) to our decoder and to
-/// `reference` (candle's implementation of the same architecture, as `(tokens, position) ->
-/// logits`) and checks the logits agree at every step.
-fn matches_reference(path: &std::path::Path, mut reference: impl FnMut(&[u32], usize) -> Vec<f32>) {
+/// `reference` (candle's implementation of the same architecture, its `forward(input,
+/// position)`) and checks the logits agree at every step.
+fn matches_reference(
+    path: &std::path::Path,
+    mut reference: impl FnMut(&candle_core::Tensor, usize) -> candle_core::Result<candle_core::Tensor>,
+) {
     use candle_core::quantized::gguf_file;
     use precis_core::llm::qwen2::{argmax, Qwen2};
 
@@ -207,6 +210,13 @@ fn matches_reference(path: &std::path::Path, mut reference: impl FnMut(&[u32], u
             .fold(0f32, f32::max);
         assert!(max < 1e-3, "logits differ by {max}");
     };
+    let mut reference = |tokens: &[u32], pos: usize| -> Vec<f32> {
+        let input = candle_core::Tensor::new(tokens, &candle_core::Device::Cpu)
+            .and_then(|t| t.unsqueeze(0))
+            .unwrap();
+        let logits = reference(&input, pos).unwrap();
+        logits.flatten_all().unwrap().to_vec1().unwrap()
+    };
     let prompt: Vec<u32> = (0..40u32).map(|i| (i * 7 + 3) % 250).collect();
     close(
         &reference(&prompt[..25], 0),
@@ -226,49 +236,39 @@ fn matches_reference(path: &std::path::Path, mut reference: impl FnMut(&[u32], u
     }
 }
 
-/// Candle's logits for `tokens` at `pos`, flattened.
-fn logits(t: candle_core::Result<candle_core::Tensor>) -> Vec<f32> {
-    t.unwrap().flatten_all().unwrap().to_vec1().unwrap()
+/// A GGUF file's header and the open file, for candle's loaders.
+fn open_gguf(
+    path: &std::path::Path,
+) -> (candle_core::quantized::gguf_file::Content, std::fs::File) {
+    let mut f = std::fs::File::open(path).unwrap();
+    let ct = candle_core::quantized::gguf_file::Content::read(&mut f).unwrap();
+    (ct, f)
 }
 
 #[test]
 fn our_qwen2_matches_candles_reference_implementation() {
-    use candle_core::{quantized::gguf_file, Device, Tensor};
+    use candle_core::Device;
     use candle_transformers::models::quantized_qwen2::ModelWeights;
 
     let (_dir, path) = tiny_model(Behaviour::Random);
-    let mut f = std::fs::File::open(&path).unwrap();
-    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let (ct, mut f) = open_gguf(&path);
     let mut reference = ModelWeights::from_gguf(ct, &mut f, &Device::Cpu).unwrap();
-    matches_reference(&path, |tokens, pos| {
-        let input = Tensor::new(tokens, &Device::Cpu)
-            .unwrap()
-            .unsqueeze(0)
-            .unwrap();
-        logits(reference.forward(&input, pos))
-    });
+    matches_reference(&path, |input, pos| reference.forward(input, pos));
 }
 
 /// Qwen3 (no biases, query/key head norms, heads wider than hidden / heads) on the same
 /// decoder, against candle's `quantized_qwen3` on the same tiny file.
 #[test]
 fn our_qwen3_matches_candles_reference_implementation() {
-    use candle_core::{quantized::gguf_file, Device, Tensor};
+    use candle_core::Device;
     use candle_transformers::models::quantized_qwen3::ModelWeights;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tiny-qwen3.gguf");
     common::write_tiny_model_of("qwen3", &path, Behaviour::Random);
-    let mut f = std::fs::File::open(&path).unwrap();
-    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let (ct, mut f) = open_gguf(&path);
     let mut reference = ModelWeights::from_gguf(ct, &mut f, &Device::Cpu).unwrap();
-    matches_reference(&path, |tokens, pos| {
-        let input = Tensor::new(tokens, &Device::Cpu)
-            .unwrap()
-            .unsqueeze(0)
-            .unwrap();
-        logits(reference.forward(&input, pos))
-    });
+    matches_reference(&path, |input, pos| reference.forward(input, pos));
     // The engine loads it too, and names the architecture.
     let engine = precis_core::llm::LlmEngine::load(&path).expect("a Qwen3 GGUF loads");
     assert_eq!(engine.info().architecture, "qwen3");

@@ -58,10 +58,7 @@ fn body(doc: &Document) -> String {
 /// title, so the headline is one of its lines, picked by the extractor — a wrong pick ("Home")
 /// costs, and a page whose first line is article text (expected holds it) is not cut short.
 fn shown(doc: &Document) -> String {
-    let mut parts: Vec<&str> = vec![doc.title.as_str()];
-    parts.extend(doc.subtitle.iter().map(String::as_str));
-    parts.extend(doc.paragraphs.iter().map(|p| p.text.as_str()));
-    parts.join("\n\n")
+    format!("{}\n\n{}", doc.title, body(doc))
 }
 
 /// What `precis` makes of a text file: the same entry point the app and the CLI use.

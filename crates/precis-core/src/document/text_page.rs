@@ -153,7 +153,7 @@ fn english_page(units: &[TextUnit]) -> bool {
 /// A unit's worth to the article: positive for prose, negative for what pages put around it.
 fn score(unit: &TextUnit, repeats: usize, english: bool) -> f64 {
     let (s, unit) = (shape(&unit.text, unit.bullet), unit.text.as_str());
-    if is_short_match(box_header_regex(), unit) {
+    if is_box_header(unit) {
         return BOX_HEADER_SCORE;
     }
     if is_separator(unit) || is_boilerplate(unit) {
@@ -337,6 +337,11 @@ fn box_header_regex() -> Option<&'static Regex> {
     .as_ref()
 }
 
+/// A box header ("Related", "Most read"): see `box_header_regex`.
+fn is_box_header(unit: &str) -> bool {
+    is_short_match(box_header_regex(), unit)
+}
+
 /// Cost of crossing a box header.
 const BOX_HEADER_SCORE: f64 = -25.0;
 
@@ -359,7 +364,7 @@ fn footer_regex() -> Option<&'static Regex> {
 /// A line after which the article does not continue.
 fn closes_article(unit: &str) -> bool {
     is_short_match(closing_line_regex(), unit)
-        || (shape(unit, false).words <= 60 && footer_regex().is_some_and(|re| re.is_match(unit)))
+        || (footer_regex().is_some_and(|re| re.is_match(unit)) && shape(unit, false).words <= 60)
 }
 
 /// Which units close the article (see `closes_article`; a comment count only after prose or a
@@ -369,11 +374,11 @@ fn walls(units: &[TextUnit], scores: &[f64]) -> Vec<bool> {
         .iter()
         .enumerate()
         .map(|(i, u)| {
+            let near = i.saturating_sub(COUNT_AFTER_PROSE)..i;
+            let after_article = scores[near.clone()].iter().any(|&s| s > 0.0)
+                || units[near].iter().any(|u| is_box_header(&u.text));
             closes_article(&u.text)
-                || (is_short_match(comment_count_regex(), &u.text)
-                    && scores[i.saturating_sub(COUNT_AFTER_PROSE)..i]
-                        .iter()
-                        .any(|&s| s > 0.0 || s == BOX_HEADER_SCORE))
+                || (after_article && is_short_match(comment_count_regex(), &u.text))
         })
         .collect()
 }
@@ -457,7 +462,7 @@ fn end_at_unrelated_box(units: &[TextUnit], scores: &[f64], start: usize, end: u
         if scores[b - 1] > 0.0 {
             before.extend(stems(&units[b - 1]));
         }
-        if scores[b] != BOX_HEADER_SCORE || before.len() < MIN_STEMS_BEFORE {
+        if before.len() < MIN_STEMS_BEFORE || !is_box_header(&units[b].text) {
             continue;
         }
         let after: HashSet<String> = (b + 1..=end.min(b + STORY_SAMPLE_WINDOW))
