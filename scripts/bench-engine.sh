@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Inference speed, side by side and alternating: Précis's own Qwen2 decoder, candle's
-# quantized_qwen2 (reference), and llama.cpp (llama-cpp-python 0.3.36, built with native flags
-# into a venv outside the repo, once). Same GGUF, same 512 prompt tokens, 128 greedy tokens,
+# Inference speed, side by side and alternating: Précis's own decoder, candle's quantized_qwen2
+# (reference, Qwen2 files only), and llama.cpp (llama-cpp-python 0.3.36, built with explicit CPU
+# flags into a venv outside the repo, once; see ensure_llama_cpp in setup.sh). Same GGUF, same
+# 512 prompt tokens, 128 greedy tokens,
 # one process per run (so peak RSS is per engine), then a cold-cache run of Précis and llama.cpp.
 # Prints the machine, medians and ratios as Markdown.
 # Usage: scripts/bench-engine.sh [ROUNDS] [MODEL_ID...]   (BATCH=8, THREADS=nproc, BENCH_OUT=file)
@@ -14,11 +15,7 @@ THREADS="${THREADS:-$(nproc)}"
 VENV="${LLAMA_VENV:-$HOME/.cache/precis/llama-venv}"
 
 build_release
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
-  log "installing llama-cpp-python 0.3.36 into $VENV (compiles llama.cpp with native flags; minutes)"
-  python3 -m venv "$VENV"
-  CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install --no-cache-dir llama-cpp-python==0.3.36
-fi
+ensure_llama_cpp "$VENV"
 
 out=$(mktemp -d)
 BATCH="${BATCH:-8}"
@@ -36,7 +33,9 @@ run_engine() { # model impl file
 }
 for model in "${MODELS[@]}"; do
   for round in $(seq "$ROUNDS"); do
-    for impl in precis candle llama; do
+    impls="precis llama"
+    [[ "$model" == qwen2* ]] && impls="precis candle llama"
+    for impl in $impls; do
       run_engine "$model" "$impl" "$out/$model.$impl.$round.json"
       log "$model $impl round $round done"
     done
@@ -55,13 +54,15 @@ echo
 python3 - "$out" "$BATCH" "${MODELS[@]}" <<'PY'
 import json, statistics, sys, glob, os
 out, batch, models = sys.argv[1], sys.argv[2], sys.argv[3:]
-print(f"| model | engine | load s (cold) | prefill tok/s | decode tok/s | batch {batch} tok/s | peak RSS MiB | same tokens as candle |")
+print(f"| model | engine | load s (cold) | prefill tok/s | decode tok/s | batch {batch} tok/s | peak RSS MiB | same tokens as llama.cpp |")
 print("|---|---|---|---|---|---|---|---|")
 ratios = []
 for m in models:
     rows = {}
     for impl in ["precis", "candle", "llama"]:
         runs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, f"{m}.{impl}.[0-9]*.json")))]
+        if not runs:
+            continue
         med = lambda k: statistics.median(r.get(k, 0) for r in runs)
         cold = os.path.join(out, f"{m}.{impl}.cold.json")
         cold = json.load(open(cold))["load_secs"] if os.path.exists(cold) else None
@@ -70,7 +71,7 @@ for m in models:
                           rss=max(r["peak_rss_mib"] for r in runs), toks=runs[0]["decoded"])
     size = os.path.getsize(os.popen(f"{os.environ['PRECIS']} models path {m}").read().strip()) / 2**20
     for impl, r in rows.items():
-        same = sum(a == b for a, b in zip(r["toks"], rows["candle"]["toks"]))
+        same = sum(a == b for a, b in zip(r["toks"], rows["llama"]["toks"]))
         load = f"{r['load']:.2f}" + (f" ({r['cold']:.2f})" if r["cold"] is not None else "")
         bat = f"{r['bat']:.1f}" if r["bat"] else ""
         print(f"| {m} ({size:.0f} MiB) | {impl} | {load} | {r['pre']:.1f} | {r['dec']:.1f} | {bat} | {r['rss']:.0f} | {same}/{len(r['toks'])} |")

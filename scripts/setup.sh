@@ -66,3 +66,23 @@ fetch_model() {
 fetch_default_model() {
   fetch_model "${PRECIS_DEFAULT_MODEL:-qwen2.5-1.5b-instruct}"
 }
+
+# llama.cpp as the reference engine (llama-cpp-python 0.3.36 in a venv outside the repo; only the
+# benchmark and the reference-fixture scripts need it). Built with explicit CPU flags: a native
+# build (GGML_NATIVE=ON) segfaults in prefill on AMX Xeons. Takes 8-16 minutes on 2 cores.
+ensure_llama_cpp() {
+  local venv=$1
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import llama_cpp, numpy" 2>/dev/null; then
+    return
+  fi
+  local flags="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF"
+  if grep -qw avx512f /proc/cpuinfo; then
+    flags="$flags -DGGML_AVX512=ON"
+    grep -qw avx512_vnni /proc/cpuinfo && flags="$flags -DGGML_AVX512_VNNI=ON"
+  else
+    flags="$flags -DGGML_AVX512=OFF"
+  fi
+  log "installing llama-cpp-python 0.3.36 into $venv ($flags; minutes)"
+  python3 -m venv "$venv"
+  CMAKE_ARGS="$flags" "$venv/bin/pip" install --no-cache-dir numpy llama-cpp-python==0.3.36
+}

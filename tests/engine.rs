@@ -191,11 +191,11 @@ fn matches_reference(
     mut reference: impl FnMut(&candle_core::Tensor, usize) -> candle_core::Result<candle_core::Tensor>,
 ) {
     use candle_core::quantized::gguf_file;
-    use precis_core::llm::qwen2::{argmax, Qwen2};
+    use precis_core::llm::decoder::{argmax, Decoder};
 
     let mut f = std::fs::File::open(path).unwrap();
     let ct = gguf_file::Content::read(&mut f).unwrap();
-    let mut ours = Qwen2::from_gguf(&ct, &f, 256).unwrap();
+    let mut ours = Decoder::from_gguf(&ct, &f, 256).unwrap();
     let mut cache = ours.new_cache(256);
     // Both quantize activations to 8 bits; values that differ in the last float bit can round
     // to neighbouring steps, which moves a logit by ~1% (measured: 11 of 200 random models).
@@ -287,11 +287,11 @@ fn batched_sequences_match_single_sequences() {
 
 fn batch_matches_single(path: &std::path::Path) {
     use candle_core::quantized::gguf_file;
-    use precis_core::llm::qwen2::{argmax, Qwen2};
+    use precis_core::llm::decoder::{argmax, Decoder};
 
     let mut f = std::fs::File::open(path).unwrap();
     let ct = gguf_file::Content::read(&mut f).unwrap();
-    let mut model = Qwen2::from_gguf(&ct, &f, 256).unwrap();
+    let mut model = Decoder::from_gguf(&ct, &f, 256).unwrap();
     let vocab = model.vocab_size();
     let prompts: Vec<Vec<u32>> = (0..3u32)
         .map(|s| {

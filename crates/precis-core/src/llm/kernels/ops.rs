@@ -76,6 +76,28 @@ pub fn rope(x: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) {
     }
 }
 
+/// Rotary position embedding in Llama's layout: the pairs `(x[2i], x[2i+1])` of each head
+/// are rotated by angle `i` (llama.cpp's "normal" RoPE).
+pub fn rope_pairs(x: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) {
+    for head in x.chunks_mut(head_dim) {
+        for (pair, (c, s)) in head.chunks_exact_mut(2).zip(cos.iter().zip(sin)) {
+            let (x0, x1) = (pair[0], pair[1]);
+            pair[0] = x0 * c - x1 * s;
+            pair[1] = x0 * s + x1 * c;
+        }
+    }
+}
+
+/// `gate = gelu(gate) * up`, GELU in its tanh approximation (what Gemma was trained with).
+pub fn gelu_tanh_mul(gate: &mut [f32], up: &[f32]) {
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    for (g, u) in gate.iter_mut().zip(up) {
+        let x = *g;
+        let inner = SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x);
+        *g = 0.5 * x * (1.0 + inner.tanh()) * u;
+    }
+}
+
 /// Attention of the query heads in `queries` (each `hd` wide) that share one KV head, over
 /// the first `len` cached positions; the head's keys and values start at `off` in each
 /// `stride`-wide cache row. `scores` is scratch space; `out` gets one `hd` row per head.

@@ -1,13 +1,16 @@
-//! Qwen2 / Qwen2.5 and Qwen3 decoder for quantized GGUF weights, built for a CPU serving one
-//! article after another (the two differ only in the traits listed in [`ARCHITECTURES`]):
+//! The decoder every supported architecture runs on (see [`super::arch`] for the list and for
+//! what each one sets), for quantized GGUF weights on a CPU serving one article after another:
 //! - weights stay in the memory-mapped file (no copy; loads in milliseconds when the file is in
 //!   the page cache) and are multiplied by our own kernels ([`super::kernels`]);
 //! - each sequence has its own [`KvCache`], allocated once at the length it needs and written in
-//!   place; several sequences run in one [`Qwen2::forward_batch`] call, so each weight is read
+//!   place; several sequences run in one [`Decoder::forward_batch`] call, so each weight is read
 //!   once per step for all of them (batched translation) and a prompt is processed as a batch of
 //!   tokens (prefill);
 //! - grouped-query attention reads K/V in place, without repeating heads;
 //! - activations live in scratch buffers reused from call to call (no allocation per token).
+//!
+//! Architectures differ only in the traits of [`Config`]: biases, head norms, the RoPE layout,
+//! norms after the blocks, the activation, sliding-window layers, embedding and logit scaling.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -19,113 +22,169 @@ use serde::{Deserialize, Serialize};
 
 use super::kernels::{self, ops, QuantMatrix, QuantizedActs, WeightBytes, WeightFormat};
 
-/// A decoder architecture this file runs, by its GGUF name, and the traits that set it apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Architecture {
-    /// `general.architecture`, also the prefix of its metadata keys (`qwen2.block_count`).
-    pub name: &'static str,
-    /// Q, K and V projections have biases.
-    pub qkv_bias: bool,
-    /// Each head's query and key are RMS-normalised before RoPE.
-    pub qk_norm: bool,
+/// How the two halves of each rotated pair sit in a head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RopeLayout {
+    /// `(x[i], x[i + head_dim/2])`: GPT-NeoX's layout (Qwen, Gemma).
+    Halves,
+    /// `(x[2i], x[2i+1])`: Llama's, in which llama.cpp's converter stores Q and K weights.
+    Pairs,
 }
 
-/// Every architecture this decoder runs: adding one that fits these traits is one line here.
-pub const ARCHITECTURES: &[Architecture] = &[
-    Architecture {
-        name: "qwen2",
-        qkv_bias: true,
-        qk_norm: false,
-    },
-    Architecture {
-        name: "qwen3",
-        qkv_bias: false,
-        qk_norm: true,
-    },
-];
-
-/// What to tell a user whose model file has architecture `name`, which this decoder does not run.
-pub fn unsupported(name: &str) -> String {
-    let supported: Vec<&str> = ARCHITECTURES.iter().map(|a| a.name).collect();
-    format!(
-        "architecture `{name}` is not supported (Précis runs {})",
-        supported.join(", ")
-    )
+/// The non-linearity of the gated feed-forward block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// SiLU(gate) * up (Llama, Qwen).
+    Silu,
+    /// GELU(gate) * up, tanh approximation (Gemma).
+    GeluTanh,
 }
 
-/// The architecture named `name`, if this decoder runs it.
-pub fn architecture(name: &str) -> Option<Architecture> {
-    ARCHITECTURES.iter().copied().find(|a| a.name == name)
+/// Local attention in most layers (Gemma 3): each position sees only the last `size` positions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SlidingWindow {
+    pub size: usize,
+    /// Every `period`-th layer (1-based) attends globally, the others locally.
+    pub period: usize,
+    /// RoPE base of the local layers (the global ones use [`Config::rope_theta`]).
+    pub rope_theta: f32,
 }
 
-/// The architecture's hyper-parameters, read from GGUF metadata (`qwen2.*`, `qwen3.*`).
+impl SlidingWindow {
+    pub fn is_local(&self, layer: usize) -> bool {
+        !(layer + 1).is_multiple_of(self.period.max(1))
+    }
+}
+
+/// An architecture's hyper-parameters and traits, read from GGUF metadata by its file in
+/// [`super::arch`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// `general.architecture`.
     pub architecture: String,
-    pub qkv_bias: bool,
-    pub qk_norm: bool,
     pub hidden_size: usize,
     pub intermediate_size: usize,
     pub num_layers: usize,
     pub num_heads: usize,
     pub num_kv_heads: usize,
-    /// Width of one attention head: stated by Qwen3 (`attention.key_length`, and then the
-    /// heads together may be wider than the hidden state), `hidden_size / num_heads` otherwise.
+    /// Width of one attention head (the heads together may be wider than the hidden state).
     pub head_dim: usize,
     pub context_length: usize,
     pub rms_norm_eps: f64,
     pub rope_theta: f32,
+    /// Positions are divided by this before rotation (linear RoPE scaling; 1 = none).
+    pub rope_scale: f32,
+    pub rope_layout: RopeLayout,
+    /// Q, K and V projections have biases.
+    pub qkv_bias: bool,
+    /// Each head's query and key are RMS-normalised before RoPE.
+    pub qk_norm: bool,
+    /// The attention and feed-forward outputs are RMS-normalised before joining the residual.
+    pub post_norms: bool,
+    pub activation: Activation,
+    /// Token embeddings are multiplied by this (Gemma: sqrt(hidden_size)).
+    pub embedding_scale: f32,
+    /// Attention scores are multiplied by this (usually 1 / sqrt(head_dim)).
+    pub attention_scale: f32,
+    pub sliding_window: Option<SlidingWindow>,
+    /// Logits become `cap * tanh(logits / cap)`.
+    pub final_logit_softcap: Option<f32>,
+}
+
+/// GGUF metadata of one architecture: keys are read under its prefix (`llama.block_count`).
+pub struct Metadata<'a> {
+    pub ct: &'a gguf_file::Content,
+    pub arch: &'a str,
+}
+
+impl Metadata<'_> {
+    fn value(&self, key: &str) -> Result<&gguf_file::Value> {
+        let key = format!("{}.{key}", self.arch);
+        self.ct
+            .metadata
+            .get(&key)
+            .ok_or_else(|| candle_core::Error::Msg(format!("metadata key `{key}` is missing")))
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.value(key).is_ok()
+    }
+
+    pub fn usize(&self, key: &str) -> Result<usize> {
+        Ok(self.value(key)?.to_u32()? as usize)
+    }
+
+    pub fn f32(&self, key: &str) -> Result<f32> {
+        self.value(key)?.to_f32()
+    }
+
+    pub fn f32_or(&self, key: &str, default: f32) -> Result<f32> {
+        if self.has(key) {
+            self.f32(key)
+        } else {
+            Ok(default)
+        }
+    }
+
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.value(key).ok()?.to_string().ok().cloned()
+    }
 }
 
 impl Config {
-    pub fn from_gguf(ct: &gguf_file::Content) -> Result<Self> {
-        let name = ct
-            .metadata
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .map(String::as_str)
-            .unwrap_or("");
-        let Some(arch) = architecture(name) else {
-            candle_core::bail!("{}", unsupported(name));
+    /// What every architecture states the same way (`{arch}.block_count`, ...), with the traits
+    /// of a plain Llama-style decoder; each architecture's file changes what differs.
+    pub fn common(meta: &Metadata) -> Result<Self> {
+        let hidden_size = meta.usize("embedding_length")?;
+        let num_heads = meta.usize("attention.head_count")?;
+        let head_dim = if meta.has("attention.key_length") {
+            meta.usize("attention.key_length")?
+        } else {
+            hidden_size / num_heads.max(1)
         };
-        let get = |key: &str| {
-            let key = format!("{}.{key}", arch.name);
-            ct.metadata
-                .get(&key)
-                .ok_or_else(|| candle_core::Error::Msg(format!("metadata key `{key}` is missing")))
+        let rope_scale = match meta.string("rope.scaling.type").as_deref() {
+            None | Some("none") => 1.0,
+            Some("linear") => meta.f32_or("rope.scaling.factor", 1.0)?,
+            Some(other) => candle_core::bail!("RoPE scaling `{other}` is not supported"),
         };
-        let hidden_size = get("embedding_length")?.to_u32()? as usize;
-        let num_heads = get("attention.head_count")?.to_u32()? as usize;
-        let head_dim = match get("attention.key_length") {
-            Ok(v) => v.to_u32()? as usize,
-            Err(_) => hidden_size / num_heads.max(1),
-        };
-        let config = Self {
-            architecture: arch.name.to_string(),
-            qkv_bias: arch.qkv_bias,
-            qk_norm: arch.qk_norm,
+        Ok(Self {
+            architecture: meta.arch.to_string(),
             hidden_size,
-            intermediate_size: get("feed_forward_length")?.to_u32()? as usize,
-            num_layers: get("block_count")?.to_u32()? as usize,
+            intermediate_size: meta.usize("feed_forward_length")?,
+            num_layers: meta.usize("block_count")?,
             num_heads,
-            num_kv_heads: get("attention.head_count_kv")?.to_u32()? as usize,
+            num_kv_heads: meta.usize("attention.head_count_kv")?,
             head_dim,
-            context_length: get("context_length")?.to_u32()? as usize,
-            rms_norm_eps: get("attention.layer_norm_rms_epsilon")?.to_f32()? as f64,
-            rope_theta: get("rope.freq_base")
-                .and_then(|v| v.to_f32())
-                .unwrap_or(10_000.0),
-        };
-        let heads_ok = config.num_heads > 0
-            && config.num_kv_heads > 0
-            && config.num_heads.is_multiple_of(config.num_kv_heads)
-            && config.head_dim > 0
-            && config.head_dim.is_multiple_of(2);
-        if !heads_ok || config.num_layers == 0 || config.context_length == 0 {
-            candle_core::bail!("inconsistent attention shape in the metadata: {config:?}");
+            context_length: meta.usize("context_length")?,
+            rms_norm_eps: meta.f32("attention.layer_norm_rms_epsilon")? as f64,
+            rope_theta: meta.f32_or("rope.freq_base", 10_000.0)?,
+            rope_scale: if rope_scale > 0.0 { rope_scale } else { 1.0 },
+            rope_layout: RopeLayout::Pairs,
+            qkv_bias: false,
+            qk_norm: false,
+            post_norms: false,
+            activation: Activation::Silu,
+            embedding_scale: 1.0,
+            attention_scale: 1.0 / (head_dim as f32).sqrt(),
+            sliding_window: None,
+            final_logit_softcap: None,
+        })
+    }
+
+    /// Rejects shapes the decoder cannot run (a damaged or hostile file).
+    pub fn validate(self) -> Result<Self> {
+        let heads_ok = self.num_heads > 0
+            && self.num_kv_heads > 0
+            && self.num_heads.is_multiple_of(self.num_kv_heads)
+            && self.head_dim > 0
+            && self.head_dim.is_multiple_of(2);
+        let window_ok = self
+            .sliding_window
+            .is_none_or(|w| w.size > 0 && w.period > 0);
+        if !heads_ok || !window_ok || self.num_layers == 0 || self.context_length == 0 {
+            candle_core::bail!("inconsistent attention shape in the metadata: {self:?}");
         }
-        Ok(config)
+        Ok(self)
     }
 
     pub fn head_dim(&self) -> usize {
@@ -154,10 +213,23 @@ struct Layer {
     q_norm: Vec<f32>,
     k_norm: Vec<f32>,
     out: QuantMatrix,
+    /// Norms after the attention and feed-forward blocks: empty where the architecture has none.
+    post_attn_norm: Vec<f32>,
+    post_ffn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
     gate: QuantMatrix,
     up: QuantMatrix,
     down: QuantMatrix,
+    /// Index of this layer's rotary table in [`Decoder::ropes`].
+    rope: usize,
+    /// How many positions back local attention reaches; `None`: all of them.
+    window: Option<usize>,
+}
+
+/// cos and sin of each rotary angle, `max_positions` rows of `head_dim / 2`.
+struct RopeTable {
+    cos: Vec<f32>,
+    sin: Vec<f32>,
 }
 
 /// Keys and values of one sequence, for every layer, at positions `0..len()`.
@@ -244,24 +316,22 @@ fn resize(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buf[..len]
 }
 
-/// The decoder: Qwen2/Qwen2.5, and Qwen3 through the traits in [`ARCHITECTURES`] (the name is
-/// the family's first member).
-pub struct Qwen2 {
+/// A decoder-only transformer with the traits of its [`Config`].
+pub struct Decoder {
     config: Config,
     embeddings: QuantMatrix,
     layers: Vec<Layer>,
     norm: Vec<f32>,
     /// `None`: tied to the embedding table.
     lm_head: Option<QuantMatrix>,
-    /// cos/sin of the rotary embedding, `max_positions` rows of `head_dim / 2`.
-    cos: Vec<f32>,
-    sin: Vec<f32>,
+    /// Rotary tables: the global one, then the local layers' one where it differs.
+    ropes: Vec<RopeTable>,
     max_positions: usize,
     vocab: usize,
     scratch: Scratch,
 }
 
-impl Qwen2 {
+impl Decoder {
     /// Maps the GGUF file and prepares the weights; positions are limited to `max_positions`
     /// (at most the model's context).
     pub fn from_gguf(
@@ -272,7 +342,7 @@ impl Qwen2 {
         // SAFETY: the file is opened read-only and not modified by Précis while mapped; like
         // llama.cpp and candle, we rely on model files not being rewritten under a running app.
         let map = Arc::new(unsafe { memmap2::Mmap::map(file)? });
-        let config = Config::from_gguf(ct)?;
+        let config = super::arch::config(ct)?;
         let max_positions = max_positions.min(config.context_length).max(1);
         let loader = Loader { ct, map: &map };
         let embeddings = loader.matrix("token_embd.weight")?;
@@ -297,6 +367,7 @@ impl Qwen2 {
             config.intermediate_size,
         );
         for i in 0..config.num_layers {
+            let local = config.sliding_window.is_some_and(|w| w.is_local(i));
             let name = |suffix: &str| format!("blk.{i}.{suffix}");
             let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
                 let w = loader.matrix(&name(suffix))?;
@@ -329,10 +400,16 @@ impl Qwen2 {
                 q_norm: v_if(config.qk_norm, "attn_q_norm.weight", hd)?,
                 k_norm: v_if(config.qk_norm, "attn_k_norm.weight", hd)?,
                 out: m("attn_output.weight", h, qd)?,
+                post_attn_norm: v_if(config.post_norms, "post_attention_norm.weight", h)?,
+                post_ffn_norm: v_if(config.post_norms, "post_ffw_norm.weight", h)?,
                 ffn_norm: v("ffn_norm.weight", h)?,
                 gate: m("ffn_gate.weight", inter, h)?,
                 up: m("ffn_up.weight", inter, h)?,
                 down: m("ffn_down.weight", h, inter)?,
+                rope: usize::from(local),
+                window: local
+                    .then(|| config.sliding_window.map(|w| w.size))
+                    .flatten(),
             });
         }
         // Everything multiplied (not the embeddings, read a row at a time) goes into tiles
@@ -355,15 +432,27 @@ impl Qwen2 {
             .collect();
         kernels::tile_for_cpu(&mut multiplied);
         let norm = loader.vector("output_norm.weight", h)?;
-        let (cos, sin) = rope_tables(config.head_dim(), config.rope_theta, max_positions);
+        // Llama 3's long-context frequency factors, where the file has them.
+        let factors = if ct.tensor_infos.contains_key("rope_freqs.weight") {
+            loader.vector("rope_freqs.weight", config.head_dim() / 2)?
+        } else {
+            Vec::new()
+        };
+        let table = |theta: f32, scale: f32| {
+            rope_table(config.head_dim(), theta, scale, &factors, max_positions)
+        };
+        let mut ropes = vec![table(config.rope_theta, config.rope_scale)];
+        if let Some(w) = config.sliding_window {
+            // Local layers are not scaled: they never see far positions.
+            ropes.push(table(w.rope_theta, 1.0));
+        }
         Ok(Self {
             config,
             embeddings,
             layers,
             norm,
             lm_head,
-            cos,
-            sin,
+            ropes,
             max_positions,
             vocab,
             scratch: Scratch::default(),
@@ -460,6 +549,9 @@ impl Qwen2 {
         let x = resize(&mut s.x, m * hid);
         for (row, &tok) in x.chunks_mut(hid).zip(tokens.iter().flat_map(|t| t.iter())) {
             self.embeddings.dequantize_row(tok as usize, row);
+            if cfg.embedding_scale != 1.0 {
+                row.iter_mut().for_each(|v| *v *= cfg.embedding_scale);
+            }
         }
 
         let half = hd / 2;
@@ -484,19 +576,24 @@ impl Qwen2 {
                 ],
                 &s.acts,
             );
+            let table = &self.ropes[layer.rope];
+            let rope: fn(&mut [f32], usize, &[f32], &[f32]) = match cfg.rope_layout {
+                RopeLayout::Halves => ops::rope,
+                RopeLayout::Pairs => ops::rope_pairs,
+            };
             for (r, &(seq, pos)) in s.rows.iter().enumerate() {
                 let (cos, sin) = (
-                    &self.cos[pos * half..][..half],
-                    &self.sin[pos * half..][..half],
+                    &table.cos[pos * half..][..half],
+                    &table.sin[pos * half..][..half],
                 );
                 let qr = &mut q[r * q_dim..][..q_dim];
                 add(qr, &layer.q_bias);
                 norm_heads(qr, &layer.q_norm, eps);
-                ops::rope(qr, hd, cos, sin);
+                rope(qr, hd, cos, sin);
                 let kr = &mut k[r * kv_dim..][..kv_dim];
                 add(kr, &layer.k_bias);
                 norm_heads(kr, &layer.k_norm, eps);
-                ops::rope(kr, hd, cos, sin);
+                rope(kr, hd, cos, sin);
                 let vr = &mut v[r * kv_dim..][..kv_dim];
                 add(vr, &layer.v_bias);
                 let (kc, vc) = &mut caches[seq].layers[l];
@@ -504,7 +601,7 @@ impl Qwen2 {
                 vc[pos * kv_dim..][..kv_dim].copy_from_slice(vr);
             }
             let att = resize(&mut s.att, m * q_dim);
-            let scale = 1.0 / (hd as f32).sqrt();
+            let (scale, window) = (cfg.attention_scale, layer.window);
             let (rows, q, shared) = (&s.rows, &*q, &*caches);
             // One task per (row, KV head): the query heads sharing a KV head read each cached
             // key and value once.
@@ -517,14 +614,18 @@ impl Qwen2 {
                     let (kc, vc) = &shared[seq].layers[l];
                     let qs = &q[r * q_dim + kv_head * n_rep * hd..][..n_rep * hd];
                     let off = kv_head * hd;
+                    // Local layers see the last `window` positions, this one included.
+                    let first = window.map_or(0, |w| (pos + 1).saturating_sub(w));
+                    let (kc, vc) = (&kc[first * kv_dim..], &vc[first * kv_dim..]);
+                    let len = pos + 1 - first;
                     SCORES.with_borrow_mut(|scores| {
-                        ops::attend_heads(qs, hd, kc, vc, pos + 1, kv_dim, off, scale, scores, out)
+                        ops::attend_heads(qs, hd, kc, vc, len, kv_dim, off, scale, scores, out)
                     });
                 });
             s.acts.quantize_for(att, m, q_dim, Some(&layer.out));
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.out, &s.acts, tmp);
-            add(&mut s.x, tmp);
+            add_normed(&mut s.x, tmp, &layer.post_attn_norm, eps, &mut s.h);
 
             // Feed-forward block.
             let h = resize(&mut s.h, m * hid);
@@ -537,11 +638,14 @@ impl Qwen2 {
                 &mut [(&layer.gate, &mut *gate), (&layer.up, &mut *up)],
                 &s.acts,
             );
-            ops::silu_mul(gate, up);
+            match cfg.activation {
+                Activation::Silu => ops::silu_mul(gate, up),
+                Activation::GeluTanh => ops::gelu_tanh_mul(gate, up),
+            }
             s.acts.quantize_for(gate, m, inter, Some(&layer.down));
             let tmp = resize(&mut s.tmp, m * hid);
             kernels::matmul(&layer.down, &s.acts, tmp);
-            add(&mut s.x, tmp);
+            add_normed(&mut s.x, tmp, &layer.post_ffn_norm, eps, &mut s.h);
         }
 
         for (cache, toks) in caches.iter_mut().zip(tokens) {
@@ -564,6 +668,9 @@ impl Qwen2 {
         s.acts.quantize_for(h, n, hid, Some(head));
         let logits = resize(&mut s.logits, n * self.vocab);
         kernels::matmul(head, &s.acts, logits);
+        if let Some(cap) = cfg.final_logit_softcap {
+            logits.iter_mut().for_each(|v| *v = cap * (*v / cap).tanh());
+        }
         Ok(logits)
     }
 }
@@ -581,6 +688,17 @@ fn norm_heads(x: &mut [f32], weight: &[f32], eps: f32) {
             *v *= inv * w;
         }
     }
+}
+
+/// `x += rms_norm(y) * weight` (a block's output joining the residual through a post-norm;
+/// `out` is scratch), or `x += y` when the architecture has no post-norm (`weight` empty).
+fn add_normed(x: &mut [f32], y: &[f32], weight: &[f32], eps: f32, scratch: &mut Vec<f32>) {
+    if weight.is_empty() {
+        return add(x, y);
+    }
+    let normed = resize(scratch, y.len());
+    ops::rms_norm(y, weight, eps, normed);
+    add(x, normed);
 }
 
 /// `x += y`; nothing when `y` is empty (a bias the architecture lacks).
@@ -606,20 +724,22 @@ fn granularity_for<'a>(products: &[&'a QuantMatrix]) -> &'a QuantMatrix {
         .unwrap_or(products[0])
 }
 
-/// cos and sin of each rotary angle, `head_dim / 2` per position.
-fn rope_tables(head_dim: usize, theta: f32, len: usize) -> (Vec<f32>, Vec<f32>) {
+/// cos and sin of each rotary angle, `head_dim / 2` per position, for positions divided by
+/// `scale` and frequencies divided by `factors` (when given, one per angle).
+fn rope_table(head_dim: usize, theta: f32, scale: f32, factors: &[f32], len: usize) -> RopeTable {
     let half = head_dim / 2;
     let mut cos = Vec::with_capacity(len * half);
     let mut sin = Vec::with_capacity(len * half);
     for pos in 0..len {
         for i in 0..half {
-            let inv_freq = 1.0 / theta.powf(2.0 * i as f32 / head_dim as f32);
-            let angle = pos as f32 * inv_freq;
+            let factor = factors.get(i).copied().unwrap_or(1.0);
+            let inv_freq = 1.0 / theta.powf(2.0 * i as f32 / head_dim as f32) / factor;
+            let angle = pos as f32 / scale * inv_freq;
             cos.push(angle.cos());
             sin.push(angle.sin());
         }
     }
-    (cos, sin)
+    RopeTable { cos, sin }
 }
 
 /// Reads tensors out of the mapped file.

@@ -1,0 +1,16 @@
+//! Llama 2 / 3.x, SmolLM2, Mistral-style files (`general.architecture = llama`): grouped-query
+//! attention without biases, SiLU, RoPE over adjacent pairs (llama.cpp's converter permutes Q
+//! and K into that layout); Llama 3.1+'s frequency factors come from `rope_freqs.weight`.
+
+use candle_core::Result;
+
+use crate::llm::decoder::{Config, Metadata};
+
+pub fn config(meta: &Metadata) -> Result<Config> {
+    let config = Config::common(meta)?;
+    // Partial rotary embedding (a few fine-tunes) would rotate only part of each head.
+    if meta.has("rope.dimension_count") && meta.usize("rope.dimension_count")? != config.head_dim {
+        candle_core::bail!("RoPE over part of each head is not supported");
+    }
+    Ok(config)
+}
