@@ -180,6 +180,31 @@ fn smollm2_llama_architecture_matches_llama_cpp() {
     check("smollm2", &reference, &ours, TOLERANCE);
 }
 
+#[test]
+fn gemma3_architecture_matches_llama_cpp() {
+    let Some(path) = installed("gemma3-270m") else {
+        return;
+    };
+    let reference = reference("gemma3-270m");
+    assert_eq!(
+        reference.model_sha256,
+        models::find("gemma3-270m").unwrap().sha256.unwrap()
+    );
+    // A base model: plain text after BOS, tokenized by our SentencePiece tokenizer.
+    let mut file = std::fs::File::open(&path).unwrap();
+    let ct = gguf_file::Content::read(&mut file).unwrap();
+    let tok = tokenizer::from_gguf(&ct).unwrap();
+    let mut ours: Vec<u32> = tokenizer::bos_to_add(&ct).into_iter().collect();
+    ours.extend(
+        tok.encode(reference.prompt_text.as_str(), false)
+            .unwrap()
+            .get_ids(),
+    );
+    assert_eq!(ours, reference.prompt_tokens, "prompt tokens differ");
+    let ours = run_ours(&path, &reference);
+    check("gemma3", &reference, &ours, TOLERANCE);
+}
+
 /// The turns of the SmolLM2 reference prompt (scripts/llama-reference.sh).
 const SMOLLM2_SYSTEM: &str = "You are a news editor. Answer briefly.";
 const SMOLLM2_QUESTION: &str = "Summarize in two sentences: The ministers met in a hotel on the shore of the lake and spoke briefly to reporters before closed-door talks began. Officials said an agreement could allow aid convoys to reach 40,000 people within days.";
@@ -222,7 +247,11 @@ fn cli_summarizes_with_a_llama_architecture_model() {
 /// tokenizer kinds: SmolLM2's byte-level BPE (`smollm`), Gemma's SentencePiece, Qwen's BPE.
 #[test]
 fn tokenizers_match_llama_cpp() {
-    for model in ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"] {
+    for model in [
+        "smollm2-135m-instruct",
+        "gemma3-270m",
+        "qwen2.5-coder-0.5b-instruct",
+    ] {
         let Some(path) = installed(model) else {
             continue;
         };

@@ -3,6 +3,7 @@
 //! architecture whose pieces the decoder already has is one file here plus one line in
 //! [`ARCHITECTURES`].
 
+mod gemma3;
 mod llama;
 mod qwen2;
 mod qwen3;
@@ -26,6 +27,7 @@ pub const ARCHITECTURES: &[Architecture] = &[
     Architecture { name: "qwen2", config: qwen2::config },
     Architecture { name: "qwen3", config: qwen3::config },
     Architecture { name: "llama", config: llama::config },
+    Architecture { name: "gemma3", config: gemma3::config },
 ];
 
 /// The architecture named `name`, if the decoder runs it.
