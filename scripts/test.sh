@@ -9,6 +9,9 @@ install_system_packages "${TEST_PACKAGES[@]}"
 build_release
 fetch_model qwen2.5-0.5b-instruct
 fetch_model qwen2.5-1.5b-instruct
+# Small files of the other architectures, checked against llama.cpp (tests/reference_models.rs).
+fetch_model smollm2-135m-instruct
+fetch_model gemma3-270m
 
 cd "$ROOT"
 log "cargo fmt --check"

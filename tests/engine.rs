@@ -274,10 +274,28 @@ fn our_qwen3_matches_candles_reference_implementation() {
     assert_eq!(engine.info().architecture, "qwen3");
 }
 
+/// Llama (no biases, RoPE over adjacent pairs) on the same decoder, against candle's
+/// `quantized_llama` on a tiny file; the real SmolLM2 file is checked against llama.cpp in
+/// tests/reference_models.rs.
+#[test]
+fn our_llama_matches_candles_reference_implementation() {
+    use candle_core::Device;
+    use candle_transformers::models::quantized_llama::ModelWeights;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny-llama.gguf");
+    common::write_tiny_model_of("llama", &path, Behaviour::Random);
+    let (ct, mut f) = open_gguf(&path);
+    let mut reference = ModelWeights::from_gguf(ct, &mut f, &Device::Cpu).unwrap();
+    matches_reference(&path, |input, pos| reference.forward(input, pos));
+    let engine = precis_core::llm::LlmEngine::load(&path).expect("a Llama GGUF loads");
+    assert_eq!(engine.info().architecture, "llama");
+}
+
 /// Several sequences decoded in one batch give the same logits as each decoded alone.
 #[test]
 fn batched_sequences_match_single_sequences() {
-    for architecture in ["qwen2", "qwen3"] {
+    for architecture in ["qwen2", "qwen3", "llama"] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tiny.gguf");
         common::write_tiny_model_of(architecture, &path, Behaviour::Random);

@@ -203,6 +203,13 @@ fn gemma3_architecture_matches_llama_cpp() {
     assert_eq!(ours, reference.prompt_tokens, "prompt tokens differ");
     let ours = run_ours(&path, &reference);
     check("gemma3", &reference, &ours, TOLERANCE);
+    // A base model cannot follow instructions: the engine and Import GGUF both say so.
+    let e = LlmEngine::load(&path)
+        .err()
+        .expect("a base model is refused");
+    assert!(e.to_string().contains("no chat template"), "{e}");
+    let e = models::check_gguf(&path).unwrap_err();
+    assert!(e.to_string().contains("base model"), "{e}");
 }
 
 /// The turns of the SmolLM2 reference prompt (scripts/llama-reference.sh).

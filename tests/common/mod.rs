@@ -83,11 +83,13 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
     write_tiny_model_of("qwen2", path, behaviour);
 }
 
-/// The same for `architecture` (`qwen2` or `qwen3`). A Qwen3 model has what sets Qwen3 apart:
-/// no Q/K/V biases, per-head query and key norms, and heads wider than hidden / heads (so the
-/// query projection is wider than the hidden state).
+/// The same for `architecture` (`qwen2`, `qwen3` or `llama`). A Qwen3 model has what sets Qwen3
+/// apart: no Q/K/V biases, per-head query and key norms, and heads wider than hidden / heads (so
+/// the query projection is wider than the hidden state). A Llama model has no biases and rotates
+/// adjacent pairs (its files state `rope.dimension_count`).
 pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour) {
     let qwen3 = architecture == "qwen3";
+    let llama = architecture == "llama";
     let dev = Device::Cpu;
     let vocab = tiny_vocab();
     let n_vocab = vocab.tokens.len();
@@ -180,7 +182,7 @@ pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour
             };
             tensors.push((format!("{p}.attn_q_norm.weight"), vector(around_one(l))));
             tensors.push((format!("{p}.attn_k_norm.weight"), vector(around_one(l + 5))));
-        } else {
+        } else if !llama {
             tensors.push((format!("{p}.attn_q.bias"), vector(vec![0.0; q_dim])));
             tensors.push((format!("{p}.attn_k.bias"), vector(vec![0.0; kv])));
             tensors.push((format!("{p}.attn_v.bias"), vector(vec![0.0; kv])));
@@ -221,10 +223,13 @@ pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour
         ("feed_forward_length", Value::U32(FFN as u32)),
         ("attention.layer_norm_rms_epsilon", Value::F32(1e-6)),
         ("rope.freq_base", Value::F32(1_000_000.0)),
+        ("rope.dimension_count", Value::U32(head_dim as u32)),
     ]
     .into_iter()
-    // Qwen2 files do not state the head width (it is hidden / heads).
+    // Qwen2 and Llama files do not state the head width (it is hidden / heads); Llama files
+    // state the rotated width.
     .filter(|(k, _)| qwen3 || !k.ends_with("_length") || !k.starts_with("attention."))
+    .filter(|(k, _)| llama || *k != "rope.dimension_count")
     .map(|(k, v)| (format!("{architecture}.{k}"), v))
     .collect();
     let mut metadata: Vec<(&str, Value)> = vec![

@@ -29,6 +29,9 @@ export const MODELS: ModelStatus[] = [
   {
     id: 'qwen2.5-1.5b-instruct',
     name: 'Qwen2.5 1.5B Instruct',
+    architecture: 'qwen2',
+    purpose: 'assistant',
+    tested: true,
     parameters: '1.5B',
     approx_size_mb: 1100,
     license: 'Apache-2.0',
@@ -40,6 +43,9 @@ export const MODELS: ModelStatus[] = [
   {
     id: 'qwen2.5-0.5b-instruct',
     name: 'Qwen2.5 0.5B Instruct',
+    architecture: 'qwen2',
+    purpose: 'assistant',
+    tested: true,
     parameters: '0.5B',
     approx_size_mb: 490,
     license: 'Apache-2.0',

@@ -422,3 +422,25 @@ describe('models', () => {
     expect(backend.of('list_models').length).toBe(3);
   });
 });
+
+describe('models', () => {
+  it('never offers a test model for articles', async () => {
+    installBackend({});
+    const app = new AppState();
+    const base = {
+      architecture: 'llama',
+      tested: true,
+      parameters: '135M',
+      approx_size_mb: 98,
+      license: 'Apache-2.0',
+      installed_bytes: 98_000_000,
+      sources: ['pypi'],
+      removable: true,
+    };
+    app.models = [
+      { ...base, id: 'smollm2-135m-instruct', name: 'SmolLM2', purpose: 'test', installed: '/m/s.gguf' },
+      { ...base, id: 'my-llama', name: 'Mine', purpose: 'assistant', installed: '/m/l.gguf' },
+    ];
+    expect(app.installedModels.map((m) => m.id)).toEqual(['my-llama']);
+  });
+});

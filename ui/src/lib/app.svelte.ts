@@ -113,8 +113,9 @@ export class AppState {
     return this.phase === 'running';
   }
 
+  /** Installed models an article can use (test models only check the decoder). */
   get installedModels(): ModelStatus[] {
-    return this.models.filter((m) => m.installed != null);
+    return this.models.filter((m) => m.installed != null && m.purpose !== 'test');
   }
 
   get canExport(): boolean {

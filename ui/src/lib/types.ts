@@ -19,6 +19,8 @@ export interface ModelStatus {
   architecture: string;
   /** 'test': a small file that checks the decoder; never used for an article. */
   purpose: 'assistant' | 'test';
+  /** False: the architecture is supported, but this file was never tried by the developers. */
+  tested: boolean;
   parameters: string;
   approx_size_mb: number;
   license: string;

@@ -103,6 +103,26 @@ pub fn render_text(messages: &[Message]) -> String {
         .collect()
 }
 
+/// Why a file without a chat format is refused (by the engine and by Import GGUF).
+pub const BASE_MODEL: &str = "it has no chat template: a base model, which cannot follow instructions; use its instruct (\"-it\", \"-Instruct\") version";
+
+/// Whether a GGUF file can hold a conversation: it has a chat template, or ChatML's tokens
+/// (what [`PromptFormat::ChatMl`] needs). Base models have neither.
+pub fn can_chat(ct: &candle_core::quantized::gguf_file::Content) -> bool {
+    if ct.metadata.contains_key("tokenizer.chat_template") {
+        return true;
+    }
+    let Some(Ok(tokens)) = ct.metadata.get("tokenizer.ggml.tokens").map(|v| v.to_vec()) else {
+        return false;
+    };
+    let has = |spelling: &str| {
+        tokens
+            .iter()
+            .any(|t| t.to_string().is_ok_and(|t| t == spelling))
+    };
+    has(IM_START) && has(IM_END)
+}
+
 /// How a conversation becomes a prompt.
 pub enum PromptFormat {
     /// The built-in ChatML, for files without a template.

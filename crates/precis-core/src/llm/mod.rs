@@ -339,12 +339,7 @@ impl LlmEngine {
                 }
             }
             None if has_chatml => PromptFormat::ChatMl,
-            None => {
-                return Err(invalid(
-                    path,
-                    "it has no chat template (a base model, not an instruct model)",
-                ))
-            }
+            None => return Err(invalid(path, chat::BASE_MODEL)),
         };
         // Generation ends at the end of the turn, whichever token the model's format uses.
         let mut stop_tokens: Vec<u32> = chat::END_OF_TURN

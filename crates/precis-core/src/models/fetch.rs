@@ -401,6 +401,7 @@ mod tests {
             name: "t".into(),
             architecture: "qwen2".into(),
             purpose: Default::default(),
+            tested: true,
             parameters: "0".into(),
             license: "x".into(),
             approx_size_mb: 0,

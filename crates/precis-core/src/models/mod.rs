@@ -31,6 +31,10 @@ impl PypiSource {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// What a catalog model is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,6 +55,10 @@ pub struct CatalogEntry {
     pub architecture: String,
     #[serde(default)]
     pub purpose: Purpose,
+    /// Whether this file was ever run here (false: the architecture is supported and checked,
+    /// but this model's weights were not available to try).
+    #[serde(default = "yes")]
+    pub tested: bool,
     pub parameters: String,
     pub license: String,
     pub approx_size_mb: u64,
@@ -135,6 +143,7 @@ pub struct ModelStatus {
     /// `general.architecture` (empty for an imported file whose header was not read).
     pub architecture: String,
     pub purpose: Purpose,
+    pub tested: bool,
     pub parameters: String,
     pub approx_size_mb: u64,
     pub license: String,
@@ -192,6 +201,7 @@ fn imported() -> Vec<ModelStatus> {
                     .into_owned(),
                 architecture: architecture_of(&p).unwrap_or_default(),
                 purpose: Purpose::Assistant,
+                tested: true,
                 parameters: String::new(),
                 approx_size_mb: installed_bytes.unwrap_or(0) / 1_000_000,
                 license: "see the model's own licence".into(),
@@ -222,6 +232,9 @@ pub fn check_gguf(path: &Path) -> Result<()> {
     let arch = crate::llm::arch::name_of(&content);
     if crate::llm::arch::architecture(&arch).is_none() {
         return Err(invalid(crate::llm::arch::unsupported(&arch)));
+    }
+    if !crate::llm::chat::can_chat(&content) {
+        return Err(invalid(crate::llm::chat::BASE_MODEL.into()));
     }
     Ok(())
 }
@@ -314,6 +327,7 @@ pub fn list() -> Vec<ModelStatus> {
                 name: e.name,
                 architecture: e.architecture,
                 purpose: e.purpose,
+                tested: e.tested,
                 parameters: e.parameters,
                 approx_size_mb: e.approx_size_mb,
                 license: e.license,
@@ -384,6 +398,12 @@ mod tests {
         let all = catalog();
         assert!(all.len() >= 4);
         for e in &all {
+            assert!(
+                crate::llm::arch::architecture(&e.architecture).is_some(),
+                "{}: architecture {} is not supported",
+                e.id,
+                e.architecture
+            );
             assert!(
                 e.hub.is_some() || e.pypi.is_some(),
                 "{} has no source",
