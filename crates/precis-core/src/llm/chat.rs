@@ -127,8 +127,8 @@ pub fn can_chat(ct: &candle_core::quantized::gguf_file::Content) -> bool {
 pub enum PromptFormat {
     /// The built-in ChatML, for files without a template.
     ChatMl,
-    /// The model's own template. `fold_system`: it refuses a system turn (Gemma 2, early
-    /// Mistral), so the system text opens the first user turn instead.
+    /// The model's own template. `fold_system`: it refuses a system turn (early Mistral
+    /// templates do), so the system text opens the first user turn instead.
     Template {
         template: Box<ChatTemplate>,
         fold_system: bool,
@@ -192,6 +192,10 @@ fn fold_system_turn(messages: &[Message]) -> Vec<Message> {
             _ => out.push(m.clone()),
         }
     }
+    // System text with no user turn after it is never dropped.
+    if !system.is_empty() {
+        out.push(Message::user(system.trim_end().to_string()));
+    }
     out
 }
 
@@ -205,6 +209,11 @@ pub struct ChatTemplate {
 const TEMPLATE: &str = "chat_template";
 /// Bounds a render: a template that loops for ever fails instead of hanging the app.
 const FUEL: u64 = 2_000_000;
+/// Real chat templates are a few KiB (Qwen3's, with tool calls, ~4 KiB); a file's template
+/// beyond this is refused, and a rendered prompt beyond [`MAX_RENDERED`] is an error.
+/// (Strings built inside a render are bounded only by the fuel.)
+const MAX_SOURCE: usize = 64 * 1024;
+const MAX_RENDERED: usize = 256 * 1024;
 /// Message text is rendered as `MARK_OPEN index MARK_CLOSE` (private-use characters) and put
 /// back as [`Piece::Text`] afterwards, so the template never sees it and it is never parsed
 /// for control tokens.
@@ -216,6 +225,12 @@ impl ChatTemplate {
     /// methods, `raise_exception`, `strftime_now`). `bos` and `eos` are the spellings of the
     /// model's BOS and EOS tokens, which templates write themselves.
     pub fn new(source: &str, bos: &str, eos: &str) -> Result<Self, String> {
+        if source.len() > MAX_SOURCE {
+            return Err(format!(
+                "its chat template is {} KiB, more than any real one",
+                source.len() / 1024
+            ));
+        }
         let mut env = minijinja::Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
@@ -254,15 +269,20 @@ impl ChatTemplate {
             })
             .collect();
         let template = self.env.get_template(TEMPLATE).map_err(|e| e.to_string())?;
-        let text = template
-            .render(minijinja::context! {
-                messages => marked,
-                add_generation_prompt => true,
-                enable_thinking => false,
-                bos_token => &self.bos,
-                eos_token => &self.eos,
-            })
+        let mut out = BoundedText(String::new());
+        template
+            .render_captured_to(
+                minijinja::context! {
+                    messages => marked,
+                    add_generation_prompt => true,
+                    enable_thinking => false,
+                    bos_token => &self.bos,
+                    eos_token => &self.eos,
+                },
+                &mut out,
+            )
             .map_err(|e| format!("its chat template failed ({e})"))?;
+        let text = out.0;
         let mut pieces = Vec::new();
         let mut used = vec![false; messages.len()];
         let mut rest = text.as_str();
@@ -288,6 +308,23 @@ impl ChatTemplate {
             return Err("its chat template leaves out part of the prompt".into());
         }
         Ok(pieces)
+    }
+}
+
+/// The rendered prompt, refused past [`MAX_RENDERED`] bytes.
+struct BoundedText(String);
+
+impl std::io::Write for BoundedText {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED {
+            return Err(std::io::Error::other("the rendered prompt is too long"));
+        }
+        self.0.push_str(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -392,6 +429,25 @@ mod tests {
             .unwrap()
             .render(&[Message::user("x")]);
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn oversized_templates_and_prompts_are_refused() {
+        let huge = "x".repeat(MAX_SOURCE + 1);
+        assert!(ChatTemplate::new(&huge, "", "").is_err());
+        let long = "{{ 'x' * 300000 }}{{ messages[0].content }}";
+        let e = ChatTemplate::new(long, "", "")
+            .unwrap()
+            .render(&[Message::user("x")]);
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn a_folded_system_turn_is_never_dropped() {
+        let folded = fold_system_turn(&[Message::system("rules"), Message::user("text")]);
+        assert_eq!(folded, vec![Message::user("rules\n\ntext")]);
+        let alone = fold_system_turn(&[Message::user("a"), Message::system("late rules")]);
+        assert_eq!(alone, vec![Message::user("a"), Message::user("late rules")]);
     }
 
     #[test]

@@ -142,6 +142,10 @@ impl Config {
         } else {
             hidden_size / num_heads.max(1)
         };
+        // Partial rotary embedding (some fine-tunes) would rotate only part of each head.
+        if meta.has("rope.dimension_count") && meta.usize("rope.dimension_count")? != head_dim {
+            candle_core::bail!("RoPE over part of each head is not supported");
+        }
         let rope_scale = match meta.string("rope.scaling.type").as_deref() {
             None | Some("none") => 1.0,
             Some("linear") => meta.f32_or("rope.scaling.factor", 1.0)?,
@@ -690,8 +694,9 @@ fn norm_heads(x: &mut [f32], weight: &[f32], eps: f32) {
     }
 }
 
-/// `x += rms_norm(y) * weight` (a block's output joining the residual through a post-norm;
-/// `out` is scratch), or `x += y` when the architecture has no post-norm (`weight` empty).
+/// `x += rms_norm(y) * weight` (a block's output joining the residual through a post-norm,
+/// normalised into `scratch`), or `x += y` when the architecture has no post-norm (`weight`
+/// empty).
 fn add_normed(x: &mut [f32], y: &[f32], weight: &[f32], eps: f32, scratch: &mut Vec<f32>) {
     if weight.is_empty() {
         return add(x, y);

@@ -239,8 +239,11 @@ pub struct LlmEngine {
     format: PromptFormat,
     /// Put in front of every prompt that does not start with it (models that want BOS).
     bos: Option<u32>,
-    /// (spelling, id) of every added token, longest first, for [`Piece::Format`] text.
+    /// (spelling, id) of every added token (control and user-defined), longest first: what a
+    /// template's own text ([`Piece::Format`]) may spell.
     control_spellings: Vec<(String, u32)>,
+    /// First bytes of those spellings, so that text is only searched where one may start.
+    control_first_bytes: std::collections::HashSet<u8>,
     info: ModelInfo,
     stats: GenerationStats,
 }
@@ -342,9 +345,18 @@ impl LlmEngine {
             None => return Err(invalid(path, chat::BASE_MODEL)),
         };
         // Generation ends at the end of the turn, whichever token the model's format uses.
+        // Only where the spelling is a special token: Gemma's vocabulary, for one, has `</s>` as
+        // an ordinary piece of HTML, which must not end a turn.
+        let special: std::collections::HashSet<u32> = tokenizer
+            .get_added_tokens_decoder()
+            .into_iter()
+            .filter(|(_, t)| t.special)
+            .map(|(id, _)| id)
+            .collect();
         let mut stop_tokens: Vec<u32> = chat::END_OF_TURN
             .iter()
             .filter_map(|t| tokenizer.token_to_id(t))
+            .filter(|id| special.contains(id))
             .chain(token_id("tokenizer.ggml.eos_token_id"))
             .chain(token_id("tokenizer.ggml.eot_token_id"))
             .collect();
@@ -362,6 +374,10 @@ impl LlmEngine {
             .filter(|(s, _)| !s.is_empty())
             .collect();
         control_spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        let control_first_bytes = control_spellings
+            .iter()
+            .map(|(s, _)| s.as_bytes()[0])
+            .collect();
 
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -392,6 +408,7 @@ impl LlmEngine {
             format,
             bos,
             control_spellings,
+            control_first_bytes,
             info: ModelInfo {
                 name,
                 path: path.to_path_buf(),
@@ -448,50 +465,61 @@ impl LlmEngine {
     }
 
     /// Token ids of prompt pieces: control tokens by id, a template's own text with its
-    /// control-token spellings as control tokens, message text as plain text only.
+    /// control-token spellings as control tokens, message text as plain text only. The plain
+    /// text between two control tokens is encoded as one string, as llama.cpp does (so a
+    /// SentencePiece model's space prefix comes once per run, and merges cross from a
+    /// template's text into a message's); the tokenizer never makes control tokens of it.
     pub fn tokens_of(&self, pieces: &[Piece]) -> Result<Vec<u32>> {
         let mut ids = Vec::new();
-        let encode = |text: &str, ids: &mut Vec<u32>| -> Result<()> {
-            let enc = self
-                .tokenizer
-                .encode(text, false)
-                .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
-            ids.extend_from_slice(enc.get_ids());
+        let mut plain = String::new();
+        let flush = |plain: &mut String, ids: &mut Vec<u32>| -> Result<()> {
+            if !plain.is_empty() {
+                let enc = self
+                    .tokenizer
+                    .encode(plain.as_str(), false)
+                    .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+                ids.extend_from_slice(enc.get_ids());
+                plain.clear();
+            }
             Ok(())
         };
         for piece in pieces {
             match piece {
                 Piece::Format(text) => {
-                    let mut plain_from = 0;
                     let mut at = 0;
                     while at < text.len() {
                         let found = self
-                            .control_spellings
-                            .iter()
-                            .find(|(s, _)| text[at..].starts_with(s.as_str()));
+                            .control_first_bytes
+                            .contains(&text.as_bytes()[at])
+                            .then(|| {
+                                self.control_spellings
+                                    .iter()
+                                    .find(|(s, _)| text[at..].starts_with(s.as_str()))
+                            })
+                            .flatten();
                         if let Some((s, id)) = found {
-                            if plain_from < at {
-                                encode(&text[plain_from..at], &mut ids)?;
-                            }
+                            flush(&mut plain, &mut ids)?;
                             ids.push(*id);
                             at += s.len();
-                            plain_from = at;
                         } else {
-                            at += text[at..].chars().next().map_or(1, char::len_utf8);
+                            let c = text[at..].chars().next().unwrap_or(' ');
+                            plain.push(c);
+                            at += c.len_utf8();
                         }
                     }
-                    if plain_from < text.len() {
-                        encode(&text[plain_from..], &mut ids)?;
-                    }
                 }
-                Piece::Control(tok) => ids.push(
-                    self.tokenizer
-                        .token_to_id(tok)
-                        .ok_or_else(|| Error::Inference(format!("token {tok} missing")))?,
-                ),
-                Piece::Text(text) => encode(&strip_control_tokens(text), &mut ids)?,
+                Piece::Control(tok) => {
+                    flush(&mut plain, &mut ids)?;
+                    ids.push(
+                        self.tokenizer
+                            .token_to_id(tok)
+                            .ok_or_else(|| Error::Inference(format!("token {tok} missing")))?,
+                    );
+                }
+                Piece::Text(text) => plain.push_str(&strip_control_tokens(text)),
             }
         }
+        flush(&mut plain, &mut ids)?;
         Ok(ids)
     }
 

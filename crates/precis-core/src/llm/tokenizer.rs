@@ -1,8 +1,10 @@
-//! The model's tokenizer, built from its GGUF metadata so that text becomes exactly the token ids
-//! llama.cpp gives it:
-//! - `gpt2` (byte-level BPE: Qwen, Llama 3, SmolLM2): candle's builder, with the pre-tokenizer
-//!   llama.cpp uses for pre-tokenizer names candle does not know (SmolLM2's `smollm`: digits
-//!   one by one, the GPT-2 pattern, no space added in front);
+//! The model's tokenizer, built from its GGUF metadata so that text becomes the token ids
+//! llama.cpp gives it (checked on SmolLM2, Gemma 3 and Qwen2.5 files):
+//! - `gpt2` (byte-level BPE: Qwen, Llama 3, SmolLM2): candle's builder, told which of its
+//!   pre-tokenizers matches llama.cpp's for the file's pre-tokenizer name (Llama 3's `llama-bpe`
+//!   is candle's `llama3`), or llama.cpp's pattern where candle has none (SmolLM2's `smollm`:
+//!   digits one by one, the GPT-2 pattern, no space added in front); names neither knows get
+//!   the GPT-2 pattern;
 //! - `llama` (SentencePiece, Gemma): pieces merged by score, bytes as `<0xNN>` pieces where a
 //!   character has no piece, and user-defined pieces matched whole, as llama.cpp does.
 
@@ -28,10 +30,30 @@ const CONTROL: u32 = 3;
 const USER_DEFINED: u32 = 4;
 const BYTE: u32 = 6;
 
-/// Pre-tokenizer names candle's byte-level builder reproduces as llama.cpp does.
-const CANDLE_PRE: &[&str] = &["qwen2", "llama3", "smaug-bpe", "lfm2"];
+/// llama.cpp's pre-tokenizer names and the candle pipeline with the same pattern (candle knows
+/// `qwen2`, `llama3`, `smaug-bpe`, `lfm2` by name); `true`: llama.cpp takes a pre-tokenized word
+/// that is in the vocabulary whole (`ignore_merges`, the Llama 3 group).
+const CANDLE_PRE: &[(&str, &str, bool)] = &[
+    ("qwen2", "qwen2", false),
+    ("deepseek-r1-qwen", "qwen2", false),
+    ("llama3", "llama3", true),
+    ("llama-bpe", "llama3", true),
+    ("llama-v3", "llama3", true),
+    ("falcon3", "llama3", true),
+    ("pixtral", "llama3", true),
+    ("smaug-bpe", "smaug-bpe", false),
+    ("lfm2", "lfm2", false),
+];
 /// Pre-tokenizer names that llama.cpp splits digit by digit before the GPT-2 pattern.
-const DIGIT_BY_DIGIT_PRE: &[&str] = &["smollm", "starcoder", "refact", "codeshell"];
+const DIGIT_BY_DIGIT_PRE: &[&str] = &[
+    "smollm",
+    "starcoder",
+    "refact",
+    "codeshell",
+    "command-r",
+    "exaone",
+    "minerva",
+];
 
 pub fn from_gguf(ct: &gguf_file::Content) -> Result<Tokenizer, String> {
     let model = string(ct, "tokenizer.ggml.model").unwrap_or_default();
@@ -48,9 +70,15 @@ pub fn from_gguf(ct: &gguf_file::Content) -> Result<Tokenizer, String> {
 }
 
 /// The token the model expects at the start of every prompt, where its file says one is added
-/// (`tokenizer.ggml.add_bos_token`: Gemma, Llama; not Qwen or SmolLM2).
+/// (`tokenizer.ggml.add_bos_token`: Gemma, Llama; not Qwen or SmolLM2). Files that do not say
+/// get llama.cpp's default: BOS for SentencePiece and the Llama 3 group.
 pub fn bos_to_add(ct: &gguf_file::Content) -> Option<u32> {
-    if !flag(ct, "tokenizer.ggml.add_bos_token", false) {
+    let pre = string(ct, "tokenizer.ggml.pre").unwrap_or_default();
+    let default = string(ct, "tokenizer.ggml.model").as_deref() == Some("llama")
+        || CANDLE_PRE
+            .iter()
+            .any(|&(name, _, llama3)| llama3 && name == pre);
+    if !flag(ct, "tokenizer.ggml.add_bos_token", default) {
         return None;
     }
     ct.metadata
@@ -63,9 +91,33 @@ fn string(ct: &gguf_file::Content, key: &str) -> Option<String> {
 }
 
 fn byte_level(ct: &gguf_file::Content) -> Result<Tokenizer, String> {
-    let mut tokenizer = Tokenizer::from_gguf(ct).map_err(|e| e.to_string())?;
     let pre = string(ct, "tokenizer.ggml.pre").unwrap_or_else(|| "gpt2".into());
-    if !CANDLE_PRE.contains(&pre.as_str()) {
+    let candle_pre = CANDLE_PRE.iter().find(|(name, _, _)| *name == pre);
+    // candle reads the pipeline name and `ignore_merges` from the metadata: hand it a copy of
+    // the tokenizer keys with llama.cpp's name translated.
+    let mut keys = gguf_file::Content {
+        magic: ct.magic,
+        metadata: ct
+            .metadata
+            .iter()
+            .filter(|(k, _)| k.starts_with("tokenizer.ggml."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        tensor_infos: Default::default(),
+        tensor_data_offset: 0,
+    };
+    if let Some(&(_, candle_name, ignore_merges)) = candle_pre {
+        keys.metadata.insert(
+            "tokenizer.ggml.pre".into(),
+            Value::String(candle_name.into()),
+        );
+        if ignore_merges {
+            keys.metadata
+                .insert("tokenizer.ggml.ignore_merges".into(), Value::Bool(true));
+        }
+    }
+    let mut tokenizer = Tokenizer::from_gguf(&keys).map_err(|e| e.to_string())?;
+    if candle_pre.is_none() {
         // GPT-2's pattern without the space candle's default puts in front of the text.
         let byte_level = ByteLevel::new(false, true, true);
         if DIGIT_BY_DIGIT_PRE.contains(&pre.as_str()) {

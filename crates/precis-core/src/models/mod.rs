@@ -55,8 +55,9 @@ pub struct CatalogEntry {
     pub architecture: String,
     #[serde(default)]
     pub purpose: Purpose,
-    /// Whether this file was ever run here (false: the architecture is supported and checked,
-    /// but this model's weights were not available to try).
+    /// Whether the developers ran this catalog file (false: its architecture is supported and
+    /// checked, but these weights were not available to try). Imported files: true (the user's
+    /// own file; nothing is claimed about it).
     #[serde(default = "yes")]
     pub tested: bool,
     pub parameters: String,

@@ -27,9 +27,16 @@ pub fn config(meta: &Metadata) -> Result<Config> {
         sliding_window: Some(SlidingWindow {
             size: meta.usize("attention.sliding_window")?,
             period: 6,
-            rope_theta: meta.f32_or("rope.local_freq_base", 10_000.0)?,
+            rope_theta: meta.f32_or("rope.freq_base_swa", 10_000.0)?,
         }),
         final_logit_softcap,
+        // As llama.cpp: the 27B (62 layers) scales queries by its hidden width per head, not
+        // by its (narrower) head width.
+        attention_scale: if common.num_layers == 62 {
+            1.0 / ((common.hidden_size / common.num_heads.max(1)) as f32).sqrt()
+        } else {
+            common.attention_scale
+        },
         ..common
     })
 }

@@ -7,10 +7,5 @@ use candle_core::Result;
 use crate::llm::decoder::{Config, Metadata};
 
 pub fn config(meta: &Metadata) -> Result<Config> {
-    let config = Config::common(meta)?;
-    // Partial rotary embedding (a few fine-tunes) would rotate only part of each head.
-    if meta.has("rope.dimension_count") && meta.usize("rope.dimension_count")? != config.head_dim {
-        candle_core::bail!("RoPE over part of each head is not supported");
-    }
-    Ok(config)
+    Config::common(meta)
 }
