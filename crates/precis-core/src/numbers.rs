@@ -207,7 +207,8 @@ fn connector_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"^(?:-to-|\s?[-–—]\s?|\s(?:to|and)\s)").expect("valid regex"))
 }
 
-const MONTHS: &[&str] = &[
+/// English month names, January first.
+pub(crate) const MONTHS: &[&str] = &[
     "January",
     "February",
     "March",

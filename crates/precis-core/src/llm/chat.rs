@@ -94,11 +94,16 @@ pub fn render(messages: &[Message]) -> Vec<Piece> {
 
 /// The rendered prompt as text (for logs and tests).
 pub fn render_text(messages: &[Message]) -> String {
-    render(messages)
-        .into_iter()
+    text_of(&render(messages))
+}
+
+/// Prompt pieces as one text, control tokens spelled out (for logs and tests).
+pub fn text_of(pieces: &[Piece]) -> String {
+    pieces
+        .iter()
         .map(|p| match p {
-            Piece::Control(s) => s.to_string(),
-            Piece::Format(t) | Piece::Text(t) => t,
+            Piece::Control(s) => s,
+            Piece::Format(t) | Piece::Text(t) => t.as_str(),
         })
         .collect()
 }
@@ -330,23 +335,9 @@ impl std::io::Write for BoundedText {
 
 /// Today's date for templates that state it (Llama 3.x): `%d`, `%m`, `%Y`, `%b`, `%B`.
 fn strftime_now(format: String) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let now = crate::history::now_rfc3339();
     let (year, month, day) = (&now[0..4], &now[5..7], &now[8..10]);
-    let name = MONTHS[month.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
+    let name = crate::numbers::MONTHS[month.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
     format
         .replace("%Y", year)
         .replace("%m", month)
@@ -380,14 +371,7 @@ mod tests {
         ];
         let template = ChatTemplate::new(QWEN25_TEMPLATE, "", "<|im_end|>").unwrap();
         let pieces = template.render(&messages).unwrap();
-        let text: String = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Control(s) => s.to_string(),
-                Piece::Format(t) | Piece::Text(t) => t.clone(),
-            })
-            .collect();
-        assert_eq!(text, render_text(&messages));
+        assert_eq!(text_of(&pieces), render_text(&messages));
         // Message text comes back as data, whole.
         assert_eq!(pieces[1], Piece::Text("Be brief.".into()));
     }
@@ -457,16 +441,6 @@ mod tests {
             .unwrap()
             .render(&[Message::user("a")])
             .unwrap();
-        assert_eq!(render_text_of(&pieces), "a|True|x|11");
-    }
-
-    fn render_text_of(pieces: &[Piece]) -> String {
-        pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Control(s) => s.to_string(),
-                Piece::Format(t) | Piece::Text(t) => t.clone(),
-            })
-            .collect()
+        assert_eq!(text_of(&pieces), "a|True|x|11");
     }
 }

@@ -326,10 +326,11 @@ impl LlmEngine {
         };
         let has_chatml = tokenizer.token_to_id(chat::IM_START).is_some()
             && tokenizer.token_to_id(chat::IM_END).is_some();
-        let format = match meta_str("tokenizer.chat_template") {
+        let chat_template = meta_str("tokenizer.chat_template");
+        let format = match &chat_template {
             Some(source) => {
                 match ChatTemplate::new(
-                    &source,
+                    source,
                     &spelling("tokenizer.ggml.bos_token_id"),
                     &spelling("tokenizer.ggml.eos_token_id"),
                 )
@@ -393,9 +394,7 @@ impl LlmEngine {
         let cache = model.new_cache(model.max_positions());
         // A template turns thinking off itself (enable_thinking); ChatML needs the empty block.
         let answer_prefix = match format {
-            PromptFormat::ChatMl => {
-                no_thinking_prefix(meta_str("tokenizer.chat_template").as_deref(), &tokenizer)
-            }
+            PromptFormat::ChatMl => no_thinking_prefix(chat_template.as_deref(), &tokenizer),
             PromptFormat::Template { .. } => Vec::new(),
         };
 

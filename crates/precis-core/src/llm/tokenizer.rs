@@ -92,43 +92,59 @@ fn string(ct: &gguf_file::Content, key: &str) -> Option<String> {
 
 fn byte_level(ct: &gguf_file::Content) -> Result<Tokenizer, String> {
     let pre = string(ct, "tokenizer.ggml.pre").unwrap_or_else(|| "gpt2".into());
-    let candle_pre = CANDLE_PRE.iter().find(|(name, _, _)| *name == pre);
-    // candle reads the pipeline name and `ignore_merges` from the metadata: hand it a copy of
-    // the tokenizer keys with llama.cpp's name translated.
-    let mut keys = gguf_file::Content {
+    let build = |ct: &gguf_file::Content| Tokenizer::from_gguf(ct).map_err(|e| e.to_string());
+    match CANDLE_PRE.iter().find(|(name, _, _)| *name == pre) {
+        Some(&(name, candle_name, ignore_merges))
+            if name == candle_name
+                && (!ignore_merges || flag(ct, "tokenizer.ggml.ignore_merges", false)) =>
+        {
+            build(ct)
+        }
+        Some(&(_, candle_name, ignore_merges)) => {
+            build(&translated(ct, candle_name, ignore_merges))
+        }
+        None => {
+            let mut tokenizer = build(ct)?;
+            // GPT-2's pattern without the space candle's default puts in front of the text.
+            let byte_level = ByteLevel::new(false, true, true);
+            if DIGIT_BY_DIGIT_PRE.contains(&pre.as_str()) {
+                let steps = vec![Digits::new(true).into(), byte_level.into()];
+                tokenizer.with_pre_tokenizer(Some(PreSequence::new(steps)));
+            } else {
+                tokenizer.with_pre_tokenizer(Some(byte_level));
+            }
+            tokenizer.with_decoder(Some(ByteLevelDecoder::default()));
+            Ok(tokenizer)
+        }
+    }
+}
+
+/// candle reads the pipeline name and `ignore_merges` from the metadata: a copy of the file's
+/// tokenizer keys with llama.cpp's name translated to candle's.
+fn translated(
+    ct: &gguf_file::Content,
+    candle_name: &str,
+    ignore_merges: bool,
+) -> gguf_file::Content {
+    let mut metadata: std::collections::HashMap<String, Value> = ct
+        .metadata
+        .iter()
+        .filter(|(k, _)| k.starts_with("tokenizer.ggml."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    metadata.insert(
+        "tokenizer.ggml.pre".into(),
+        Value::String(candle_name.into()),
+    );
+    if ignore_merges {
+        metadata.insert("tokenizer.ggml.ignore_merges".into(), Value::Bool(true));
+    }
+    gguf_file::Content {
         magic: ct.magic,
-        metadata: ct
-            .metadata
-            .iter()
-            .filter(|(k, _)| k.starts_with("tokenizer.ggml."))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        metadata,
         tensor_infos: Default::default(),
         tensor_data_offset: 0,
-    };
-    if let Some(&(_, candle_name, ignore_merges)) = candle_pre {
-        keys.metadata.insert(
-            "tokenizer.ggml.pre".into(),
-            Value::String(candle_name.into()),
-        );
-        if ignore_merges {
-            keys.metadata
-                .insert("tokenizer.ggml.ignore_merges".into(), Value::Bool(true));
-        }
     }
-    let mut tokenizer = Tokenizer::from_gguf(&keys).map_err(|e| e.to_string())?;
-    if candle_pre.is_none() {
-        // GPT-2's pattern without the space candle's default puts in front of the text.
-        let byte_level = ByteLevel::new(false, true, true);
-        if DIGIT_BY_DIGIT_PRE.contains(&pre.as_str()) {
-            let steps = vec![Digits::new(true).into(), byte_level.into()];
-            tokenizer.with_pre_tokenizer(Some(PreSequence::new(steps)));
-        } else {
-            tokenizer.with_pre_tokenizer(Some(byte_level));
-        }
-        tokenizer.with_decoder(Some(ByteLevelDecoder::default()));
-    }
-    Ok(tokenizer)
 }
 
 fn array<'a>(ct: &'a gguf_file::Content, key: &str) -> Result<&'a [Value], String> {
