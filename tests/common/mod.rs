@@ -283,3 +283,171 @@ pub fn tiny_model(behaviour: Behaviour) -> (tempfile::TempDir, PathBuf) {
     write_tiny_model(&path, behaviour);
     (dir, path)
 }
+
+/// The vocabulary of the tiny Marian model: the end token, unknown, English pieces, Chinese
+/// characters, the language token opus-mt-en-zh needs, and the pad token (last, as in the
+/// opus-mt files).
+pub const MARIAN_ENGLISH: &[&str] = &[
+    "▁the", "▁cat", "▁sat", "▁on", "▁mat", "▁a", "▁dog", "▁ran", "▁home", "▁and", "▁it", "▁was",
+    "▁late", "▁s", "▁.", ".", "▁,", "▁1", "▁2", "▁3",
+];
+pub const MARIAN_CHINESE: &[&str] = &[
+    "猫", "坐", "在", "垫", "子", "上", "狗", "跑", "回", "家", "很", "晚", "了", "。", "，", "一",
+];
+pub const MARIAN_LANGUAGE_TOKEN: &str = ">>cmn_Hans<<";
+
+/// The tiny Marian model's pieces in id order.
+pub fn marian_vocab() -> Vec<String> {
+    let mut v = vec!["</s>".to_string(), "<unk>".to_string()];
+    v.extend(MARIAN_ENGLISH.iter().map(|s| s.to_string()));
+    v.extend(MARIAN_CHINESE.iter().map(|s| s.to_string()));
+    v.push(MARIAN_LANGUAGE_TOKEN.into());
+    v.push("<pad>".into());
+    v
+}
+
+/// How the tiny Marian model behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarianBehaviour {
+    /// Random weights: every logit matters, for comparisons with candle.
+    Random,
+    /// The output bias favours Chinese characters and the end token, so a translation is
+    /// short and in Chinese (for pipeline tests).
+    WritesChinese,
+}
+
+/// Writes a tiny random-weight Marian model folder as Hugging Face lays one out
+/// (`config.json`, `model.safetensors`) with tokenizer.json files in the format of candle's
+/// marian example (`source-tokenizer.json`, `target-tokenizer.json`: SentencePiece unigram,
+/// Metaspace). Seeded by PRECIS_TEST_SEED like the GGUF models.
+pub fn write_tiny_marian(dir: &Path, behaviour: MarianBehaviour) {
+    const D: usize = 16;
+    const FFN: usize = 32;
+    const LAYERS: usize = 2;
+    let vocab = marian_vocab();
+    let n = vocab.len();
+    let pad = n - 1;
+    std::fs::create_dir_all(dir).unwrap();
+    let config = serde_json::json!({
+        "vocab_size": n, "decoder_vocab_size": n, "max_position_embeddings": 64,
+        "d_model": D, "encoder_layers": LAYERS, "decoder_layers": LAYERS,
+        "encoder_attention_heads": 2, "decoder_attention_heads": 2,
+        "encoder_ffn_dim": FFN, "decoder_ffn_dim": FFN, "activation_function": "swish",
+        "scale_embedding": true, "normalize_before": false, "share_encoder_decoder_embeddings": true,
+        "pad_token_id": pad, "eos_token_id": 0, "forced_eos_token_id": 0, "decoder_start_token_id": pad,
+        "use_cache": true, "is_encoder_decoder": true, "model_type": "marian"
+    });
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+
+    let seed: u64 = std::env::var("PRECIS_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let state = std::cell::Cell::new(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) | 1);
+    let uniform = || {
+        let mut s = state.get();
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        state.set(s);
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let dev = Device::Cpu;
+    let tensor = |shape: &[usize], scale: f64, offset: f64| {
+        let count: usize = shape.iter().product();
+        let v: Vec<f32> = (0..count)
+            .map(|_| (offset + uniform() * scale) as f32)
+            .collect();
+        Tensor::from_vec(v, shape, &dev).unwrap()
+    };
+    let mut t = std::collections::HashMap::new();
+    let linear = |t: &mut std::collections::HashMap<String, Tensor>,
+                  name: String,
+                  out: usize,
+                  inp: usize| {
+        let bound = (3.0 / inp as f64).sqrt();
+        t.insert(format!("{name}.weight"), tensor(&[out, inp], bound, 0.0));
+        t.insert(format!("{name}.bias"), tensor(&[out], 0.1, 0.0));
+    };
+    let norm = |t: &mut std::collections::HashMap<String, Tensor>, name: String| {
+        t.insert(format!("{name}.weight"), tensor(&[D], 0.2, 1.0));
+        t.insert(format!("{name}.bias"), tensor(&[D], 0.1, 0.0));
+    };
+    t.insert("model.shared.weight".into(), tensor(&[n, D], 0.5, 0.0));
+    let mut bias = vec![0f32; n];
+    if behaviour == MarianBehaviour::WritesChinese {
+        let first_chinese = 2 + MARIAN_ENGLISH.len();
+        for (i, b) in bias.iter_mut().enumerate() {
+            *b = if i == 0 {
+                6.0
+            } else if (first_chinese..first_chinese + MARIAN_CHINESE.len()).contains(&i) {
+                9.0
+            } else {
+                -20.0
+            };
+        }
+    }
+    t.insert(
+        "final_logits_bias".into(),
+        Tensor::from_vec(bias, (1, n), &dev).unwrap(),
+    );
+    for side in ["encoder", "decoder"] {
+        for l in 0..LAYERS {
+            let p = format!("model.{side}.layers.{l}");
+            let attentions: &[&str] = if side == "encoder" {
+                &["self_attn"]
+            } else {
+                &["self_attn", "encoder_attn"]
+            };
+            for a in attentions {
+                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                    linear(&mut t, format!("{p}.{a}.{proj}"), D, D);
+                }
+                norm(&mut t, format!("{p}.{a}_layer_norm"));
+            }
+            linear(&mut t, format!("{p}.fc1"), FFN, D);
+            linear(&mut t, format!("{p}.fc2"), D, FFN);
+            norm(&mut t, format!("{p}.final_layer_norm"));
+        }
+    }
+    candle_core::safetensors::save(&t, dir.join("model.safetensors")).unwrap();
+
+    // tokenizer.json as candle's marian example ships them: a unigram model over the
+    // vocabulary in Marian's id order, Metaspace pre-tokenizer and decoder.
+    let pieces: Vec<serde_json::Value> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let special = i < 2 || i >= n - 2;
+            serde_json::json!([
+                p,
+                if special {
+                    0.0
+                } else {
+                    -1.0 - (p.chars().count() as f64).recip()
+                }
+            ])
+        })
+        .collect();
+    let added: Vec<serde_json::Value> = [
+        (0, "</s>"),
+        (1, "<unk>"),
+        (n - 2, MARIAN_LANGUAGE_TOKEN),
+        (n - 1, "<pad>"),
+    ]
+    .iter()
+    .map(|(id, c)| {
+        serde_json::json!({"id": id, "content": c, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+    })
+    .collect();
+    let metaspace = serde_json::json!({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true});
+    let tokenizer = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": added,
+        "normalizer": null, "pre_tokenizer": metaspace, "post_processor": null, "decoder": metaspace,
+        "model": {"type": "Unigram", "unk_id": 1, "vocab": pieces, "byte_fallback": false}
+    });
+    for name in ["source-tokenizer.json", "target-tokenizer.json"] {
+        std::fs::write(dir.join(name), tokenizer.to_string()).unwrap();
+    }
+}

@@ -360,6 +360,7 @@ mod tests {
                     source_sentence_ids: vec!["p1.s1".into()],
                 }],
                 seconds: 0.1,
+                translated_by: None,
             }),
             summary_original: None,
             translation: zh.map(|t| Translation {

@@ -9,6 +9,7 @@ pub mod history;
 pub mod lang;
 pub mod llm;
 pub mod models;
+pub mod mt;
 pub mod names;
 pub mod numbers;
 pub mod pipeline;

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::{GenerationStats, Generator, ModelInfo};
+use crate::mt::document::MachineTranslation;
+use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
-use crate::translate::{Translation, Translator};
+use crate::translate::{Backend, Translation, Translator};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -46,14 +48,35 @@ impl Request {
             && !same_language(&self.target, &doc.language)
     }
 
-    /// Whether this request needs a local model at all.
-    pub fn needs_model(&self, doc: &Document) -> bool {
-        self.translate
-            || self.summary_needs_translation(doc)
+    /// Whether this request needs a local LLM: for an abstractive summary, and for
+    /// translation unless a dedicated translation model does it (`with_translation_model`).
+    pub fn needs_llm(&self, doc: &Document, with_translation_model: bool) -> bool {
+        let translates = self.translate || self.summary_needs_translation(doc);
+        (translates && !with_translation_model)
             || self.summary.is_some_and(|o| o.engine == EngineKind::Llm)
+    }
+
+    /// Whether this request needs a local model at all (with no translation model).
+    pub fn needs_model(&self, doc: &Document) -> bool {
+        self.needs_llm(doc, false)
+    }
+
+    /// Whether a dedicated translation model would have anything to do.
+    pub fn translates(&self, doc: &Document) -> bool {
+        self.translate || self.summary_needs_translation(doc)
     }
 }
 
+/// The models a job may use.
+#[derive(Default)]
+pub struct Engines<'a> {
+    /// Summaries, and translation when there is no `translation` model.
+    pub llm: Option<&'a mut dyn Generator>,
+    /// A dedicated translation model: translates the article and the summary.
+    pub translation: Option<&'a mut dyn MachineTranslator>,
+}
+
+/// [`run_with`] with an LLM only.
 pub fn run(
     document: Document,
     req: &Request,
@@ -61,7 +84,30 @@ pub fn run(
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<Outcome> {
+    run_with(
+        document,
+        req,
+        Engines {
+            llm,
+            translation: None,
+        },
+        sink,
+        cancel,
+    )
+}
+
+pub fn run_with(
+    document: Document,
+    req: &Request,
+    engines: Engines,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<Outcome> {
     let translate_summary = req.summary_needs_translation(&document);
+    let Engines {
+        mut llm,
+        translation,
+    } = engines;
     let mut outcome = Outcome {
         model: llm.as_ref().map(|l| l.info().clone()),
         document,
@@ -71,50 +117,62 @@ pub fn run(
         stats: None,
     };
     let doc = &outcome.document;
-    let llm = match llm {
-        Some(llm) => llm,
-        None if req.needs_model(doc) => {
-            return Err(Error::EngineUnavailable {
-                engine: "llm".into(),
-                reason: "translation and abstractive summaries need a local model; run `precis models fetch qwen2.5-1.5b-instruct`".into(),
-            })
-        }
-        None => {
-            outcome.summary = req.summary.map(|o| summarize::extractive_summary(doc, &o));
-            return Ok(outcome);
-        }
-    };
-
-    let before = llm.stats();
-    let outcome = run_with_model(outcome, req, translate_summary, llm, sink, cancel)?;
-    Ok(Outcome {
-        stats: Some(llm.stats().since(&before)),
-        ..outcome
-    })
-}
-
-fn run_with_model(
-    mut outcome: Outcome,
-    req: &Request,
-    translate_summary: bool,
-    llm: &mut dyn Generator,
-    sink: &mut dyn EventSink,
-    cancel: &CancelToken,
-) -> Result<Outcome> {
-    let doc = &outcome.document;
+    if llm.is_none() && req.needs_llm(doc, translation.is_some()) {
+        return Err(Error::EngineUnavailable {
+            engine: "llm".into(),
+            reason: "translation and abstractive summaries need a local model; run `precis models fetch qwen2.5-1.5b-instruct`".into(),
+        });
+    }
+    if llm.is_none() && translation.is_none() {
+        outcome.summary = req.summary.map(|o| summarize::extractive_summary(doc, &o));
+        return Ok(outcome);
+    }
+    let before = llm.as_ref().map(|l| l.stats());
     let original = match req.summary {
         Some(o) if o.engine == EngineKind::Llm => {
+            let llm = llm
+                .as_deref_mut()
+                .expect("checked above: an LLM summary has an LLM");
             Some(summarize::llm::summarize(llm, doc, &o, sink, cancel)?)
         }
         Some(o) => Some(summarize::extractive_summary(doc, &o)),
         None => None,
     };
-    if !translate_summary && !req.translate {
+    if translate_summary || req.translate {
+        let backend = match (translation, llm.as_deref_mut()) {
+            (Some(mt), _) => Backend::Machine(MachineTranslation::new(mt, req.target)?),
+            (None, Some(llm)) => Backend::Llm(Translator::new(llm, req.target)),
+            (None, None) => unreachable!("checked above: translation needs a model"),
+        };
+        translate(
+            &mut outcome,
+            original,
+            backend,
+            req,
+            translate_summary,
+            sink,
+            cancel,
+        )?;
+    } else {
         outcome.summary = original;
-        return Ok(outcome);
     }
+    if let (Some(llm), Some(before)) = (llm, before) {
+        outcome.stats = Some(llm.stats().since(&before));
+    }
+    Ok(outcome)
+}
 
-    let mut tr = Translator::new(llm, req.target);
+/// The summary (when it must be in the target language) and the article, translated.
+fn translate(
+    outcome: &mut Outcome,
+    original: Option<Summary>,
+    mut tr: Backend,
+    req: &Request,
+    translate_summary: bool,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<()> {
+    let doc = &outcome.document;
     tr.build_glossary(doc, sink, cancel)?;
     if let (true, Some(orig)) = (translate_summary, &original) {
         outcome.summary = Some(translate_summary_points(&mut tr, orig, sink, cancel)?);
@@ -132,7 +190,7 @@ fn run_with_model(
     } else if req.translate {
         outcome.translation = Some(tr.translate_document(doc, sink, cancel)?);
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
@@ -145,7 +203,7 @@ fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
 
 /// Translates a summary point by point, so each keeps its alignment to the source sentences.
 fn translate_summary_points(
-    tr: &mut Translator,
+    tr: &mut Backend,
     summary: &Summary,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
@@ -193,13 +251,11 @@ fn translate_summary_points(
     };
     Ok(Summary {
         engine: summary.engine,
-        model: summary
-            .model
-            .clone()
-            .or_else(|| Some(tr.llm.info().name.clone())),
-        language: tr.output.code.to_string(),
+        model: summary.model.clone().or_else(|| Some(tr.model_name())),
+        language: tr.output().code.to_string(),
         style: summary.style,
         points,
         seconds: summary.seconds + started.elapsed().as_secs_f64(),
+        translated_by: Some(tr.model_name()),
     })
 }

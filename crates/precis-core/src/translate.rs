@@ -245,14 +245,7 @@ impl<'a> Translator<'a> {
         self.source_language = Language::parse(&doc.language)
             .map(|l| l.name)
             .unwrap_or("the source language");
-        let table = gazetteer(&self.target);
-        let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
-        text.push_str(&doc.body_text());
-        self.glossary = terms_in(&table, &text).into_iter().cloned().collect();
-        if self.target.code == "zh-Hans" {
-            let people = pinned_people(&text, &self.glossary);
-            self.glossary.extend(people);
-        }
+        self.glossary = document_glossary(&self.target, doc);
         sink.emit(Event::Progress {
             stage: Stage::Glossary,
             done: 1,
@@ -293,6 +286,103 @@ impl<'a> Translator<'a> {
         run?;
         let settled = jobs.items.pop().and_then(|i| i.text).unwrap_or_default();
         Ok((settled.text, settled.warnings))
+    }
+}
+
+/// The terminology entries `doc` uses for `target` (the model's language): the term base's,
+/// and for Simplified Chinese the people's names Précis renders itself.
+pub(crate) fn document_glossary(target: &Language, doc: &Document) -> Vec<GlossaryEntry> {
+    let table = gazetteer(target);
+    let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
+    text.push_str(&doc.body_text());
+    let mut glossary: Vec<GlossaryEntry> = terms_in(&table, &text).into_iter().cloned().collect();
+    if target.code == "zh-Hans" {
+        let people = pinned_people(&text, &glossary);
+        glossary.extend(people);
+    }
+    glossary
+}
+
+/// What the reader gets of a dedicated translation model's output for `source`: the same
+/// repairs, checks and settling as an LLM's first attempt (one policy for both backends;
+/// there is no retry, as the model takes no instructions). Returns the text (with a note of
+/// the source amounts it lost), its warnings, and whether it was left in the original.
+pub(crate) fn settle_machine_output(
+    target: &Language,
+    glossary: &[GlossaryEntry],
+    source: &str,
+    output: &str,
+) -> (String, Vec<String>, bool) {
+    let attempt = Attempt::check(target, glossary, source, output, FinishReason::Stop);
+    let mut settled = settle(target, source, attempt);
+    settled.text.push_str(&settled.note);
+    (settled.text, settled.warnings, settled.untranslated)
+}
+
+/// Who translates: an instruct LLM (prompts, checks, retries) or a dedicated translation
+/// model (sentences in, sentences out, the same checks). The pipeline talks to this.
+pub enum Backend<'a> {
+    Llm(Translator<'a>),
+    Machine(crate::mt::document::MachineTranslation<'a>),
+}
+
+impl Backend<'_> {
+    /// The language the reader asked for.
+    pub fn output(&self) -> Language {
+        match self {
+            Backend::Llm(t) => t.output,
+            Backend::Machine(t) => t.output,
+        }
+    }
+
+    /// The model that translates, as the window and exports name it.
+    pub fn model_name(&self) -> String {
+        match self {
+            Backend::Llm(t) => t.llm.info().name.clone(),
+            Backend::Machine(t) => t.model_name(),
+        }
+    }
+
+    pub fn build_glossary(
+        &mut self,
+        doc: &Document,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<()> {
+        match self {
+            Backend::Llm(t) => t.build_glossary(doc, sink, cancel),
+            Backend::Machine(t) => {
+                t.build_glossary(doc, sink);
+                Ok(())
+            }
+        }
+    }
+
+    /// See [`Translator::translate_text`].
+    pub fn translate_text(
+        &mut self,
+        text: &str,
+        paragraph_id: Option<&str>,
+        stage: Stage,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<(String, Vec<String>)> {
+        match self {
+            Backend::Llm(t) => t.translate_text(text, paragraph_id, stage, sink, cancel),
+            Backend::Machine(t) => t.translate_text(text, sink, cancel),
+        }
+    }
+
+    pub fn translate_document(
+        &mut self,
+        doc: &Document,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<Translation> {
+        match self {
+            Backend::Llm(t) => t.translate_document(doc, sink, cancel),
+            Backend::Machine(t) => t.translate_document(doc, sink, cancel),
+        }
     }
 }
 

@@ -375,6 +375,7 @@ pub(crate) mod tests {
                 style: Style::Bullets,
                 points: vec![point("美俄就叙利亚停火进行角力。", "p1.s1")],
                 seconds: 1.0,
+                translated_by: None,
             }),
             summary_original: Some(Summary {
                 engine: EngineKind::Llm,
@@ -386,6 +387,7 @@ pub(crate) mod tests {
                     "p1.s1",
                 )],
                 seconds: 1.0,
+                translated_by: None,
             }),
             translation: Some(Translation {
                 language: "zh-Hans".into(),

@@ -115,6 +115,7 @@ pub fn summarize(
         style: opts.style,
         points,
         seconds: started.elapsed().as_secs_f64(),
+        translated_by: None,
     })
 }
 

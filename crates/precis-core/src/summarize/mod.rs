@@ -97,6 +97,9 @@ pub struct Summary {
     pub style: Style,
     pub points: Vec<SummaryPoint>,
     pub seconds: f64,
+    /// The model that translated this summary from the article's language, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated_by: Option<String>,
 }
 
 impl Summary {
@@ -201,5 +204,6 @@ pub fn extractive_summary(doc: &Document, opts: &SummaryOptions) -> Summary {
             })
             .collect(),
         seconds: started.elapsed().as_secs_f64(),
+        translated_by: None,
     }
 }

@@ -1,0 +1,427 @@
+//! Dedicated machine-translation models: one model per language pair, sentence in, sentence
+//! out — smaller and faster per word than an instruct LLM, and never steered by what an
+//! article says (there is no prompt). Summaries still need an LLM.
+//!
+//! [`MachineTranslator`] is the seam the translator uses ([`crate::translate::Backend`]);
+//! [`MarianEngine`] implements it for Marian models (`marian.rs`).
+
+pub mod document;
+pub mod marian;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use serde::Serialize;
+use tokenizers::Tokenizer;
+
+use crate::lang::Language;
+use crate::progress::CancelToken;
+use crate::{Error, Result};
+use marian::{Config, Marian, Search};
+
+/// Facts about a translation model, for display and reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct MtInfo {
+    pub name: String,
+    pub path: PathBuf,
+    pub architecture: String,
+    /// What the model reads and writes, where known (`en`, `zh`).
+    pub source_language: Option<String>,
+    pub target_language: Option<String>,
+    pub parameters: usize,
+}
+
+/// A model that translates sentences, and nothing else.
+pub trait MachineTranslator {
+    fn info(&self) -> &MtInfo;
+    /// Whether the model can write `target` (false only when it is known to write another
+    /// language).
+    fn writes(&self, target: &Language) -> bool;
+    /// Translates each sentence on its own; `progress` gets the number finished so far.
+    /// `Error::Cancelled` once `cancel` is set.
+    fn translate(
+        &mut self,
+        sentences: &[String],
+        target: &Language,
+        progress: &mut dyn FnMut(usize),
+        cancel: &CancelToken,
+    ) -> Result<Vec<String>>;
+}
+
+/// The files of a Marian model as Hugging Face and candle's marian example lay them out.
+#[derive(Debug, Clone)]
+pub struct MarianFiles {
+    pub config: PathBuf,
+    pub weights: PathBuf,
+    pub source_tokenizer: PathBuf,
+    pub target_tokenizer: PathBuf,
+}
+
+/// Source and target tokenizer names in a model folder: `source-tokenizer.json` and
+/// `target-tokenizer.json`, or candle's `tokenizer-marian-base-{pair}-{lang}.json` pair.
+fn tokenizers_in(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let (src, tgt) = (
+        dir.join("source-tokenizer.json"),
+        dir.join("target-tokenizer.json"),
+    );
+    if src.is_file() && tgt.is_file() {
+        return Some((src, tgt));
+    }
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tokenizer-") && n.ends_with(".json"))
+        .collect();
+    let (pair_src, _) = pair_of(dir)?;
+    let src = names
+        .iter()
+        .find(|n| n.ends_with(&format!("-{pair_src}.json")))?;
+    let tgt = names.iter().find(|n| *n != src)?;
+    (names.len() == 2).then(|| (dir.join(src), dir.join(tgt)))
+}
+
+/// `("en", "zh")` from a folder or repository named like `opus-mt-en-zh`.
+fn pair_of(path: &Path) -> Option<(String, String)> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let rest = name
+        .rsplit("opus-mt-")
+        .next()
+        .filter(|r| *r != name.as_str())?;
+    let (src, tgt) = rest.split_once('-')?;
+    Some((src.to_string(), tgt.split(['-', '_']).next()?.to_string()))
+}
+
+impl MarianFiles {
+    /// The files in a model folder (`config.json`, `model.safetensors` and the two tokenizers).
+    pub fn in_dir(dir: &Path) -> Result<Self> {
+        let invalid = |reason: String| Error::ModelInvalid {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        if !dir.is_dir() {
+            return Err(Error::ModelMissing {
+                path: dir.to_path_buf(),
+            });
+        }
+        let (source_tokenizer, target_tokenizer) = tokenizers_in(dir).ok_or_else(|| {
+            invalid("a Marian model folder needs source-tokenizer.json and target-tokenizer.json (or candle's tokenizer-marian-base-*-{lang}.json pair in a folder named opus-mt-SRC-TGT)".into())
+        })?;
+        let files = Self {
+            config: dir.join("config.json"),
+            weights: dir.join("model.safetensors"),
+            source_tokenizer,
+            target_tokenizer,
+        };
+        for f in [&files.config, &files.weights] {
+            if !f.is_file() {
+                return Err(invalid(format!("{} is missing", f.display())));
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// The spellings a multilingual-target Marian model may use for `target`'s language token
+/// (`>>cmn_Hans<<` for opus-mt-en-zh, whose output language must be named).
+fn target_token_names(target: &Language) -> Vec<String> {
+    let base = target.code.split('-').next().unwrap_or(target.code);
+    let mut names: Vec<&str> = match target.code {
+        "zh-Hans" => vec![
+            "cmn_Hans", "zho_Hans", "zh_Hans", "zh_CN", "cmn", "zho", "zh",
+        ],
+        "zh-Hant" | "zh-Hant-HK" => vec![
+            "cmn_Hant", "zho_Hant", "zh_Hant", "zh_TW", "cmn", "zho", "zh",
+        ],
+        "ja" => vec!["jpn", "jpn_Jpan", "ja"],
+        "ko" => vec!["kor", "kor_Hang", "ko"],
+        "es" => vec!["spa", "es"],
+        "fr" => vec!["fra", "fr"],
+        "de" => vec!["deu", "de"],
+        "ru" => vec!["rus", "ru"],
+        "pt" => vec!["por", "pt"],
+        "it" => vec!["ita", "it"],
+        _ => vec![],
+    };
+    names.push(base);
+    names.into_iter().map(|n| format!(">>{n}<<")).collect()
+}
+
+/// Running totals, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct MtStats {
+    pub sentences: u64,
+    pub source_tokens: u64,
+    pub output_tokens: u64,
+    pub seconds: f64,
+}
+
+/// A Marian model with its tokenizers, translating batches of sentences.
+pub struct MarianEngine {
+    model: Marian,
+    source: Tokenizer,
+    target: Tokenizer,
+    /// Language tokens the source vocabulary has (`>>cmn_Hans<<`): the model writes several
+    /// languages and must be told which.
+    language_tokens: Vec<String>,
+    info: MtInfo,
+    pub search: Search,
+    /// Sentences decoded together (each with `search.beam` rows).
+    pub batch: usize,
+    pub stats: MtStats,
+}
+
+/// Beam width 4 (the opus-mt generation configs use 4 to 6); `PRECIS_MT_BEAM` overrides it
+/// (1 is greedy).
+fn beam_from_env() -> usize {
+    std::env::var("PRECIS_MT_BEAM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|b| (1..=16).contains(b))
+        .unwrap_or(4)
+}
+
+impl MarianEngine {
+    /// Loads a model folder ([`MarianFiles::in_dir`]).
+    pub fn load_dir(dir: &Path) -> Result<Self> {
+        let files = MarianFiles::in_dir(dir)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "Marian".into());
+        Self::load(&files, &name, pair_of(dir))
+    }
+
+    pub fn load(files: &MarianFiles, name: &str, pair: Option<(String, String)>) -> Result<Self> {
+        let invalid = |path: &Path, reason: String| Error::ModelInvalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&files.config).map_err(|source| Error::Io {
+            path: files.config.clone(),
+            source,
+        })?;
+        let cfg: Config = serde_json::from_str(&text)
+            .map_err(|e| invalid(&files.config, format!("not a Marian config.json ({e})")))?;
+        if let Some(reason) = cfg.unsupported() {
+            return Err(invalid(&files.config, reason));
+        }
+        let tokenizer = |path: &Path| {
+            Tokenizer::from_file(path)
+                .map_err(|e| invalid(path, format!("not a tokenizer.json ({e})")))
+        };
+        let source = tokenizer(&files.source_tokenizer)?;
+        let target = tokenizer(&files.target_tokenizer)?;
+        // SAFETY: the file is mapped read-only and not modified while the model lives (it is
+        // the user's model file or the hub cache's); candle reads it as plain bytes.
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &Device::Cpu)
+        }
+        .map_err(|e| invalid(&files.weights, format!("unreadable safetensors ({e})")))?;
+        let parameters = {
+            let c = &cfg;
+            let attn = 4 * c.d_model * (c.d_model + 1);
+            let ffn = |f: usize| 2 * c.d_model * f + f + c.d_model;
+            c.vocab_size * c.d_model
+                + c.encoder_layers * (attn + ffn(c.encoder_ffn_dim) + 4 * c.d_model)
+                + c.decoder_layers * (2 * attn + ffn(c.decoder_ffn_dim) + 6 * c.d_model)
+        };
+        let model = Marian::new(cfg, vb).map_err(|e| {
+            invalid(
+                &files.weights,
+                format!("not the weights config.json describes ({e})"),
+            )
+        })?;
+        let mut language_tokens: Vec<String> = source
+            .get_vocab(true)
+            .into_keys()
+            .filter(|t| t.starts_with(">>") && t.ends_with("<<"))
+            .collect();
+        language_tokens.sort();
+        let (source_language, target_language) =
+            pair.map(|(s, t)| (Some(s), Some(t))).unwrap_or_default();
+        Ok(Self {
+            model,
+            source,
+            target,
+            language_tokens,
+            info: MtInfo {
+                name: name.to_string(),
+                path: files.weights.clone(),
+                architecture: "marian".into(),
+                source_language,
+                target_language,
+                parameters,
+            },
+            search: Search {
+                beam: beam_from_env(),
+                length_penalty: 1.0,
+            },
+            batch: 8,
+            stats: MtStats::default(),
+        })
+    }
+
+    /// The language token to start each source sentence with, when the model needs one.
+    fn language_token(&self, target: &Language) -> Result<Option<u32>> {
+        if self.language_tokens.is_empty() {
+            return Ok(None);
+        }
+        target_token_names(target)
+            .iter()
+            .find_map(|n| self.source.token_to_id(n))
+            .map(Some)
+            .ok_or_else(|| Error::EngineUnavailable {
+                engine: "mt".into(),
+                reason: format!(
+                    "{} writes {} but not {}",
+                    self.info.name,
+                    self.language_tokens.join(" "),
+                    target.name
+                ),
+            })
+    }
+
+    /// Token ids for one sentence, split at word boundaries into parts the model's positions
+    /// can hold.
+    fn encode(&self, text: &str, language: Option<u32>) -> Result<Vec<Vec<u32>>> {
+        let limit = self
+            .model
+            .cfg
+            .max_position_embeddings
+            .saturating_sub(2)
+            .max(8);
+        let ids = self
+            .source
+            .encode(text, false)
+            .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?
+            .get_ids()
+            .to_vec();
+        if ids.len() > limit {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if words.len() > 1 {
+                let (a, b) = words.split_at(words.len() / 2);
+                let mut parts = self.encode(&a.join(" "), language)?;
+                parts.extend(self.encode(&b.join(" "), language)?);
+                return Ok(parts);
+            }
+        }
+        let mut sentence: Vec<u32> = language.into_iter().collect();
+        sentence.extend(ids.into_iter().take(limit));
+        sentence.push(self.model.cfg.eos_token_id);
+        Ok(vec![sentence])
+    }
+}
+
+impl MachineTranslator for MarianEngine {
+    fn info(&self) -> &MtInfo {
+        &self.info
+    }
+
+    fn writes(&self, target: &Language) -> bool {
+        let Some(t) = &self.info.target_language else {
+            return true;
+        };
+        let base = target.code.split('-').next().unwrap_or(target.code);
+        t == base || (t == "jap" && base == "ja") || t == "mul"
+    }
+
+    fn translate(
+        &mut self,
+        sentences: &[String],
+        target: &Language,
+        progress: &mut dyn FnMut(usize),
+        cancel: &CancelToken,
+    ) -> Result<Vec<String>> {
+        let started = Instant::now();
+        let language = self.language_token(target)?;
+        // Each input sentence becomes one or more model sentences; translated in batches of
+        // similar length (less padding), put back in order, parts joined.
+        let mut parts: Vec<(usize, Vec<u32>)> = Vec::new();
+        for (i, s) in sentences.iter().enumerate() {
+            if s.trim().is_empty() {
+                continue;
+            }
+            parts.extend(self.encode(s, language)?.into_iter().map(|ids| (i, ids)));
+        }
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|&p| parts[p].1.len());
+        let mut outputs: Vec<Vec<u32>> = vec![Vec::new(); parts.len()];
+        // Parts still to translate per input sentence, for progress in whole sentences.
+        let mut remaining = vec![0usize; sentences.len()];
+        for (i, _) in &parts {
+            remaining[*i] += 1;
+        }
+        let mut done_sentences = sentences.iter().filter(|s| s.trim().is_empty()).count();
+        let positions = self.model.cfg.max_position_embeddings;
+        for batch in order.chunks(self.batch.max(1)) {
+            let ids: Vec<Vec<u32>> = batch.iter().map(|&p| parts[p].1.clone()).collect();
+            let limits: Vec<usize> = ids
+                .iter()
+                .map(|s| (2 * s.len() + 10).min(positions - 1))
+                .collect();
+            let found = self
+                .model
+                .translate(&ids, self.search, &|i| limits[i], &mut || {
+                    !cancel.is_cancelled()
+                })
+                .map_err(|e| Error::Inference(format!("Marian: {e}")))?
+                .ok_or(Error::Cancelled)?;
+            for (&p, hyp) in batch.iter().zip(found) {
+                self.stats.source_tokens += parts[p].1.len() as u64;
+                self.stats.output_tokens += hyp.tokens.len() as u64;
+                outputs[p] = hyp.tokens;
+                let i = parts[p].0;
+                remaining[i] -= 1;
+                if remaining[i] == 0 {
+                    done_sentences += 1;
+                }
+            }
+            progress(done_sentences);
+        }
+        let joiner = if target.is_cjk() { "" } else { " " };
+        let mut texts = vec![String::new(); sentences.len()];
+        for ((i, _), out) in parts.iter().zip(&outputs) {
+            let piece = self
+                .target
+                .decode(out, true)
+                .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+            let piece = piece.trim();
+            if !texts[*i].is_empty() && !piece.is_empty() {
+                texts[*i].push_str(joiner);
+            }
+            texts[*i].push_str(piece);
+        }
+        self.stats.sentences += sentences.len() as u64;
+        self.stats.seconds += started.elapsed().as_secs_f64();
+        Ok(texts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_pairs_come_from_opus_names() {
+        assert_eq!(
+            pair_of(Path::new("/m/opus-mt-en-zh")),
+            Some(("en".into(), "zh".into()))
+        );
+        assert_eq!(
+            pair_of(Path::new("Helsinki-NLP--opus-mt-en-jap")),
+            Some(("en".into(), "jap".into()))
+        );
+        assert_eq!(pair_of(Path::new("/m/my-model")), None);
+    }
+
+    #[test]
+    fn simplified_chinese_asks_for_cmn_hans_first() {
+        let zh = Language::parse("zh-Hans").unwrap();
+        assert_eq!(target_token_names(&zh)[0], ">>cmn_Hans<<");
+        let de = Language::parse("de").unwrap();
+        assert!(target_token_names(&de).contains(&">>deu<<".to_string()));
+    }
+}
