@@ -386,3 +386,80 @@ fn documents_are_written_in_the_format_of_the_out_file() {
     assert_clear_error(&o, "one article");
     assert!(!dir.path().join("two.docx").exists());
 }
+
+#[test]
+fn a_translation_model_translates_and_an_llm_summarises() {
+    let models = tempfile::tempdir().unwrap();
+    let marian = models.path().join("opus-mt-en-zh");
+    common::write_tiny_marian(&marian, common::MarianBehaviour::WritesChinese);
+    let (_dir, llm) = tiny_model(Behaviour::Random);
+    let sample = sample_article();
+    let o = precis(&[
+        "summarize",
+        sample.to_str().unwrap(),
+        "--translate",
+        "--to",
+        "zh",
+        "--length",
+        "medium",
+        "--engine",
+        "llm",
+        "--model",
+        llm.to_str().unwrap(),
+        "--translation-model",
+        marian.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // Which engine did what, in the output.
+    assert_eq!(v["translation"]["model"], "opus-mt-en-zh");
+    assert_eq!(v["summary"]["engine"], "llm");
+    assert_eq!(v["summary"]["model"], "tiny-test-0");
+    assert_eq!(v["summary"]["translated_by"], "opus-mt-en-zh");
+    let src = v["document"]["paragraphs"].as_array().unwrap();
+    assert_eq!(
+        v["translation"]["paragraphs"].as_array().unwrap().len(),
+        src.len()
+    );
+
+    // `translate` needs no LLM at all with a translation model.
+    let o = precis(&[
+        "translate",
+        sample.to_str().unwrap(),
+        "--translation-model",
+        marian.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["translation"]["model"], "opus-mt-en-zh");
+    assert!(v["model"].is_null(), "no LLM was loaded");
+
+    // The wrong language, a catalog translation model used as the LLM, a missing one.
+    let o = precis(&[
+        "translate",
+        sample.to_str().unwrap(),
+        "--to",
+        "de",
+        "--translation-model",
+        marian.to_str().unwrap(),
+    ]);
+    assert_clear_error(&o, "not German");
+    let o = precis(&[
+        "translate",
+        sample.to_str().unwrap(),
+        "--model",
+        "opus-mt-en-zh",
+    ]);
+    assert_clear_error(&o, "translation-only");
+    let o = precis(&[
+        "translate",
+        sample.to_str().unwrap(),
+        "--translation-model",
+        "opus-mt-en-fr",
+    ]);
+    assert_clear_error(&o, "not installed");
+}

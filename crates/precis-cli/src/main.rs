@@ -16,7 +16,8 @@ use precis_core::export::{self, ExportFormat, ExportOptions};
 use precis_core::lang::Language;
 use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch};
-use precis_core::pipeline::{self, Outcome, Request};
+use precis_core::mt::{self, MachineTranslator, MarianEngine};
+use precis_core::pipeline::{self, Engines, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
 use precis_core::render;
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
@@ -86,6 +87,24 @@ struct ModelArgs {
     /// Qwen3, Llama 3.x/SmolLM2/Mistral, Gemma 3).
     #[arg(long, short)]
     model: Option<String>,
+    /// A dedicated translation model for the article and summary translation: a catalog id
+    /// (opus-mt-en-zh, …; see `precis models list`) or a Marian model folder. Summaries still
+    /// use --model.
+    #[arg(long, value_name = "ID|DIR")]
+    translation_model: Option<String>,
+}
+
+impl ModelArgs {
+    fn load_translation_model(&self, quiet: bool) -> Result<Option<MarianEngine>> {
+        let Some(spec) = &self.translation_model else {
+            return Ok(None);
+        };
+        let reporter = progress::Reporter::new(quiet);
+        reporter.stage(Stage::LoadingModel, spec);
+        let engine = mt::load(spec)?;
+        reporter.finish();
+        Ok(Some(engine))
+    }
 }
 
 #[derive(Subcommand)]
@@ -374,7 +393,12 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 translate,
                 target,
             };
-            let mut llm = if docs.iter().any(|d| req.needs_model(d)) {
+            let mut translator = if docs.iter().any(|d| req.translates(d)) {
+                model.load_translation_model(quiet)?
+            } else {
+                None
+            };
+            let mut llm = if docs.iter().any(|d| req.needs_llm(d, translator.is_some())) {
                 Some(load_model(model.model.as_deref(), quiet)?)
             } else {
                 None
@@ -387,13 +411,11 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 let reporter = progress::Reporter::new(quiet);
                 reporter.stage(Stage::Summarizing, &name);
                 let mut sink = reporter.sink();
-                let result = pipeline::run(
-                    doc,
-                    &req,
-                    llm.as_mut().map(|l| l as &mut dyn Generator),
-                    &mut sink,
-                    cancel,
-                );
+                let engines = Engines {
+                    llm: llm.as_mut().map(|l| l as &mut dyn Generator),
+                    translation: translator.as_mut().map(|t| t as &mut dyn MachineTranslator),
+                };
+                let result = pipeline::run_with(doc, &req, engines, &mut sink, cancel);
                 reporter.finish();
                 match result {
                     Ok(outcome) => outcomes.push(outcome),
@@ -425,7 +447,11 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
         } => {
             let target = to;
             let doc = read(&file, &input)?;
-            let mut llm = load_model(model.model.as_deref(), quiet)?;
+            let mut translator = model.load_translation_model(quiet)?;
+            let mut llm = match translator {
+                Some(_) => None,
+                None => Some(load_model(model.model.as_deref(), quiet)?),
+            };
             let req = Request {
                 summary: None,
                 summary_in_target: false,
@@ -434,7 +460,11 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             };
             let reporter = progress::Reporter::new(quiet);
             let mut sink = reporter.sink();
-            let outcome = pipeline::run(doc, &req, Some(&mut llm), &mut sink, cancel)?;
+            let engines = Engines {
+                llm: llm.as_mut().map(|l| l as &mut dyn Generator),
+                translation: translator.as_mut().map(|t| t as &mut dyn MachineTranslator),
+            };
+            let outcome = pipeline::run_with(doc, &req, engines, &mut sink, cancel)?;
             reporter.finish();
             emit_bytes(
                 &render_all(&[outcome], output.format())?,
@@ -502,8 +532,13 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                             Some(p) => format!("installed: {}", p.display()),
                             None => "not installed".into(),
                         };
+                        let task = match m.purpose {
+                            models::Purpose::Assistant => "",
+                            models::Purpose::Translation => "  [translation only]",
+                            models::Purpose::Test => "  [decoder check]",
+                        };
                         s.push_str(&format!(
-                            "{:<30} {:>5}  ~{:>5} MB  {:<11} {}\n",
+                            "{:<30} {:>5}  ~{:>5} MB  {:<11} {}{task}\n",
                             m.id, m.parameters, m.approx_size_mb, m.license, state
                         ));
                     }
@@ -525,8 +560,13 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 }
                 ModelsCommand::Path { id } => {
                     // The same lookup as --model: an unreachable model's installed fallback counts.
-                    models::find(&id)?;
-                    let path = models::resolve(Some(&id))?;
+                    let entry = models::find(&id)?;
+                    let path = match entry.purpose {
+                        models::Purpose::Translation => entry
+                            .installed_path()
+                            .ok_or(precis_core::Error::ModelNotInstalled { id: entry.id })?,
+                        _ => models::resolve(Some(&id))?,
+                    };
                     emit(&format!("{}\n", path.display()), None)
                 }
             }

@@ -114,10 +114,21 @@ fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> 
         done: 0,
         total: 0,
     };
-    let path = api
-        .model(hub.repo.clone())
+    let refused = |e: hf_hub::api::sync::ApiError| {
+        Error::Download(format!("Hugging Face Hub unreachable or refused ({e})"))
+    };
+    let repo = api.repo(hub.repo(&hub.repo));
+    let path = repo
         .download_with_progress(&hub.file, progress)
-        .map_err(|e| Error::Download(format!("Hugging Face Hub unreachable or refused ({e})")))?;
+        .map_err(refused)?;
+    if let Some(marian) = &entry.marian {
+        // The small files a Marian model needs beside its weights.
+        repo.get("config.json").map_err(refused)?;
+        let tokenizers = api.model(marian.tokenizer_repo.clone());
+        for file in [&marian.source_tokenizer, &marian.target_tokenizer] {
+            tokenizers.get(file).map_err(refused)?;
+        }
+    }
     if let Some(expected) = &entry.sha256 {
         if let Err(e) = verify_sha256(&path, expected, &hub.file) {
             // Never leave a bad file where `installed_path` would find it.

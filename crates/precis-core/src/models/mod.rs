@@ -15,6 +15,32 @@ const CATALOG_TOML: &str = include_str!("../../../../models/catalog.toml");
 pub struct HubSource {
     pub repo: String,
     pub file: String,
+    /// A branch, tag or `refs/pr/N` (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+}
+
+impl HubSource {
+    pub(crate) fn repo(&self, repo: &str) -> hf_hub::Repo {
+        match &self.revision {
+            Some(r) => {
+                hf_hub::Repo::with_revision(repo.to_string(), hf_hub::RepoType::Model, r.clone())
+            }
+            None => hf_hub::Repo::model(repo.to_string()),
+        }
+    }
+}
+
+/// The other files of a Marian translation model: `config.json` beside the weights, and the
+/// tokenizer.json files (candle's marian example's conversions of the SentencePiece models).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MarianSource {
+    /// Language codes the model reads and writes.
+    pub from: String,
+    pub to: String,
+    pub tokenizer_repo: String,
+    pub source_tokenizer: String,
+    pub target_tokenizer: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +68,9 @@ pub enum Purpose {
     /// Summaries and translation.
     #[default]
     Assistant,
+    /// A dedicated translation model (Marian): translates articles and summaries when chosen
+    /// as the translation model; never used for summaries.
+    Translation,
     /// A small file of another architecture that checks the decoder against llama.cpp; never
     /// picked for an article.
     Test,
@@ -68,6 +97,7 @@ pub struct CatalogEntry {
     pub fallback: Option<String>,
     pub hub: Option<HubSource>,
     pub pypi: Option<PypiSource>,
+    pub marian: Option<MarianSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,12 +157,31 @@ impl CatalogEntry {
     /// The installed GGUF file, looked up offline in the hf-hub cache and the mirror directory.
     pub fn installed_path(&self) -> Option<PathBuf> {
         if let Some(hub) = &self.hub {
-            if let Some(p) = hub_cache().model(hub.repo.clone()).get(&hub.file) {
+            if self.marian.is_some() {
+                return self.marian_files().map(|f| f.weights);
+            }
+            if let Some(p) = hub_cache().repo(hub.repo(&hub.repo)).get(&hub.file) {
                 return Some(p);
             }
         }
         let mirror = self.mirror_path();
         mirror.is_file().then_some(mirror)
+    }
+}
+
+impl CatalogEntry {
+    /// A Marian model's four files in the hf-hub cache, when all are there.
+    pub fn marian_files(&self) -> Option<crate::mt::MarianFiles> {
+        let (hub, marian) = (self.hub.as_ref()?, self.marian.as_ref()?);
+        let cache = hub_cache();
+        let model = cache.repo(hub.repo(&hub.repo));
+        let tokenizers = cache.model(marian.tokenizer_repo.clone());
+        Some(crate::mt::MarianFiles {
+            weights: model.get(&hub.file)?,
+            config: model.get("config.json")?,
+            source_tokenizer: tokenizers.get(&marian.source_tokenizer)?,
+            target_tokenizer: tokenizers.get(&marian.target_tokenizer)?,
+        })
     }
 }
 
@@ -307,7 +356,12 @@ pub fn list() -> Vec<ModelStatus> {
         .map(|e| {
             let mut sources = Vec::new();
             if let Some(h) = &e.hub {
-                sources.push(format!("hub:{}/{}", h.repo, h.file));
+                let at = h
+                    .revision
+                    .as_deref()
+                    .map(|r| format!("@{r}"))
+                    .unwrap_or_default();
+                sources.push(format!("hub:{}/{}{at}", h.repo, h.file));
             }
             if let Some(p) = &e.pypi {
                 sources.push(format!(
@@ -364,6 +418,15 @@ pub fn resolve(spec: Option<&str>) -> Result<PathBuf> {
         }
         Some(id) => {
             let entry = find(id)?;
+            if entry.purpose == Purpose::Translation {
+                return Err(Error::EngineUnavailable {
+                    engine: "llm".into(),
+                    reason: format!(
+                        "{} is a translation-only model: choose it as the translation model (--translation-model); summaries need an instruct model",
+                        entry.id
+                    ),
+                });
+            }
             if let Some(p) = entry.installed_path() {
                 return Ok(p);
             }
@@ -399,12 +462,21 @@ mod tests {
         let all = catalog();
         assert!(all.len() >= 4);
         for e in &all {
-            assert!(
-                crate::llm::arch::architecture(&e.architecture).is_some(),
-                "{}: architecture {} is not supported",
-                e.id,
-                e.architecture
-            );
+            if e.purpose == Purpose::Translation {
+                assert_eq!(e.architecture, "marian", "{}", e.id);
+                assert!(
+                    e.marian.is_some() && e.hub.is_some(),
+                    "{}: a translation model needs its hub files",
+                    e.id
+                );
+            } else {
+                assert!(
+                    crate::llm::arch::architecture(&e.architecture).is_some(),
+                    "{}: architecture {} is not supported",
+                    e.id,
+                    e.architecture
+                );
+            }
             assert!(
                 e.hub.is_some() || e.pypi.is_some(),
                 "{} has no source",

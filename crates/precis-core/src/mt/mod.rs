@@ -124,6 +124,45 @@ impl MarianFiles {
     }
 }
 
+/// Loads the translation model `spec` names: a model folder, or the id of an installed
+/// catalog translation model (`precis models fetch opus-mt-en-zh`).
+pub fn load(spec: &str) -> Result<MarianEngine> {
+    let path = Path::new(spec);
+    if path.is_dir() || spec.contains(['/', '\\']) {
+        return MarianEngine::load_dir(path);
+    }
+    let entry = crate::models::find(spec)?;
+    let Some(marian) = entry.marian.as_ref() else {
+        return Err(Error::EngineUnavailable {
+            engine: "mt".into(),
+            reason: format!(
+                "{} is not a translation model; translation models: {}",
+                entry.id,
+                translation_models().join(", ")
+            ),
+        });
+    };
+    let files = entry
+        .marian_files()
+        .ok_or_else(|| Error::ModelNotInstalled {
+            id: entry.id.clone(),
+        })?;
+    MarianEngine::load(
+        &files,
+        &entry.id,
+        Some((marian.from.clone(), marian.to.clone())),
+    )
+}
+
+/// Ids of the catalog's translation models.
+pub fn translation_models() -> Vec<String> {
+    crate::models::catalog()
+        .into_iter()
+        .filter(|e| e.purpose == crate::models::Purpose::Translation)
+        .map(|e| e.id)
+        .collect()
+}
+
 /// The spellings a multilingual-target Marian model may use for `target`'s language token
 /// (`>>cmn_Hans<<` for opus-mt-en-zh, whose output language must be named).
 fn target_token_names(target: &Language) -> Vec<String> {
