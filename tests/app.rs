@@ -1,6 +1,8 @@
 //! The app's commands through Tauri's mock runtime (no window): arguments in, `{code, message}`
 //! errors out, events streamed on a channel.
 
+mod common;
+
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
@@ -108,6 +110,40 @@ fn extractive_processing_needs_no_model() {
     assert_eq!(outcome["summary"]["points"].as_array().unwrap().len(), 3);
     assert!(outcome["translation"].is_null());
     assert!(result["history_id"].as_i64().unwrap() > 0);
+}
+
+#[test]
+fn a_translation_model_translates_without_an_llm() {
+    let models = tempfile::tempdir().unwrap();
+    let marian = models.path().join("opus-mt-en-zh");
+    common::write_tiny_marian(&marian, common::MarianBehaviour::WritesChinese);
+    let result = call(
+        "process_article",
+        json!({
+            "input": { "kind": "file", "path": sample() },
+            "options": { "target": "zh-Hans", "engine": "extractive", "length": "short",
+                         "translate": true, "summaryInTarget": true, "translationModel": marian },
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let outcome = &result["outcome"];
+    assert!(outcome["model"].is_null(), "no LLM was needed");
+    assert_eq!(outcome["translation"]["model"], "opus-mt-en-zh");
+    assert_eq!(outcome["summary"]["translated_by"], "opus-mt-en-zh");
+    assert_eq!(outcome["summary"]["language"], "zh-Hans");
+    // A folder that is not a model is a typed error.
+    let err = call(
+        "process_article",
+        json!({
+            "input": { "kind": "file", "path": sample() },
+            "options": { "target": "zh-Hans", "engine": "extractive", "length": "short",
+                         "translate": true, "translationModel": models.path().join("nothing") },
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "model_missing");
 }
 
 fn process_extractive(input: Value) -> Value {

@@ -11,7 +11,8 @@ use precis_core::history::{History, HistoryEntry, HistoryItem, NewEntry};
 use precis_core::lang::{Language, LANGUAGES};
 use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch, ModelStatus};
-use precis_core::pipeline::{self, Outcome, Request};
+use precis_core::mt::{self, MachineTranslator, MarianEngine};
+use precis_core::pipeline::{self, Engines, Outcome, Request};
 use precis_core::progress::{CancelToken, Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 use precis_core::ErrorInfo;
@@ -29,6 +30,8 @@ pub struct AppState {
 #[derive(Default)]
 struct Inner {
     model: Mutex<Option<LlmEngine>>,
+    /// The dedicated translation model, with the setting it was loaded for.
+    translator: Mutex<Option<(String, MarianEngine)>>,
     cancel: Mutex<CancelToken>,
     download_cancel: Mutex<CancelToken>,
     history: Mutex<Option<History>>,
@@ -115,6 +118,10 @@ pub struct ProcessOptions {
     pub summary_in_target: bool,
     /// Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
     pub model: Option<String>,
+    /// A dedicated translation model (catalog id or Marian folder) for the article and summary
+    /// translation; `None`: the LLM translates.
+    #[serde(default)]
+    pub translation_model: Option<String>,
 }
 
 /// What to process: a file, text pasted from the clipboard, or an article already read and
@@ -237,32 +244,42 @@ fn process(
         // One job at a time: the model is taken for the whole job, and only then is this job's
         // cancel flag published, so Cancel always reaches the job that is running.
         let mut guard = lock(&inner.model);
+        let mut translator = lock(&inner.translator);
         let cancel = CancelToken::new();
         *lock(&inner.cancel) = cancel.clone();
-        if req.needs_model(&doc) {
+        let loading = |done| Event::Progress {
+            stage: Stage::LoadingModel,
+            done,
+            total: 1,
+            tokens: 0,
+        };
+        let use_translator = options.translation_model.is_some() && req.translates(&doc);
+        if let (Some(spec), true) = (options.translation_model.as_deref(), use_translator) {
+            if translator.as_ref().map(|(s, _)| s.as_str()) != Some(spec) {
+                *translator = None;
+                sink(loading(0));
+                *translator = Some((spec.to_string(), mt::load(spec).map_err(info)?));
+                sink(loading(1));
+            }
+        }
+        if req.needs_llm(&doc, use_translator) {
             let wanted = model_path.map_err(info)?;
             if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
                 *guard = None;
                 // Loading repacks the weights for this CPU (a second or two): say so.
-                let loading = |done| Event::Progress {
-                    stage: Stage::LoadingModel,
-                    done,
-                    total: 1,
-                    tokens: 0,
-                };
                 sink(loading(0));
                 *guard = Some(LlmEngine::load(&wanted).map_err(info)?);
                 sink(loading(1));
             }
         }
-        pipeline::run(
-            doc,
-            &req,
-            guard.as_mut().map(|l| l as &mut dyn Generator),
-            &mut sink,
-            &cancel,
-        )
-        .map_err(info)?
+        let engines = Engines {
+            llm: guard.as_mut().map(|l| l as &mut dyn Generator),
+            translation: match translator.as_mut() {
+                Some((_, t)) if use_translator => Some(t as &mut dyn MachineTranslator),
+                _ => None,
+            },
+        };
+        pipeline::run_with(doc, &req, engines, &mut sink, &cancel).map_err(info)?
     };
     let source_path = match &input {
         Input::File { path }

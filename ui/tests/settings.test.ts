@@ -70,10 +70,15 @@ describe('settings through the store plugin', () => {
       translate: true,
       summaryInTarget: true,
       model: null,
+      translationModel: null,
     });
     expect(processOptions({ ...DEFAULT_SETTINGS, engine: 'llm', model: 'qwen' })).toMatchObject({
       engine: 'llm',
       model: 'qwen',
     });
+    expect(processOptions({ ...DEFAULT_SETTINGS, translationModel: 'opus-mt-en-zh' })).toMatchObject({
+      translationModel: 'opus-mt-en-zh',
+    });
+    expect(sanitizeSettings({ translationModel: 7 }).translationModel).toBe('');
   });
 });

@@ -66,6 +66,7 @@ describe('processing', () => {
       translate: true,
       summaryInTarget: true,
       model: null,
+      translationModel: null,
     });
     expect(call.onEvent.constructor.name).toBe('Channel');
     expect(app.phase).toBe('done');
@@ -440,7 +441,11 @@ describe('models', () => {
     app.models = [
       { ...base, id: 'smollm2-135m-instruct', name: 'SmolLM2', purpose: 'test', installed: '/m/s.gguf' },
       { ...base, id: 'my-llama', name: 'Mine', purpose: 'assistant', installed: '/m/l.gguf' },
+      { ...base, id: 'opus-mt-en-zh', name: 'OPUS-MT', architecture: 'marian', purpose: 'translation', installed: '/m/opus/model.safetensors' },
+      { ...base, id: 'opus-mt-en-fr', name: 'OPUS-MT fr', architecture: 'marian', purpose: 'translation', installed: null },
     ];
+    // Translation models are offered as the translator, never as the summary model.
     expect(app.installedModels.map((m) => m.id)).toEqual(['my-llama']);
+    expect(app.installedTranslationModels.map((m) => m.id)).toEqual(['opus-mt-en-zh']);
   });
 });

@@ -113,9 +113,15 @@ export class AppState {
     return this.phase === 'running';
   }
 
-  /** Installed models an article can use (test models only check the decoder). */
+  /** Installed models that summarise and translate (test models only check the decoder;
+   *  translation models are chosen separately). */
   get installedModels(): ModelStatus[] {
-    return this.models.filter((m) => m.installed != null && m.purpose !== 'test');
+    return this.models.filter((m) => m.installed != null && m.purpose === 'assistant');
+  }
+
+  /** Installed dedicated translation models (Marian). */
+  get installedTranslationModels(): ModelStatus[] {
+    return this.models.filter((m) => m.installed != null && m.purpose === 'translation');
   }
 
   get canExport(): boolean {
@@ -157,6 +163,12 @@ export class AppState {
       this.modelsError = null;
       if (this.settings.model && !this.installedModels.some((m) => m.id === this.settings.model)) {
         this.settings.model = '';
+      }
+      if (
+        this.settings.translationModel &&
+        !this.installedTranslationModels.some((m) => m.id === this.settings.translationModel)
+      ) {
+        this.settings.translationModel = '';
       }
     } catch (err) {
       this.modelsError = api.toErrorInfo(err).message;
@@ -261,8 +273,12 @@ export class AppState {
     const title = outcome.document.title || outcome.document.source_name;
     let how: string;
     if (outcome.model) how = outcome.model.name;
+    else if (outcome.translation) how = `translated by ${outcome.translation.model}`;
     else if (this.installedModels.length === 0) how = 'extractive summary (no model installed)';
     else how = 'extractive summary';
+    if (outcome.model && outcome.translation && outcome.translation.model !== outcome.model.name) {
+      how += `, translated by ${outcome.translation.model}`;
+    }
     const warnings = this.warningCount(outcome);
     return `${title} — ${how}${warnings ? ` — ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`;
   }

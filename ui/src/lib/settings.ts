@@ -12,6 +12,8 @@ export interface Settings {
   engine: 'auto' | Engine;
   /** Model id; '' = the default model. */
   model: string;
+  /** Translation model id; '' = the LLM translates. */
+  translationModel: string;
   translate: boolean;
   /** Show the summary in English rather than the target language. */
   summaryEnglish: boolean;
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   style: 'prose',
   engine: 'auto',
   model: '',
+  translationModel: '',
   translate: true,
   summaryEnglish: false,
   includeTranslation: true,
@@ -52,6 +55,8 @@ export function sanitizeSettings(raw: unknown): Settings {
     style: oneOf(r.style, STYLES, d.style),
     engine: oneOf(r.engine, ENGINES, d.engine),
     model: typeof r.model === 'string' ? r.model : d.model,
+    translationModel:
+      typeof r.translationModel === 'string' ? r.translationModel : d.translationModel,
     translate: typeof r.translate === 'boolean' ? r.translate : d.translate,
     summaryEnglish: typeof r.summaryEnglish === 'boolean' ? r.summaryEnglish : d.summaryEnglish,
     includeTranslation:
@@ -70,6 +75,7 @@ export function processOptions(s: Settings): ProcessOptions {
     translate: s.translate,
     summaryInTarget: true,
     model: s.model || null,
+    translationModel: s.translationModel || null,
   };
 }
 

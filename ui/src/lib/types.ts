@@ -15,10 +15,11 @@ export interface Language {
 export interface ModelStatus {
   id: string;
   name: string;
-  /** GGUF `general.architecture` (qwen2, qwen3, llama, gemma3); empty when unknown. */
+  /** GGUF `general.architecture` (qwen2, qwen3, llama, gemma3), or marian; empty when unknown. */
   architecture: string;
-  /** 'test': a small file that checks the decoder; never used for an article. */
-  purpose: 'assistant' | 'test';
+  /** 'translation': a dedicated translation model (article and summary translation only);
+   *  'test': a small file that checks the decoder; never used for an article. */
+  purpose: 'assistant' | 'translation' | 'test';
   /** False: the architecture is supported, but this file was never tried by the developers. */
   tested: boolean;
   parameters: string;
@@ -83,6 +84,8 @@ export interface ProcessOptions {
   summaryInTarget: boolean;
   /** Model id; null = default. */
   model: string | null;
+  /** Dedicated translation model id; null = the LLM translates. */
+  translationModel: string | null;
 }
 
 export type Stage =
@@ -113,6 +116,8 @@ export interface Summary {
   style: Style;
   points: SummaryPoint[];
   seconds: number;
+  /** The model that translated the summary, when it was translated. */
+  translated_by?: string;
 }
 
 export interface TranslatedParagraph {
