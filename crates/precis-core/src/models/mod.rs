@@ -31,16 +31,13 @@ impl HubSource {
     }
 }
 
-/// The other files of a Marian translation model: `config.json` beside the weights, and the
-/// tokenizer.json files (candle's marian example's conversions of the SentencePiece models).
+/// What a Marian translation model translates; its files are the hub repository's
+/// (`config.json`, `source.spm`, `target.spm`, `vocab.json` beside the weights).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MarianSource {
     /// Language codes the model reads and writes.
     pub from: String,
     pub to: String,
-    pub tokenizer_repo: String,
-    pub source_tokenizer: String,
-    pub target_tokenizer: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,17 +167,22 @@ impl CatalogEntry {
 }
 
 impl CatalogEntry {
-    /// A Marian model's four files in the hf-hub cache, when all are there.
+    /// A Marian model's files in the hf-hub cache, when all are there.
     pub fn marian_files(&self) -> Option<crate::mt::MarianFiles> {
-        let (hub, marian) = (self.hub.as_ref()?, self.marian.as_ref()?);
-        let cache = hub_cache();
-        let model = cache.repo(hub.repo(&hub.repo));
-        let tokenizers = cache.model(marian.tokenizer_repo.clone());
+        let hub = self.hub.as_ref()?;
+        self.marian.as_ref()?;
+        let cached = hub_cache().repo(hub.repo(&hub.repo));
+        let [config, source, target, vocab] = crate::mt::REPOSITORY_FILES.map(|f| cached.get(f));
         Some(crate::mt::MarianFiles {
-            weights: model.get(&hub.file)?,
-            config: model.get("config.json")?,
-            source_tokenizer: tokenizers.get(&marian.source_tokenizer)?,
-            target_tokenizer: tokenizers.get(&marian.target_tokenizer)?,
+            weights: std::iter::once(hub.file.as_str())
+                .chain(crate::mt::WEIGHT_FILES)
+                .find_map(|f| cached.get(f))?,
+            config: config?,
+            tokenizers: crate::mt::TokenizerFiles::SentencePiece {
+                source: source?,
+                target: target?,
+                vocab: vocab?,
+            },
         })
     }
 }

@@ -69,10 +69,19 @@ impl Config {
                     .into(),
             );
         }
-        if self.d_model % self.encoder_attention_heads != 0
-            || self.d_model % self.decoder_attention_heads != 0
+        let heads = [self.encoder_attention_heads, self.decoder_attention_heads];
+        if heads
+            .iter()
+            .any(|&h| h == 0 || !self.d_model.is_multiple_of(h))
         {
             return Some("d_model is not a multiple of the attention heads".into());
+        }
+        // The position table is built in memory: a damaged config must not ask for terabytes.
+        if !(8..=65_536).contains(&self.max_position_embeddings) || self.d_model > 16_384 {
+            return Some(format!(
+                "implausible sizes (max_position_embeddings {}, d_model {})",
+                self.max_position_embeddings, self.d_model
+            ));
         }
         None
     }

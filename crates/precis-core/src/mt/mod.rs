@@ -7,6 +7,7 @@
 
 pub mod document;
 pub mod marian;
+pub mod spm;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -50,24 +51,50 @@ pub trait MachineTranslator {
     ) -> Result<Vec<String>>;
 }
 
-/// The files of a Marian model as Hugging Face and candle's marian example lay them out.
+/// The files of a Marian model as Hugging Face lays them out.
 #[derive(Debug, Clone)]
 pub struct MarianFiles {
     pub config: PathBuf,
+    /// `model.safetensors`, or the older repositories' `pytorch_model.bin`.
     pub weights: PathBuf,
-    pub source_tokenizer: PathBuf,
-    pub target_tokenizer: PathBuf,
+    pub tokenizers: TokenizerFiles,
 }
 
-/// Source and target tokenizer names in a model folder: `source-tokenizer.json` and
-/// `target-tokenizer.json`, or candle's `tokenizer-marian-base-{pair}-{lang}.json` pair.
-fn tokenizers_in(dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    let (src, tgt) = (
+/// Where a Marian model's tokenizers come from.
+#[derive(Debug, Clone)]
+pub enum TokenizerFiles {
+    /// What every Helsinki-NLP repository has: `source.spm`, `target.spm`, `vocab.json`.
+    SentencePiece {
+        source: PathBuf,
+        target: PathBuf,
+        vocab: PathBuf,
+    },
+    /// tokenizer.json conversions, as candle's marian example uses.
+    Json { source: PathBuf, target: PathBuf },
+}
+
+/// The tokenizers in a model folder: Helsinki-NLP's SentencePiece files, else
+/// `source-tokenizer.json` and `target-tokenizer.json`, else candle's
+/// `tokenizer-marian-base-{pair}-{lang}.json` pair.
+fn tokenizers_in(dir: &Path) -> Option<TokenizerFiles> {
+    let (source, target, vocab) = (
+        dir.join("source.spm"),
+        dir.join("target.spm"),
+        dir.join("vocab.json"),
+    );
+    if source.is_file() && target.is_file() && vocab.is_file() {
+        return Some(TokenizerFiles::SentencePiece {
+            source,
+            target,
+            vocab,
+        });
+    }
+    let (source, target) = (
         dir.join("source-tokenizer.json"),
         dir.join("target-tokenizer.json"),
     );
-    if src.is_file() && tgt.is_file() {
-        return Some((src, tgt));
+    if source.is_file() && target.is_file() {
+        return Some(TokenizerFiles::Json { source, target });
     }
     let names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
@@ -80,7 +107,10 @@ fn tokenizers_in(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         .iter()
         .find(|n| n.ends_with(&format!("-{pair_src}.json")))?;
     let tgt = names.iter().find(|n| *n != src)?;
-    (names.len() == 2).then(|| (dir.join(src), dir.join(tgt)))
+    (names.len() == 2).then(|| TokenizerFiles::Json {
+        source: dir.join(src),
+        target: dir.join(tgt),
+    })
 }
 
 /// `("en", "zh")` from a folder or repository named like `opus-mt-en-zh`.
@@ -89,13 +119,20 @@ fn pair_of(path: &Path) -> Option<(String, String)> {
     let rest = name
         .rsplit("opus-mt-")
         .next()
-        .filter(|r| *r != name.as_str())?;
+        .filter(|r| *r != name.as_str())
+        .or_else(|| {
+            name.rsplit("opus-tatoeba-")
+                .next()
+                .filter(|r| *r != name.as_str())
+        })?;
     let (src, tgt) = rest.split_once('-')?;
     Some((src.to_string(), tgt.split(['-', '_']).next()?.to_string()))
 }
 
 impl MarianFiles {
-    /// The files in a model folder (`config.json`, `model.safetensors` and the two tokenizers).
+    /// The files in a model folder: `config.json`, `model.safetensors` (or
+    /// `pytorch_model.bin`) and the tokenizers ([`tokenizers_in`]) — a Hugging Face snapshot of
+    /// a Helsinki-NLP repository as it is.
     pub fn in_dir(dir: &Path) -> Result<Self> {
         let invalid = |reason: String| Error::ModelInvalid {
             path: dir.to_path_buf(),
@@ -106,23 +143,31 @@ impl MarianFiles {
                 path: dir.to_path_buf(),
             });
         }
-        let (source_tokenizer, target_tokenizer) = tokenizers_in(dir).ok_or_else(|| {
-            invalid("a Marian model folder needs source-tokenizer.json and target-tokenizer.json (or candle's tokenizer-marian-base-*-{lang}.json pair in a folder named opus-mt-SRC-TGT)".into())
+        let tokenizers = tokenizers_in(dir).ok_or_else(|| {
+            invalid("a Marian model folder needs source.spm, target.spm and vocab.json (or source-tokenizer.json and target-tokenizer.json)".into())
         })?;
-        let files = Self {
-            config: dir.join("config.json"),
-            weights: dir.join("model.safetensors"),
-            source_tokenizer,
-            target_tokenizer,
-        };
-        for f in [&files.config, &files.weights] {
-            if !f.is_file() {
-                return Err(invalid(format!("{} is missing", f.display())));
-            }
+        let config = dir.join("config.json");
+        if !config.is_file() {
+            return Err(invalid(format!("{} is missing", config.display())));
         }
-        Ok(files)
+        let weights = WEIGHT_FILES
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+            .ok_or_else(|| invalid(format!("no {} in the folder", WEIGHT_FILES.join(" or "))))?;
+        Ok(Self {
+            config,
+            weights,
+            tokenizers,
+        })
     }
 }
+
+/// A Marian model's weight files, in order of preference.
+pub const WEIGHT_FILES: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
+
+/// The files of a Helsinki-NLP repository Précis reads besides the weights.
+pub const REPOSITORY_FILES: [&str; 4] = ["config.json", "source.spm", "target.spm", "vocab.json"];
 
 /// Loads the translation model `spec` names: a model folder, or the id of an installed
 /// catalog translation model (`precis models fetch opus-mt-en-zh`).
@@ -198,10 +243,81 @@ pub struct MtStats {
 }
 
 /// A Marian model with its tokenizers, translating batches of sentences.
+/// A tokenizer for one side of a Marian model.
+enum Codec {
+    Json(Tokenizer),
+    SentencePiece(spm::MarianTokenizer),
+}
+
+impl Codec {
+    fn load(files: &TokenizerFiles, source_side: bool) -> Result<Self> {
+        match files {
+            TokenizerFiles::SentencePiece {
+                source,
+                target,
+                vocab,
+            } => {
+                let spm = if source_side { source } else { target };
+                Ok(Codec::SentencePiece(spm::marian_tokenizer(spm, vocab)?))
+            }
+            TokenizerFiles::Json { source, target } => {
+                let path = if source_side { source } else { target };
+                Tokenizer::from_file(path)
+                    .map(Codec::Json)
+                    .map_err(|e| Error::ModelInvalid {
+                        path: path.clone(),
+                        reason: format!("not a tokenizer.json ({e})"),
+                    })
+            }
+        }
+    }
+
+    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        match self {
+            Codec::Json(t) => Ok(t
+                .encode(text, false)
+                .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?
+                .get_ids()
+                .to_vec()),
+            Codec::SentencePiece(t) => t.encode(text),
+        }
+    }
+
+    fn decode(&self, ids: &[u32]) -> Result<String> {
+        match self {
+            Codec::Json(t) => t
+                .decode(ids, true)
+                .map_err(|e| Error::Inference(format!("tokenizer: {e}"))),
+            Codec::SentencePiece(t) => Ok(t.decode(ids)),
+        }
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        match self {
+            Codec::Json(t) => t.token_to_id(token),
+            Codec::SentencePiece(t) => t.token_to_id(token),
+        }
+    }
+
+    /// Target-language tokens (`>>cmn_Hans<<`) in the vocabulary.
+    fn language_tokens(&self) -> Vec<String> {
+        let vocab: Vec<String> = match self {
+            Codec::Json(t) => t.get_vocab(true).into_keys().collect(),
+            Codec::SentencePiece(t) => t.vocabulary().map(str::to_string).collect(),
+        };
+        let mut tokens: Vec<String> = vocab
+            .into_iter()
+            .filter(|t| t.starts_with(">>") && t.ends_with("<<"))
+            .collect();
+        tokens.sort();
+        tokens
+    }
+}
+
 pub struct MarianEngine {
     model: Marian,
-    source: Tokenizer,
-    target: Tokenizer,
+    source: Codec,
+    target: Codec,
     /// Language tokens the source vocabulary has (`>>cmn_Hans<<`): the model writes several
     /// languages and must be told which.
     language_tokens: Vec<String>,
@@ -247,18 +363,17 @@ impl MarianEngine {
         if let Some(reason) = cfg.unsupported() {
             return Err(invalid(&files.config, reason));
         }
-        let tokenizer = |path: &Path| {
-            Tokenizer::from_file(path)
-                .map_err(|e| invalid(path, format!("not a tokenizer.json ({e})")))
-        };
-        let source = tokenizer(&files.source_tokenizer)?;
-        let target = tokenizer(&files.target_tokenizer)?;
-        // SAFETY: the file is mapped read-only and not modified while the model lives (it is
-        // the user's model file or the hub cache's); candle reads it as plain bytes.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &Device::Cpu)
+        let source = Codec::load(&files.tokenizers, true)?;
+        let target = Codec::load(&files.tokenizers, false)?;
+        let weights = &files.weights;
+        let vb = if weights.extension().is_some_and(|e| e == "bin") {
+            VarBuilder::from_pth(weights, DType::F32, &Device::Cpu)
+        } else {
+            // SAFETY: the file is mapped read-only and not modified while the model lives (the
+            // user's model file or the hub cache's); candle reads it as plain bytes.
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
         }
-        .map_err(|e| invalid(&files.weights, format!("unreadable safetensors ({e})")))?;
+        .map_err(|e| invalid(weights, format!("unreadable weights ({e})")))?;
         let parameters = {
             let c = &cfg;
             let attn = 4 * c.d_model * (c.d_model + 1);
@@ -273,12 +388,7 @@ impl MarianEngine {
                 format!("not the weights config.json describes ({e})"),
             )
         })?;
-        let mut language_tokens: Vec<String> = source
-            .get_vocab(true)
-            .into_keys()
-            .filter(|t| t.starts_with(">>") && t.ends_with("<<"))
-            .collect();
-        language_tokens.sort();
+        let language_tokens = source.language_tokens();
         let (source_language, target_language) =
             pair.map(|(s, t)| (Some(s), Some(t))).unwrap_or_default();
         Ok(Self {
@@ -332,12 +442,7 @@ impl MarianEngine {
             .max_position_embeddings
             .saturating_sub(2)
             .max(8);
-        let ids = self
-            .source
-            .encode(text, false)
-            .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?
-            .get_ids()
-            .to_vec();
+        let ids = self.source.encode(text)?;
         if ids.len() > limit {
             let words: Vec<&str> = text.split_whitespace().collect();
             if words.len() > 1 {
@@ -423,10 +528,7 @@ impl MachineTranslator for MarianEngine {
         let joiner = if target.is_cjk() { "" } else { " " };
         let mut texts = vec![String::new(); sentences.len()];
         for ((i, _), out) in parts.iter().zip(&outputs) {
-            let piece = self
-                .target
-                .decode(out, true)
-                .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+            let piece = self.target.decode(out)?;
             let piece = piece.trim();
             if !texts[*i].is_empty() && !piece.is_empty() {
                 texts[*i].push_str(joiner);
