@@ -5,6 +5,7 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import App from '../src/App.svelte';
 import { AppState } from '../src/lib/app.svelte';
 import { resetSettingsStore } from '../src/lib/settings';
+import type { ModelStatus } from '../src/lib/types';
 import {
   LANGUAGES,
   MODELS,
@@ -299,6 +300,49 @@ describe('App', () => {
     expect(row.textContent).toContain('hub');
     expect(row.querySelector('.model-remove')).not.toBeNull();
     expect($('models-panel')!.textContent).not.toContain('No model installed');
+  });
+
+  it('groups models by task and sends the chosen translator with the job', async () => {
+    const marian: ModelStatus = {
+      ...MODELS[0],
+      id: 'opus-mt-en-zh',
+      name: 'OPUS-MT English → Chinese (Marian)',
+      architecture: 'marian',
+      purpose: 'translation',
+      tested: false,
+      installed: '/hub/opus-mt-en-zh/model.safetensors',
+      removable: false,
+    };
+    const outcome = makeOutcome();
+    outcome.translation!.model = marian.id;
+    let options: unknown = null;
+    installBackend({
+      list_models: () => [...MODELS, marian],
+      read_article: () => makeDocument(),
+      process_article: (args) => {
+        options = (args as { options: unknown }).options;
+        return { history_id: 1, outcome };
+      },
+    });
+    const app = await mountApp();
+    await fireEvent.click($('models-button')!);
+    const groups = [...$('models-panel')!.querySelectorAll('.models-group')].map((g) => [
+      g.getAttribute('data-group'),
+      [...g.querySelectorAll('[data-model-id]')].map((r) => r.getAttribute('data-model-id')),
+    ]);
+    expect(groups).toEqual([
+      ['assistant', ['qwen2.5-1.5b-instruct', 'qwen2.5-0.5b-instruct']],
+      ['translation', ['opus-mt-en-zh']],
+    ]);
+    // The translator is chosen apart from the summary model, which never lists it.
+    const summaryModels = [...($('model-select') as HTMLSelectElement).options].map((o) => o.value);
+    expect(summaryModels).not.toContain('opus-mt-en-zh');
+    const translator = $('translation-model-select') as HTMLSelectElement;
+    await fireEvent.change(translator, { target: { value: 'opus-mt-en-zh' } });
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    expect(options).toMatchObject({ translationModel: 'opus-mt-en-zh' });
+    await waitFor(() => expect($('translation-note')!.textContent).toContain('translated by opus-mt-en-zh'));
   });
 
   it('shows the drop overlay during a drag', async () => {
