@@ -170,6 +170,24 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         batch: usize,
     },
+    /// Measure Marian translation speed on random weights of opus-mt-en-zh's shape, Précis's
+    /// implementation or candle's reference (greedy, one sentence at a time).
+    BenchMarian {
+        #[arg(long = "impl", value_enum, default_value_t = ImplArg::Precis)]
+        implementation: ImplArg,
+        /// Beam width (1: greedy).
+        #[arg(long, default_value_t = 1)]
+        beam: usize,
+        /// Sentences decoded together.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        #[arg(long, default_value_t = 16)]
+        sentences: usize,
+        #[arg(long, default_value_t = 32)]
+        source_tokens: usize,
+        #[arg(long, default_value_t = 40)]
+        output_tokens: usize,
+    },
     /// List, fetch and locate models.
     Models {
         #[command(subcommand)]
@@ -517,6 +535,34 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 ImplArg::Candle => precis_core::bench::Implementation::Candle,
             };
             let result = precis_core::bench::run(&path, implementation, prefill, decode, batch)?;
+            emit(&(serde_json::to_string(&result)? + "\n"), None)
+        }
+        Command::BenchMarian {
+            implementation,
+            beam,
+            batch,
+            sentences,
+            source_tokens,
+            output_tokens,
+        } => {
+            if sentences == 0
+                || !(2..=500).contains(&source_tokens)
+                || !(1..=500).contains(&output_tokens)
+            {
+                anyhow::bail!("--sentences must be at least 1, --source-tokens 2 to 500, --output-tokens 1 to 500");
+            }
+            let implementation = match implementation {
+                ImplArg::Precis => precis_core::bench::Implementation::Precis,
+                ImplArg::Candle => precis_core::bench::Implementation::Candle,
+            };
+            let result = precis_core::bench::marian(
+                implementation,
+                beam,
+                batch,
+                sentences,
+                source_tokens,
+                output_tokens,
+            )?;
             emit(&(serde_json::to_string(&result)? + "\n"), None)
         }
         Command::Models { command } => {
