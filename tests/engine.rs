@@ -547,3 +547,53 @@ fn batched_generation_can_be_cancelled() {
         "{result:?}"
     );
 }
+
+/// Gemma 3's local layers see only the last `attention.sliding_window` positions, as
+/// llama.cpp and transformers do (position p attends to q when p - q < window). With a window
+/// of 4 and two local layers, the logits at position t therefore depend on tokens t-6..t only:
+/// changing token t-7 leaves them bit for bit the same, changing token t-6 does not. Checked
+/// for a prefill and for token-by-token decoding (the cache path).
+#[test]
+fn gemma3_local_layers_see_exactly_their_window() {
+    use candle_core::quantized::gguf_file;
+    use precis_core::llm::decoder::Decoder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny-gemma3.gguf");
+    common::write_tiny_model_of("gemma3", &path, Behaviour::Random);
+    let mut f = std::fs::File::open(&path).unwrap();
+    let ct = gguf_file::Content::read(&mut f).unwrap();
+    let mut model = Decoder::from_gguf(&ct, &f, 64).unwrap();
+    let mut last_logits = |tokens: &[u32], stepwise: bool| -> Vec<f32> {
+        let mut cache = model.new_cache(64);
+        if stepwise {
+            let mut last = Vec::new();
+            for t in tokens {
+                last = model.forward(&mut cache, &[*t]).unwrap().to_vec();
+            }
+            last
+        } else {
+            model.forward(&mut cache, tokens).unwrap().to_vec()
+        }
+    };
+    let base: Vec<u32> = (0..16u32).map(|i| (i * 11 + 5) % 250).collect();
+    let t = base.len() - 1;
+    let changed = |pos: usize| {
+        let mut b = base.clone();
+        b[pos] = (b[pos] + 97) % 250;
+        b
+    };
+    for stepwise in [false, true] {
+        let reference = last_logits(&base, stepwise);
+        assert_eq!(
+            last_logits(&changed(t - 7), stepwise),
+            reference,
+            "a token outside the window changed the logits (stepwise: {stepwise})"
+        );
+        assert_ne!(
+            last_logits(&changed(t - 6), stepwise),
+            reference,
+            "the window's first token did not count (stepwise: {stepwise})"
+        );
+    }
+}

@@ -339,10 +339,10 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     // A model for another language is refused before any work.
     let de = Request {
         target: Language::parse("de").unwrap(),
-        ..req
+        ..req.clone()
     };
     let e = pipeline::run_with(
-        doc,
+        doc.clone(),
         &de,
         Engines {
             llm: None,
@@ -353,6 +353,23 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     )
     .unwrap_err();
     assert!(e.to_string().contains("German"), "{e}");
+    // An article in another source language is refused before the summary is written.
+    let mut french = doc.clone();
+    french.language = "fr".into();
+    let mut events = 0;
+    let e = pipeline::run_with(
+        french,
+        &req,
+        Engines {
+            llm: None,
+            translation: Some(&mut engine),
+        },
+        &mut |_: Event| events += 1,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("French"), "{e}");
+    assert_eq!(events, 0, "nothing ran");
 }
 
 /// The Marian tokenizer read from `.spm` + `vocab.json` segments as Google's sentencepiece
@@ -389,6 +406,14 @@ fn spm_tokenizers_match_sentencepiece() {
         .err()
         .unwrap();
     assert_eq!(e.code(), "model_invalid");
+    // Ids that are not exactly 0..n (a huge one, a repeat) are refused, never allocated for.
+    let tmp = tempfile::tempdir().unwrap();
+    for vocab in [r#"{"<unk>": 4000000000, "</s>": 0}"#, r#"{"<unk>": 1, "</s>": 1}"#] {
+        let path = tmp.path().join("vocab.json");
+        std::fs::write(&path, vocab).unwrap();
+        let e = marian_tokenizer(&dir.join("source.spm"), &path).err().unwrap();
+        assert_eq!(e.code(), "model_invalid", "{vocab}");
+    }
 }
 
 /// A Hugging Face snapshot of a Helsinki-NLP repository is a model folder as it is: the
@@ -426,6 +451,9 @@ fn implausible_configs_are_refused_before_any_allocation() {
         ("decoder_attention_heads", 3),
         ("max_position_embeddings", 0),
         ("max_position_embeddings", 1i64 << 40),
+        ("d_model", 17),
+        ("pad_token_id", 5000),
+        ("vocab_size", 1i64 << 40),
     ] {
         let (_root, dir) = tiny(MarianBehaviour::Random);
         let mut cfg: serde_json::Value =

@@ -83,12 +83,16 @@ pub fn write_tiny_model(path: &Path, behaviour: Behaviour) {
     write_tiny_model_of("qwen2", path, behaviour);
 }
 
-/// The same for `architecture` (`qwen2`, `qwen3` or `llama`). A Qwen3 model has what sets Qwen3
+/// The same for `architecture` (`qwen2`, `qwen3`, `llama` or `gemma3`). A Qwen3 model has what sets Qwen3
 /// apart: no Q/K/V biases, per-head query and key norms, and heads wider than hidden / heads (so
 /// the query projection is wider than the hidden state). A Llama model has no biases and rotates
 /// adjacent pairs (its files state `rope.dimension_count`).
 pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour) {
-    let qwen3 = architecture == "qwen3";
+    // Gemma 3 has Qwen3's head norms and stated head width, no biases, norms after the
+    // attention and feed-forward blocks too, and local layers with a sliding window (4 here,
+    // so a test can see its edge; both tiny layers are local: one in six is global).
+    let gemma3 = architecture == "gemma3";
+    let qwen3 = architecture == "qwen3" || gemma3;
     let llama = architecture == "llama";
     let dev = Device::Cpu;
     let vocab = tiny_vocab();
@@ -182,6 +186,21 @@ pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour
             };
             tensors.push((format!("{p}.attn_q_norm.weight"), vector(around_one(l))));
             tensors.push((format!("{p}.attn_k_norm.weight"), vector(around_one(l + 5))));
+            if gemma3 {
+                let hidden_around_one = |seed: usize| {
+                    (0..HIDDEN)
+                        .map(|i| 1.0 + ((i * 5 + seed) % 7) as f32 / 10.0)
+                        .collect::<Vec<f32>>()
+                };
+                tensors.push((
+                    format!("{p}.post_attention_norm.weight"),
+                    vector(hidden_around_one(l)),
+                ));
+                tensors.push((
+                    format!("{p}.post_ffw_norm.weight"),
+                    vector(hidden_around_one(l + 3)),
+                ));
+            }
         } else if !llama {
             tensors.push((format!("{p}.attn_q.bias"), vector(vec![0.0; q_dim])));
             tensors.push((format!("{p}.attn_k.bias"), vector(vec![0.0; kv])));
@@ -230,6 +249,7 @@ pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour
     // state the rotated width.
     .filter(|(k, _)| qwen3 || !k.ends_with("_length") || !k.starts_with("attention."))
     .filter(|(k, _)| llama || *k != "rope.dimension_count")
+    .chain(gemma3.then(|| ("attention.sliding_window", Value::U32(4))))
     .map(|(k, v)| (format!("{architecture}.{k}"), v))
     .collect();
     let mut metadata: Vec<(&str, Value)> = vec![

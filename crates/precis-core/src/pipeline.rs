@@ -127,6 +127,10 @@ pub fn run_with(
         outcome.summary = req.summary.map(|o| summarize::extractive_summary(doc, &o));
         return Ok(outcome);
     }
+    if let (Some(mt), true) = (translation.as_deref(), req.translates(doc)) {
+        // Refused before minutes of summary work, not after.
+        crate::mt::document::check_pair(mt, &doc.language, &req.target)?;
+    }
     let before = llm.as_ref().map(|l| l.stats());
     let original = match req.summary {
         Some(o) if o.engine == EngineKind::Llm => {
@@ -140,7 +144,9 @@ pub fn run_with(
     };
     if translate_summary || req.translate {
         let backend = match (translation, llm.as_deref_mut()) {
-            (Some(mt), _) => Backend::Machine(MachineTranslation::new(mt, req.target)?),
+            (Some(mt), _) => {
+                Backend::Machine(MachineTranslation::new(mt, &doc.language, req.target)?)
+            }
             (None, Some(llm)) => Backend::Llm(Translator::new(llm, req.target)),
             (None, None) => unreachable!("checked above: translation needs a model"),
         };
@@ -251,7 +257,7 @@ fn translate_summary_points(
     };
     Ok(Summary {
         engine: summary.engine,
-        model: summary.model.clone().or_else(|| Some(tr.model_name())),
+        model: summary.model.clone(),
         language: tr.output().code.to_string(),
         style: summary.style,
         points,

@@ -303,6 +303,77 @@ pub(crate) fn document_glossary(target: &Language, doc: &Document) -> Vec<Glossa
     glossary
 }
 
+/// A settled translation about to reach the reader.
+pub(crate) struct FinishedText<'a> {
+    pub id: &'a str,
+    pub source: &'a str,
+    /// The title or subtitle (no bracketed originals there).
+    pub heading: bool,
+    /// A body paragraph (warned about, streamed, learnt from) rather than a heading or a
+    /// summary point.
+    pub is_paragraph: bool,
+    pub untranslated: bool,
+}
+
+impl FinishedText<'_> {
+    /// The last steps both backends take (one policy): a person's original name in brackets
+    /// at the first mention (`mentioned_earlier` says whether earlier text named them; a
+    /// summary point's names count as explained for the points after it), renderings the model
+    /// chose learnt from a paragraph for the ones after it, the Traditional conversion, and a
+    /// paragraph's warnings and text streamed to `sink`. Returns the reader's text.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn present(
+        &self,
+        mut text: String,
+        warnings: &[String],
+        target: &Language,
+        convert: Option<&Converter>,
+        glossary: &mut Vec<GlossaryEntry>,
+        explained: &mut Vec<String>,
+        mentioned_earlier: &dyn Fn(&str) -> bool,
+        sink: &mut dyn EventSink,
+    ) -> String {
+        if !self.untranslated && !self.heading {
+            text = bracket_originals(glossary, self.source, &text, |name| {
+                explained.iter().any(|n| n == name) || mentioned_earlier(name)
+            });
+            if !self.is_paragraph {
+                // A text translated on its own (a summary point): later points are told.
+                let named: Vec<String> = glossary
+                    .iter()
+                    .filter(|g| {
+                        g.origin == TermOrigin::Rendered && contains_term(self.source, &g.source)
+                    })
+                    .map(|g| g.source.clone())
+                    .collect();
+                explained.extend(named);
+            }
+        }
+        if self.is_paragraph {
+            for w in warnings {
+                sink.emit(Event::Warning {
+                    message: format!("{}: {w}", self.id),
+                });
+            }
+            if target.is_cjk() && !self.untranslated {
+                let learned = learn_renderings(self.source, &text, glossary);
+                glossary.extend(learned);
+            }
+        }
+        let text = match (convert, self.untranslated) {
+            (Some(c), false) => c.convert(&text),
+            _ => text,
+        };
+        if self.is_paragraph {
+            sink.emit(Event::ParagraphDone {
+                paragraph_id: self.id.to_string(),
+                text: text.clone(),
+            });
+        }
+        text
+    }
+}
+
 /// What the reader gets of a dedicated translation model's output for `source`: the same
 /// repairs, checks and settling as an LLM's first attempt (one policy for both backends;
 /// there is no retry, as the model takes no instructions). Returns the text (with a note of
@@ -369,7 +440,7 @@ impl Backend<'_> {
     ) -> Result<(String, Vec<String>)> {
         match self {
             Backend::Llm(t) => t.translate_text(text, paragraph_id, stage, sink, cancel),
-            Backend::Machine(t) => t.translate_text(text, sink, cancel),
+            Backend::Machine(t) => t.translate_text(text, paragraph_id, stage, sink, cancel),
         }
     }
 
@@ -1264,54 +1335,33 @@ impl<'s> DocumentJobs<'s> {
             warnings.extend(settled.warnings.iter().cloned());
             untranslated += usize::from(settled.untranslated);
         }
-        let mut text = texts.join(joiner);
+        let text = texts.join(joiner);
         // A paragraph counts as untranslated when none of it was; a part left in the original
         // carries its own warning.
         let untranslated = untranslated > 0 && untranslated == item.pieces.len();
-        if !untranslated && !is_heading(&self.items[index]) {
-            let earlier = &self.items[..index];
-            let explained = &self.explained;
-            text = bracket_originals(&self.glossary, &item.source, &text, |name| {
-                explained.iter().any(|n| n == name)
-                    || earlier
-                        .iter()
-                        .any(|e| !is_heading(e) && contains_term(&e.source, name))
-            });
-            if !item.is_paragraph {
-                // A text translated on its own (a summary point): later points are told.
-                let named: Vec<String> = self
-                    .glossary
-                    .iter()
-                    .filter(|g| {
-                        g.origin == TermOrigin::Rendered && contains_term(&item.source, &g.source)
-                    })
-                    .map(|g| g.source.clone())
-                    .collect();
-                self.explained.extend(named);
-            }
-        }
-        if item.is_paragraph {
-            for w in &warnings {
-                self.sink.emit(Event::Warning {
-                    message: format!("{}: {w}", item.id),
-                });
-            }
-            if self.target.is_cjk() && !untranslated {
-                let learned = learn_renderings(&item.source, &text, &self.glossary);
-                self.glossary.extend(learned);
-            }
-        }
-        let text = match (&self.convert, untranslated) {
-            (Some(c), false) => c.convert(&text),
-            _ => text,
+        let earlier = &self.items[..index];
+        let finished = FinishedText {
+            id: &item.id,
+            source: &item.source,
+            heading: is_heading(item),
+            is_paragraph: item.is_paragraph,
+            untranslated,
         };
+        let text = finished.present(
+            text,
+            &warnings,
+            &self.target,
+            self.convert.as_ref(),
+            &mut self.glossary,
+            &mut self.explained,
+            &|name| {
+                earlier
+                    .iter()
+                    .any(|e| !is_heading(e) && contains_term(&e.source, name))
+            },
+            &mut *self.sink,
+        );
         let is_paragraph = item.is_paragraph;
-        if is_paragraph {
-            self.sink.emit(Event::ParagraphDone {
-                paragraph_id: item.id.clone(),
-                text: text.clone(),
-            });
-        }
         self.items[index].text = Some(Settled {
             text,
             warnings,

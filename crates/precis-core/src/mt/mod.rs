@@ -49,6 +49,10 @@ pub trait MachineTranslator {
         progress: &mut dyn FnMut(usize),
         cancel: &CancelToken,
     ) -> Result<Vec<String>>;
+    /// Sentences it decodes together: callers hand over at least this many at once.
+    fn batch(&self) -> usize {
+        1
+    }
 }
 
 /// The files of a Marian model as Hugging Face lays them out.
@@ -113,18 +117,18 @@ fn tokenizers_in(dir: &Path) -> Option<TokenizerFiles> {
     })
 }
 
-/// `("en", "zh")` from a folder or repository named like `opus-mt-en-zh`.
+/// `("en", "zh")` from a folder or repository named like `opus-mt-en-zh`,
+/// `opus-mt-tc-big-en-pt` or `opus-tatoeba-en-ja` (hf-hub's cache names it
+/// `models--Helsinki-NLP--opus-mt-en-zh`).
 fn pair_of(path: &Path) -> Option<(String, String)> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    let rest = name
-        .rsplit("opus-mt-")
-        .next()
-        .filter(|r| *r != name.as_str())
-        .or_else(|| {
-            name.rsplit("opus-tatoeba-")
-                .next()
-                .filter(|r| *r != name.as_str())
-        })?;
+    let rest = ["opus-mt-", "opus-tatoeba-"]
+        .iter()
+        .find_map(|p| name.rsplit_once(p).map(|(_, r)| r))?;
+    let rest = ["tc-big-", "tc-base-", "tc-"]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+        .unwrap_or(rest);
     let (src, tgt) = rest.split_once('-')?;
     Some((src.to_string(), tgt.split(['-', '_']).next()?.to_string()))
 }
@@ -242,7 +246,6 @@ pub struct MtStats {
     pub seconds: f64,
 }
 
-/// A Marian model with its tokenizers, translating batches of sentences.
 /// A tokenizer for one side of a Marian model.
 enum Codec {
     Json(Tokenizer),
@@ -299,6 +302,13 @@ impl Codec {
         }
     }
 
+    fn vocab_size(&self) -> usize {
+        match self {
+            Codec::Json(t) => t.get_vocab_size(true),
+            Codec::SentencePiece(t) => t.vocab_len,
+        }
+    }
+
     /// Target-language tokens (`>>cmn_Hans<<`) in the vocabulary.
     fn language_tokens(&self) -> Vec<String> {
         let vocab: Vec<String> = match self {
@@ -314,6 +324,7 @@ impl Codec {
     }
 }
 
+/// A Marian model with its tokenizers, translating batches of sentences.
 pub struct MarianEngine {
     model: Marian,
     source: Codec,
@@ -376,6 +387,7 @@ impl MarianEngine {
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
         }
         .map_err(|e| invalid(weights, format!("unreadable weights ({e})")))?;
+        // Bounded by `Config::unsupported` (checked above), so this cannot overflow.
         let parameters = {
             let c = &cfg;
             let attn = 4 * c.d_model * (c.d_model + 1);
@@ -390,6 +402,18 @@ impl MarianEngine {
                 format!("not the weights config.json describes ({e})"),
             )
         })?;
+        for codec in [&source, &target] {
+            if codec.vocab_size() > model.cfg.vocab_size {
+                return Err(invalid(
+                    &files.config,
+                    format!(
+                        "the tokenizer has {} pieces but the model only {}",
+                        codec.vocab_size(),
+                        model.cfg.vocab_size
+                    ),
+                ));
+            }
+        }
         let language_tokens = source.language_tokens();
         let (source_language, target_language) =
             pair.map(|(s, t)| (Some(s), Some(t))).unwrap_or_default();
@@ -467,11 +491,19 @@ impl MachineTranslator for MarianEngine {
     }
 
     fn writes(&self, target: &Language) -> bool {
+        // A model that writes several languages says which by its language tokens.
+        if !self.language_tokens.is_empty() {
+            return self.language_token(target).is_ok();
+        }
         let Some(t) = &self.info.target_language else {
             return true;
         };
         let base = target.code.split('-').next().unwrap_or(target.code);
-        t == base || (t == "jap" && base == "ja") || t == "mul"
+        t == base
+    }
+
+    fn batch(&self) -> usize {
+        self.batch
     }
 
     fn translate(
@@ -556,6 +588,14 @@ mod tests {
         assert_eq!(
             pair_of(Path::new("Helsinki-NLP--opus-mt-en-jap")),
             Some(("en".into(), "jap".into()))
+        );
+        assert_eq!(
+            pair_of(Path::new("/m/opus-mt-tc-big-en-pt")),
+            Some(("en".into(), "pt".into()))
+        );
+        assert_eq!(
+            pair_of(Path::new("models--Helsinki-NLP--opus-tatoeba-en-ja")),
+            Some(("en".into(), "ja".into()))
         );
         assert_eq!(pair_of(Path::new("/m/my-model")), None);
     }

@@ -32,6 +32,11 @@ pub struct SpmModel {
     /// `TrainerSpec.model_type`: 1 unigram (Marian's), 2 BPE.
     pub model_type: i32,
     pub precompiled_charsmap: Vec<u8>,
+    /// `NormalizerSpec.add_dummy_prefix`: a `▁` before the first word (default true).
+    pub add_dummy_prefix: bool,
+    /// `NormalizerSpec.remove_extra_whitespaces`: trim, and collapse runs of spaces (default
+    /// true).
+    pub remove_extra_whitespaces: bool,
 }
 
 /// A protocol-buffer reader over the few wire types a `ModelProto` uses.
@@ -103,6 +108,8 @@ impl SpmModel {
         let damaged = |_| "not a SentencePiece model (damaged protocol buffer)".to_string();
         let mut model = SpmModel {
             model_type: 1,
+            add_dummy_prefix: true,
+            remove_extra_whitespaces: true,
             ..SpmModel::default()
         };
         let mut wire = Wire::new(bytes);
@@ -139,8 +146,11 @@ impl SpmModel {
                 (3, Field::Bytes(b)) => {
                     let mut w = Wire::new(b);
                     while let Some((t, f)) = w.next().map_err(damaged)? {
-                        if let (2, Field::Bytes(map)) = (t, f) {
-                            model.precompiled_charsmap = map.to_vec();
+                        match (t, f) {
+                            (2, Field::Bytes(map)) => model.precompiled_charsmap = map.to_vec(),
+                            (3, Field::Varint(v)) => model.add_dummy_prefix = v != 0,
+                            (4, Field::Varint(v)) => model.remove_extra_whitespaces = v != 0,
+                            _ => {}
                         }
                     }
                 }
@@ -150,8 +160,22 @@ impl SpmModel {
         if model.pieces.is_empty() {
             return Err("not a SentencePiece model (no pieces)".into());
         }
+        if !model.precompiled_charsmap.is_empty() && !charsmap_is_sound(&model.precompiled_charsmap) {
+            return Err("damaged normaliser in the SentencePiece model".into());
+        }
         Ok(model)
     }
+}
+
+/// Whether a precompiled character map is laid out as SentencePiece writes it: a 4-byte
+/// little-endian trie size, a non-empty trie of 4-byte units, then the normalised strings.
+/// (The crate that reads it trusts the size field; a damaged one would ask for gigabytes.)
+fn charsmap_is_sound(map: &[u8]) -> bool {
+    let Some(size) = map.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    else {
+        return false;
+    };
+    size > 0 && size % 4 == 0 && size <= map.len() - 4
 }
 
 /// The SentencePiece side of a Marian tokenizer: the unigram model over vocab.json's ids,
@@ -171,10 +195,13 @@ impl MarianTokenizer {
     /// is looked up in vocab.json by its text, as MarianTokenizer does (SentencePiece returns
     /// unknown spans as their text, and the other language's pieces may name them).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let encoding = self
-            .tokenizer
-            .encode(text, false)
-            .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+        // The normaliser's trie comes from the model file and its reader indexes it unchecked:
+        // a damaged file must fail this text, not bring the app down.
+        let encoding = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.tokenizer.encode(text, false)
+        }))
+        .map_err(|_| Error::Inference("the SentencePiece model's normaliser is damaged".into()))?
+        .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
         let ids = encoding
             .get_ids()
             .iter()
@@ -254,7 +281,24 @@ pub fn marian_tokenizer(spm_path: &Path, vocab_path: &Path) -> Result<MarianToke
     }
     let vocab: HashMap<String, u32> = serde_json::from_slice(&read(vocab_path)?)
         .map_err(|e| invalid(vocab_path, format!("not a vocab.json ({e})")))?;
-    let vocab_len = vocab.values().max().map_or(0, |m| *m as usize + 1);
+    // Ids exactly 0..n, each once: anything else is not a Marian vocabulary (and a huge id
+    // must not size an allocation).
+    let vocab_len = vocab.len();
+    let mut seen = vec![false; vocab_len];
+    for &id in vocab.values() {
+        match seen.get_mut(id as usize) {
+            Some(s) if !*s => *s = true,
+            _ => {
+                return Err(invalid(
+                    vocab_path,
+                    format!(
+                        "vocab.json ids must be 0 to {} with none repeated",
+                        vocab_len.saturating_sub(1)
+                    ),
+                ))
+            }
+        }
+    }
     let unk = *vocab
         .get("<unk>")
         .ok_or_else(|| invalid(vocab_path, "vocab.json has no <unk>".into()))?;
@@ -298,19 +342,26 @@ pub fn marian_tokenizer(spm_path: &Path, vocab_path: &Path) -> Result<MarianToke
             .map_err(|e| invalid(spm_path, format!("unreadable normaliser ({e})")))?;
         normalizers.push(map.into());
     }
-    normalizers.push(Strip::new(true, true).into());
-    normalizers.push(
-        Replace::new(
-            tokenizers::normalizers::replace::ReplacePattern::Regex(" {2,}".into()),
-            " ",
-        )
-        .map_err(|e| Error::Inference(e.to_string()))?
-        .into(),
-    );
+    if spm.remove_extra_whitespaces {
+        normalizers.push(Strip::new(true, true).into());
+        normalizers.push(
+            Replace::new(
+                tokenizers::normalizers::replace::ReplacePattern::Regex(" {2,}".into()),
+                " ",
+            )
+            .map_err(|e| Error::Inference(e.to_string()))?
+            .into(),
+        );
+    }
     tokenizer
         .with_normalizer(Some(Sequence::new(normalizers)))
         .map_err(|e| invalid(spm_path, format!("cannot build the normaliser ({e})")))?;
-    tokenizer.with_pre_tokenizer(Some(Metaspace::new('▁', PrependScheme::Always, true)));
+    let prepend = if spm.add_dummy_prefix {
+        PrependScheme::Always
+    } else {
+        PrependScheme::Never
+    };
+    tokenizer.with_pre_tokenizer(Some(Metaspace::new('▁', prepend, true)));
     Ok(MarianTokenizer {
         tokenizer,
         vocab_len,
@@ -335,6 +386,17 @@ mod tests {
         ] {
             assert!(SpmModel::parse(bytes).is_err(), "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn damaged_character_maps_are_refused() {
+        assert!(charsmap_is_sound(&[4, 0, 0, 0, 1, 2, 3, 4, b'a']));
+        for map in [&[1u8, 0, 0][..], &[0, 0, 0, 0, 1], &[6, 0, 0, 0, 1, 2, 3, 4, 5, 6], &[0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]] {
+            assert!(!charsmap_is_sound(map), "{map:?}");
+        }
+        // ModelProto { pieces: [{piece: "a"}], normalizer_spec: {precompiled_charsmap: <size 2^31>} }
+        let proto = [0x0a, 3, 0x0a, 1, b'a', 0x1a, 10, 0x12, 8, 0, 0, 0, 0x80, 1, 2, 3, 4];
+        assert!(SpmModel::parse(&proto).unwrap_err().contains("normaliser"));
     }
 
     #[test]
