@@ -408,10 +408,15 @@ fn spm_tokenizers_match_sentencepiece() {
     assert_eq!(e.code(), "model_invalid");
     // Ids that are not exactly 0..n (a huge one, a repeat) are refused, never allocated for.
     let tmp = tempfile::tempdir().unwrap();
-    for vocab in [r#"{"<unk>": 4000000000, "</s>": 0}"#, r#"{"<unk>": 1, "</s>": 1}"#] {
+    for vocab in [
+        r#"{"<unk>": 4000000000, "</s>": 0}"#,
+        r#"{"<unk>": 1, "</s>": 1}"#,
+    ] {
         let path = tmp.path().join("vocab.json");
         std::fs::write(&path, vocab).unwrap();
-        let e = marian_tokenizer(&dir.join("source.spm"), &path).err().unwrap();
+        let e = marian_tokenizer(&dir.join("source.spm"), &path)
+            .err()
+            .unwrap();
         assert_eq!(e.code(), "model_invalid", "{vocab}");
     }
 }

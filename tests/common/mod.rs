@@ -249,7 +249,7 @@ pub fn write_tiny_model_of(architecture: &str, path: &Path, behaviour: Behaviour
     // state the rotated width.
     .filter(|(k, _)| qwen3 || !k.ends_with("_length") || !k.starts_with("attention."))
     .filter(|(k, _)| llama || *k != "rope.dimension_count")
-    .chain(gemma3.then(|| ("attention.sliding_window", Value::U32(4))))
+    .chain(gemma3.then_some(("attention.sliding_window", Value::U32(4))))
     .map(|(k, v)| (format!("{architecture}.{k}"), v))
     .collect();
     let mut metadata: Vec<(&str, Value)> = vec![

@@ -10,8 +10,8 @@ use crate::lang::Language;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
-    contains_term, document_glossary, has_words, settle_machine_output, FinishedText, GlossaryEntry,
-    TranslatedParagraph, Translation,
+    contains_term, document_glossary, has_words, settle_machine_output, FinishedText,
+    GlossaryEntry, TranslatedParagraph, Translation,
 };
 use crate::{Error, Result};
 
@@ -59,14 +59,19 @@ pub fn check_pair(mt: &dyn MachineTranslator, source: &str, output: &Language) -
         return refuse(format!(
             "{} translates into {}, not {}",
             info.name,
-            info.target_language.as_deref().unwrap_or("another language"),
+            info.target_language
+                .as_deref()
+                .unwrap_or("another language"),
             output.name
         ));
     }
     if let Some(reads) = &info.source_language {
         if source != "und" && !reads.eq_ignore_ascii_case(source) && reads != "mul" {
             let name = Language::parse(source).map(|l| l.name).unwrap_or(source);
-            return refuse(format!("{} translates from {reads}, and this article is in {name}", info.name));
+            return refuse(format!(
+                "{} translates from {reads}, and this article is in {name}",
+                info.name
+            ));
         }
     }
     Ok(())
@@ -216,7 +221,9 @@ impl<'a> MachineTranslation<'a> {
                 .iter()
                 .flat_map(|p| p.sentences.iter().cloned())
                 .collect();
-            let translated = self.mt.translate(&round, &self.target, &mut |_| {}, cancel)?;
+            let translated = self
+                .mt
+                .translate(&round, &self.target, &mut |_| {}, cancel)?;
             let mut sentences = translated.into_iter();
             for (k, piece) in pieces[start..end].iter().enumerate() {
                 let text: Vec<String> = sentences.by_ref().take(piece.sentences.len()).collect();

@@ -81,7 +81,7 @@ impl Config {
         // terabytes or overflow. (opus-mt: 512 positions, d_model 512 or 1024, 6 layers.)
         let sizes_ok = (8..=4096).contains(&self.max_position_embeddings)
             && (2..=4096).contains(&self.d_model)
-            && self.d_model % 2 == 0
+            && self.d_model.is_multiple_of(2)
             && (4..=1_000_000).contains(&self.vocab_size)
             && self.encoder_layers <= 64
             && self.decoder_layers <= 64
@@ -94,7 +94,11 @@ impl Config {
                 self.decoder_layers, self.encoder_ffn_dim, self.decoder_ffn_dim
             ));
         }
-        let ids = [self.pad_token_id, self.eos_token_id, self.decoder_start_token_id];
+        let ids = [
+            self.pad_token_id,
+            self.eos_token_id,
+            self.decoder_start_token_id,
+        ];
         if ids.iter().any(|&id| id as usize >= self.vocab_size) {
             return Some("pad, end or decoder start token outside the vocabulary".into());
         }
@@ -539,8 +543,8 @@ impl Marian {
                         break;
                     }
                 }
-                let out_of_room = state.len >= max_new(sentence)
-                    || state.len >= self.cfg.max_position_embeddings;
+                let out_of_room =
+                    state.len >= max_new(sentence) || state.len >= self.cfg.max_position_embeddings;
                 if finished[sentence].len() >= beam || kept.is_empty() || out_of_room {
                     if finished[sentence].is_empty() || out_of_room {
                         // Cut at the length limit: the best unfinished hypotheses compete too.

@@ -160,7 +160,8 @@ impl SpmModel {
         if model.pieces.is_empty() {
             return Err("not a SentencePiece model (no pieces)".into());
         }
-        if !model.precompiled_charsmap.is_empty() && !charsmap_is_sound(&model.precompiled_charsmap) {
+        if !model.precompiled_charsmap.is_empty() && !charsmap_is_sound(&model.precompiled_charsmap)
+        {
             return Err("damaged normaliser in the SentencePiece model".into());
         }
         Ok(model)
@@ -171,7 +172,9 @@ impl SpmModel {
 /// little-endian trie size, a non-empty trie of 4-byte units, then the normalised strings.
 /// (The crate that reads it trusts the size field; a damaged one would ask for gigabytes.)
 fn charsmap_is_sound(map: &[u8]) -> bool {
-    let Some(size) = map.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    let Some(size) = map
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
     else {
         return false;
     };
@@ -391,11 +394,18 @@ mod tests {
     #[test]
     fn damaged_character_maps_are_refused() {
         assert!(charsmap_is_sound(&[4, 0, 0, 0, 1, 2, 3, 4, b'a']));
-        for map in [&[1u8, 0, 0][..], &[0, 0, 0, 0, 1], &[6, 0, 0, 0, 1, 2, 3, 4, 5, 6], &[0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]] {
+        for map in [
+            &[1u8, 0, 0][..],
+            &[0, 0, 0, 0, 1],
+            &[6, 0, 0, 0, 1, 2, 3, 4, 5, 6],
+            &[0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4],
+        ] {
             assert!(!charsmap_is_sound(map), "{map:?}");
         }
         // ModelProto { pieces: [{piece: "a"}], normalizer_spec: {precompiled_charsmap: <size 2^31>} }
-        let proto = [0x0a, 3, 0x0a, 1, b'a', 0x1a, 10, 0x12, 8, 0, 0, 0, 0x80, 1, 2, 3, 4];
+        let proto = [
+            0x0a, 3, 0x0a, 1, b'a', 0x1a, 10, 0x12, 8, 0, 0, 0, 0x80, 1, 2, 3, 4,
+        ];
         assert!(SpmModel::parse(&proto).unwrap_err().contains("normaliser"));
     }
 
