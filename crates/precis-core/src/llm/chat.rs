@@ -221,7 +221,8 @@ const MAX_SOURCE: usize = 64 * 1024;
 const MAX_RENDERED: usize = 256 * 1024;
 /// Message text is rendered as `MARK_OPEN index MARK_CLOSE` (private-use characters) and put
 /// back as [`Piece::Text`] afterwards, so the template never sees it and it is never parsed
-/// for control tokens.
+/// for control tokens. The text's leading and trailing whitespace stay outside the marker, so
+/// a template that trims the content (`| trim`, `.strip()`) trims the real text.
 const MARK_OPEN: char = '\u{F8F0}';
 const MARK_CLOSE: char = '\u{F8F1}';
 
@@ -267,9 +268,12 @@ impl ChatTemplate {
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                let core = m.content.trim();
+                let lead = &m.content[..m.content.len() - m.content.trim_start().len()];
+                let trail = &m.content[lead.len() + core.len()..];
                 minijinja::context! {
                     role => m.role.as_str(),
-                    content => format!("{MARK_OPEN}{i}{MARK_CLOSE}"),
+                    content => format!("{lead}{MARK_OPEN}{i}{MARK_CLOSE}{trail}"),
                 }
             })
             .collect();
@@ -303,7 +307,7 @@ impl ChatTemplate {
             if open > 0 {
                 pieces.push(Piece::Format(rest[..open].to_string()));
             }
-            pieces.push(Piece::Text(messages[i].content.clone()));
+            pieces.push(Piece::Text(messages[i].content.trim().to_string()));
             rest = &after[close + MARK_CLOSE.len_utf8()..];
         }
         if !rest.is_empty() {
@@ -424,6 +428,26 @@ mod tests {
             .unwrap()
             .render(&[Message::user("x")]);
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn templates_that_trim_the_content_trim_the_text() {
+        let messages = [Message::user("  hello there \n")];
+        let trimming = ChatTemplate::new("[{{ messages[0]['content'] | trim }}]", "", "")
+            .unwrap()
+            .render(&messages)
+            .unwrap();
+        assert_eq!(text_of(&trimming), "[hello there]");
+        let stripping = ChatTemplate::new("[{{ messages[0].content.strip() }}]", "", "")
+            .unwrap()
+            .render(&messages)
+            .unwrap();
+        assert_eq!(text_of(&stripping), "[hello there]");
+        let keeping = ChatTemplate::new("[{{ messages[0]['content'] }}]", "", "")
+            .unwrap()
+            .render(&messages)
+            .unwrap();
+        assert_eq!(text_of(&keeping), "[  hello there \n]");
     }
 
     #[test]
