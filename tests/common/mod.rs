@@ -436,42 +436,22 @@ pub fn write_tiny_marian_weights(dir: &Path, n: usize, bias: Vec<f32>) {
             .collect();
         Tensor::from_vec(v, shape, &dev).unwrap()
     };
+    // Scaled as trained weights are (variance 1/fan-in), norms around 1, small biases.
+    let cfg: precis_core::mt::marian::Config = serde_json::from_value(config).unwrap();
     let mut t = std::collections::HashMap::new();
-    let linear = |t: &mut std::collections::HashMap<String, Tensor>,
-                  name: String,
-                  out: usize,
-                  inp: usize| {
-        let bound = (3.0 / inp as f64).sqrt();
-        t.insert(format!("{name}.weight"), tensor(&[out, inp], bound, 0.0));
-        t.insert(format!("{name}.bias"), tensor(&[out], 0.1, 0.0));
-    };
-    let norm = |t: &mut std::collections::HashMap<String, Tensor>, name: String| {
-        t.insert(format!("{name}.weight"), tensor(&[D], 0.2, 1.0));
-        t.insert(format!("{name}.bias"), tensor(&[D], 0.1, 0.0));
-    };
-    t.insert("model.shared.weight".into(), tensor(&[n, D], 0.5, 0.0));
-    t.insert(
-        "final_logits_bias".into(),
-        Tensor::from_vec(bias, (1, n), &dev).unwrap(),
-    );
-    for side in ["encoder", "decoder"] {
-        for l in 0..LAYERS {
-            let p = format!("model.{side}.layers.{l}");
-            let attentions: &[&str] = if side == "encoder" {
-                &["self_attn"]
-            } else {
-                &["self_attn", "encoder_attn"]
-            };
-            for a in attentions {
-                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                    linear(&mut t, format!("{p}.{a}.{proj}"), D, D);
-                }
-                norm(&mut t, format!("{p}.{a}_layer_norm"));
-            }
-            linear(&mut t, format!("{p}.fc1"), FFN, D);
-            linear(&mut t, format!("{p}.fc2"), D, FFN);
-            norm(&mut t, format!("{p}.final_layer_norm"));
-        }
+    for (name, shape) in precis_core::mt::marian::weight_shapes(&cfg) {
+        let tensor = if name == "final_logits_bias" {
+            Tensor::from_vec(bias.clone(), shape, &dev).unwrap()
+        } else if name == "model.shared.weight" {
+            tensor(&shape, 0.5, 0.0)
+        } else if name.ends_with("norm.weight") {
+            tensor(&shape, 0.2, 1.0)
+        } else if name.ends_with(".bias") {
+            tensor(&shape, 0.1, 0.0)
+        } else {
+            tensor(&shape, (3.0 / shape[1] as f64).sqrt(), 0.0)
+        };
+        t.insert(name, tensor);
     }
     candle_core::safetensors::save(&t, dir.join("model.safetensors")).unwrap();
 }

@@ -247,6 +247,15 @@ enum ImplArg {
     Candle,
 }
 
+impl From<ImplArg> for precis_core::bench::Implementation {
+    fn from(arg: ImplArg) -> Self {
+        match arg {
+            ImplArg::Precis => Self::Precis,
+            ImplArg::Candle => Self::Candle,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy)]
 enum SourceArg {
     Auto,
@@ -530,11 +539,8 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             batch,
         } => {
             let path = models::resolve(Some(&model))?;
-            let implementation = match implementation {
-                ImplArg::Precis => precis_core::bench::Implementation::Precis,
-                ImplArg::Candle => precis_core::bench::Implementation::Candle,
-            };
-            let result = precis_core::bench::run(&path, implementation, prefill, decode, batch)?;
+            let result =
+                precis_core::bench::run(&path, implementation.into(), prefill, decode, batch)?;
             emit(&(serde_json::to_string(&result)? + "\n"), None)
         }
         Command::BenchMarian {
@@ -551,12 +557,8 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
             {
                 anyhow::bail!("--sentences must be at least 1, --source-tokens 2 to 500, --output-tokens 1 to 500");
             }
-            let implementation = match implementation {
-                ImplArg::Precis => precis_core::bench::Implementation::Precis,
-                ImplArg::Candle => precis_core::bench::Implementation::Candle,
-            };
             let result = precis_core::bench::marian(
-                implementation,
+                implementation.into(),
                 beam,
                 batch,
                 sentences,

@@ -259,45 +259,19 @@ pub fn marian(
     });
     let cfg: Config =
         serde_json::from_value(config.clone()).map_err(|e| Error::Inference(e.to_string()))?;
-    let d = cfg.d_model;
     let dev = Device::Cpu;
     let mut tensors = std::collections::HashMap::new();
-    let mut add = |name: String, shape: &[usize]| -> Result<()> {
-        tensors.insert(name, Tensor::randn(0f32, 0.05, shape, &dev).map_err(err)?);
-        Ok(())
-    };
-    add("model.shared.weight".into(), &[cfg.vocab_size, d])?;
-    for side in ["encoder", "decoder"] {
-        for l in 0..6 {
-            let p = format!("model.{side}.layers.{l}");
-            let attentions: &[&str] = if side == "encoder" {
-                &["self_attn"]
-            } else {
-                &["self_attn", "encoder_attn"]
-            };
-            for a in attentions {
-                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                    add(format!("{p}.{a}.{proj}.weight"), &[d, d])?;
-                    add(format!("{p}.{a}.{proj}.bias"), &[d])?;
-                }
-                add(format!("{p}.{a}_layer_norm.weight"), &[d])?;
-                add(format!("{p}.{a}_layer_norm.bias"), &[d])?;
-            }
-            add(format!("{p}.fc1.weight"), &[2048, d])?;
-            add(format!("{p}.fc1.bias"), &[2048])?;
-            add(format!("{p}.fc2.weight"), &[d, 2048])?;
-            add(format!("{p}.fc2.bias"), &[d])?;
-            add(format!("{p}.final_layer_norm.weight"), &[d])?;
-            add(format!("{p}.final_layer_norm.bias"), &[d])?;
-        }
+    for (name, shape) in crate::mt::marian::weight_shapes(&cfg) {
+        let tensor = if name == "final_logits_bias" {
+            // The end token can never win, so every sentence decodes `output_tokens` tokens.
+            let mut bias = vec![0f32; shape[1]];
+            bias[cfg.eos_token_id as usize] = -1e9;
+            Tensor::from_vec(bias, shape, &dev)
+        } else {
+            Tensor::randn(0f32, 0.05, shape, &dev)
+        };
+        tensors.insert(name, tensor.map_err(err)?);
     }
-    // The end token can never win, so every sentence decodes `output_tokens` tokens.
-    let mut bias = vec![0f32; cfg.vocab_size];
-    bias[cfg.eos_token_id as usize] = -1e9;
-    tensors.insert(
-        "final_logits_bias".into(),
-        Tensor::from_vec(bias, (1, cfg.vocab_size), &dev).map_err(err)?,
-    );
     let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
     // Source sentences: distinct ids, `source_tokens` long, ending with the end token.
     let inputs: Vec<Vec<u32>> = (0..sentences)

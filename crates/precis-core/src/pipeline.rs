@@ -56,11 +56,6 @@ impl Request {
             || self.summary.is_some_and(|o| o.engine == EngineKind::Llm)
     }
 
-    /// Whether this request needs a local model at all (with no translation model).
-    pub fn needs_model(&self, doc: &Document) -> bool {
-        self.needs_llm(doc, false)
-    }
-
     /// Whether a dedicated translation model would have anything to do.
     pub fn translates(&self, doc: &Document) -> bool {
         self.translate || self.summary_needs_translation(doc)
@@ -127,10 +122,13 @@ pub fn run_with(
         outcome.summary = req.summary.map(|o| summarize::extractive_summary(doc, &o));
         return Ok(outcome);
     }
-    if let (Some(mt), true) = (translation.as_deref(), req.translates(doc)) {
-        // Refused before minutes of summary work, not after.
-        crate::mt::document::check_pair(mt, &doc.language, &req.target)?;
-    }
+    // Set up (and a pair it cannot translate refused) before minutes of summary work.
+    let machine = match translation {
+        Some(mt) if req.translates(doc) => {
+            Some(MachineTranslation::new(mt, &doc.language, req.target)?)
+        }
+        _ => None,
+    };
     let before = llm.as_ref().map(|l| l.stats());
     let original = match req.summary {
         Some(o) if o.engine == EngineKind::Llm => {
@@ -142,11 +140,9 @@ pub fn run_with(
         Some(o) => Some(summarize::extractive_summary(doc, &o)),
         None => None,
     };
-    if translate_summary || req.translate {
-        let backend = match (translation, llm.as_deref_mut()) {
-            (Some(mt), _) => {
-                Backend::Machine(MachineTranslation::new(mt, &doc.language, req.target)?)
-            }
+    if req.translates(doc) {
+        let backend = match (machine, llm.as_deref_mut()) {
+            (Some(machine), _) => Backend::Machine(machine),
             (None, Some(llm)) => Backend::Llm(Translator::new(llm, req.target)),
             (None, None) => unreachable!("checked above: translation needs a model"),
         };

@@ -46,7 +46,7 @@ struct Piece {
 
 /// Whether `mt` can translate an article in `source` (ISO 639-1, `und` if unknown) into
 /// `output`: a clear error naming the pair otherwise, before any work is done.
-pub fn check_pair(mt: &dyn MachineTranslator, source: &str, output: &Language) -> Result<()> {
+fn check_pair(mt: &dyn MachineTranslator, source: &str, output: &Language) -> Result<()> {
     let (target, _) = crate::script::written_via(output).unwrap_or((*output, None));
     let info = mt.info();
     let refuse = |what: String| {

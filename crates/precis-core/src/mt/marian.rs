@@ -432,6 +432,53 @@ impl Marian {
     }
 }
 
+/// Every tensor of a Hugging Face Marian `model.safetensors` this implementation reads, with
+/// its shape (rows are outputs), for writing random weights of a given shape (tests, the
+/// benchmark).
+pub fn weight_shapes(cfg: &Config) -> Vec<(String, Vec<usize>)> {
+    let d = cfg.d_model;
+    let mut shapes = vec![
+        ("model.shared.weight".to_string(), vec![cfg.vocab_size, d]),
+        ("final_logits_bias".to_string(), vec![1, cfg.target_vocab()]),
+    ];
+    let sides = [
+        (
+            "encoder",
+            cfg.encoder_layers,
+            cfg.encoder_ffn_dim,
+            &["self_attn"][..],
+        ),
+        (
+            "decoder",
+            cfg.decoder_layers,
+            cfg.decoder_ffn_dim,
+            &["self_attn", "encoder_attn"][..],
+        ),
+    ];
+    for (side, layers, ffn, attentions) in sides {
+        for l in 0..layers {
+            let p = format!("model.{side}.layers.{l}");
+            let mut linear = |name: String, out: usize, inp: usize| {
+                shapes.push((format!("{name}.weight"), vec![out, inp]));
+                shapes.push((format!("{name}.bias"), vec![out]));
+            };
+            for a in attentions {
+                for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                    linear(format!("{p}.{a}.{proj}"), d, d);
+                }
+            }
+            linear(format!("{p}.fc1"), ffn, d);
+            linear(format!("{p}.fc2"), d, ffn);
+            let norms = attentions.iter().map(|a| format!("{a}_layer_norm"));
+            for norm in norms.chain(["final_layer_norm".to_string()]) {
+                shapes.push((format!("{p}.{norm}.weight"), vec![d]));
+                shapes.push((format!("{p}.{norm}.bias"), vec![d]));
+            }
+        }
+    }
+    shapes
+}
+
 /// One finished translation of a sentence: target ids (without the start and end tokens)
 /// and the length-normalised log-probability the search ranked it by.
 #[derive(Debug, Clone, PartialEq)]
