@@ -45,6 +45,8 @@ pub struct BenchResult {
     pub batch: usize,
     /// Aggregate tokens/s of the batched run: `batch` sequences, `decode_tokens` each.
     pub batch_decode_tokens_per_sec: f64,
+    /// How our decoder prepared the weights (`FromCache`, `Repacked`…); `None` for candle.
+    pub tiling: Option<String>,
 }
 
 /// A prompt of exactly `n` tokens: news-like English text, repeated as needed, after `bos` when
@@ -115,10 +117,16 @@ pub fn run(
         });
     }
     let mut decoded = Vec::with_capacity(decode);
+    let mut tiling = None;
     let (load_secs, prefill_secs, decode_secs, batch_rate) = match implementation {
         Implementation::Precis => {
-            let mut model = Decoder::from_gguf(&ct, &file, capacity).map_err(invalid)?;
+            // As the app loads: with the tile cache (`PRECIS_TILE_CACHE=0` measures without).
+            let tile_cache = crate::models::tile_cache_path(path)
+                .and_then(|cache| crate::llm::kernels::TileCache::new(path, cache).ok());
+            let model = Decoder::from_gguf_cached(&ct, &file, capacity, tile_cache.as_ref());
+            let mut model = model.map_err(invalid)?;
             let load_secs = started.elapsed().as_secs_f64();
+            tiling = Some(format!("{:?}", model.tiling()));
             let mut cache = model.new_cache(capacity);
             let t0 = Instant::now();
             let mut next = 0;
@@ -179,6 +187,7 @@ pub fn run(
         decoded,
         batch: if batch > 1 { batch } else { 0 },
         batch_decode_tokens_per_sec: batch_rate,
+        tiling,
     })
 }
 

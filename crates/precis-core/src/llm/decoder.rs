@@ -1,7 +1,8 @@
 //! The decoder every supported architecture runs on (see [`super::arch`] for the list and for
 //! what each one sets), for quantized GGUF weights on a CPU serving one article after another:
-//! - weights stay in the memory-mapped file (no copy; loads in milliseconds when the file is in
-//!   the page cache) and are multiplied by our own kernels ([`super::kernels`]);
+//! - weights are memory-mapped from the file; where the CPU has AVX2 the multiplied matrices are
+//!   repacked into tiles (read back from a tile cache on later starts), the rest (embeddings,
+//!   norms) read in place; our own kernels ([`super::kernels`]) multiply them;
 //! - each sequence has its own [`KvCache`], allocated once at the length it needs and written in
 //!   place; several sequences run in one [`Decoder::forward_batch`] call, so each weight is read
 //!   once per step for all of them (batched translation) and a prompt is processed as a batch of
@@ -332,6 +333,9 @@ pub struct Decoder {
     ropes: Vec<RopeTable>,
     max_positions: usize,
     vocab: usize,
+    tiling: kernels::Tiling,
+    /// The tile cache being written after a repack (waited for when the decoder is dropped).
+    tile_cache_write: Option<kernels::PendingWrite>,
     scratch: Scratch,
 }
 
@@ -342,6 +346,16 @@ impl Decoder {
         ct: &gguf_file::Content,
         file: &std::fs::File,
         max_positions: usize,
+    ) -> Result<Self> {
+        Self::from_gguf_cached(ct, file, max_positions, None)
+    }
+
+    /// [`Self::from_gguf`], with the tiled weights read from (or written to) `tile_cache`.
+    pub fn from_gguf_cached(
+        ct: &gguf_file::Content,
+        file: &std::fs::File,
+        max_positions: usize,
+        tile_cache: Option<&kernels::TileCache>,
     ) -> Result<Self> {
         // SAFETY: the file is opened read-only and not modified by Précis while mapped; like
         // llama.cpp and candle, we rely on model files not being rewritten under a running app.
@@ -434,7 +448,7 @@ impl Decoder {
             })
             .chain(lm_head.as_mut())
             .collect();
-        kernels::tile_for_cpu(&mut multiplied);
+        let (tiling, tile_cache_write) = kernels::tile_for_cpu(&mut multiplied, tile_cache);
         let norm = loader.vector("output_norm.weight", h)?;
         // Llama 3's long-context frequency factors, where the file has them.
         let factors = if ct.tensor_infos.contains_key("rope_freqs.weight") {
@@ -459,8 +473,20 @@ impl Decoder {
             ropes,
             max_positions,
             vocab,
+            tiling,
+            tile_cache_write,
             scratch: Scratch::default(),
         })
+    }
+
+    /// How the weights were prepared at load (repacked, read from the tile cache, or neither).
+    pub fn tiling(&self) -> kernels::Tiling {
+        self.tiling
+    }
+
+    /// Waits until the tile cache started at load is written; whether it now is.
+    pub fn finish_tile_cache(&mut self) -> bool {
+        self.tile_cache_write.take().is_some_and(|w| w.wait())
     }
 
     pub fn config(&self) -> &Config {
@@ -505,13 +531,22 @@ impl Decoder {
         // The whole pass runs on a pool thread: its ~200 parallel steps per token then fork
         // and join inside the pool, instead of each one waking the pool from outside and
         // putting the caller to sleep (measured: that round trip cost ~15% of decoding).
-        rayon::scope(|_| self.forward_in_pool(caches, tokens))
+        rayon::scope(|_| self.forward_in_pool(caches, tokens, false))
+    }
+
+    /// Runs `tokens` at the end of `cache`; returns the logits of every one of them: (tokens,
+    /// vocab), row-major. Each row equals, bit for bit, what [`Self::forward`] gives for that
+    /// token alone (every step is computed row by row), so checking drafted tokens this way
+    /// cannot change a greedy choice.
+    pub fn forward_all(&mut self, cache: &mut KvCache, tokens: &[u32]) -> Result<&[f32]> {
+        rayon::scope(|_| self.forward_in_pool(&mut [cache], &[tokens], true))
     }
 
     fn forward_in_pool(
         &mut self,
         caches: &mut [&mut KvCache],
         tokens: &[&[u32]],
+        every_position: bool,
     ) -> Result<&[f32]> {
         if caches.len() != tokens.len() || caches.is_empty() {
             candle_core::bail!("forward_batch needs one token list per cache");
@@ -655,18 +690,24 @@ impl Decoder {
         for (cache, toks) in caches.iter_mut().zip(tokens) {
             cache.tokens.extend_from_slice(toks);
         }
-        // Only each sequence's last token needs logits.
-        let n = caches.len();
+        // Only each sequence's last token needs logits, unless all were asked for.
+        let n = if every_position { m } else { caches.len() };
         let h = resize(&mut s.h, n * hid);
-        let mut end = 0;
-        for (i, toks) in tokens.iter().enumerate() {
-            end += toks.len();
-            ops::rms_norm(
-                &s.x[(end - 1) * hid..][..hid],
-                &self.norm,
-                eps,
-                &mut h[i * hid..][..hid],
-            );
+        if every_position {
+            for (x, h) in s.x.chunks(hid).zip(h.chunks_mut(hid)) {
+                ops::rms_norm(x, &self.norm, eps, h);
+            }
+        } else {
+            let mut end = 0;
+            for (i, toks) in tokens.iter().enumerate() {
+                end += toks.len();
+                ops::rms_norm(
+                    &s.x[(end - 1) * hid..][..hid],
+                    &self.norm,
+                    eps,
+                    &mut h[i * hid..][..hid],
+                );
+            }
         }
         let head = self.lm_head.as_ref().unwrap_or(&self.embeddings);
         s.acts.quantize_for(h, n, hid, Some(head));

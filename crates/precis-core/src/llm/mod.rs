@@ -7,6 +7,7 @@ pub mod arch;
 pub mod chat;
 pub mod decoder;
 pub mod kernels;
+pub mod speculative;
 pub mod stream;
 pub mod tokenizer;
 
@@ -99,6 +100,12 @@ pub struct GenerationStats {
     pub generated_tokens: u64,
     pub prefill_secs: f64,
     pub decode_secs: f64,
+    /// Tokens guessed by prompt lookup ([`speculative`]) and checked by the model.
+    #[serde(default)]
+    pub draft_tokens: u64,
+    /// Of those, the ones the model agreed with (each a decoding step saved).
+    #[serde(default)]
+    pub accepted_draft_tokens: u64,
 }
 
 impl GenerationStats {
@@ -110,6 +117,8 @@ impl GenerationStats {
             generated_tokens: self.generated_tokens - earlier.generated_tokens,
             prefill_secs: self.prefill_secs - earlier.prefill_secs,
             decode_secs: self.decode_secs - earlier.decode_secs,
+            draft_tokens: self.draft_tokens - earlier.draft_tokens,
+            accepted_draft_tokens: self.accepted_draft_tokens - earlier.accepted_draft_tokens,
         }
     }
     pub fn prefill_tokens_per_sec(&self) -> f64 {
@@ -246,6 +255,8 @@ pub struct LlmEngine {
     control_first_bytes: std::collections::HashSet<u8>,
     info: ModelInfo,
     stats: GenerationStats,
+    /// Speculative decoding of single turns with prompt-lookup drafts (`None`: off).
+    prompt_lookup: Option<speculative::PromptLookup>,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> Error {
@@ -380,9 +391,18 @@ impl LlmEngine {
             .map(|(s, _)| s.as_bytes()[0])
             .collect();
 
+        // Without a usable cache (no directory, unreadable model head) the weights are simply
+        // repacked, as on a first start.
+        let tile_cache = crate::models::tile_cache_path(path)
+            .and_then(|cache| kernels::TileCache::new(path, cache).ok());
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Decoder::from_gguf(&content, &file, context_length.min(MAX_CONTEXT))
+            Decoder::from_gguf_cached(
+                &content,
+                &file,
+                context_length.min(MAX_CONTEXT),
+                tile_cache.as_ref(),
+            )
         }))
         .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
         .map_err(|e| {
@@ -418,6 +438,7 @@ impl LlmEngine {
                 embedding_length,
             },
             stats: GenerationStats::default(),
+            prompt_lookup: speculative::PromptLookup::from_env(),
         })
     }
 
@@ -427,6 +448,12 @@ impl LlmEngine {
 
     pub fn stats(&self) -> GenerationStats {
         self.stats
+    }
+
+    /// Turns speculative decoding with prompt-lookup drafts on (with these settings) or off;
+    /// on by default (`PRECIS_DRAFT=0` turns it off). Greedy output is the same either way.
+    pub fn set_prompt_lookup(&mut self, lookup: Option<speculative::PromptLookup>) {
+        self.prompt_lookup = lookup;
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -570,13 +597,59 @@ impl LlmEngine {
 
         let decode_start = Instant::now();
         let mut seq = Sequence::new(&self.tokenizer, max_new);
+        // Drafts need a deterministic choice to compare with: greedy, no penalty.
+        let lookup = self
+            .prompt_lookup
+            .filter(|_| sampler.greedy && params.repeat_penalty == 1.0);
+        let mut context = if lookup.is_some() {
+            prompt.clone()
+        } else {
+            Vec::new()
+        };
+        let mut draft = Vec::new();
+        let vocab = self.model.vocab_size();
         loop {
             cancel.check()?;
             if seq.accept(next, &self.stop_tokens, &mut |t| on_text(t)) {
                 break;
             }
-            let logits = self.model.forward(&mut self.cache, &[next])?;
-            next = sampler.next(logits, &seq.generated)?;
+            let Some(lookup) = lookup else {
+                let logits = self.model.forward(&mut self.cache, &[next])?;
+                next = sampler.next(logits, &seq.generated)?;
+                continue;
+            };
+            // Guess the tokens after `next`, run them all, keep the guesses the model agrees
+            // with (each row's greedy choice is the next token), forget the rest.
+            context.push(next);
+            let room = (self.cache.capacity() - self.cache.len())
+                .min(max_new - seq.generated.len() + 1)
+                .saturating_sub(1);
+            lookup.draft(&context, room, &mut draft);
+            let mut input = Vec::with_capacity(1 + draft.len());
+            input.push(next);
+            input.extend_from_slice(&draft);
+            let logits = self.model.forward_all(&mut self.cache, &input)?;
+            next = sampler.next(&logits[..vocab], &seq.generated)?;
+            let mut agreed = 0;
+            let mut finished = false;
+            for (j, &guess) in draft.iter().enumerate() {
+                if next != guess {
+                    break;
+                }
+                agreed += 1;
+                context.push(guess);
+                if seq.accept(guess, &self.stop_tokens, &mut |t| on_text(t)) {
+                    finished = true;
+                    break;
+                }
+                next = sampler.next(&logits[(j + 1) * vocab..][..vocab], &seq.generated)?;
+            }
+            self.cache.truncate(self.cache.len() - (draft.len() - agreed));
+            self.stats.draft_tokens += draft.len() as u64;
+            self.stats.accepted_draft_tokens += agreed as u64;
+            if finished {
+                break;
+            }
         }
         let decode_secs = decode_start.elapsed().as_secs_f64();
         let gen = seq.finish(

@@ -6,6 +6,7 @@ pub mod fetch;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::{Error, Result};
 
@@ -136,6 +137,28 @@ pub fn models_dir() -> PathBuf {
         .join("models")
 }
 
+/// Where the tiled weights of the model file `model` are cached between starts
+/// ([`crate::llm::kernels::TileCache`]): `$PRECIS_TILE_CACHE` (a directory; `0` turns the cache
+/// off), else `tile-cache/` in [`models_dir`] — not beside the file, which may sit in the
+/// shared Hugging Face cache or a read-only folder. Named after the file and a hash of its full
+/// path, so two models of the same file name never share one.
+pub fn tile_cache_path(model: &Path) -> Option<PathBuf> {
+    let dir = match std::env::var_os("PRECIS_TILE_CACHE") {
+        Some(v) if v == "0" => return None,
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => models_dir().join("tile-cache"),
+    };
+    let full = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf());
+    let hash = sha2::Sha256::digest(full.as_os_str().as_encoded_bytes());
+    let stem = model.file_stem().unwrap_or_default().to_string_lossy();
+    Some(dir.join(format!("{stem}-{:016x}.tiles", u64::from_le_bytes(hash[..8].try_into().ok()?))))
+}
+
+/// Bytes the tile cache of `model` takes on disk, when there is one.
+fn tile_cache_bytes(model: &Path) -> Option<u64> {
+    std::fs::metadata(tile_cache_path(model)?).ok().map(|m| m.len())
+}
+
 fn hub_cache() -> hf_hub::Cache {
     hf_hub::Cache::from_env()
 }
@@ -203,6 +226,9 @@ pub struct ModelStatus {
     /// Size of the installed file.
     pub installed_bytes: Option<u64>,
     pub sources: Vec<String>,
+    /// Disk taken by its tiled weights, cached to make the next start fast
+    /// ([`tile_cache_path`]); removed with the model.
+    pub tile_cache_bytes: Option<u64>,
     /// Whether [`remove`] can delete it: files Précis put in [`models_dir`] (mirror downloads
     /// and imports); the Hugging Face cache is shared with other tools and left alone.
     pub removable: bool,
@@ -257,6 +283,7 @@ fn imported() -> Vec<ModelStatus> {
                 parameters: String::new(),
                 approx_size_mb: installed_bytes.unwrap_or(0) / 1_000_000,
                 license: "see the model's own licence".into(),
+                tile_cache_bytes: tile_cache_bytes(&p),
                 installed: Some(p),
                 installed_bytes,
                 sources: vec!["imported".into()],
@@ -349,6 +376,10 @@ pub fn remove(id: &str) -> Result<()> {
             ),
         });
     }
+    if let Some(tiles) = tile_cache_path(&path) {
+        // Only disk space is at stake: a cache left behind is never read for another file.
+        let _ = std::fs::remove_file(tiles);
+    }
     std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })
 }
 
@@ -377,6 +408,7 @@ pub fn list() -> Vec<ModelStatus> {
                 None => (None, false),
             };
             ModelStatus {
+                tile_cache_bytes: installed.as_deref().and_then(tile_cache_bytes),
                 installed,
                 installed_bytes,
                 removable,

@@ -18,16 +18,20 @@
 
 // The kernels index several parallel per-row arrays (accumulators, scales) with one counter.
 #[allow(clippy::needless_range_loop)]
+use std::sync::Arc;
+
 mod avx2;
 #[allow(clippy::needless_range_loop)]
 mod avx512;
 mod formats;
 pub mod ops;
+mod tile_cache;
 mod tiled;
 
 use rayon::prelude::*;
 
 pub use formats::{quantize_q8_0, WeightFormat};
+pub use tile_cache::{PendingWrite, TileCache};
 
 /// Elements per quantization group of the activations (and of every weight format's groups).
 pub const GROUP: usize = 32;
@@ -159,33 +163,62 @@ impl QuantMatrix {
     }
 }
 
+/// How [`tile_for_cpu`] prepared a model's matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tiling {
+    /// Kept in the GGUF layout (no AVX2, nothing tileable, `PRECIS_NO_TILES=1`, no memory).
+    None,
+    /// Repacked now (and being written to the tile cache, when one was given).
+    Repacked,
+    /// Read from the tile cache.
+    FromCache,
+}
+
 /// Repacks the matrices into tiles when this CPU's fastest kernels read them (AVX-512 or
-/// AVX2, and Q4_K, Q6_K, Q8_0 or Q5_0 matrices of whole tiles), all in one arena on huge pages. Mapped
-/// pages read for the repack are handed back to the page cache, so the process keeps one
-/// copy. Rows stay readable ([`QuantMatrix::dequantize_row`] reads the file again).
-/// `PRECIS_NO_TILES=1` keeps the GGUF layout (to compare).
-pub fn tile_for_cpu(matrices: &mut [&mut QuantMatrix]) {
+/// AVX2, and Q4_K, Q6_K, Q8_0 or Q5_0 matrices of whole tiles), all in one arena on huge pages;
+/// with a `cache`, reads the arena from it when it matches, else starts writing it there after
+/// the repack (the [`tile_cache::PendingWrite`] returned). Mapped pages read for the repack are
+/// handed back to the page cache, so the process keeps one copy. Rows stay readable
+/// ([`QuantMatrix::dequantize_row`] reads the file again). `PRECIS_NO_TILES=1` keeps the GGUF
+/// layout (to compare).
+pub fn tile_for_cpu(
+    matrices: &mut [&mut QuantMatrix],
+    cache: Option<&TileCache>,
+) -> (Tiling, Option<tile_cache::PendingWrite>) {
     if !cpu().avx2 || std::env::var_os("PRECIS_NO_TILES").is_some_and(|v| v == "1") {
-        return;
+        return (Tiling::None, None);
     }
     let sources: Vec<tiled::Source> = matrices
         .iter()
         .map(|m| (m.format, m.bytes.as_slice(), m.rows, m.cols))
         .collect();
-    let release = |i: usize| {
-        if let WeightBytes::Mapped { map, start, len } = &matrices[i].bytes {
-            // SAFETY: a read-only file mapping: dropped pages read back the same bytes from
-            // the file on next access. Only the resident-memory figure changes.
-            let advice = memmap2::UncheckedAdvice::DontNeed;
-            let _ = unsafe { map.unchecked_advise_range(advice, *start, *len) };
+    let layout = tiled::Layout::of(&sources);
+    let (arena, tiling, writing) = match cache.and_then(|c| c.load(&layout)) {
+        Some(arena) => (Arc::new(arena), Tiling::FromCache, None),
+        None => {
+            let Some(mut arena) = layout.arena() else {
+                return (Tiling::None, None);
+            };
+            let release = |i: usize| {
+                if let WeightBytes::Mapped { map, start, len } = &matrices[i].bytes {
+                    // SAFETY: a read-only file mapping: dropped pages read back the same bytes
+                    // from the file on next access. Only the resident-memory figure changes.
+                    let advice = memmap2::UncheckedAdvice::DontNeed;
+                    let _ = unsafe { map.unchecked_advise_range(advice, *start, *len) };
+                }
+            };
+            layout.repack(&sources, &mut arena, release);
+            let arena = Arc::new(arena);
+            let writing = cache.map(|c| c.store_in_background(&layout, arena.clone()));
+            (arena, Tiling::Repacked, writing)
         }
     };
-    let tiles = tiled::repack_all(&sources, release);
-    for (m, tiles) in matrices.iter_mut().zip(tiles) {
+    for (m, tiles) in matrices.iter_mut().zip(layout.tiles(&arena)) {
         if tiles.is_some() {
             m.tiles = tiles;
         }
     }
+    (tiling, writing)
 }
 
 /// Activations quantized to 8 bits in groups of [`GROUP`]: per group an f32 scale and
@@ -624,7 +657,7 @@ mod tests {
                 acts.quantize_for(&x, m, cols, Some(&w));
                 let mut portable = vec![0f32; m * rows];
                 unsafe { scalar_rows(&w, &acts, 0..rows, portable.as_mut_ptr()) };
-                tile_for_cpu(&mut [&mut w]);
+                let _ = tile_for_cpu(&mut [&mut w], None);
                 assert!(w.is_tiled(), "{dtype:?} was not tiled");
                 let mut tiled = vec![0f32; m * rows];
                 matmul(&w, &acts, &mut tiled);
@@ -652,6 +685,72 @@ mod tests {
     }
 
     #[test]
+    fn tile_cache_is_read_back_when_it_matches_and_rebuilt_when_stale() {
+        if !cpu().avx2 {
+            eprintln!("skipped: no AVX2 on this CPU, so weights are never tiled here");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.gguf");
+        std::fs::write(&model, b"GGUF stand-in header").unwrap();
+        let cache_path = dir.path().join("tiles").join("model.tiles");
+        let fresh = || {
+            let (_, q4k) = matrix(GgmlDType::Q4K, 32, 512, 5);
+            let (_, q8) = matrix(GgmlDType::Q8_0, 16, 64, 6);
+            let (_, q4_0) = matrix(GgmlDType::Q4_0, 16, 64, 7);
+            [q4k, q8, q4_0]
+        };
+        let x = random(3 * 512, 9);
+        let tile = |ms: &mut [QuantMatrix; 3]| {
+            let cache = TileCache::new(&model, cache_path.clone()).unwrap();
+            let [a, b, c] = ms;
+            let (tiling, writing) = tile_for_cpu(&mut [a, b, c], Some(&cache));
+            if let Some(w) = writing {
+                assert!(w.wait(), "the tile cache was not written");
+            }
+            tiling
+        };
+
+        let mut first = fresh();
+        assert_eq!(tile(&mut first), Tiling::Repacked);
+        assert!(cache_path.is_file());
+        assert!(!cache_path.with_extension("tiles.partial").exists());
+        let mut second = fresh();
+        assert_eq!(tile(&mut second), Tiling::FromCache);
+        for (a, b) in first.iter().zip(&second) {
+            assert_eq!(a.is_tiled(), b.is_tiled());
+        }
+        assert!(!second[2].is_tiled(), "Q4_0 has no tiles");
+        assert_eq!(ours(&first[0], &x, 3), ours(&second[0], &x, 3));
+
+        // A different model file (size, mtime, head): the cache is stale and rewritten.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&model, b"GGUF stand-in header, changed").unwrap();
+        assert_eq!(tile(&mut fresh()), Tiling::Repacked);
+        assert_eq!(tile(&mut fresh()), Tiling::FromCache);
+        // A different layout (another shape) misses too.
+        let cache = TileCache::new(&model, cache_path.clone()).unwrap();
+        let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
+        let (tiling, writing) = tile_for_cpu(&mut [&mut other], Some(&cache));
+        assert_eq!(tiling, Tiling::Repacked);
+        assert!(writing.unwrap().wait());
+        // A damaged cache (cut short, or a byte of its header changed) is repacked, not read.
+        let bytes = std::fs::read(&cache_path).unwrap();
+        std::fs::write(&cache_path, &bytes[..bytes.len() - 1]).unwrap();
+        let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
+        assert_eq!(tile_for_cpu(&mut [&mut other], Some(&cache)).0, Tiling::Repacked);
+        let mut bytes = std::fs::read(&cache_path).unwrap();
+        bytes[20] ^= 1;
+        std::fs::write(&cache_path, &bytes).unwrap();
+        let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
+        let (tiling, writing) = tile_for_cpu(&mut [&mut other], Some(&cache));
+        assert_eq!(tiling, Tiling::Repacked);
+        assert!(writing.unwrap().wait());
+        let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
+        assert_eq!(tile_for_cpu(&mut [&mut other], Some(&cache)).0, Tiling::FromCache);
+    }
+
+    #[test]
     fn only_whole_tiles_of_k_quants_are_tiled() {
         for (dtype, rows, cols) in [
             (GgmlDType::Q4_0, 32, 256),
@@ -660,7 +759,7 @@ mod tests {
             (GgmlDType::Q6K, 8, 512),
         ] {
             let (_, mut w) = matrix(dtype, rows, cols, 2);
-            tile_for_cpu(&mut [&mut w]);
+            let _ = tile_for_cpu(&mut [&mut w], None);
             assert!(!w.is_tiled(), "{dtype:?} {rows}x{cols}");
         }
     }

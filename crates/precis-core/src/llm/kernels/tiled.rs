@@ -56,9 +56,27 @@ impl Tiles {
     }
 }
 
-/// How a matrix is tiled: its packer, bytes per tile block, blocks per row, and total bytes;
-/// `None` for formats or shapes that are not.
-fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<(Packer, usize, usize, usize)> {
+/// Bumped whenever a tile layout (or the arena's arrangement) changes: tile caches written by
+/// another version are rebuilt, not misread.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// How one matrix is tiled.
+#[derive(Clone, Copy)]
+struct Plan {
+    pack: Packer,
+    format: WeightFormat,
+    rows: usize,
+    cols: usize,
+    /// Bytes per tile block.
+    tile_bytes: usize,
+    /// Blocks per row.
+    blocks: usize,
+    /// Total bytes.
+    len: usize,
+}
+
+/// How a matrix is tiled; `None` for formats or shapes that are not.
+fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<Plan> {
     if rows == 0 || !rows.is_multiple_of(TILE_ROWS) || !cols.is_multiple_of(format.block_elems()) {
         return None;
     }
@@ -70,12 +88,15 @@ fn plan(format: WeightFormat, rows: usize, cols: usize) -> Option<(Packer, usize
         WeightFormat::Q4_0 => return None,
     };
     let blocks = cols / format.block_elems();
-    Some((
+    Some(Plan {
         pack,
+        format,
+        rows,
+        cols,
         tile_bytes,
         blocks,
-        rows / TILE_ROWS * blocks * tile_bytes,
-    ))
+        len: rows / TILE_ROWS * blocks * tile_bytes,
+    })
 }
 
 /// Writes one tile block from the same block of 16 GGUF rows.
@@ -84,59 +105,98 @@ type Packer = fn(&[&[u8]], &mut [u8]);
 /// One matrix to repack: format, GGUF bytes, rows, columns.
 pub type Source<'a> = (WeightFormat, &'a [u8], usize, usize);
 
-/// Repacks every matrix that can be tiled into one arena; `None` where one cannot (or when
-/// the memory cannot be had: the caller keeps the GGUF layout then). `done(i)` is called as
-/// soon as source i has been read (so its pages can be released before the next is read).
-pub fn repack_all(sources: &[Source], done: impl Fn(usize)) -> Vec<Option<Tiles>> {
-    let plans: Vec<_> = sources.iter().map(|&(f, _, r, c)| plan(f, r, c)).collect();
-    // Regions start on cache lines.
-    let mut starts = Vec::with_capacity(plans.len());
-    let mut total = 0usize;
-    for p in &plans {
-        starts.push(total);
-        total += p.map_or(0, |p| p.3.next_multiple_of(64));
+/// Where every matrix of a model goes in its one arena of tiles (regions start on cache lines).
+pub struct Layout {
+    plans: Vec<Option<Plan>>,
+    starts: Vec<usize>,
+    /// Arena bytes.
+    pub total: usize,
+}
+
+impl Layout {
+    pub fn of(sources: &[Source]) -> Self {
+        let plans: Vec<_> = sources.iter().map(|&(f, _, r, c)| plan(f, r, c)).collect();
+        let mut starts = Vec::with_capacity(plans.len());
+        let mut total = 0usize;
+        for p in &plans {
+            starts.push(total);
+            total += p.map_or(0, |p| p.len.next_multiple_of(64));
+        }
+        Self {
+            plans,
+            starts,
+            total,
+        }
     }
-    let Some(mut arena) = (total > 0).then(|| HugeBuffer::new(total)).flatten() else {
-        return plans.iter().map(|_| None).collect();
-    };
-    let mut rest = arena.as_mut_slice();
-    for (i, (p, &(format, src, _, _))) in plans.iter().zip(sources).enumerate() {
-        let Some((pack, tile_bytes, blocks, len)) = *p else {
-            continue;
-        };
-        let (region, tail) = rest.split_at_mut(len.next_multiple_of(64));
-        rest = tail;
-        let block_bytes = format.block_bytes();
-        let row_bytes = blocks * block_bytes;
-        region[..len]
-            .par_chunks_mut(blocks * tile_bytes)
-            .enumerate()
-            .for_each(|(t, tile_row)| {
-                let mut src_blocks: [&[u8]; TILE_ROWS] = [&[]; TILE_ROWS];
-                for (b, out) in tile_row.chunks_mut(tile_bytes).enumerate() {
-                    for (r, block) in src_blocks.iter_mut().enumerate() {
-                        let start = (t * TILE_ROWS + r) * row_bytes + b * block_bytes;
-                        *block = &src[start..start + block_bytes];
-                    }
-                    pack(&src_blocks, out);
-                }
+
+    /// The layout in bytes, for a tile cache's key: the version, then per matrix its format,
+    /// shape and place (zeros for one left untiled).
+    pub fn describe(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + 40 * self.plans.len());
+        out.extend(LAYOUT_VERSION.to_le_bytes());
+        out.extend((self.plans.len() as u64).to_le_bytes());
+        for (p, start) in self.plans.iter().zip(&self.starts) {
+            let (format, rows, cols, len) = p.map_or((0, 0, 0, 0), |p| {
+                (p.format as u64 + 1, p.rows as u64, p.cols as u64, p.len as u64)
             });
-        done(i);
+            for v in [format, rows, cols, *start as u64, len] {
+                out.extend(v.to_le_bytes());
+            }
+        }
+        out.extend((self.total as u64).to_le_bytes());
+        out
     }
-    let arena = Arc::new(arena);
-    plans
-        .iter()
-        .zip(starts)
-        .map(|(p, start)| {
-            p.map(|(_, tile_bytes, blocks, len)| Tiles {
-                arena: arena.clone(),
-                start,
-                len,
-                blocks,
-                tile_bytes,
+
+    /// A zeroed arena of this layout's size (`None` when the memory cannot be had).
+    pub fn arena(&self) -> Option<HugeBuffer> {
+        (self.total > 0).then(|| HugeBuffer::new(self.total)).flatten()
+    }
+
+    /// Repacks every matrix that can be tiled into `arena`. `done(i)` is called as soon as
+    /// source i has been read (so its pages can be released before the next is read).
+    pub fn repack(&self, sources: &[Source], arena: &mut HugeBuffer, done: impl Fn(usize)) {
+        let mut rest = arena.as_mut_slice();
+        for (i, (p, &(format, src, _, _))) in self.plans.iter().zip(sources).enumerate() {
+            let Some(p) = *p else {
+                continue;
+            };
+            let (region, tail) = rest.split_at_mut(p.len.next_multiple_of(64));
+            rest = tail;
+            let block_bytes = format.block_bytes();
+            let row_bytes = p.blocks * block_bytes;
+            region[..p.len]
+                .par_chunks_mut(p.blocks * p.tile_bytes)
+                .enumerate()
+                .for_each(|(t, tile_row)| {
+                    let mut src_blocks: [&[u8]; TILE_ROWS] = [&[]; TILE_ROWS];
+                    for (b, out) in tile_row.chunks_mut(p.tile_bytes).enumerate() {
+                        for (r, block) in src_blocks.iter_mut().enumerate() {
+                            let start = (t * TILE_ROWS + r) * row_bytes + b * block_bytes;
+                            *block = &src[start..start + block_bytes];
+                        }
+                        (p.pack)(&src_blocks, out);
+                    }
+                });
+            done(i);
+        }
+    }
+
+    /// Each matrix's tiles in a filled arena (`None` for those left untiled).
+    pub fn tiles(&self, arena: &Arc<HugeBuffer>) -> Vec<Option<Tiles>> {
+        self.plans
+            .iter()
+            .zip(&self.starts)
+            .map(|(p, &start)| {
+                p.map(|p| Tiles {
+                    arena: arena.clone(),
+                    start,
+                    len: p.len,
+                    blocks: p.blocks,
+                    tile_bytes: p.tile_bytes,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// Four consecutive bytes as a little-endian word.
@@ -286,11 +346,11 @@ impl HugeBuffer {
         Some(Self { map, offset, len })
     }
 
-    fn as_slice(&self) -> &[u8] {
+    pub fn as_slice(&self) -> &[u8] {
         &self.map[self.offset..self.offset + self.len]
     }
 
-    fn as_mut_slice(&mut self) -> &mut [u8] {
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.map[self.offset..self.offset + self.len]
     }
 }
