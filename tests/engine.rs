@@ -363,6 +363,87 @@ fn batch_matches_single(path: &std::path::Path) {
 }
 
 #[test]
+fn logits_of_every_position_equal_one_token_at_a_time_bit_for_bit() {
+    use candle_core::quantized::gguf_file;
+    use precis_core::llm::decoder::Decoder;
+
+    for architecture in ["qwen2", "qwen3", "llama", "gemma3"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        common::write_tiny_model_of(architecture, &path, Behaviour::Random);
+        let mut f = std::fs::File::open(&path).unwrap();
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        let mut model = Decoder::from_gguf(&ct, &f, 256).unwrap();
+        let vocab = model.vocab_size();
+        let prompt: Vec<u32> = (0..20u32).map(|i| (i * 37 + 5) % 250).collect();
+        let more = [17u32, 99, 3, 201, 42];
+
+        let mut one = model.new_cache(64);
+        model.forward(&mut one, &prompt).unwrap();
+        let singles: Vec<Vec<f32>> = more
+            .iter()
+            .map(|&t| model.forward(&mut one, &[t]).unwrap().to_vec())
+            .collect();
+        let mut all = model.new_cache(64);
+        model.forward(&mut all, &prompt).unwrap();
+        let rows = model.forward_all(&mut all, &more).unwrap().to_vec();
+        assert_eq!(rows.len(), more.len() * vocab);
+        for (i, single) in singles.iter().enumerate() {
+            assert!(
+                rows[i * vocab..][..vocab] == single[..],
+                "{architecture}: position {i} differs"
+            );
+        }
+        assert_eq!(all.tokens(), one.tokens());
+    }
+}
+
+#[test]
+fn speculative_decoding_changes_no_greedy_token() {
+    use precis_core::llm::speculative::PromptLookup;
+
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let mut engine = LlmEngine::load(&path).unwrap();
+    // A prompt that repeats itself, and unigram matches: drafts on most steps.
+    let text = "the heat in the hall, the heat in the hall and the thin theme of the hall";
+    let turn = [
+        Message::system("You summarise news."),
+        Message::user(text),
+    ];
+    for repeat_penalty in [1.0, 1.1] {
+        let params = GenerationParams {
+            max_new_tokens: 40,
+            repeat_penalty,
+            ..Default::default()
+        };
+        let mut run = |lookup: Option<PromptLookup>| {
+            engine.set_prompt_lookup(lookup);
+            let before = engine.stats();
+            let mut streamed = String::new();
+            let gen = engine
+                .generate(&turn, &params, &mut |t| streamed.push_str(t), &CancelToken::new())
+                .unwrap();
+            assert_eq!(streamed, gen.text, "the stream and the text differ");
+            (gen.text, gen.generated_tokens, gen.finish, engine.stats().since(&before))
+        };
+        let plain = run(None);
+        let drafted = run(Some(PromptLookup {
+            max_ngram: 3,
+            min_ngram: 1,
+            max_draft: 4,
+        }));
+        assert_eq!(plain.0, drafted.0, "penalty {repeat_penalty}: output changed");
+        assert_eq!((plain.1, plain.2), (drafted.1, drafted.2));
+        assert_eq!(plain.3.draft_tokens, 0);
+        assert!(
+            drafted.3.draft_tokens > 0,
+            "penalty {repeat_penalty}: nothing was drafted"
+        );
+        assert!(drafted.3.accepted_draft_tokens <= drafted.3.draft_tokens);
+    }
+}
+
+#[test]
 fn a_shared_prompt_prefix_is_reused_and_changes_nothing() {
     let (_dir, path) = tiny_model(Behaviour::Random);
     let params = GenerationParams {

@@ -162,6 +162,63 @@ fn english_summary_from_the_small_model_is_faithful_and_clean() {
     }
 }
 
+/// Speculative decoding (prompt-lookup drafts, on by default) must leave greedy output
+/// exactly as plain decoding writes it, on both real models; it must also guess right often
+/// enough to matter on a summary, which reuses the article's words.
+#[test]
+fn speculative_decoding_keeps_greedy_summaries_token_for_token() {
+    use precis_core::llm::speculative::PromptLookup;
+    use precis_core::llm::Generator;
+
+    for (name, m) in [("0.5B", small_model()), ("1.5B", model())] {
+        let Some(m) = m else { return };
+        let mut llm = m.lock().unwrap();
+        let req = Request {
+            summary: Some(SummaryOptions {
+                length: Length::Short,
+                style: Style::Prose,
+                engine: EngineKind::Llm,
+            }),
+            summary_in_target: false,
+            translate: false,
+            target: Language::parse("en").unwrap(),
+        };
+        let mut summarize = |llm: &mut LlmEngine, lookup: Option<PromptLookup>| {
+            llm.set_prompt_lookup(lookup);
+            let before = Generator::stats(llm);
+            let started = std::time::Instant::now();
+            let outcome = pipeline::run(
+                sample(),
+                &req,
+                Some(&mut *llm),
+                &mut |_e: Event| {},
+                &CancelToken::new(),
+            )
+            .unwrap();
+            let stats = Generator::stats(llm).since(&before);
+            (outcome.summary.unwrap().text(), stats, started.elapsed())
+        };
+        let (plain, plain_stats, plain_time) = summarize(&mut llm, None);
+        let (drafted, stats, time) = summarize(&mut llm, Some(PromptLookup::default()));
+        println!(
+            "{name}: {} tokens; drafted {} accepted {}; decode {:.2} s plain, {:.2} s drafted ({:.2?} / {:.2?} whole)",
+            stats.generated_tokens,
+            stats.draft_tokens,
+            stats.accepted_draft_tokens,
+            plain_stats.decode_secs,
+            stats.decode_secs,
+            plain_time,
+            time
+        );
+        assert_eq!(plain, drafted, "{name}: speculative decoding changed the summary");
+        assert_eq!(plain_stats.generated_tokens, stats.generated_tokens);
+        assert!(
+            stats.accepted_draft_tokens * 5 >= stats.generated_tokens,
+            "{name}: under a fifth of the summary came from drafts: {stats:?}"
+        );
+    }
+}
+
 #[test]
 fn english_original_of_the_chinese_summary_is_faithful() {
     let Some(outcome) = chinese_run() else { return };

@@ -597,10 +597,9 @@ impl LlmEngine {
 
         let decode_start = Instant::now();
         let mut seq = Sequence::new(&self.tokenizer, max_new);
-        // Drafts need a deterministic choice to compare with: greedy, no penalty.
-        let lookup = self
-            .prompt_lookup
-            .filter(|_| sampler.greedy && params.repeat_penalty == 1.0);
+        // Drafts need a deterministic choice to compare with: greedy (a repeat penalty is
+        // deterministic too: each row is judged after the guesses before it are accepted).
+        let lookup = self.prompt_lookup.filter(|_| sampler.greedy);
         let mut context = if lookup.is_some() {
             prompt.clone()
         } else {

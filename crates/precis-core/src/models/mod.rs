@@ -141,8 +141,14 @@ pub fn models_dir() -> PathBuf {
 /// ([`crate::llm::kernels::TileCache`]): `$PRECIS_TILE_CACHE` (a directory; `0` turns the cache
 /// off), else `tile-cache/` in [`models_dir`] — not beside the file, which may sit in the
 /// shared Hugging Face cache or a read-only folder. Named after the file and a hash of its full
-/// path, so two models of the same file name never share one.
+/// path, so two models of the same file name never share one. `None` for files under 64 MiB.
 pub fn tile_cache_path(model: &Path) -> Option<PathBuf> {
+    // A small model repacks faster than its cache would be read (and test models would
+    // litter the cache).
+    const SMALLEST_CACHED: u64 = 64 << 20;
+    if std::fs::metadata(model).ok()?.len() < SMALLEST_CACHED {
+        return None;
+    }
     let dir = match std::env::var_os("PRECIS_TILE_CACHE") {
         Some(v) if v == "0" => return None,
         Some(v) if !v.is_empty() => PathBuf::from(v),
