@@ -176,23 +176,122 @@ fn translate(
 ) -> Result<()> {
     let doc = &outcome.document;
     tr.build_glossary(doc, sink, cancel)?;
-    if let (true, Some(orig)) = (translate_summary, &original) {
-        outcome.summary = Some(translate_summary_points(&mut tr, orig, sink, cancel)?);
-        outcome.summary_original = original;
-    } else {
-        outcome.summary = original;
-    }
-    if req.translate && same_language(&req.target, &doc.language) {
+    let translate_article = req.translate && !same_language(&req.target, &doc.language);
+    if req.translate && !translate_article {
         sink.emit(Event::Warning {
             message: format!(
                 "the article is already in {}; nothing to translate",
                 req.target.name
             ),
         });
-    } else if req.translate {
+    }
+    let summary_to_translate = original.as_ref().filter(|_| translate_summary);
+    // An extractive summary is made of the article's own sentences: when the whole article is
+    // translated anyway, its summary is those sentences' translations (translated once, in
+    // their paragraph's context, and worded as in the article) instead of a second
+    // translation.
+    if let (Some(orig), true) = (summary_to_translate, translate_article) {
+        if orig.engine == EngineKind::Extractive {
+            let started = std::time::Instant::now();
+            let translation = tr.translate_document(doc, sink, cancel)?;
+            let from_article = summary_from_translation(orig, doc, &translation, &tr.output());
+            outcome.summary = Some(match from_article {
+                Some(points) => {
+                    for p in &points {
+                        sink.emit(Event::Token {
+                            stage: Stage::TranslatingSummary,
+                            paragraph_id: Some("summary".into()),
+                            text: p.text.clone(),
+                        });
+                    }
+                    Summary {
+                        engine: orig.engine,
+                        model: orig.model.clone(),
+                        language: tr.output().code.to_string(),
+                        style: orig.style,
+                        points,
+                        seconds: orig.seconds + started.elapsed().as_secs_f64(),
+                        translated_by: Some(tr.model_name()),
+                    }
+                }
+                None => translate_summary_points(&mut tr, orig, sink, cancel)?,
+            });
+            outcome.summary_original = original;
+            outcome.translation = Some(translation);
+            return Ok(());
+        }
+    }
+    if let Some(orig) = summary_to_translate {
+        outcome.summary = Some(translate_summary_points(&mut tr, orig, sink, cancel)?);
+        outcome.summary_original = original;
+    } else {
+        outcome.summary = original;
+    }
+    if translate_article {
         outcome.translation = Some(tr.translate_document(doc, sink, cancel)?);
     }
     Ok(())
+}
+
+/// An extractive summary's points in the target language, taken from the article's
+/// translation: each source sentence is found in its translated paragraph (split into as many
+/// sentences as the source paragraph has; the sentence-final punctuation of either script
+/// ends one). `None` when any sentence cannot be found that way (a paragraph translated into
+/// a different number of sentences, or left untranslated): the caller translates the summary
+/// itself then.
+fn summary_from_translation(
+    summary: &Summary,
+    doc: &Document,
+    translation: &Translation,
+    target: &Language,
+) -> Option<Vec<SummaryPoint>> {
+    let sentence = |id: &str| -> Option<String> {
+        let (paragraph, _) = id.split_once('.')?;
+        let source = doc.paragraphs.iter().find(|p| p.id == paragraph)?;
+        let translated = translation.paragraphs.iter().find(|p| p.id == paragraph)?;
+        if translated.untranslated {
+            return None;
+        }
+        let index = source.sentences.iter().position(|s| s.id == id)?;
+        let sentences = crate::document::split_sentences(&translated.text);
+        if sentences.len() != source.sentences.len() {
+            return None;
+        }
+        Some(sentences[index].trim().to_string())
+    };
+    // Scripts written without spaces join sentences directly.
+    let joiner = if target.code.starts_with("zh") || target.code == "ja" {
+        ""
+    } else {
+        " "
+    };
+    let point = |ids: &[String]| -> Option<SummaryPoint> {
+        let parts = ids.iter().map(|id| sentence(id)).collect::<Option<Vec<_>>>()?;
+        Some(SummaryPoint {
+            text: parts.join(joiner),
+            source_sentence_ids: ids.to_vec(),
+        })
+    };
+    match summary.style {
+        // Prose is one point in the target language, as when it is translated as one text.
+        summarize::Style::Prose => {
+            let ids: Vec<String> = summary
+                .points
+                .iter()
+                .flat_map(|p| p.source_sentence_ids.clone())
+                .collect();
+            (!ids.is_empty()).then_some(())?;
+            Some(vec![point(&ids)?])
+        }
+        summarize::Style::Bullets => summary
+            .points
+            .iter()
+            .map(|p| {
+                (!p.source_sentence_ids.is_empty()).then_some(())?;
+                point(&p.source_sentence_ids)
+            })
+            .collect(),
+    }
 }
 
 fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
@@ -260,4 +359,109 @@ fn translate_summary_points(
         seconds: summary.seconds + started.elapsed().as_secs_f64(),
         translated_by: Some(tr.model_name()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::TranslatedParagraph;
+
+    fn doc() -> Document {
+        Document::from_paragraphs(
+            "Talks",
+            "t.txt",
+            vec![
+                "The ministers met in Geneva. They talked for hours.".into(),
+                "Nothing was agreed.".into(),
+            ],
+        )
+    }
+
+    fn translation(paragraphs: &[(&str, &str, bool)]) -> Translation {
+        Translation {
+            language: "zh-Hans".into(),
+            model: "m".into(),
+            title: "会谈".into(),
+            subtitle: None,
+            paragraphs: paragraphs
+                .iter()
+                .map(|&(id, text, untranslated)| TranslatedParagraph {
+                    id: id.into(),
+                    source: String::new(),
+                    text: text.into(),
+                    warnings: Vec::new(),
+                    untranslated,
+                })
+                .collect(),
+            glossary: Vec::new(),
+            seconds: 0.0,
+        }
+    }
+
+    fn summary(style: summarize::Style, ids: &[&[&str]]) -> Summary {
+        Summary {
+            engine: EngineKind::Extractive,
+            model: None,
+            language: "en".into(),
+            style,
+            points: ids
+                .iter()
+                .map(|ids| SummaryPoint {
+                    text: String::new(),
+                    source_sentence_ids: ids.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+            seconds: 0.0,
+            translated_by: None,
+        }
+    }
+
+    #[test]
+    fn an_extractive_summary_takes_its_sentences_from_the_translated_article() {
+        let zh = Language::parse("zh").unwrap();
+        let t = translation(&[
+            ("p1", "部长们在日内瓦会面。他们谈了几个小时。", false),
+            ("p2", "没有达成任何协议。", false),
+        ]);
+        let prose = summary(summarize::Style::Prose, &[&["p1.s2"], &["p2.s1"]]);
+        let points = summary_from_translation(&prose, &doc(), &t, &zh).unwrap();
+        assert_eq!(points.len(), 1);
+        assert_eq!(points[0].text, "他们谈了几个小时。没有达成任何协议。");
+        assert_eq!(points[0].source_sentence_ids, ["p1.s2", "p2.s1"]);
+
+        let bullets = summary(summarize::Style::Bullets, &[&["p1.s1"], &["p2.s1"]]);
+        let points = summary_from_translation(&bullets, &doc(), &t, &zh).unwrap();
+        let texts: Vec<_> = points.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["部长们在日内瓦会面。", "没有达成任何协议。"]);
+
+        // Languages written with spaces keep one between sentences.
+        let de = Language::parse("de").unwrap();
+        let t = translation(&[
+            ("p1", "Die Minister trafen sich in Genf. Sie redeten stundenlang.", false),
+            ("p2", "Nichts wurde vereinbart.", false),
+        ]);
+        let points = summary_from_translation(&prose, &doc(), &t, &de).unwrap();
+        assert_eq!(points[0].text, "Sie redeten stundenlang. Nichts wurde vereinbart.");
+    }
+
+    #[test]
+    fn a_sentence_that_cannot_be_found_sends_the_summary_to_the_translator() {
+        let zh = Language::parse("zh").unwrap();
+        let prose = summary(summarize::Style::Prose, &[&["p1.s2"], &["p2.s1"]]);
+        // Two source sentences translated as one: no way to tell where the second begins.
+        let merged = translation(&[
+            ("p1", "部长们在日内瓦会面并谈了几个小时。", false),
+            ("p2", "没有达成任何协议。", false),
+        ]);
+        assert!(summary_from_translation(&prose, &doc(), &merged, &zh).is_none());
+        // A paragraph shown in the original (untranslated) is no translation to take.
+        let kept = translation(&[
+            ("p1", "部长们在日内瓦会面。他们谈了几个小时。", false),
+            ("p2", "Nothing was agreed.", true),
+        ]);
+        assert!(summary_from_translation(&prose, &doc(), &kept, &zh).is_none());
+        // A point with no source sentence (never from the extractive engine) is not guessed.
+        let empty = summary(summarize::Style::Bullets, &[&[]]);
+        assert!(summary_from_translation(&empty, &doc(), &kept, &zh).is_none());
+    }
 }
