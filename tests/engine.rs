@@ -406,10 +406,7 @@ fn speculative_decoding_changes_no_greedy_token() {
     let mut engine = LlmEngine::load(&path).unwrap();
     // A prompt that repeats itself, and unigram matches: drafts on most steps.
     let text = "the heat in the hall, the heat in the hall and the thin theme of the hall";
-    let turn = [
-        Message::system("You summarise news."),
-        Message::user(text),
-    ];
+    let turn = [Message::system("You summarise news."), Message::user(text)];
     for repeat_penalty in [1.0, 1.1] {
         let params = GenerationParams {
             max_new_tokens: 40,
@@ -421,10 +418,20 @@ fn speculative_decoding_changes_no_greedy_token() {
             let before = engine.stats();
             let mut streamed = String::new();
             let gen = engine
-                .generate(&turn, &params, &mut |t| streamed.push_str(t), &CancelToken::new())
+                .generate(
+                    &turn,
+                    &params,
+                    &mut |t| streamed.push_str(t),
+                    &CancelToken::new(),
+                )
                 .unwrap();
             assert_eq!(streamed, gen.text, "the stream and the text differ");
-            (gen.text, gen.generated_tokens, gen.finish, engine.stats().since(&before))
+            (
+                gen.text,
+                gen.generated_tokens,
+                gen.finish,
+                engine.stats().since(&before),
+            )
         };
         let plain = run(None);
         let drafted = run(Some(PromptLookup {
@@ -432,7 +439,10 @@ fn speculative_decoding_changes_no_greedy_token() {
             min_ngram: 1,
             max_draft: 4,
         }));
-        assert_eq!(plain.0, drafted.0, "penalty {repeat_penalty}: output changed");
+        assert_eq!(
+            plain.0, drafted.0,
+            "penalty {repeat_penalty}: output changed"
+        );
         assert_eq!((plain.1, plain.2), (drafted.1, drafted.2));
         assert_eq!(plain.3.draft_tokens, 0);
         assert!(

@@ -210,7 +210,10 @@ fn speculative_decoding_keeps_greedy_summaries_token_for_token() {
             plain_time,
             time
         );
-        assert_eq!(plain, drafted, "{name}: speculative decoding changed the summary");
+        assert_eq!(
+            plain, drafted,
+            "{name}: speculative decoding changed the summary"
+        );
         assert_eq!(plain_stats.generated_tokens, stats.generated_tokens);
         assert!(
             stats.accepted_draft_tokens * 5 >= stats.generated_tokens,

@@ -1,6 +1,8 @@
 //! The whole job the app and the CLI run: summary first (the reader sees it soonest), then the
 //! summary in the target language, then the full translation, all sharing one name glossary.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
@@ -193,27 +195,35 @@ fn translate(
     if let (Some(orig), true) = (summary_to_translate, translate_article) {
         if orig.engine == EngineKind::Extractive {
             let started = std::time::Instant::now();
-            let translation = tr.translate_document(doc, sink, cancel)?;
-            let from_article = summary_from_translation(orig, doc, &translation, &tr.output());
-            outcome.summary = Some(match from_article {
-                Some(points) => {
-                    for p in &points {
-                        sink.emit(Event::Token {
-                            stage: Stage::TranslatingSummary,
-                            paragraph_id: Some("summary".into()),
-                            text: p.text.clone(),
-                        });
-                    }
-                    Summary {
-                        engine: orig.engine,
-                        model: orig.model.clone(),
-                        language: tr.output().code.to_string(),
-                        style: orig.style,
-                        points,
-                        seconds: orig.seconds + started.elapsed().as_secs_f64(),
-                        translated_by: Some(tr.model_name()),
-                    }
-                }
+            let target = tr.output();
+            // Shown as soon as the paragraphs it quotes are done, not after the whole article.
+            let mut early = EarlySummary {
+                inner: sink,
+                summary: orig,
+                doc,
+                target: &target,
+                done: HashMap::new(),
+                points: None,
+                gave_up: false,
+            };
+            let translation = tr.translate_document(doc, &mut early, cancel)?;
+            let points = early.points.take().or_else(|| {
+                let translated = |id: &str| {
+                    let p = translation.paragraphs.iter().find(|p| p.id == id)?;
+                    (!p.untranslated).then(|| p.text.clone())
+                };
+                summary_from_translation(orig, doc, &target, &translated)
+            });
+            outcome.summary = Some(match points {
+                Some(points) => Summary {
+                    engine: orig.engine,
+                    model: orig.model.clone(),
+                    language: target.code.to_string(),
+                    style: orig.style,
+                    points,
+                    seconds: orig.seconds + started.elapsed().as_secs_f64(),
+                    translated_by: Some(tr.model_name()),
+                },
                 None => translate_summary_points(&mut tr, orig, sink, cancel)?,
             });
             outcome.summary_original = original;
@@ -233,27 +243,94 @@ fn translate(
     Ok(())
 }
 
+/// Passes events on, and emits an extractive summary's translation ([`summary_from_translation`])
+/// once every paragraph it quotes is done.
+struct EarlySummary<'a> {
+    inner: &'a mut dyn EventSink,
+    summary: &'a Summary,
+    doc: &'a Document,
+    target: &'a Language,
+    /// Finished paragraphs the summary quotes: id → text.
+    done: HashMap<String, String>,
+    /// The summary's points, once emitted.
+    points: Option<Vec<SummaryPoint>>,
+    /// Its sentences could not all be found in the translation.
+    gave_up: bool,
+}
+
+impl EventSink for EarlySummary<'_> {
+    fn emit(&mut self, event: Event) {
+        let finished = match &event {
+            Event::ParagraphDone { paragraph_id, text }
+                if self.points.is_none() && !self.gave_up =>
+            {
+                let quoted = self.summary.points.iter().any(|p| {
+                    p.source_sentence_ids
+                        .iter()
+                        .any(|id| id.split_once('.').is_some_and(|(p, _)| p == paragraph_id))
+                });
+                if quoted {
+                    self.done.insert(paragraph_id.clone(), text.clone());
+                }
+                quoted
+            }
+            _ => false,
+        };
+        self.inner.emit(event);
+        if !finished {
+            return;
+        }
+        // A paragraph shown in the original reads as its source: not a translation to take.
+        let translated = |id: &str| {
+            let text = self.done.get(id)?;
+            let source = self.doc.paragraphs.iter().find(|p| p.id == id)?;
+            (text.trim() != source.text.trim()).then(|| text.clone())
+        };
+        let all_done = self.summary.points.iter().all(|p| {
+            p.source_sentence_ids.iter().all(|id| {
+                id.split_once('.')
+                    .is_some_and(|(p, _)| self.done.contains_key(p))
+            })
+        });
+        if !all_done {
+            return;
+        }
+        let Some(points) =
+            summary_from_translation(self.summary, self.doc, self.target, &translated)
+        else {
+            // Left to the translator after the article; nothing to look at any more.
+            self.gave_up = true;
+            return;
+        };
+        for p in &points {
+            self.inner.emit(Event::Token {
+                stage: Stage::TranslatingSummary,
+                paragraph_id: Some("summary".into()),
+                text: p.text.clone(),
+            });
+        }
+        self.points = Some(points);
+    }
+}
+
 /// An extractive summary's points in the target language, taken from the article's
-/// translation: each source sentence is found in its translated paragraph (split into as many
-/// sentences as the source paragraph has; the sentence-final punctuation of either script
-/// ends one). `None` when any sentence cannot be found that way (a paragraph translated into
-/// a different number of sentences, or left untranslated): the caller translates the summary
-/// itself then.
+/// translation (`translated`: a paragraph id's translation, `None` when it has none or was left
+/// in the original): each source sentence is found in its translated paragraph, split into as
+/// many sentences as the source paragraph has (the sentence-final punctuation of either script
+/// ends one). `None` when any sentence cannot be found that way: the caller translates the
+/// summary itself then.
 fn summary_from_translation(
     summary: &Summary,
     doc: &Document,
-    translation: &Translation,
     target: &Language,
+    translated: &dyn Fn(&str) -> Option<String>,
 ) -> Option<Vec<SummaryPoint>> {
     let sentence = |id: &str| -> Option<String> {
         let (paragraph, _) = id.split_once('.')?;
         let source = doc.paragraphs.iter().find(|p| p.id == paragraph)?;
-        let translated = translation.paragraphs.iter().find(|p| p.id == paragraph)?;
-        if translated.untranslated {
-            return None;
-        }
+        let text = translated(paragraph)?;
         let index = source.sentences.iter().position(|s| s.id == id)?;
-        let sentences = crate::document::split_sentences(&translated.text);
+        let sentences = crate::document::split_sentences(&text);
         if sentences.len() != source.sentences.len() {
             return None;
         }
@@ -266,7 +343,10 @@ fn summary_from_translation(
         " "
     };
     let point = |ids: &[String]| -> Option<SummaryPoint> {
-        let parts = ids.iter().map(|id| sentence(id)).collect::<Option<Vec<_>>>()?;
+        let parts = ids
+            .iter()
+            .map(|id| sentence(id))
+            .collect::<Option<Vec<_>>>()?;
         Some(SummaryPoint {
             text: parts.join(joiner),
             source_sentence_ids: ids.to_vec(),
@@ -416,6 +496,14 @@ mod tests {
         }
     }
 
+    fn from(s: &Summary, t: &Translation, target: &Language) -> Option<Vec<SummaryPoint>> {
+        let translated = |id: &str| {
+            let p = t.paragraphs.iter().find(|p| p.id == id)?;
+            (!p.untranslated).then(|| p.text.clone())
+        };
+        summary_from_translation(s, &doc(), target, &translated)
+    }
+
     #[test]
     fn an_extractive_summary_takes_its_sentences_from_the_translated_article() {
         let zh = Language::parse("zh").unwrap();
@@ -424,24 +512,80 @@ mod tests {
             ("p2", "没有达成任何协议。", false),
         ]);
         let prose = summary(summarize::Style::Prose, &[&["p1.s2"], &["p2.s1"]]);
-        let points = summary_from_translation(&prose, &doc(), &t, &zh).unwrap();
+        let points = from(&prose, &t, &zh).unwrap();
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].text, "他们谈了几个小时。没有达成任何协议。");
         assert_eq!(points[0].source_sentence_ids, ["p1.s2", "p2.s1"]);
 
         let bullets = summary(summarize::Style::Bullets, &[&["p1.s1"], &["p2.s1"]]);
-        let points = summary_from_translation(&bullets, &doc(), &t, &zh).unwrap();
+        let points = from(&bullets, &t, &zh).unwrap();
         let texts: Vec<_> = points.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(texts, ["部长们在日内瓦会面。", "没有达成任何协议。"]);
 
         // Languages written with spaces keep one between sentences.
         let de = Language::parse("de").unwrap();
         let t = translation(&[
-            ("p1", "Die Minister trafen sich in Genf. Sie redeten stundenlang.", false),
+            (
+                "p1",
+                "Die Minister trafen sich in Genf. Sie redeten stundenlang.",
+                false,
+            ),
             ("p2", "Nichts wurde vereinbart.", false),
         ]);
-        let points = summary_from_translation(&prose, &doc(), &t, &de).unwrap();
-        assert_eq!(points[0].text, "Sie redeten stundenlang. Nichts wurde vereinbart.");
+        let points = from(&prose, &t, &de).unwrap();
+        assert_eq!(
+            points[0].text,
+            "Sie redeten stundenlang. Nichts wurde vereinbart."
+        );
+    }
+
+    #[test]
+    fn the_summary_is_shown_as_soon_as_the_paragraphs_it_quotes_are_done() {
+        let zh = Language::parse("zh").unwrap();
+        let d = Document::from_paragraphs(
+            "Talks",
+            "t.txt",
+            vec![
+                "The ministers met in Geneva. They talked for hours.".into(),
+                "Nothing was agreed.".into(),
+                "They will meet again.".into(),
+            ],
+        );
+        let s = summary(summarize::Style::Prose, &[&["p1.s1"], &["p2.s1"]]);
+        let mut events = Vec::new();
+        let mut inner = |e: Event| events.push(e);
+        let mut early = EarlySummary {
+            inner: &mut inner,
+            summary: &s,
+            doc: &d,
+            target: &zh,
+            done: HashMap::new(),
+            points: None,
+            gave_up: false,
+        };
+        let done = |id: &str, text: &str| Event::ParagraphDone {
+            paragraph_id: id.into(),
+            text: text.into(),
+        };
+        early.emit(done("p1", "部长们在日内瓦会面。他们谈了几个小时。"));
+        assert!(early.points.is_none());
+        early.emit(done("p2", "没有达成任何协议。"));
+        let points = early.points.clone().expect("shown once p1 and p2 are done");
+        assert_eq!(points[0].text, "部长们在日内瓦会面。没有达成任何协议。");
+        early.emit(done("p3", "他们将再次会面。"));
+        let shown: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Token {
+                    stage: Stage::TranslatingSummary,
+                    text,
+                    ..
+                } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown, ["部长们在日内瓦会面。没有达成任何协议。"]);
+        assert_eq!(events.len(), 4, "every event passed on, the summary once");
     }
 
     #[test]
@@ -453,15 +597,15 @@ mod tests {
             ("p1", "部长们在日内瓦会面并谈了几个小时。", false),
             ("p2", "没有达成任何协议。", false),
         ]);
-        assert!(summary_from_translation(&prose, &doc(), &merged, &zh).is_none());
+        assert!(from(&prose, &merged, &zh).is_none());
         // A paragraph shown in the original (untranslated) is no translation to take.
         let kept = translation(&[
             ("p1", "部长们在日内瓦会面。他们谈了几个小时。", false),
             ("p2", "Nothing was agreed.", true),
         ]);
-        assert!(summary_from_translation(&prose, &doc(), &kept, &zh).is_none());
+        assert!(from(&prose, &kept, &zh).is_none());
         // A point with no source sentence (never from the extractive engine) is not guessed.
         let empty = summary(summarize::Style::Bullets, &[&[]]);
-        assert!(summary_from_translation(&empty, &doc(), &kept, &zh).is_none());
+        assert!(from(&empty, &kept, &zh).is_none());
     }
 }

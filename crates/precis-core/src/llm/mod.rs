@@ -643,7 +643,8 @@ impl LlmEngine {
                 }
                 next = sampler.next(&logits[(j + 1) * vocab..][..vocab], &seq.generated)?;
             }
-            self.cache.truncate(self.cache.len() - (draft.len() - agreed));
+            self.cache
+                .truncate(self.cache.len() - (draft.len() - agreed));
             self.stats.draft_tokens += draft.len() as u64;
             self.stats.accepted_draft_tokens += agreed as u64;
             if finished {

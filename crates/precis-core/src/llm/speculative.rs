@@ -60,9 +60,7 @@ impl PromptLookup {
             }
             let tail = &context[len - n..];
             // Latest earlier occurrence first: it is nearest to what is being written.
-            let found = (0..len - n)
-                .rev()
-                .find(|&i| &context[i..i + n] == tail);
+            let found = (0..len - n).rev().find(|&i| &context[i..i + n] == tail);
             if let Some(i) = found {
                 let from = i + n;
                 draft.extend_from_slice(&context[from..(from + limit).min(len)]);

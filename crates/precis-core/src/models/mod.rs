@@ -157,12 +157,17 @@ pub fn tile_cache_path(model: &Path) -> Option<PathBuf> {
     let full = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf());
     let hash = sha2::Sha256::digest(full.as_os_str().as_encoded_bytes());
     let stem = model.file_stem().unwrap_or_default().to_string_lossy();
-    Some(dir.join(format!("{stem}-{:016x}.tiles", u64::from_le_bytes(hash[..8].try_into().ok()?))))
+    Some(dir.join(format!(
+        "{stem}-{:016x}.tiles",
+        u64::from_le_bytes(hash[..8].try_into().ok()?)
+    )))
 }
 
 /// Bytes the tile cache of `model` takes on disk, when there is one.
 fn tile_cache_bytes(model: &Path) -> Option<u64> {
-    std::fs::metadata(tile_cache_path(model)?).ok().map(|m| m.len())
+    std::fs::metadata(tile_cache_path(model)?)
+        .ok()
+        .map(|m| m.len())
 }
 
 fn hub_cache() -> hf_hub::Cache {

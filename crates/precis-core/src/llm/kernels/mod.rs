@@ -738,7 +738,10 @@ mod tests {
         let bytes = std::fs::read(&cache_path).unwrap();
         std::fs::write(&cache_path, &bytes[..bytes.len() - 1]).unwrap();
         let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
-        assert_eq!(tile_for_cpu(&mut [&mut other], Some(&cache)).0, Tiling::Repacked);
+        assert_eq!(
+            tile_for_cpu(&mut [&mut other], Some(&cache)).0,
+            Tiling::Repacked
+        );
         let mut bytes = std::fs::read(&cache_path).unwrap();
         bytes[20] ^= 1;
         std::fs::write(&cache_path, &bytes).unwrap();
@@ -747,7 +750,10 @@ mod tests {
         assert_eq!(tiling, Tiling::Repacked);
         assert!(writing.unwrap().wait());
         let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
-        assert_eq!(tile_for_cpu(&mut [&mut other], Some(&cache)).0, Tiling::FromCache);
+        assert_eq!(
+            tile_for_cpu(&mut [&mut other], Some(&cache)).0,
+            Tiling::FromCache
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ impl TileCache {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let mut head = Vec::new();
-        File::open(model)?.take(HASHED_HEAD).read_to_end(&mut head)?;
+        File::open(model)?
+            .take(HASHED_HEAD)
+            .read_to_end(&mut head)?;
         let mut key = Vec::with_capacity(60);
         key.extend(meta.len().to_le_bytes());
         key.extend(mtime.as_secs().to_le_bytes());
@@ -148,8 +150,11 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     {
         let mut done = 0;
         while done < buf.len() {
-            let n =
-                std::os::windows::fs::FileExt::seek_read(file, &mut buf[done..], offset + done as u64)?;
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }

@@ -137,7 +137,12 @@ impl Layout {
         out.extend((self.plans.len() as u64).to_le_bytes());
         for (p, start) in self.plans.iter().zip(&self.starts) {
             let (format, rows, cols, len) = p.map_or((0, 0, 0, 0), |p| {
-                (p.format as u64 + 1, p.rows as u64, p.cols as u64, p.len as u64)
+                (
+                    p.format as u64 + 1,
+                    p.rows as u64,
+                    p.cols as u64,
+                    p.len as u64,
+                )
             });
             for v in [format, rows, cols, *start as u64, len] {
                 out.extend(v.to_le_bytes());
@@ -149,7 +154,9 @@ impl Layout {
 
     /// A zeroed arena of this layout's size (`None` when the memory cannot be had).
     pub fn arena(&self) -> Option<HugeBuffer> {
-        (self.total > 0).then(|| HugeBuffer::new(self.total)).flatten()
+        (self.total > 0)
+            .then(|| HugeBuffer::new(self.total))
+            .flatten()
     }
 
     /// Repacks every matrix that can be tiled into `arena`. `done(i)` is called as soon as
