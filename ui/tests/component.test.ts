@@ -311,6 +311,7 @@ describe('App', () => {
       purpose: 'translation',
       tested: false,
       installed: '/hub/opus-mt-en-zh/model.safetensors',
+      tile_cache_bytes: null,
       removable: false,
     };
     const outcome = makeOutcome();
@@ -334,6 +335,11 @@ describe('App', () => {
       ['assistant', ['qwen2.5-1.5b-instruct', 'qwen2.5-0.5b-instruct']],
       ['translation', ['opus-mt-en-zh']],
     ]);
+    // The disk the start-up cache takes is stated beside the model's own size.
+    const row = $('models-panel')!.querySelector('[data-model-id="qwen2.5-1.5b-instruct"]')!;
+    expect(row.querySelector('.tile-cache')!.textContent).toContain('+997 MB start-up cache');
+    const other = $('models-panel')!.querySelector('[data-model-id="qwen2.5-0.5b-instruct"]')!;
+    expect(other.querySelector('.tile-cache')).toBeNull();
     // The translator is chosen apart from the summary model, which never lists it.
     const summaryModels = [...($('model-select') as HTMLSelectElement).options].map((o) => o.value);
     expect(summaryModels).not.toContain('opus-mt-en-zh');

@@ -435,6 +435,7 @@ describe('models', () => {
       approx_size_mb: 98,
       license: 'Apache-2.0',
       installed_bytes: 98_000_000,
+      tile_cache_bytes: null,
       sources: ['pypi'],
       removable: true,
     };

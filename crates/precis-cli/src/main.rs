@@ -576,9 +576,14 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                     }
                     let mut s = String::new();
                     for m in list {
-                        let state = match &m.installed {
-                            Some(p) => format!("installed: {}", p.display()),
-                            None => "not installed".into(),
+                        let state = match (&m.installed, m.tile_cache_bytes) {
+                            (Some(p), Some(cache)) => format!(
+                                "installed: {} (+{} MB start-up cache)",
+                                p.display(),
+                                cache / 1_000_000
+                            ),
+                            (Some(p), None) => format!("installed: {}", p.display()),
+                            (None, _) => "not installed".into(),
                         };
                         let task = match m.purpose {
                             models::Purpose::Assistant => "",

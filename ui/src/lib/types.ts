@@ -28,6 +28,8 @@ export interface ModelStatus {
   /** Path of the installed file, or null. */
   installed: string | null;
   installed_bytes: number | null;
+  /** Disk taken by its cached tiled weights (what makes the next start fast), or null. */
+  tile_cache_bytes: number | null;
   /** Where it came from, e.g. ['hub'], ['pypi mirror'], ['imported']. */
   sources: string[];
   removable: boolean;

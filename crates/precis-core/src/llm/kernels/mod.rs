@@ -714,7 +714,12 @@ mod tests {
         let mut first = fresh();
         assert_eq!(tile(&mut first), Tiling::Repacked);
         assert!(cache_path.is_file());
-        assert!(!cache_path.with_extension("tiles.partial").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(cache_path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "model.tiles")
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
         let mut second = fresh();
         assert_eq!(tile(&mut second), Tiling::FromCache);
         for (a, b) in first.iter().zip(&second) {
@@ -728,12 +733,24 @@ mod tests {
         std::fs::write(&model, b"GGUF stand-in header, changed").unwrap();
         assert_eq!(tile(&mut fresh()), Tiling::Repacked);
         assert_eq!(tile(&mut fresh()), Tiling::FromCache);
+        // A partial file of a process that is gone is cleared by the next write; one of a
+        // running process (this one) is left alone.
+        let dead = cache_path.with_file_name("model.tiles.partial-4000000000");
+        let alive =
+            cache_path.with_file_name(format!("model.tiles.partial-{}", std::process::id()));
+        std::fs::write(&dead, b"cut short").unwrap();
+        std::fs::write(&alive, b"being written").unwrap();
         // A different layout (another shape) misses too.
         let cache = TileCache::new(&model, cache_path.clone()).unwrap();
         let (_, mut other) = matrix(GgmlDType::Q4K, 48, 512, 5);
         let (tiling, writing) = tile_for_cpu(&mut [&mut other], Some(&cache));
         assert_eq!(tiling, Tiling::Repacked);
         assert!(writing.unwrap().wait());
+        if std::path::Path::new("/proc/self").exists() {
+            assert!(!dead.exists(), "an abandoned partial file was left");
+        }
+        // This process's own partial name was used for the write (and renamed away).
+        assert!(!alive.exists());
         // A damaged cache (cut short, or a byte of its header changed) is repacked, not read.
         let bytes = std::fs::read(&cache_path).unwrap();
         std::fs::write(&cache_path, &bytes[..bytes.len() - 1]).unwrap();

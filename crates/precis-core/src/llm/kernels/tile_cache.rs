@@ -97,9 +97,10 @@ impl TileCache {
 
     /// Starts writing the arena with its header on a thread of its own, so the first prompt
     /// need not wait for the disk; the returned [`PendingWrite`] waits for it when dropped.
-    /// Written to a `.partial` file, synced, then renamed: a reader sees no file or a whole
-    /// one, and a write cut short (the process killed) leaves one `.partial` that the next
-    /// write overwrites.
+    /// Written to a file of this process's own (`.partial-PID`: two processes starting the
+    /// same model never write into one file), synced, then renamed: a reader sees no file or
+    /// a whole one. A write cut short (the process killed) leaves its `.partial-PID`, which
+    /// the next write removes once that process is gone.
     pub fn store_in_background(&self, layout: &Layout, arena: Arc<HugeBuffer>) -> PendingWrite {
         let header = self.header(layout);
         let path = self.path.clone();
@@ -113,14 +114,48 @@ impl TileCache {
 fn write(path: &Path, header: &[u8], body: &[u8]) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
+        remove_abandoned_partials(dir, path);
     }
-    let partial = path.with_extension("tiles.partial");
+    let partial = partial_path(path, std::process::id());
     let mut file = File::create(&partial)?;
     file.write_all(header)?;
     file.write_all(body)?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&partial, path)
+}
+
+fn partial_path(path: &Path, pid: u32) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".partial-{pid}"));
+    path.with_file_name(name)
+}
+
+/// Removes the partial files of `path` left by processes that no longer run (where that can
+/// be told: Linux's `/proc`).
+fn remove_abandoned_partials(dir: &Path, path: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Some(prefix) = partial_path(path, 0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.trim_end_matches('0').to_string())
+    else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A tile cache being written; dropping it waits until the file is complete.
