@@ -183,7 +183,7 @@ fn speculative_decoding_keeps_greedy_summaries_token_for_token() {
             translate: false,
             target: Language::parse("en").unwrap(),
         };
-        let mut summarize = |llm: &mut LlmEngine, lookup: Option<PromptLookup>| {
+        let summarize = |llm: &mut LlmEngine, lookup: Option<PromptLookup>| {
             llm.set_prompt_lookup(lookup);
             let before = Generator::stats(llm);
             let started = std::time::Instant::now();

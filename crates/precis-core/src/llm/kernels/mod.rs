@@ -16,10 +16,10 @@
 //! Supported weight formats are the ones the Qwen2.5 GGUF files use (Q8_0, Q5_0, Q4_0, Q4_K,
 //! Q6_K). The model loader converts any other format to Q8_0 once at load time.
 
-// The kernels index several parallel per-row arrays (accumulators, scales) with one counter.
-#[allow(clippy::needless_range_loop)]
 use std::sync::Arc;
 
+// The kernels index several parallel per-row arrays (accumulators, scales) with one counter.
+#[allow(clippy::needless_range_loop)]
 mod avx2;
 #[allow(clippy::needless_range_loop)]
 mod avx512;
