@@ -124,6 +124,25 @@ fn check_english_summary(s: &str) {
     assert!(cjk_share(s) < 0.05, "{s}");
 }
 
+/// The sample's summary in English (no translation) with `llm`.
+fn english_summary(llm: &mut LlmEngine, opts: SummaryOptions) -> precis_core::summarize::Summary {
+    let req = Request {
+        summary: Some(opts),
+        summary_in_target: false,
+        translate: false,
+        target: Language::parse("en").unwrap(),
+    };
+    let outcome = pipeline::run(
+        sample(),
+        &req,
+        Some(llm),
+        &mut |_e: Event| {},
+        &CancelToken::new(),
+    )
+    .unwrap();
+    outcome.summary.unwrap()
+}
+
 #[test]
 fn english_summary_from_the_small_model_is_faithful_and_clean() {
     let Some(m) = small_model() else { return };
@@ -134,21 +153,7 @@ fn english_summary_from_the_small_model_is_faithful_and_clean() {
             style,
             engine: EngineKind::Llm,
         };
-        let req = Request {
-            summary: Some(opts),
-            summary_in_target: false,
-            translate: false,
-            target: Language::parse("en").unwrap(),
-        };
-        let outcome = pipeline::run(
-            sample(),
-            &req,
-            Some(&mut *llm),
-            &mut |_e: Event| {},
-            &CancelToken::new(),
-        )
-        .unwrap();
-        let summary = outcome.summary.unwrap();
+        let summary = english_summary(&mut llm, opts);
         println!("0.5B {style:?} summary: {}", summary.text());
         assert_eq!(summary.language, "en");
         check_english_summary(&summary.text());
@@ -173,30 +178,18 @@ fn speculative_decoding_keeps_greedy_summaries_token_for_token() {
     for (name, m) in [("0.5B", small_model()), ("1.5B", model())] {
         let Some(m) = m else { return };
         let mut llm = m.lock().unwrap();
-        let req = Request {
-            summary: Some(SummaryOptions {
-                length: Length::Short,
-                style: Style::Prose,
-                engine: EngineKind::Llm,
-            }),
-            summary_in_target: false,
-            translate: false,
-            target: Language::parse("en").unwrap(),
+        let opts = SummaryOptions {
+            length: Length::Short,
+            style: Style::Prose,
+            engine: EngineKind::Llm,
         };
         let summarize = |llm: &mut LlmEngine, lookup: Option<PromptLookup>| {
             llm.set_prompt_lookup(lookup);
             let before = Generator::stats(llm);
             let started = std::time::Instant::now();
-            let outcome = pipeline::run(
-                sample(),
-                &req,
-                Some(&mut *llm),
-                &mut |_e: Event| {},
-                &CancelToken::new(),
-            )
-            .unwrap();
+            let summary = english_summary(llm, opts);
             let stats = Generator::stats(llm).since(&before);
-            (outcome.summary.unwrap().text(), stats, started.elapsed())
+            (summary.text(), stats, started.elapsed())
         };
         let (plain, plain_stats, plain_time) = summarize(&mut llm, None);
         let (drafted, stats, time) = summarize(&mut llm, Some(PromptLookup::default()));

@@ -121,8 +121,7 @@ pub fn run(
     let (load_secs, prefill_secs, decode_secs, batch_rate) = match implementation {
         Implementation::Precis => {
             // As the app loads: with the tile cache (`PRECIS_TILE_CACHE=0` measures without).
-            let tile_cache = crate::models::tile_cache_path(path)
-                .and_then(|cache| crate::llm::kernels::TileCache::new(path, cache).ok());
+            let tile_cache = crate::models::tile_cache(path);
             let model = Decoder::from_gguf_cached(&ct, &file, capacity, tile_cache.as_ref());
             let mut model = model.map_err(invalid)?;
             let load_secs = started.elapsed().as_secs_f64();

@@ -192,44 +192,21 @@ fn translate(
     // translated anyway, its summary is those sentences' translations (translated once, in
     // their paragraph's context, and worded as in the article) instead of a second
     // translation.
-    if let (Some(orig), true) = (summary_to_translate, translate_article) {
-        if orig.engine == EngineKind::Extractive {
-            let started = std::time::Instant::now();
-            let target = tr.output();
-            // Shown as soon as the paragraphs it quotes are done, not after the whole article.
-            let mut early = EarlySummary {
-                inner: sink,
-                summary: orig,
-                doc,
-                target: &target,
-                done: HashMap::new(),
-                points: None,
-                gave_up: false,
-            };
-            let translation = tr.translate_document(doc, &mut early, cancel)?;
-            let points = early.points.take().or_else(|| {
-                let translated = |id: &str| {
-                    let p = translation.paragraphs.iter().find(|p| p.id == id)?;
-                    (!p.untranslated).then(|| p.text.clone())
-                };
-                summary_from_translation(orig, doc, &target, &translated)
-            });
-            outcome.summary = Some(match points {
-                Some(points) => Summary {
-                    engine: orig.engine,
-                    model: orig.model.clone(),
-                    language: target.code.to_string(),
-                    style: orig.style,
-                    points,
-                    seconds: orig.seconds + started.elapsed().as_secs_f64(),
-                    translated_by: Some(tr.model_name()),
-                },
-                None => translate_summary_points(&mut tr, orig, sink, cancel)?,
-            });
-            outcome.summary_original = original;
-            outcome.translation = Some(translation);
-            return Ok(());
-        }
+    if let Some(orig) =
+        summary_to_translate.filter(|o| translate_article && o.engine == EngineKind::Extractive)
+    {
+        let started = std::time::Instant::now();
+        let target = tr.output();
+        // Shown as soon as the paragraphs it quotes are done, not after the whole article.
+        let mut early = EarlySummary::new(sink, orig, doc, &target);
+        let translation = tr.translate_document(doc, &mut early, cancel)?;
+        outcome.summary = Some(match early.points {
+            Some(points) => in_target(orig, points, &tr, started),
+            None => translate_summary_points(&mut tr, orig, sink, cancel)?,
+        });
+        outcome.summary_original = original;
+        outcome.translation = Some(translation);
+        return Ok(());
     }
     if let Some(orig) = summary_to_translate {
         outcome.summary = Some(translate_summary_points(&mut tr, orig, sink, cancel)?);
@@ -244,72 +221,72 @@ fn translate(
 }
 
 /// Passes events on, and emits an extractive summary's translation ([`summary_from_translation`])
-/// once every paragraph it quotes is done.
+/// once every paragraph it quotes is done (each paragraph of either backend ends with
+/// `ParagraphDone`).
 struct EarlySummary<'a> {
     inner: &'a mut dyn EventSink,
     summary: &'a Summary,
     doc: &'a Document,
     target: &'a Language,
-    /// Finished paragraphs the summary quotes: id → text.
-    done: HashMap<String, String>,
-    /// The summary's points, once emitted.
+    /// The paragraphs the summary quotes → their finished text, once done.
+    quoted: HashMap<String, Option<String>>,
+    /// The summary's points, once emitted; stays `None` when its sentences cannot all be
+    /// found (the caller then translates the summary itself).
     points: Option<Vec<SummaryPoint>>,
-    /// Its sentences could not all be found in the translation.
-    gave_up: bool,
+}
+
+impl<'a> EarlySummary<'a> {
+    fn new(
+        inner: &'a mut dyn EventSink,
+        summary: &'a Summary,
+        doc: &'a Document,
+        target: &'a Language,
+    ) -> Self {
+        let quoted = summary
+            .points
+            .iter()
+            .flat_map(|p| &p.source_sentence_ids)
+            .filter_map(|id| id.split_once('.'))
+            .map(|(paragraph, _)| (paragraph.to_string(), None))
+            .collect();
+        Self {
+            inner,
+            summary,
+            doc,
+            target,
+            quoted,
+            points: None,
+        }
+    }
 }
 
 impl EventSink for EarlySummary<'_> {
     fn emit(&mut self, event: Event) {
-        let finished = match &event {
-            Event::ParagraphDone { paragraph_id, text }
-                if self.points.is_none() && !self.gave_up =>
-            {
-                let quoted = self.summary.points.iter().any(|p| {
-                    p.source_sentence_ids
-                        .iter()
-                        .any(|id| id.split_once('.').is_some_and(|(p, _)| p == paragraph_id))
-                });
-                if quoted {
-                    self.done.insert(paragraph_id.clone(), text.clone());
-                }
-                quoted
+        let mut completed = false;
+        if let Event::ParagraphDone { paragraph_id, text } = &event {
+            if let Some(slot @ None) = self.quoted.get_mut(paragraph_id) {
+                *slot = Some(text.clone());
+                completed = self.quoted.values().all(Option::is_some);
             }
-            _ => false,
-        };
+        }
         self.inner.emit(event);
-        if !finished {
+        if !completed {
             return;
         }
         // A paragraph shown in the original reads as its source: not a translation to take.
         let translated = |id: &str| {
-            let text = self.done.get(id)?;
+            let text = self.quoted.get(id)?.as_ref()?;
             let source = self.doc.paragraphs.iter().find(|p| p.id == id)?;
             (text.trim() != source.text.trim()).then(|| text.clone())
         };
-        let all_done = self.summary.points.iter().all(|p| {
-            p.source_sentence_ids.iter().all(|id| {
-                id.split_once('.')
-                    .is_some_and(|(p, _)| self.done.contains_key(p))
-            })
-        });
-        if !all_done {
-            return;
-        }
-        let Some(points) =
-            summary_from_translation(self.summary, self.doc, self.target, &translated)
-        else {
-            // Left to the translator after the article; nothing to look at any more.
-            self.gave_up = true;
-            return;
-        };
-        for p in &points {
+        self.points = summary_from_translation(self.summary, self.doc, self.target, &translated);
+        for p in self.points.iter().flatten() {
             self.inner.emit(Event::Token {
                 stage: Stage::TranslatingSummary,
                 paragraph_id: Some("summary".into()),
                 text: p.text.clone(),
             });
         }
-        self.points = Some(points);
     }
 }
 
@@ -337,11 +314,7 @@ fn summary_from_translation(
         Some(sentences[index].trim().to_string())
     };
     // Scripts written without spaces join sentences directly.
-    let joiner = if target.code.starts_with("zh") || target.code == "ja" {
-        ""
-    } else {
-        " "
-    };
+    let joiner = if target.is_cjk() { "" } else { " " };
     let point = |ids: &[String]| -> Option<SummaryPoint> {
         let parts = ids
             .iter()
@@ -430,7 +403,17 @@ fn translate_summary_points(
             out
         }
     };
-    Ok(Summary {
+    Ok(in_target(summary, points, tr, started))
+}
+
+/// `summary` with its points in the target language, translated by `tr` since `started`.
+fn in_target(
+    summary: &Summary,
+    points: Vec<SummaryPoint>,
+    tr: &Backend,
+    started: std::time::Instant,
+) -> Summary {
+    Summary {
         engine: summary.engine,
         model: summary.model.clone(),
         language: tr.output().code.to_string(),
@@ -438,7 +421,7 @@ fn translate_summary_points(
         points,
         seconds: summary.seconds + started.elapsed().as_secs_f64(),
         translated_by: Some(tr.model_name()),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -554,15 +537,7 @@ mod tests {
         let s = summary(summarize::Style::Prose, &[&["p1.s1"], &["p2.s1"]]);
         let mut events = Vec::new();
         let mut inner = |e: Event| events.push(e);
-        let mut early = EarlySummary {
-            inner: &mut inner,
-            summary: &s,
-            doc: &d,
-            target: &zh,
-            done: HashMap::new(),
-            points: None,
-            gave_up: false,
-        };
+        let mut early = EarlySummary::new(&mut inner, &s, &d, &zh);
         let done = |id: &str, text: &str| Event::ParagraphDone {
             paragraph_id: id.into(),
             text: text.into(),

@@ -335,7 +335,7 @@ pub struct Decoder {
     vocab: usize,
     tiling: kernels::Tiling,
     /// The tile cache being written after a repack (waited for when the decoder is dropped).
-    tile_cache_write: Option<kernels::PendingWrite>,
+    _tile_cache_write: Option<kernels::PendingWrite>,
     scratch: Scratch,
 }
 
@@ -474,7 +474,7 @@ impl Decoder {
             max_positions,
             vocab,
             tiling,
-            tile_cache_write,
+            _tile_cache_write: tile_cache_write,
             scratch: Scratch::default(),
         })
     }
@@ -482,11 +482,6 @@ impl Decoder {
     /// How the weights were prepared at load (repacked, read from the tile cache, or neither).
     pub fn tiling(&self) -> kernels::Tiling {
         self.tiling
-    }
-
-    /// Waits until the tile cache started at load is written; whether it now is.
-    pub fn finish_tile_cache(&mut self) -> bool {
-        self.tile_cache_write.take().is_some_and(|w| w.wait())
     }
 
     pub fn config(&self) -> &Config {

@@ -391,10 +391,7 @@ impl LlmEngine {
             .map(|(s, _)| s.as_bytes()[0])
             .collect();
 
-        // Without a usable cache (no directory, unreadable model head) the weights are simply
-        // repacked, as on a first start.
-        let tile_cache = crate::models::tile_cache_path(path)
-            .and_then(|cache| kernels::TileCache::new(path, cache).ok());
+        let tile_cache = crate::models::tile_cache(path);
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
             Decoder::from_gguf_cached(

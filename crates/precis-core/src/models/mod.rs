@@ -163,6 +163,12 @@ pub fn tile_cache_path(model: &Path) -> Option<PathBuf> {
     )))
 }
 
+/// The tile cache for the model file `model` ([`tile_cache_path`]); `None` when it is off, the
+/// file is small, or the model's head cannot be read (the weights are then simply repacked).
+pub fn tile_cache(model: &Path) -> Option<crate::llm::kernels::TileCache> {
+    crate::llm::kernels::TileCache::new(model, tile_cache_path(model)?).ok()
+}
+
 /// Bytes the tile cache of `model` takes on disk, when there is one.
 fn tile_cache_bytes(model: &Path) -> Option<u64> {
     std::fs::metadata(tile_cache_path(model)?)

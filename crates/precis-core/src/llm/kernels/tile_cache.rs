@@ -54,10 +54,6 @@ impl TileCache {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn header(&self, layout: &Layout) -> Vec<u8> {
         let described = layout.describe();
         let mut h = Vec::with_capacity(16 + self.model_key.len() + described.len());
