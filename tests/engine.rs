@@ -688,3 +688,73 @@ fn gemma3_local_layers_see_exactly_their_window() {
         );
     }
 }
+
+#[test]
+fn prompts_of_two_kinds_taking_turns_each_keep_their_instructions() {
+    let (_dir, path) = tiny_model(Behaviour::Random);
+    let params = GenerationParams {
+        max_new_tokens: 4,
+        ..Default::default()
+    };
+    // Two kinds of request with different instructions, as translations and word look-ups.
+    let translate = Message::system(
+        "You translate news into Chinese. Keep names and numbers exact; add nothing, omit nothing.",
+    );
+    let look_up =
+        Message::system("A dictionary: the meaning of one word in its sentence, tersely.");
+    let turn = |system: &Message, text: &str| vec![system.clone(), Message::user(text)];
+    let asks = [
+        turn(&translate, "the heat in the hall"),
+        turn(&look_up, "the theme"),
+        turn(&translate, "a thin theme"),
+        turn(&look_up, "the hall"),
+    ];
+
+    let mut engine = LlmEngine::load(&path).unwrap();
+    let mut answers = Vec::new();
+    for ask in &asks {
+        answers.push(
+            engine
+                .generate(ask, &params, &mut |_| {}, &CancelToken::new())
+                .unwrap(),
+        );
+    }
+    let instructions = |system: &Message| {
+        let with = engine.prompt_tokens(&turn(system, "x")).unwrap();
+        let other = engine.prompt_tokens(&turn(system, "y")).unwrap();
+        with.iter().zip(&other).take_while(|(a, b)| a == b).count()
+    };
+    let (translate_len, look_up_len) = (instructions(&translate), instructions(&look_up));
+    assert!(
+        translate_len >= 32 && look_up_len >= 32,
+        "{translate_len} {look_up_len}"
+    );
+    // Each kind came back to its own instructions, computed once.
+    assert_eq!(answers[0].reused_tokens, 0);
+    assert!(
+        answers[1].reused_tokens < 32,
+        "{}",
+        answers[1].reused_tokens
+    );
+    assert!(
+        answers[2].reused_tokens >= translate_len,
+        "{}",
+        answers[2].reused_tokens
+    );
+    assert!(
+        answers[3].reused_tokens >= look_up_len,
+        "{}",
+        answers[3].reused_tokens
+    );
+
+    for (ask, answer) in asks.iter().zip(&answers) {
+        let mut cold = LlmEngine::load(&path).unwrap();
+        let fresh = cold
+            .generate(ask, &params, &mut |_| {}, &CancelToken::new())
+            .unwrap();
+        assert_eq!(
+            answer.text, fresh.text,
+            "reusing a kept prompt changed the output"
+        );
+    }
+}

@@ -869,6 +869,9 @@ struct Piece {
     max_new_tokens: usize,
     /// The first attempt, kept while the stricter retry runs.
     first: Option<Attempt>,
+    /// The first attempt only left English words in, so its look-ups run before the stricter
+    /// retry, which then runs only if they do not mend it.
+    retry_after_lookups: bool,
     /// The piece's sentences and their translations, while it is retranslated sentence by
     /// sentence (empty otherwise).
     sentences: Vec<SentenceJob>,
@@ -1053,6 +1056,7 @@ impl<'s> DocumentJobs<'s> {
                 result: copied,
                 text: part,
                 first: None,
+                retry_after_lookups: false,
                 sentences: Vec::new(),
                 sentences_tried: false,
                 fixing: None,
@@ -1301,6 +1305,15 @@ impl<'s> DocumentJobs<'s> {
                 .warnings
                 .extend(english_left_in(&self.target, source, &settled.text));
         }
+        let p = &mut self.pieces[piece];
+        if std::mem::take(&mut p.retry_after_lookups) {
+            if settled.warnings.is_empty() {
+                p.first = None;
+            } else {
+                self.queue.push_front((piece, Ask::Retry));
+                return;
+            }
+        }
         // Still failing after the look-ups: sentence by sentence, in context. Done only now,
         // not before the look-ups, which mend most failures for a few tokens each.
         if !settled.warnings.is_empty() && self.queue_sentences(piece) {
@@ -1430,6 +1443,15 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                     generation.finish,
                 );
                 let p = &mut self.pieces[piece];
+                if ask == Ask::Translate && only_english_left(&self.target, &attempt) {
+                    // Look-ups mend a word or two for a few tokens each; the retry, a whole
+                    // new prompt and answer, mostly repeated the first attempt word for word.
+                    p.first = Some(attempt.clone());
+                    p.retry_after_lookups = true;
+                    let settled = settle(&self.target, &p.text, attempt);
+                    self.chosen(piece, settled);
+                    return Ok(());
+                }
                 if ask == Ask::Translate && !attempt.problems.is_empty() {
                     p.first = Some(attempt);
                     // The retry goes first, so the paragraph is not held up behind the others.
@@ -1487,6 +1509,18 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether an attempt's only problem is English words left in an otherwise translated text,
+/// which the word look-ups mend.
+fn only_english_left(target: &Language, attempt: &Attempt) -> bool {
+    target.is_cjk()
+        && !attempt.problems.is_empty()
+        && attempt
+            .problems
+            .iter()
+            .all(|p| p.starts_with(LEFT_IN_ENGLISH))
+        && latin_share(&attempt.text) <= MOSTLY_LATIN
 }
 
 /// The user turn of a translation: the article text framed as text to translate. Measured
@@ -1907,10 +1941,13 @@ mod tests {
         assert_eq!(texts(1), texts(8));
     }
 
-    #[test]
-    fn a_failed_paragraph_is_retried_before_the_next_one_starts() {
-        const FIRST: &str = "The ministers met in secret and discussed the ceasefire for hours.";
-        const SECOND: &str = "The talks resumed on Monday in Geneva, officials said.";
+    const FIRST: &str = "The ministers met in secret and discussed the ceasefire for hours.";
+    const SECOND: &str = "The talks resumed on Monday in Geneva, officials said.";
+
+    /// Translates the two-paragraph article with a model that leaves "ceasefire" in English
+    /// unless told that a previous attempt was rejected, and answers a look-up of the word with
+    /// `lookup`; returns the first paragraph's translation and what was asked, in order.
+    fn ceasefire_article(lookup: &'static str) -> (String, Vec<&'static str>) {
         let text = format!("Talks resume in Geneva\n\n{FIRST}\n\n{SECOND}\n");
         let doc = crate::document::parse_bytes(
             text.as_bytes(),
@@ -1918,14 +1955,15 @@ mod tests {
             Some(crate::document::SourceFormat::Text),
         )
         .expect("article");
-        // Leaves "ceasefire" in English unless told that a previous attempt was rejected.
-        let answer = |messages: &[Message]| {
-            let strict = messages
-                .first()
-                .is_some_and(|m| m.content.contains("previous attempt was rejected"));
+        let is_lookup = |m: &[Message]| m[0].content.contains("词典");
+        let is_strict = |m: &[Message]| m[0].content.contains("previous attempt was rejected");
+        let answer = move |messages: &[Message]| {
             let prompt = messages.last().expect("a user turn").content.as_str();
             let text = match prompt {
-                p if p.contains(FIRST) && strict => "部长们秘密会面，讨论停火问题长达数小时。",
+                _ if is_lookup(messages) => lookup,
+                p if p.contains(FIRST) && is_strict(messages) => {
+                    "部长们秘密会面，讨论停火问题长达数小时。"
+                }
                 p if p.contains(FIRST) => "部长们秘密会面，讨论 ceasefire 问题长达数小时。",
                 p if p.contains(SECOND) => "官员说，会谈于周一在日内瓦恢复。",
                 p if p.contains("Talks resume in Geneva") => "日内瓦会谈恢复",
@@ -1940,25 +1978,39 @@ mod tests {
         let translation = tr
             .translate_document(&doc, &mut |_: Event| {}, &CancelToken::new())
             .expect("translated");
-        assert_eq!(
-            translation.paragraphs[0].text,
-            "部长们秘密会面，讨论停火问题长达数小时。"
-        );
-        let order: Vec<&str> = model
+        let order = model
             .asked
             .iter()
             .map(|m| {
                 let prompt = m.last().expect("a user turn").content.as_str();
-                let strict = m[0].content.contains("previous attempt was rejected");
                 match () {
-                    _ if prompt.contains(FIRST) && strict => "first, stricter",
+                    _ if is_lookup(m) => "look-up",
+                    _ if prompt.contains(FIRST) && is_strict(m) => "first, stricter",
                     _ if prompt.contains(FIRST) => "first",
                     _ if prompt.contains(SECOND) => "second",
                     _ => "title",
                 }
             })
             .collect();
-        assert_eq!(order, ["title", "first", "first, stricter", "second"]);
+        (translation.paragraphs[0].text.clone(), order)
+    }
+
+    #[test]
+    fn a_failed_paragraph_is_retried_before_the_next_one_starts() {
+        // The look-up answers in English, so the word stays and the stricter retry runs.
+        let (text, order) = ceasefire_article("ceasefire");
+        assert_eq!(text, "部长们秘密会面，讨论停火问题长达数小时。");
+        assert_eq!(
+            order,
+            ["title", "first", "look-up", "first, stricter", "second"]
+        );
+    }
+
+    #[test]
+    fn an_english_word_a_look_up_mends_needs_no_retry() {
+        let (text, order) = ceasefire_article("停火");
+        assert_eq!(text, "部长们秘密会面，讨论停火问题长达数小时。");
+        assert_eq!(order, ["title", "first", "look-up", "second"]);
     }
 
     const CONTEXT: &str = "The talks resumed on Monday.";

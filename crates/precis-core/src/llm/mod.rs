@@ -236,10 +236,20 @@ const MAX_CONTEXT: usize = 4096;
 /// across many tokens, small enough that a cancel is seen within a fraction of a second.
 pub const PREFILL_CHUNK: usize = 64;
 
+/// Prompts of other kinds whose computed start is kept beside the current one.
+const OTHER_PROMPTS: usize = 2;
+
+/// A prompt sharing fewer tokens than this with the cached one is of another kind (only the
+/// chat template's opening in common) and is computed in another cache.
+const MIN_SHARED_PROMPT: usize = 32;
+
 pub struct LlmEngine {
     model: Decoder,
     /// The conversation cache: what the last prompt left, reused by the next one.
     cache: KvCache,
+    /// Earlier prompts of other kinds (the look-up prompt between translations), least
+    /// recently used first, so alternating kinds each keep their instructions computed.
+    other_prompts: Vec<KvCache>,
     tokenizer: Tokenizer,
     stop_tokens: Vec<u32>,
     /// Token ids that open every answer: Qwen3's empty thinking block, which is how its own chat
@@ -418,6 +428,7 @@ impl LlmEngine {
         Ok(Self {
             model,
             cache,
+            other_prompts: Vec::new(),
             tokenizer,
             stop_tokens,
             answer_prefix,
@@ -577,7 +588,7 @@ impl LlmEngine {
         // Reuse what the cache already holds of this prompt (the instructions, typically), then
         // prefill the rest in chunks so cancellation stays responsive.
         let started = Instant::now();
-        let reused = self.cache.prefix_len(&prompt);
+        let reused = self.cache_for(&prompt);
         self.cache.truncate(reused);
         let mut next = None;
         let chunks = prompt[reused..].len().div_ceil(PREFILL_CHUNK);
@@ -699,7 +710,12 @@ impl LlmEngine {
                 // The main cache takes this prompt (all but its last token) after what it shares
                 // with the previous one; the job's own cache is a copy of that.
                 let keep = prompt.len() - 1;
-                let reused = common_prefix(self.cache.tokens(), &prompt[..keep]);
+                let reused = cache_for(
+                    &self.model,
+                    &mut self.cache,
+                    &mut self.other_prompts,
+                    &prompt,
+                );
                 self.cache.truncate(reused);
                 for chunk in prompt[reused..keep].chunks(PREFILL_CHUNK) {
                     cancel.check()?;
@@ -765,6 +781,15 @@ impl LlmEngine {
         }
     }
 
+    fn cache_for(&mut self, prompt: &[u32]) -> usize {
+        cache_for(
+            &self.model,
+            &mut self.cache,
+            &mut self.other_prompts,
+            prompt,
+        )
+    }
+
     /// Runs the given conversations with [`Self::run_jobs`] and returns their results in order.
     pub fn generate_batch(
         &mut self,
@@ -821,8 +846,37 @@ impl LlmEngine {
     }
 }
 
-fn common_prefix(a: &[u32], b: &[u32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+/// Makes `cache` the cache holding the longest start of `prompt` (swapping it with one of
+/// `others`) and returns how many of its tokens need no processing. A prompt sharing little
+/// with the current one (a different kind of request) is computed in another cache, so the
+/// current instructions stay for the prompts that come back to them.
+fn cache_for(
+    model: &Decoder,
+    cache: &mut KvCache,
+    others: &mut Vec<KvCache>,
+    prompt: &[u32],
+) -> usize {
+    let current = cache.prefix_len(prompt);
+    let best_other = (others.iter())
+        .map(|c| c.prefix_len(prompt))
+        .enumerate()
+        .max_by_key(|&(i, n)| (n, i));
+    let index = match best_other {
+        Some((i, n)) if n > current => i,
+        _ if current < MIN_SHARED_PROMPT && cache.len() >= MIN_SHARED_PROMPT => {
+            if others.len() < OTHER_PROMPTS {
+                others.push(model.new_cache(model.max_positions()));
+                others.len() - 1
+            } else {
+                0
+            }
+        }
+        _ => return current,
+    };
+    let mut chosen = others.remove(index);
+    std::mem::swap(&mut chosen, cache);
+    others.push(chosen);
+    cache.prefix_len(prompt)
 }
 
 /// Picks tokens from logits: greedy without allocation, or candle's sampler.
