@@ -758,3 +758,68 @@ fn prompts_of_two_kinds_taking_turns_each_keep_their_instructions() {
         );
     }
 }
+
+#[test]
+fn instructions_computed_in_one_run_are_read_back_in_the_next_and_change_nothing() {
+    let (dir, path) = tiny_model(Behaviour::Random);
+    let store_dir = dir.path().join("prompts");
+    let store = || {
+        precis_core::llm::prompt_cache::PromptStore::new(&path, store_dir.clone(), "tiny".into())
+            .unwrap()
+    };
+    let params = GenerationParams {
+        max_new_tokens: 4,
+        ..Default::default()
+    };
+    let system = Message::system(
+        "You translate news into Chinese. Keep names and numbers exact; add nothing, omit nothing.",
+    );
+    let turn = |text: &str| vec![system.clone(), Message::user(text)];
+    let ask = |engine: &mut LlmEngine, text: &str| {
+        engine
+            .generate(&turn(text), &params, &mut |_| {}, &CancelToken::new())
+            .unwrap()
+    };
+
+    // A run in which three prompts share their instructions keeps them.
+    let mut first_run = LlmEngine::load(&path).unwrap();
+    first_run.set_prompt_store(Some(store()));
+    for text in ["the heat in the hall", "a thin theme", "the hall"] {
+        ask(&mut first_run, text);
+    }
+    let kept: Vec<_> = std::fs::read_dir(&store_dir).unwrap().collect();
+    assert_eq!(kept.len(), 1, "one start kept: {kept:?}");
+
+    // The next run starts from them, and answers as a run computing everything.
+    let mut next_run = LlmEngine::load(&path).unwrap();
+    next_run.set_prompt_store(Some(store()));
+    let read_back = ask(&mut next_run, "the theme in the heat");
+    assert!(read_back.reused_tokens >= 32, "{}", read_back.reused_tokens);
+    let mut cold = LlmEngine::load(&path).unwrap();
+    cold.set_prompt_store(None);
+    let computed = ask(&mut cold, "the theme in the heat");
+    assert_eq!(computed.reused_tokens, 0);
+    assert_eq!(
+        read_back.text, computed.text,
+        "a kept start changed the output"
+    );
+
+    // Another model's (or a damaged) file is not used.
+    let (_other_dir, other) = tiny_model(Behaviour::Repeats);
+    let mut other_model = LlmEngine::load(&other).unwrap();
+    other_model.set_prompt_store(Some(
+        precis_core::llm::prompt_cache::PromptStore::new(&other, store_dir.clone(), "tiny".into())
+            .unwrap(),
+    ));
+    assert_eq!(
+        ask(&mut other_model, "the theme in the heat").reused_tokens,
+        0
+    );
+    let file = kept[0].as_ref().unwrap().path();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let mut damaged = LlmEngine::load(&path).unwrap();
+    damaged.set_prompt_store(Some(store()));
+    let answer = ask(&mut damaged, "the theme in the heat");
+    assert_eq!(answer.text, computed.text);
+}

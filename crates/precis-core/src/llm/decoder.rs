@@ -296,6 +296,53 @@ impl KvCache {
         self.tokens.extend_from_slice(&other.tokens[..len]);
         Ok(())
     }
+
+    /// The shape of what the cache holds per position: (layers, values per key or value).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.layers.len(), self.kv_dim)
+    }
+
+    /// Writes the keys and values of the first `len` positions, layer by layer (keys, then
+    /// values), as little-endian f32.
+    pub fn write_prefix(&self, len: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let n = len.min(self.len()) * self.kv_dim;
+        let mut bytes = Vec::with_capacity(n * 4);
+        for (k, v) in &self.layers {
+            for part in [&k[..n], &v[..n]] {
+                bytes.clear();
+                bytes.extend(part.iter().flat_map(|x| x.to_le_bytes()));
+                out.write_all(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the content with `tokens` and their keys and values read as
+    /// [`Self::write_prefix`] wrote them.
+    pub fn read_prefix(
+        &mut self,
+        tokens: &[u32],
+        input: &mut impl std::io::Read,
+    ) -> std::io::Result<()> {
+        if tokens.len() > self.capacity {
+            return Err(std::io::Error::other(
+                "the stored prompt does not fit the cache",
+            ));
+        }
+        self.tokens.clear();
+        let n = tokens.len() * self.kv_dim;
+        let mut bytes = vec![0u8; n * 4];
+        for (k, v) in &mut self.layers {
+            for part in [&mut k[..n], &mut v[..n]] {
+                input.read_exact(&mut bytes)?;
+                for (x, b) in part.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                }
+            }
+        }
+        self.tokens.extend_from_slice(tokens);
+        Ok(())
+    }
 }
 
 /// Buffers reused across forward calls.

@@ -7,6 +7,7 @@ pub mod arch;
 pub mod chat;
 pub mod decoder;
 pub mod kernels;
+pub mod prompt_cache;
 pub mod speculative;
 pub mod stream;
 pub mod tokenizer;
@@ -250,6 +251,8 @@ pub struct LlmEngine {
     /// Earlier prompts of other kinds (the look-up prompt between translations), least
     /// recently used first, so alternating kinds each keep their instructions computed.
     other_prompts: Vec<KvCache>,
+    /// Computed prompt starts kept on disk for the next run (`None`: not kept).
+    prompt_store: Option<prompt_cache::PromptStore>,
     tokenizer: Tokenizer,
     stop_tokens: Vec<u32>,
     /// Token ids that open every answer: Qwen3's empty thinking block, which is how its own chat
@@ -429,6 +432,7 @@ impl LlmEngine {
             model,
             cache,
             other_prompts: Vec::new(),
+            prompt_store: crate::models::prompt_store(path),
             tokenizer,
             stop_tokens,
             answer_prefix,
@@ -714,6 +718,7 @@ impl LlmEngine {
                     &self.model,
                     &mut self.cache,
                     &mut self.other_prompts,
+                    self.prompt_store.as_mut(),
                     &prompt,
                 );
                 self.cache.truncate(reused);
@@ -786,8 +791,15 @@ impl LlmEngine {
             &self.model,
             &mut self.cache,
             &mut self.other_prompts,
+            self.prompt_store.as_mut(),
             prompt,
         )
+    }
+
+    /// Keeps computed prompt starts in `store` for later runs (or not, with `None`); by
+    /// default beside the model's tile cache ([`crate::models::prompt_store`]).
+    pub fn set_prompt_store(&mut self, store: Option<prompt_cache::PromptStore>) {
+        self.prompt_store = store;
     }
 
     /// Runs the given conversations with [`Self::run_jobs`] and returns their results in order.
@@ -847,10 +859,33 @@ impl LlmEngine {
 }
 
 /// Makes `cache` the cache holding the longest start of `prompt` (swapping it with one of
-/// `others`) and returns how many of its tokens need no processing. A prompt sharing little
-/// with the current one (a different kind of request) is computed in another cache, so the
-/// current instructions stay for the prompts that come back to them.
+/// `others`, or reading it from `store`) and returns how many of its tokens need no
+/// processing. A prompt sharing little with the current one (a different kind of request) is
+/// computed in another cache, so the current instructions stay for the prompts that come back
+/// to them. Starts shared by prompts are kept in `store` for later runs.
 fn cache_for(
+    model: &Decoder,
+    cache: &mut KvCache,
+    others: &mut Vec<KvCache>,
+    store: Option<&mut prompt_cache::PromptStore>,
+    prompt: &[u32],
+) -> usize {
+    let in_memory = choose_cache(model, cache, others, prompt);
+    let Some(store) = store else {
+        return in_memory;
+    };
+    if in_memory >= MIN_SHARED_PROMPT {
+        store.note_shared(cache, in_memory);
+        return in_memory;
+    }
+    // Read or not (a file that fails half-way leaves the cache empty), the cache says what
+    // it holds.
+    store.load_longest(prompt, in_memory, cache);
+    cache.prefix_len(prompt)
+}
+
+/// [`cache_for`] among the caches in memory.
+fn choose_cache(
     model: &Decoder,
     cache: &mut KvCache,
     others: &mut Vec<KvCache>,

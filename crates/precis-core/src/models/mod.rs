@@ -169,11 +169,43 @@ pub fn tile_cache(model: &Path) -> Option<crate::llm::kernels::TileCache> {
     crate::llm::kernels::TileCache::new(model, tile_cache_path(model)?).ok()
 }
 
-/// Bytes the tile cache of `model` takes on disk, when there is one.
+/// The computed prompt starts of `model` kept beside its tile cache (files named after it, with
+/// `.prompt-HASH`); `None` when the tile cache is off for it.
+pub fn prompt_store(model: &Path) -> Option<crate::llm::prompt_cache::PromptStore> {
+    let tiles = tile_cache_path(model)?;
+    let stem = tiles.file_stem()?.to_string_lossy().into_owned();
+    crate::llm::prompt_cache::PromptStore::new(model, tiles.parent()?.to_path_buf(), stem).ok()
+}
+
+/// The files cached for `model` to make its next start fast: its tiles and prompt starts.
+fn start_up_cache_files(model: &Path) -> Vec<PathBuf> {
+    let Some(tiles) = tile_cache_path(model) else {
+        return Vec::new();
+    };
+    let prompts = format!(
+        "{}.prompt-",
+        tiles.file_stem().unwrap_or_default().to_string_lossy()
+    );
+    let mut files: Vec<PathBuf> = (tiles.parent().and_then(|d| std::fs::read_dir(d).ok()))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prompts))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.push(tiles);
+    files
+}
+
+/// Bytes the start-up cache of `model` takes on disk, when there is one.
 fn tile_cache_bytes(model: &Path) -> Option<u64> {
-    std::fs::metadata(tile_cache_path(model)?)
-        .ok()
-        .map(|m| m.len())
+    let sizes: Vec<u64> = start_up_cache_files(model)
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok().map(|m| m.len()))
+        .collect();
+    (!sizes.is_empty()).then(|| sizes.iter().sum())
 }
 
 fn hub_cache() -> hf_hub::Cache {
@@ -243,8 +275,8 @@ pub struct ModelStatus {
     /// Size of the installed file.
     pub installed_bytes: Option<u64>,
     pub sources: Vec<String>,
-    /// Disk taken by its tiled weights, cached to make the next start fast
-    /// ([`tile_cache_path`]); removed with the model.
+    /// Disk taken by its tiled weights and computed prompt starts, cached to make the next start
+    /// fast ([`tile_cache_path`], [`prompt_store`]); removed with the model.
     pub tile_cache_bytes: Option<u64>,
     /// Whether [`remove`] can delete it: files Précis put in [`models_dir`] (mirror downloads
     /// and imports); the Hugging Face cache is shared with other tools and left alone.
@@ -393,9 +425,9 @@ pub fn remove(id: &str) -> Result<()> {
             ),
         });
     }
-    if let Some(tiles) = tile_cache_path(&path) {
+    for cached in start_up_cache_files(&path) {
         // Only disk space is at stake: a cache left behind is never read for another file.
-        let _ = std::fs::remove_file(tiles);
+        let _ = std::fs::remove_file(cached);
     }
     std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })
 }

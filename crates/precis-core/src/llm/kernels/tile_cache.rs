@@ -24,6 +24,26 @@ const HASHED_HEAD: u64 = 1 << 20;
 /// Reads in pieces of this size, spread over the cores.
 const READ_PIECE: usize = 16 << 20;
 
+/// A model file's identity for what is cached from it: its size, modification time and the
+/// SHA-256 of its first MiB (metadata and tensor table).
+pub fn model_key(model: &Path) -> io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(model)?;
+    let mtime = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut head = Vec::new();
+    File::open(model)?
+        .take(HASHED_HEAD)
+        .read_to_end(&mut head)?;
+    let mut key = Vec::with_capacity(60);
+    key.extend(meta.len().to_le_bytes());
+    key.extend(mtime.as_secs().to_le_bytes());
+    key.extend(mtime.subsec_nanos().to_le_bytes());
+    key.extend(Sha256::digest(&head));
+    Ok(key)
+}
+
 /// A model file's tile cache: where it lives and the model's identity.
 pub struct TileCache {
     path: PathBuf,
@@ -34,23 +54,9 @@ impl TileCache {
     /// The cache at `path` for the model file `model` (whose size, mtime and first MiB are
     /// read now).
     pub fn new(model: &Path, path: PathBuf) -> io::Result<Self> {
-        let meta = std::fs::metadata(model)?;
-        let mtime = meta
-            .modified()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut head = Vec::new();
-        File::open(model)?
-            .take(HASHED_HEAD)
-            .read_to_end(&mut head)?;
-        let mut key = Vec::with_capacity(60);
-        key.extend(meta.len().to_le_bytes());
-        key.extend(mtime.as_secs().to_le_bytes());
-        key.extend(mtime.subsec_nanos().to_le_bytes());
-        key.extend(Sha256::digest(&head));
         Ok(Self {
             path,
-            model_key: key,
+            model_key: model_key(model)?,
         })
     }
 
