@@ -97,10 +97,17 @@ pub fn gazetteer(target: &Language) -> Vec<GlossaryEntry> {
 
 /// Whether `term` occurs in `text` as a whole word (or phrase).
 pub fn contains_term(text: &str, term: &str) -> bool {
-    text.match_indices(term).any(|(i, m)| {
+    term_spans(text, term).next().is_some()
+}
+
+/// Where `term` occurs in `text` as a whole word (or phrase): byte ranges.
+fn term_spans<'t>(text: &'t str, term: &'t str) -> impl Iterator<Item = (usize, usize)> + 't {
+    text.match_indices(term).filter_map(|(i, m)| {
         let before = text[..i].chars().next_back();
         let after = text[i + m.len()..].chars().next();
-        !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+        let whole = !before.is_some_and(|c| c.is_alphanumeric())
+            && !after.is_some_and(|c| c.is_alphanumeric());
+        whole.then_some((i, i + m.len()))
     })
 }
 
@@ -146,6 +153,26 @@ fn replace_latin_word(text: &str, word: &str, rendering: &str) -> String {
     }
     result.push_str(rest);
     result
+}
+
+/// The entries a prompt lists for `text`: those occurring in it, longest first, less a shorter
+/// one whose every occurrence is part of a longer listed one ("Lavrov" only in "Sergei
+/// Lavrov", "Geneva" only in "Lake Geneva"): the longer line already says it, and every line
+/// is read at every paragraph.
+fn terms_to_list<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g GlossaryEntry> {
+    let mut listed: Vec<&GlossaryEntry> = Vec::new();
+    for g in terms_in(glossary, text) {
+        let covered = term_spans(text, &g.source).all(|(start, end)| {
+            listed.iter().any(|l| {
+                l.source.len() > g.source.len()
+                    && term_spans(text, &l.source).any(|(s, e)| s <= start && end <= e)
+            })
+        });
+        if !covered {
+            listed.push(g);
+        }
+    }
+    listed
 }
 
 /// The glossary entries that occur in `text`, longest first.
@@ -1107,7 +1134,7 @@ impl<'s> DocumentJobs<'s> {
                 Message::system(translator_system(
                     self.source_language,
                     &self.target,
-                    &terms_in(&self.glossary, text),
+                    &terms_to_list(&self.glossary, text),
                     amounts,
                     strict,
                 )),
@@ -2179,6 +2206,36 @@ mod tests {
         assert_eq!(asked.len(), 1 + 1 + 1 + 2, "{asked:#?}");
         // The first paragraph has no context to give.
         assert_eq!(asked[3].len(), 2);
+    }
+
+    #[test]
+    fn a_prompt_lists_no_name_that_only_occurs_inside_a_longer_listed_one() {
+        let entry = |source: &str, target: &str| GlossaryEntry {
+            source: source.into(),
+            target: target.into(),
+            origin: TermOrigin::TermBase,
+        };
+        let glossary = [
+            entry("Geneva", "日内瓦"),
+            entry("Lake Geneva", "日内瓦湖"),
+            entry("Lavrov", "拉夫罗夫"),
+            entry("Sergei Lavrov", "谢尔盖·拉夫罗夫"),
+        ];
+        let listed = |text: &str| -> Vec<String> {
+            terms_to_list(&glossary, text)
+                .iter()
+                .map(|g| g.source.clone())
+                .collect()
+        };
+        assert_eq!(
+            listed("Sergei Lavrov spoke at a hotel on Lake Geneva."),
+            ["Sergei Lavrov", "Lake Geneva"]
+        );
+        // Also on its own: listed.
+        assert_eq!(
+            listed("Sergei Lavrov arrived in Geneva; Lavrov spoke on Lake Geneva."),
+            ["Sergei Lavrov", "Lake Geneva", "Geneva", "Lavrov"]
+        );
     }
 
     #[test]

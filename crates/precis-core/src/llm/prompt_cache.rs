@@ -2,14 +2,14 @@
 //! with are computed once per model, not once per run (103 tokens, 1.2–1.8 s of the 1.5B on a
 //! 2-core AVX2 machine, at the start of every job).
 //!
-//! A start is kept once two prompts of a run have shared it (so it is instructions, not one
-//! article's text). A file holds a magic, the model file's key ([`kernels::model_key`]), the
+//! A start is kept once two prompts have shared it (instructions, mostly; a look-up's example
+//! turn too). A file holds a magic, the model file's key ([`kernels::model_key`]), the
 //! cache's shape, the tokens and their keys and values as computed (f32, so a run that reads
 //! them computes exactly what it would have computed itself). A file that does not match the
-//! model byte for byte is ignored; at most [`KEPT`] files per model are kept, the oldest
-//! removed first.
+//! model byte for byte is ignored; at most [`KEPT`] files per model are kept, the least
+//! recently used removed first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use super::kernels;
 
 const MAGIC: &[u8; 8] = b"PRECISKV";
 /// Prompt starts kept per model.
-const KEPT: usize = 8;
+const KEPT: usize = 16;
 /// The longest start worth keeping (instructions, not articles).
 const LONGEST: usize = 2048;
 
@@ -31,8 +31,6 @@ pub struct PromptStore {
     /// File names start with this (the model's name and path hash) and go on `.prompt-HASH`.
     stem: String,
     model_key: Vec<u8>,
-    /// How many times each start (by hash) was found shared in memory this run.
-    shared: HashMap<[u8; 32], u32>,
     /// Starts written or found on disk this run.
     stored: HashSet<[u8; 32]>,
 }
@@ -44,7 +42,6 @@ impl PromptStore {
             dir,
             stem,
             model_key: kernels::model_key(model)?,
-            shared: HashMap::new(),
             stored: HashSet::new(),
         })
     }
@@ -122,28 +119,25 @@ impl PromptStore {
         let mut reader = BufReader::new(File::open(&path).ok()?);
         let tokens = self.read_header(&mut reader, shape)?;
         cache.read_prefix(&tokens, &mut reader).ok()?;
+        // Used now: the last to be removed.
+        if let Ok(file) = File::options().write(true).open(&path) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
         self.stored.insert(Sha256::digest(bytes_of(&tokens)).into());
         Some(n)
     }
 
-    /// Notes that the first `len` tokens of `cache` were shared by two prompts; the second
-    /// time the same start is shared, it is written to disk (errors are ignored: the store only
-    /// saves time).
+    /// Notes that the first `len` tokens of `cache` were shared by two prompts: the start is
+    /// written to disk unless it was already (errors are ignored: the store only saves time).
     pub fn note_shared(&mut self, cache: &KvCache, len: usize) {
         if len == 0 || len > LONGEST || len > cache.len() {
             return;
         }
         let tokens = &cache.tokens()[..len];
         let hash: [u8; 32] = Sha256::digest(bytes_of(tokens)).into();
-        if self.stored.contains(&hash) {
+        if !self.stored.insert(hash) {
             return;
         }
-        let seen = self.shared.entry(hash).or_insert(0);
-        *seen += 1;
-        if *seen < 2 {
-            return;
-        }
-        self.stored.insert(hash);
         let _ = self.write(cache, tokens, &hash);
     }
 
