@@ -425,7 +425,8 @@ mod x86 {
             /// activations); one pass over both halves (H = 2) when decoding a single row, so the
             /// activations are broadcast once. Unsigned 4-bit weights × signed activations stay exact
             /// in `maddubs`, and a whole group's eight products fit 16 bits (8 · 2 · 15 · 127 < 2^15),
-            /// so one `madd` per group.
+            /// so one `madd` per group, which also applies the group's 6-bit scale (integer sums,
+            /// converted once per block).
             #[inline]
             #[target_feature(enable = $features)]
             unsafe fn $q4k<const MR: usize, const H: usize>(
@@ -441,7 +442,11 @@ mod x86 {
                 let mut total = [[_mm256_setzero_ps(); H]; MR];
                 for b in 0..blocks {
                     let p = tile.add(b * Q4K_TILE_BYTES);
-                    let mut sb = [[_mm256_setzero_ps(); H]; MR];
+                    // The block's scaled group sums: i32 (exact) where `madd` applies the 6-bit
+                    // scales, f32 after `vpdpbusd`.
+                    let mut sb = select!($vnni, { [[_mm256_setzero_ps(); H]; MR] }, {
+                        [[_mm256_setzero_si256(); H]; MR]
+                    });
                     let mut mins = [[_mm256_setzero_ps(); H]; MR];
                     for g in 0..8 {
                         if let Some(ahead) = prefetch_distance(MR, first) {
@@ -481,14 +486,31 @@ mod x86 {
                             }
                         }
                         for h in 0..H {
-                            let scale = u8_lanes(p.add(64 + 16 * g + 8 * (first + h)));
+                            let scale = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                                p.add(64 + 16 * g + 8 * (first + h)) as *const __m128i,
+                            ));
                             let min = u8_lanes(p.add(192 + 16 * g + 8 * (first + h)));
                             for t in 0..MR {
-                                let sums = select!($vnni, { acc[t][h] }, {
-                                    _mm256_madd_epi16(acc[t][h], ones16())
-                                });
-                                let dot = _mm256_cvtepi32_ps(sums);
-                                sb[t][h] = _mm256_fmadd_ps(dot, scale, sb[t][h]);
+                                select!(
+                                    $vnni,
+                                    {
+                                        let dot = _mm256_cvtepi32_ps(acc[t][h]);
+                                        let scale = _mm256_cvtepi32_ps(scale);
+                                        sb[t][h] = _mm256_fmadd_ps(dot, scale, sb[t][h]);
+                                    },
+                                    {
+                                        // The scale in both 16-bit halves of its row's lane:
+                                        // one `madd` widens the pairs and scales them, and a
+                                        // block's eight groups stay far inside i32 (8 · 2 ·
+                                        // 30480 · 63 < 2^31).
+                                        let scale2 =
+                                            _mm256_or_si256(scale, _mm256_slli_epi32(scale, 16));
+                                        sb[t][h] = _mm256_add_epi32(
+                                            sb[t][h],
+                                            _mm256_madd_epi16(acc[t][h], scale2),
+                                        );
+                                    }
+                                );
                                 let sum = *acts.sum.as_ptr().add((i0 + t) * groups + 8 * b + g);
                                 mins[t][h] = _mm256_fmadd_ps(min, _mm256_set1_ps(sum), mins[t][h]);
                             }
@@ -500,10 +522,11 @@ mod x86 {
                         for t in 0..MR {
                             let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
                             let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
+                            let sb = select!($vnni, { sb[t][h] }, { _mm256_cvtepi32_ps(sb[t][h]) });
                             total[t][h] = _mm256_fnmadd_ps(
                                 dmin,
                                 mins[t][h],
-                                _mm256_fmadd_ps(d, sb[t][h], total[t][h]),
+                                _mm256_fmadd_ps(d, sb, total[t][h]),
                             );
                         }
                     }
