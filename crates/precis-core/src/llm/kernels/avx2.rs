@@ -536,8 +536,12 @@ mod x86 {
 
             /// Q6_K tile halves, as [`tile_q4k`]: unsigned 6-bit weights (a pair of `maddubs` results
             /// fits 16 bits), the offset of 32 taken off per 16 columns with the activation sums.
+            /// Without VNNI the signed 8-bit scales ride on the `madd` that widens the pairs, and
+            /// the block is summed exactly in i32.
             #[inline]
             #[target_feature(enable = $features)]
+            // Each form (VNNI or not) leaves the other's accumulators unused.
+            #[allow(unused_mut, unused_variables)]
             unsafe fn $q6k<const MR: usize, const H: usize>(
                 tile: *const u8,
                 blocks: usize,
@@ -553,10 +557,27 @@ mod x86 {
                 for b in 0..blocks {
                     let p = tile.add(b * Q6K_TILE_BYTES);
                     let mut sb = [[_mm256_setzero_ps(); H]; MR];
+                    // Without VNNI: the block's scaled sums and offsets, exact in i32 (scaled
+                    // pairs: 16 · 2 · 2 · 32004 · 128 < 2^31), converted once per block.
+                    let mut scaled = [[_mm256_setzero_si256(); H]; MR];
+                    let mut offsets = [[_mm256_setzero_si256(); H]; MR];
                     for sub in 0..16 {
                         if let Some(ahead) = prefetch_distance(MR, first) {
                             prefetch(p.wrapping_add(ahead + 256 * sub), 4);
                         }
+                        // The sub-block's signed scale per row, in both 16-bit halves of the
+                        // row's lane: `madd` widens a pair of products and scales it at once.
+                        let scales: [__m256i; H] = std::array::from_fn(|h| {
+                            _mm256_cvtepi8_epi32(_mm_loadl_epi64(
+                                p.add(32 + 16 * sub + 8 * (first + h)) as *const __m128i,
+                            ))
+                        });
+                        let scales16: [__m256i; H] = std::array::from_fn(|h| {
+                            _mm256_or_si256(
+                                _mm256_and_si256(scales[h], _mm256_set1_epi32(0xFFFF)),
+                                _mm256_slli_epi32(scales[h], 16),
+                            )
+                        });
                         let mut acc = [[_mm256_setzero_si256(); H]; MR];
                         for kk in 0..2 {
                             let (g, k) = (sub / 2, 2 * (sub % 2) + kk);
@@ -599,7 +620,7 @@ mod x86 {
                                             );
                                             _mm256_add_epi32(
                                                 acc[t][h],
-                                                _mm256_madd_epi16(pair, ones16()),
+                                                _mm256_madd_epi16(pair, scales16[h]),
                                             )
                                         }
                                     );
@@ -607,15 +628,33 @@ mod x86 {
                             }
                         }
                         for h in 0..H {
-                            let scale = i8_lanes(p.add(32 + 16 * sub + 8 * (first + h)));
                             for t in 0..MR {
                                 let sum = *acts
                                     .sum16
                                     .as_ptr()
                                     .add(((i0 + t) * cols + 256 * b) / 16 + sub);
-                                let dot = _mm256_sub_epi32(acc[t][h], _mm256_set1_epi32(32 * sum));
-                                sb[t][h] =
-                                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sb[t][h]);
+                                select!(
+                                    $vnni,
+                                    {
+                                        let scale = _mm256_cvtepi32_ps(scales[h]);
+                                        let dot = _mm256_sub_epi32(
+                                            acc[t][h],
+                                            _mm256_set1_epi32(32 * sum),
+                                        );
+                                        sb[t][h] = _mm256_fmadd_ps(
+                                            _mm256_cvtepi32_ps(dot),
+                                            scale,
+                                            sb[t][h],
+                                        );
+                                    },
+                                    {
+                                        scaled[t][h] = _mm256_add_epi32(scaled[t][h], acc[t][h]);
+                                        offsets[t][h] = _mm256_add_epi32(
+                                            offsets[t][h],
+                                            _mm256_mullo_epi32(scales[h], _mm256_set1_epi32(sum)),
+                                        );
+                                    }
+                                );
                             }
                         }
                     }
@@ -624,7 +663,13 @@ mod x86 {
                         for t in 0..MR {
                             let da = *acts.scale.as_ptr().add((i0 + t) * groups + 8 * b);
                             let d = _mm256_mul_ps(d, _mm256_set1_ps(da));
-                            total[t][h] = _mm256_fmadd_ps(d, sb[t][h], total[t][h]);
+                            let sb = select!($vnni, { sb[t][h] }, {
+                                _mm256_cvtepi32_ps(_mm256_sub_epi32(
+                                    scaled[t][h],
+                                    _mm256_slli_epi32(offsets[t][h], 5),
+                                ))
+                            });
+                            total[t][h] = _mm256_fmadd_ps(d, sb, total[t][h]);
                         }
                     }
                 }
