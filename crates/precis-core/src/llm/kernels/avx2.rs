@@ -388,16 +388,11 @@ mod x86 {
         _mm256_set1_epi32(std::ptr::read_unaligned(p as *const i32))
     }
 
-    /// Eight bytes (one per row of the half) as f32 lanes: unsigned, or signed.
+    /// Eight unsigned bytes (one per row of the half) as f32 lanes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn u8_lanes(p: *const u8) -> __m256 {
         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i)))
-    }
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn i8_lanes(p: *const u8) -> __m256 {
-        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p as *const __m128i)))
     }
 
     /// Eight f16 values as f32 lanes.
