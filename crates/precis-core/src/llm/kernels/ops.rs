@@ -43,6 +43,11 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
 
 /// In place: the softmax of `x`.
 pub fn softmax(x: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if cpu().avx2 {
+        // SAFETY: the CPU has AVX2 and FMA (checked by `cpu`).
+        return unsafe { x86::softmax(x) };
+    }
     let max = x.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
     let mut sum = 0f32;
     for v in x.iter_mut() {
@@ -117,8 +122,11 @@ pub fn attend_heads(
     let heads = queries.len() / hd;
     assert_eq!(out.len(), heads * hd, "attention output shape");
     assert!(len >= 1 && (len - 1) * stride + off + hd <= keys.len().min(values.len()));
-    scores.clear();
-    scores.resize(heads * len, 0.0);
+    // Every score is written below: grow the scratch, never clear it.
+    if scores.len() < heads * len {
+        scores.resize(heads * len, 0.0);
+    }
+    let scores = &mut scores[..heads * len];
     #[cfg(target_arch = "x86_64")]
     if cpu().avx2 && hd.is_multiple_of(32) {
         // SAFETY: AVX2 and FMA checked by `cpu`; shapes checked above.
@@ -213,7 +221,33 @@ mod x86 {
         let mut t = 0;
         while t + 4 <= len {
             let rows = [0, 1, 2, 3].map(|i| k.add((t + i) * stride));
-            for h in 0..heads {
+            // Two heads per pass: each key chunk loaded once feeds eight accumulators (the
+            // loads, not the multiplies, bound one head at a time). Per head the arithmetic
+            // is the same as alone.
+            let mut h = 0;
+            while h + 2 <= heads {
+                let (q0, q1) = (
+                    queries.as_ptr().add(h * hd),
+                    queries.as_ptr().add((h + 1) * hd),
+                );
+                let mut a0 = [_mm256_setzero_ps(); 4];
+                let mut a1 = [_mm256_setzero_ps(); 4];
+                for d in (0..hd).step_by(8) {
+                    let (qv0, qv1) = (_mm256_loadu_ps(q0.add(d)), _mm256_loadu_ps(q1.add(d)));
+                    for i in 0..4 {
+                        let key = _mm256_loadu_ps(rows[i].add(d));
+                        a0[i] = _mm256_fmadd_ps(qv0, key, a0[i]);
+                        a1[i] = _mm256_fmadd_ps(qv1, key, a1[i]);
+                    }
+                }
+                for (head, acc) in [(h, a0), (h + 1, a1)] {
+                    let sums =
+                        _mm_mul_ps(hsum4(acc[0], acc[1], acc[2], acc[3]), _mm_set1_ps(scale));
+                    _mm_storeu_ps(scores.as_mut_ptr().add(head * len + t), sums);
+                }
+                h += 2;
+            }
+            if h < heads {
                 let q = queries.as_ptr().add(h * hd);
                 let mut acc = [_mm256_setzero_ps(); 4];
                 for d in (0..hd).step_by(8) {
@@ -223,11 +257,7 @@ mod x86 {
                     }
                 }
                 let sums = _mm_mul_ps(hsum4(acc[0], acc[1], acc[2], acc[3]), _mm_set1_ps(scale));
-                let mut four = [0f32; 4];
-                _mm_storeu_ps(four.as_mut_ptr(), sums);
-                for (i, v) in four.into_iter().enumerate() {
-                    scores[h * len + t + i] = v;
-                }
+                _mm_storeu_ps(scores.as_mut_ptr().add(h * len + t), sums);
             }
             t += 4;
         }
@@ -259,7 +289,38 @@ mod x86 {
         out.fill(0.0);
         for start in (0..len).step_by(BLOCK) {
             let end = (start + BLOCK).min(len);
-            for h in 0..heads {
+            // Two heads per pass: each value chunk loaded once feeds both (same order of
+            // additions per head as alone).
+            let mut h = 0;
+            while h + 2 <= heads {
+                let (p0, p1) = (
+                    probs.as_ptr().add(h * len),
+                    probs.as_ptr().add((h + 1) * len),
+                );
+                for d in (0..hd).step_by(32) {
+                    let (o0, o1) = (
+                        out.as_mut_ptr().add(h * hd + d),
+                        out.as_mut_ptr().add((h + 1) * hd + d),
+                    );
+                    let mut a0 = [0, 1, 2, 3].map(|i| _mm256_loadu_ps(o0.add(8 * i)));
+                    let mut a1 = [0, 1, 2, 3].map(|i| _mm256_loadu_ps(o1.add(8 * i)));
+                    for t in start..end {
+                        let (w0, w1) = (_mm256_set1_ps(*p0.add(t)), _mm256_set1_ps(*p1.add(t)));
+                        let row = v.add(t * stride + d);
+                        for i in 0..4 {
+                            let value = _mm256_loadu_ps(row.add(8 * i));
+                            a0[i] = _mm256_fmadd_ps(w0, value, a0[i]);
+                            a1[i] = _mm256_fmadd_ps(w1, value, a1[i]);
+                        }
+                    }
+                    for i in 0..4 {
+                        _mm256_storeu_ps(o0.add(8 * i), a0[i]);
+                        _mm256_storeu_ps(o1.add(8 * i), a1[i]);
+                    }
+                }
+                h += 2;
+            }
+            if h < heads {
                 let p = probs.as_ptr().add(h * len);
                 for d in (0..hd).step_by(32) {
                     let o = out.as_mut_ptr().add(h * hd + d);
@@ -276,6 +337,42 @@ mod x86 {
                     }
                 }
             }
+        }
+    }
+
+    /// In place: the softmax of `x`, bit for bit the portable one: the maximum (exact in any
+    /// order) and the final scaling eight lanes at a time; `exp` and the running sum stay
+    /// scalar and in order, as a vector exp or a reordered sum would change greedy outputs.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn softmax(x: &mut [f32]) {
+        let n = x.len();
+        let p = x.as_mut_ptr();
+        let mut maxv = _mm256_set1_ps(f32::NEG_INFINITY);
+        let mut i = 0;
+        while i + 8 <= n {
+            maxv = _mm256_max_ps(maxv, _mm256_loadu_ps(p.add(i)));
+            i += 8;
+        }
+        let mut lanes = [0f32; 8];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), maxv);
+        let max = x[i..]
+            .iter()
+            .chain(&lanes)
+            .fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+        let mut sum = 0f32;
+        for v in x.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        let inv = 1.0 / sum;
+        let invv = _mm256_set1_ps(inv);
+        let mut i = 0;
+        while i + 8 <= n {
+            _mm256_storeu_ps(p.add(i), _mm256_mul_ps(_mm256_loadu_ps(p.add(i)), invv));
+            i += 8;
+        }
+        for v in &mut x[i..] {
+            *v *= inv;
         }
     }
 
@@ -369,6 +466,26 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn softmax_equals_the_plain_loop_bit_for_bit() {
+        for n in [1usize, 3, 8, 9, 63, 200] {
+            let x: Vec<f32> = (0..n)
+                .map(|i| (i as f32 * 1.37).sin() * 30.0 - 10.0)
+                .collect();
+            let mut got = x.clone();
+            softmax(&mut got);
+            let max = x.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+            let mut want: Vec<f32> = x.iter().map(|v| (v - max).exp()).collect();
+            let inv = 1.0 / want.iter().fold(0f32, |s, v| s + v);
+            want.iter_mut().for_each(|v| *v *= inv);
+            let same = got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "n {n}: {got:?} vs {want:?}");
         }
     }
 
