@@ -19,6 +19,7 @@ use precis_core::ErrorInfo;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
+use ts_rs::TS;
 
 /// App-wide state: the model (loaded once and kept), the history database, and the cancel
 /// flags of the running job and download.
@@ -102,7 +103,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| internal(format!("worker failed: {e}")))?
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessOptions {
     pub target: String,
@@ -126,7 +127,7 @@ pub struct ProcessOptions {
 
 /// What to process: a file, text pasted from the clipboard, or an article already read and
 /// changed by the reader (left-out lines put back).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Input {
     File {
@@ -143,10 +144,11 @@ pub enum Input {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ProcessResult {
     /// The history row the result was stored in; `None` if storing it failed (a warning
     /// event says why; the result itself is still returned).
+    #[ts(type = "number | null")]
     pub history_id: Option<i64>,
     pub outcome: Outcome,
 }

@@ -1,5 +1,7 @@
 //! Précis desktop app: a thin Tauri shell over `precis-core`.
 
+#[cfg(test)]
+mod bindings;
 pub mod commands;
 
 use tauri::{Builder, Manager, Runtime};

@@ -63,9 +63,8 @@ export function makeDocument(title = 'Rain in Spain', n = 3): Document {
     title,
     subtitle: null,
     dateline: 'MADRID, May 1',
-    byline: null,
     source_name: `${title}.txt`,
-    format: 'txt',
+    format: 'text',
     encoding: 'utf-8',
     language: 'en',
     paragraphs: Array.from({ length: n }, (_, i) => ({
@@ -118,7 +117,15 @@ export function makeOutcome(doc: Document = makeDocument(), withModel = true): O
         }
       : null,
     model: withModel
-      ? { id: 'qwen2.5-1.5b-instruct', name: 'Qwen2.5 1.5B Instruct', path: '/m.gguf' }
+      ? {
+          name: 'Qwen2.5 1.5B Instruct',
+          path: '/m.gguf',
+          architecture: 'qwen2',
+          size_bytes: 1_117_320_736,
+          context_length: 32768,
+          layers: 28,
+          embedding_length: 1536,
+        }
       : null,
     stats: null,
   };

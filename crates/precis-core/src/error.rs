@@ -2,6 +2,7 @@
 //! and what to do; `code()` gives a stable machine-readable name the UI can translate.
 
 use std::path::PathBuf;
+use ts_rs::TS;
 
 use crate::document::ReadError;
 
@@ -95,7 +96,7 @@ impl From<candle_core::Error> for Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A serializable `{code, message}` pair for callers that show errors to users.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, TS)]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,

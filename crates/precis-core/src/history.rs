@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::pipeline::Outcome;
 
@@ -70,8 +71,9 @@ impl HistoryError {
 }
 
 /// One row of the sidebar list.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct HistoryItem {
+    #[ts(type = "number")]
     pub id: i64,
     pub title: String,
     pub source_name: String,
@@ -83,12 +85,15 @@ pub struct HistoryItem {
 }
 
 /// A stored article with everything needed to show and export it again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HistoryEntry {
+    #[ts(type = "number")]
     pub id: i64,
     pub created_at: String,
     pub source_path: Option<String>,
-    /// The options the article was processed with, as the caller passed them.
+    /// The options the article was processed with, as the caller passed them (the window's
+    /// `ProcessOptions`, the only writer).
+    #[ts(type = "ProcessOptions")]
     pub options: serde_json::Value,
     pub outcome: Outcome,
     pub total_secs: f64,

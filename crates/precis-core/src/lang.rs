@@ -1,10 +1,11 @@
 //! Target languages: codes users type, names the model understands.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Language {
     /// Canonical BCP 47 code, e.g. `zh-Hans`.
     pub code: &'static str,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::document::Document;
 use crate::lang::Language;
@@ -26,7 +27,7 @@ pub struct Request {
     pub target: Language,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Outcome {
     pub document: Document,
     /// The summary in the requested language.

@@ -4,9 +4,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// What the engine is doing now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Reading,
@@ -35,15 +36,19 @@ impl Stage {
 }
 
 /// One progress report. `Token` carries streamed text as it is generated.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[ts(rename = "ProgressEvent")]
 pub enum Event {
     /// `done` of `total` units (paragraphs, bytes, parts) finished in `stage`.
     Progress {
         stage: Stage,
+        #[ts(type = "number")]
         done: u64,
+        #[ts(type = "number")]
         total: u64,
         /// Tokens generated so far in this stage (0 where not applicable).
+        #[ts(type = "number")]
         tokens: u64,
     },
     /// Newly generated text; `paragraph_id` names the source paragraph being translated.

@@ -15,6 +15,7 @@
 //!    marked, never as a half-translation; a warning on whatever still fails.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::document::Document;
 use crate::lang::Language;
@@ -28,7 +29,7 @@ use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::Result;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct GlossaryEntry {
     pub source: String,
     pub target: String,
@@ -36,7 +37,7 @@ pub struct GlossaryEntry {
 }
 
 /// Where a glossary entry came from.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TermOrigin {
     /// The built-in term base.
@@ -48,21 +49,23 @@ pub enum TermOrigin {
     Rendered,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct TranslatedParagraph {
     /// The source paragraph's id (1:1 mapping).
     pub id: String,
     pub source: String,
     pub text: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub warnings: Vec<String>,
     /// The model did not translate this paragraph even when retried: `text` is the source as
     /// it is, never a half-translated mixture, and the window and exports mark it so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub untranslated: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Translation {
     pub language: String,
     pub model: String,

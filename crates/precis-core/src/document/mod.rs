@@ -14,12 +14,13 @@ mod text_page;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 pub use epub::{epub_chapters, Chapter};
 pub use sentences::split_sentences;
 
 /// The format an article was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     Text,
@@ -38,7 +39,7 @@ pub enum SourceFormat {
 }
 
 /// One sentence of a paragraph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Sentence {
     /// `"p{paragraph}.s{sentence}"`, 1-based, e.g. `"p1.s1"`.
     pub id: String,
@@ -46,7 +47,7 @@ pub struct Sentence {
 }
 
 /// One body paragraph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Paragraph {
     /// `"p1"`, `"p2"`, … in document order.
     pub id: String,
@@ -55,7 +56,7 @@ pub struct Paragraph {
 }
 
 /// An article: header fields plus body paragraphs split into sentences.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Document {
     /// Headline (`""` if none was found).
     pub title: String,
@@ -74,21 +75,25 @@ pub struct Document {
     pub paragraphs: Vec<Paragraph>,
     /// Author(s), from document metadata (HTML meta/JSON-LD, PDF, DOCX, ODT, EPUB, RTF).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub byline: Option<String>,
     /// Publication date as the metadata gives it (ISO 8601 `2024-01-31` where known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub published: Option<String>,
     /// Site or publisher name (HTML metadata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub site_name: Option<String>,
     /// Lines of a text page that were not taken as the article (menus, related headlines,
     /// comments, footers), in page order, so the reader can see them and put one back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<LeftOut>>", optional)]
     pub left_out: Vec<LeftOut>,
 }
 
 /// A line of the page that is not part of the article as read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LeftOut {
     /// Its place among the page's lines (0-based), which orders restored lines.
     pub line: usize,
@@ -406,19 +411,31 @@ fn clean_meta(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Every file extension read as an article (lowercase, without the dot) and its format; the
+/// window's file dialog offers exactly these.
+pub const ARTICLE_EXTENSIONS: &[(&str, SourceFormat)] = &[
+    ("txt", SourceFormat::Text),
+    ("text", SourceFormat::Text),
+    ("md", SourceFormat::Markdown),
+    ("markdown", SourceFormat::Markdown),
+    ("mdown", SourceFormat::Markdown),
+    ("mkd", SourceFormat::Markdown),
+    ("html", SourceFormat::Html),
+    ("htm", SourceFormat::Html),
+    ("xhtml", SourceFormat::Html),
+    ("docx", SourceFormat::Docx),
+    ("odt", SourceFormat::Odt),
+    ("epub", SourceFormat::Epub),
+    ("pdf", SourceFormat::Pdf),
+    ("rtf", SourceFormat::Rtf),
+];
+
 /// Format implied by a file extension (lowercase, without the dot).
 fn format_for_extension(ext: &str) -> Option<SourceFormat> {
-    match ext {
-        "txt" | "text" => Some(SourceFormat::Text),
-        "md" | "markdown" | "mdown" | "mkd" => Some(SourceFormat::Markdown),
-        "html" | "htm" | "xhtml" => Some(SourceFormat::Html),
-        "docx" => Some(SourceFormat::Docx),
-        "odt" => Some(SourceFormat::Odt),
-        "epub" => Some(SourceFormat::Epub),
-        "pdf" => Some(SourceFormat::Pdf),
-        "rtf" => Some(SourceFormat::Rtf),
-        _ => None,
-    }
+    ARTICLE_EXTENSIONS
+        .iter()
+        .find(|(known, _)| *known == ext)
+        .map(|&(_, format)| format)
 }
 
 /// Recognises binary formats by their magic number; returns a description.

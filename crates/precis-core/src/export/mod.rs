@@ -10,6 +10,7 @@ mod pdf;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::lang::Language;
 use crate::pipeline::Outcome;
@@ -17,7 +18,7 @@ use crate::render::write_atomic;
 use crate::summarize::{Style, Summary};
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Md,

@@ -23,6 +23,7 @@ use candle_core::Device;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
+use ts_rs::TS;
 
 use crate::progress::CancelToken;
 use crate::{Error, Result};
@@ -31,11 +32,12 @@ use decoder::{Decoder, KvCache};
 use stream::TokenStream;
 
 /// Facts about a loaded model, for display and for reports.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ModelInfo {
     pub name: String,
     pub path: PathBuf,
     pub architecture: String,
+    #[ts(type = "number")]
     pub size_bytes: u64,
     pub context_length: usize,
     pub layers: usize,
@@ -92,20 +94,26 @@ pub struct Generation {
 }
 
 /// Running totals over an engine's life, for speed reports.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, TS)]
+#[ts(rename = "Stats")]
 pub struct GenerationStats {
     /// Prompt tokens processed (cached prefixes excluded).
+    #[ts(type = "number")]
     pub prompt_tokens: u64,
     /// Prompt tokens served from the cache of a previous turn.
+    #[ts(type = "number")]
     pub reused_tokens: u64,
+    #[ts(type = "number")]
     pub generated_tokens: u64,
     pub prefill_secs: f64,
     pub decode_secs: f64,
     /// Tokens guessed by prompt lookup ([`speculative`]) and checked by the model.
     #[serde(default)]
+    #[ts(type = "number")]
     pub draft_tokens: u64,
     /// Of those, the ones the model agreed with (each a decoding step saved).
     #[serde(default)]
+    #[ts(type = "number")]
     pub accepted_draft_tokens: u64,
 }
 

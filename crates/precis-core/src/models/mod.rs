@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
+use ts_rs::TS;
 
 use crate::{Error, Result};
 
@@ -60,7 +61,7 @@ fn yes() -> bool {
 }
 
 /// What a catalog model is for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Purpose {
     /// Summaries and translation.
@@ -260,7 +261,7 @@ impl CatalogEntry {
 }
 
 /// One row of `precis models list` and of the app's models panel.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelStatus {
     pub id: String,
     pub name: String,
@@ -269,14 +270,17 @@ pub struct ModelStatus {
     pub purpose: Purpose,
     pub tested: bool,
     pub parameters: String,
+    #[ts(type = "number")]
     pub approx_size_mb: u64,
     pub license: String,
     pub installed: Option<PathBuf>,
     /// Size of the installed file.
+    #[ts(type = "number | null")]
     pub installed_bytes: Option<u64>,
     pub sources: Vec<String>,
     /// Disk taken by its tiled weights and computed prompt starts, cached to make the next start
     /// fast ([`tile_cache_path`], [`prompt_store`]); removed with the model.
+    #[ts(type = "number | null")]
     pub tile_cache_bytes: Option<u64>,
     /// Whether [`remove`] can delete it: files Précis put in [`models_dir`] (mirror downloads
     /// and imports); the Hugging Face cache is shared with other tools and left alone.

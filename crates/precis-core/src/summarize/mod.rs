@@ -8,10 +8,11 @@ pub mod llm;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::document::Document;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Length {
     /// About three sentences.
@@ -42,7 +43,7 @@ impl Length {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     #[default]
@@ -50,8 +51,9 @@ pub enum Style {
     Bullets,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "Engine")]
 pub enum EngineKind {
     #[default]
     Extractive,
@@ -82,13 +84,13 @@ pub struct SummaryOptions {
 
 /// One sentence or bullet of a summary, with the source sentences it rests on (for the UI's
 /// side-by-side alignment).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct SummaryPoint {
     pub text: String,
     pub source_sentence_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Summary {
     pub engine: EngineKind,
     pub model: Option<String>,
@@ -99,6 +101,7 @@ pub struct Summary {
     pub seconds: f64,
     /// The model that translated this summary from the article's language, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub translated_by: Option<String>,
 }
 

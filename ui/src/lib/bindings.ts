@@ -1,0 +1,240 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
+// After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
+
+export type ErrorInfo = { code: string, message: string, };
+
+export type Language = { 
+/**
+ * Canonical BCP 47 code, e.g. `zh-Hans`.
+ */
+code: string, 
+/**
+ * English name, used in prompts.
+ */
+name: string, 
+/**
+ * The language's own name, for menus.
+ */
+native: string, };
+
+export type Purpose = "assistant" | "translation" | "test";
+
+export type ModelStatus = { id: string, name: string, 
+/**
+ * `general.architecture` (empty for an imported file whose header was not read).
+ */
+architecture: string, purpose: Purpose, tested: boolean, parameters: string, approx_size_mb: number, license: string, installed: string | null, 
+/**
+ * Size of the installed file.
+ */
+installed_bytes: number | null, sources: Array<string>, 
+/**
+ * Disk taken by its tiled weights and computed prompt starts, cached to make the next start
+ * fast ([`tile_cache_path`], [`prompt_store`]); removed with the model.
+ */
+tile_cache_bytes: number | null, 
+/**
+ * Whether [`remove`] can delete it: files Précis put in [`models_dir`] (mirror downloads
+ * and imports); the Hugging Face cache is shared with other tools and left alone.
+ */
+removable: boolean, };
+
+export type SourceFormat = "text" | "markdown" | "html" | "docx" | "odt" | "epub" | "pdf" | "rtf";
+
+export type Sentence = { 
+/**
+ * `"p{paragraph}.s{sentence}"`, 1-based, e.g. `"p1.s1"`.
+ */
+id: string, text: string, };
+
+export type Paragraph = { 
+/**
+ * `"p1"`, `"p2"`, … in document order.
+ */
+id: string, text: string, sentences: Array<Sentence>, };
+
+export type Document = { 
+/**
+ * Headline (`""` if none was found).
+ */
+title: string, 
+/**
+ * Subhead / standfirst.
+ */
+subtitle: string | null, 
+/**
+ * Publication line, byline or date, e.g. `"Global Times - Weekend"`.
+ */
+dateline: string | null, 
+/**
+ * File name the text came from.
+ */
+source_name: string, format: SourceFormat, 
+/**
+ * Encoding the bytes were decoded from, e.g. `"UTF-8"`, `"windows-1252"`.
+ */
+encoding: string, 
+/**
+ * ISO 639-1 code detected from the body (`"en"`), `"und"` if unknown.
+ */
+language: string, 
+/**
+ * Body paragraphs only (title, subtitle and dateline are not included).
+ */
+paragraphs: Array<Paragraph>, 
+/**
+ * Author(s), from document metadata (HTML meta/JSON-LD, PDF, DOCX, ODT, EPUB, RTF).
+ */
+byline?: string, 
+/**
+ * Publication date as the metadata gives it (ISO 8601 `2024-01-31` where known).
+ */
+published?: string, 
+/**
+ * Site or publisher name (HTML metadata).
+ */
+site_name?: string, 
+/**
+ * Lines of a text page that were not taken as the article (menus, related headlines,
+ * comments, footers), in page order, so the reader can see them and put one back.
+ */
+left_out?: Array<LeftOut>, };
+
+export type LeftOut = { 
+/**
+ * Its place among the page's lines (0-based), which orders restored lines.
+ */
+line: number, text: string, 
+/**
+ * Whether it stood before the article (else after it).
+ */
+before_article: boolean, 
+/**
+ * Whether the reader put it back as a paragraph.
+ */
+restored: boolean, };
+
+export type Input = { "kind": "file", path: string, } | { "kind": "text", text: string, } | { "kind": "document", document: Document, 
+/**
+ * The file it was read from, for the history; `None` for pasted text.
+ */
+source_path: string | null, };
+
+export type Length = "short" | "medium" | "long";
+
+export type Style = "prose" | "bullets";
+
+export type Engine = "extractive" | "llm";
+
+export type ProcessOptions = { target: string, length: Length, style: Style, 
+/**
+ * `None`: the LLM when a model is installed, else extractive.
+ */
+engine: Engine | null, translate: boolean, summaryInTarget: boolean, 
+/**
+ * Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
+ */
+model: string | null, 
+/**
+ * A dedicated translation model (catalog id or Marian folder) for the article and summary
+ * translation; `None`: the LLM translates.
+ */
+translationModel: string | null, };
+
+export type Stage = "reading" | "loading_model" | "summarizing" | "glossary" | "translating" | "translating_summary" | "downloading" | "verifying";
+
+export type ProgressEvent = { "event": "progress", stage: Stage, done: number, total: number, 
+/**
+ * Tokens generated so far in this stage (0 where not applicable).
+ */
+tokens: number, } | { "event": "token", stage: Stage, paragraph_id: string | null, text: string, } | { "event": "paragraph_done", paragraph_id: string, text: string, } | { "event": "warning", message: string, };
+
+export type SummaryPoint = { text: string, source_sentence_ids: Array<string>, };
+
+export type Summary = { engine: Engine, model: string | null, 
+/**
+ * Language code of `points`.
+ */
+language: string, style: Style, points: Array<SummaryPoint>, seconds: number, 
+/**
+ * The model that translated this summary from the article's language, when one did.
+ */
+translated_by?: string, };
+
+export type TermOrigin = "term_base" | "carried" | "rendered";
+
+export type GlossaryEntry = { source: string, target: string, origin: TermOrigin, };
+
+export type TranslatedParagraph = { 
+/**
+ * The source paragraph's id (1:1 mapping).
+ */
+id: string, source: string, text: string, warnings?: Array<string>, 
+/**
+ * The model did not translate this paragraph even when retried: `text` is the source as
+ * it is, never a half-translated mixture, and the window and exports mark it so.
+ */
+untranslated?: boolean, };
+
+export type Translation = { language: string, model: string, title: string, subtitle: string | null, paragraphs: Array<TranslatedParagraph>, glossary: Array<GlossaryEntry>, seconds: number, };
+
+export type ModelInfo = { name: string, path: string, architecture: string, size_bytes: number, context_length: number, layers: number, embedding_length: number, };
+
+export type Stats = { 
+/**
+ * Prompt tokens processed (cached prefixes excluded).
+ */
+prompt_tokens: number, 
+/**
+ * Prompt tokens served from the cache of a previous turn.
+ */
+reused_tokens: number, generated_tokens: number, prefill_secs: number, decode_secs: number, 
+/**
+ * Tokens guessed by prompt lookup ([`speculative`]) and checked by the model.
+ */
+draft_tokens: number, 
+/**
+ * Of those, the ones the model agreed with (each a decoding step saved).
+ */
+accepted_draft_tokens: number, };
+
+export type Outcome = { document: Document, 
+/**
+ * The summary in the requested language.
+ */
+summary: Summary | null, 
+/**
+ * The summary in the article's language, when `summary` is a translation of it.
+ */
+summary_original: Summary | null, translation: Translation | null, model: ModelInfo | null, 
+/**
+ * Model work for this article: tokens and time in prefill and decode.
+ */
+stats: Stats | null, };
+
+export type ProcessResult = { 
+/**
+ * The history row the result was stored in; `None` if storing it failed (a warning
+ * event says why; the result itself is still returned).
+ */
+history_id: number | null, outcome: Outcome, };
+
+export type HistoryItem = { id: number, title: string, source_name: string, target: string, model: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, has_translation: boolean, };
+
+export type HistoryEntry = { id: number, created_at: string, source_path: string | null, 
+/**
+ * The options the article was processed with, as the caller passed them (the window's
+ * `ProcessOptions`, the only writer).
+ */
+options: ProcessOptions, outcome: Outcome, total_secs: number, };
+
+export type ExportFormat = "md" | "txt" | "html" | "json" | "docx" | "pdf";
+
+export const EXPORT_FORMATS = ['md', 'txt', 'html', 'json', 'docx', 'pdf'] as const;
+
+/** Every file extension read as an article (the file dialog offers these). */
+export const ARTICLE_EXTENSIONS = ['txt', 'text', 'md', 'markdown', 'mdown', 'mkd', 'html', 'htm', 'xhtml', 'docx', 'odt', 'epub', 'pdf', 'rtf'];
