@@ -16,8 +16,8 @@ fetch_model gemma3-270m
 cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all -- --check
-log "UI unit tests (vitest)"
-(cd ui && npm test --silent)
+log "UI unit tests (vitest) and type check against the types generated from Rust (svelte-check)"
+(cd ui && npm test --silent && npm run check --silent)
 log "cargo test (release; real-model tests and tools required)"
 LOG="${PRECIS_TEST_LOG:-$CARGO_TARGET_DIR/precis-test.log}"
 PRECIS_REQUIRE_MODELS=1 PRECIS_REQUIRE_TOOLS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "$LOG"
