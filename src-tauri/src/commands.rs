@@ -224,10 +224,7 @@ fn process(
     let started = Instant::now();
     let doc = read_input(&input)?;
     let target = Language::parse(&options.target).map_err(info)?;
-    let model_path = models::resolve(options.model.as_deref());
-    let engine = options
-        .engine
-        .unwrap_or_else(|| EngineKind::default_for(options.length, model_path.is_ok()));
+    let engine = EngineKind::choose(options.engine, options.length, options.model.as_deref());
     let req = Request {
         summary: Some(SummaryOptions {
             length: options.length,
@@ -265,7 +262,7 @@ fn process(
             }
         }
         if req.needs_llm(&doc, use_translator) {
-            let wanted = model_path.map_err(info)?;
+            let wanted = models::resolve(options.model.as_deref()).map_err(info)?;
             if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
                 *guard = None;
                 // Loading repacks the weights for this CPU (a second or two): say so.

@@ -397,14 +397,11 @@ fn run(cli: Cli, cancel: &CancelToken) -> Result<()> {
                 LengthArg::Medium => Length::Medium,
                 LengthArg::Long => Length::Long,
             };
-            let engine = match engine {
-                Some(EngineArg::Llm) => EngineKind::Llm,
-                Some(EngineArg::Extractive) => EngineKind::Extractive,
-                None => EngineKind::default_for(
-                    length,
-                    model.model.is_some() || models::resolve(None).is_ok(),
-                ),
-            };
+            let requested = engine.map(|e| match e {
+                EngineArg::Llm => EngineKind::Llm,
+                EngineArg::Extractive => EngineKind::Extractive,
+            });
+            let engine = EngineKind::choose(requested, length, model.model.as_deref());
             let opts = SummaryOptions {
                 length,
                 style: if bullets {

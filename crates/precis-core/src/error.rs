@@ -36,6 +36,9 @@ pub enum Error {
     #[error("inference failed: {0}")]
     Inference(String),
 
+    #[error("no model is installed; run `precis models fetch qwen2.5-1.5b-instruct` (or pass --model PATH to a .gguf file)")]
+    NoModelInstalled,
+
     #[error("the `{engine}` engine cannot do this: {reason}")]
     EngineUnavailable { engine: String, reason: String },
 
@@ -76,6 +79,7 @@ impl Error {
             Error::ChecksumMismatch { .. } => "checksum_mismatch",
             Error::Download(_) => "download_failed",
             Error::Inference(_) => "inference_failed",
+            Error::NoModelInstalled => "no_model_installed",
             Error::EngineUnavailable { .. } => "engine_unavailable",
             Error::UnsupportedLanguage(_) => "unsupported_language",
             Error::Cancelled => "cancelled",
@@ -83,6 +87,27 @@ impl Error {
             Error::FontMissing { .. } => "font_missing",
             Error::Write { .. } => "write_failed",
             Error::Io { .. } => "io_error",
+        }
+    }
+}
+
+impl Error {
+    /// The message as the window shows it: the same facts, with the Models panel's advice
+    /// where the one-line message gives command-line advice.
+    pub fn window_message(&self) -> String {
+        match self {
+            Error::ModelMissing { path } => format!(
+                "model file not found: {}; download a model or import a .gguf file in the Models panel",
+                path.display()
+            ),
+            Error::ModelNotInstalled { id } => {
+                format!("model `{id}` is not installed; download it in the Models panel")
+            }
+            Error::NoModelInstalled => {
+                "no model is installed; download one in the Models panel (Qwen2.5 1.5B is the default)"
+                    .into()
+            }
+            other => other.to_string(),
         }
     }
 }
@@ -106,7 +131,7 @@ impl From<&Error> for ErrorInfo {
     fn from(e: &Error) -> Self {
         ErrorInfo {
             code: e.code().to_string(),
-            message: e.to_string(),
+            message: e.window_message(),
         }
     }
 }

@@ -210,7 +210,7 @@ impl History {
                 prefill_secs, decode_secs, total_secs)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
-                now_rfc3339(),
+                crate::clock::now_rfc3339(),
                 title,
                 d.source_name,
                 entry.source_path.map(|p| p.to_string_lossy().into_owned()),
@@ -314,35 +314,6 @@ fn escape_like(q: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The current UTC time as RFC 3339 with millisecond precision (sortable as text).
-pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339(now.as_secs() as i64, now.subsec_millis())
-}
-
-fn rfc3339(secs: i64, millis: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]
@@ -464,13 +435,5 @@ mod tests {
         assert_eq!(e.code(), "history_unavailable");
         // The user's file is left alone.
         assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 4096]);
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339() {
-        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_795_000_000, 5), "2026-11-18T11:06:40.005Z");
-        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000Z");
-        assert_eq!(now_rfc3339().len(), 24);
     }
 }

@@ -2,6 +2,7 @@
 //! No Tauri, no network except in [`models::fetch`] when a download is requested.
 
 pub mod bench;
+pub mod clock;
 pub mod document;
 pub mod error;
 pub mod export;

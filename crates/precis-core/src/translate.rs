@@ -19,7 +19,7 @@ use ts_rs::TS;
 
 use crate::document::Document;
 use crate::lang::Language;
-use crate::llm::chat::Message;
+use crate::llm::chat::{clean_output, Message};
 use crate::llm::{FinishReason, GenerationParams, Generator};
 use crate::names::{
     bracket_originals, enforce_people, learn_renderings, person_names, pinned_people, short_forms,
@@ -865,19 +865,6 @@ pub fn latin_share(text: &str) -> f64 {
     latin_words as f64 / (latin_words + cjk).max(1) as f64
 }
 
-/// Translates title, subtitle and every paragraph, keeping paragraph ids 1:1.
-pub fn translate_document(
-    llm: &mut dyn Generator,
-    doc: &Document,
-    target: Language,
-    sink: &mut dyn EventSink,
-    cancel: &CancelToken,
-) -> Result<Translation> {
-    let mut tr = Translator::new(llm, target);
-    tr.build_glossary(doc, sink, cancel)?;
-    tr.translate_document(doc, sink, cancel)
-}
-
 /// How many paragraphs are translated at once by default. Decoding reads every weight once per
 /// step whatever the batch, so eight paragraphs cost little more per step than one (see
 /// BENCHMARKS.md); `PRECIS_BATCH` overrides it (1 translates one paragraph at a time).
@@ -1721,24 +1708,23 @@ impl Translator<'_> {
     }
 }
 
-/// Removes wrappers small models add around an answer.
-pub fn clean_output(text: &str) -> String {
-    let mut t = text.trim();
-    for prefix in ["Translation:", "翻译：", "翻译:", "译文：", "Summary:"] {
-        if let Some(rest) = t.strip_prefix(prefix) {
-            t = rest.trim_start();
-        }
-    }
-    if t.starts_with("```") && t.ends_with("```") && t.len() >= 6 {
-        t = t.trim_start_matches("```").trim_end_matches("```").trim();
-    }
-    t.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::llm::JobSource;
+
+    /// The glossary step and then the document, as the pipeline runs them.
+    fn translate_document(
+        llm: &mut dyn Generator,
+        doc: &Document,
+        target: Language,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<Translation> {
+        let mut tr = Translator::new(llm, target);
+        tr.build_glossary(doc, sink, cancel)?;
+        tr.translate_document(doc, sink, cancel)
+    }
 
     /// Runs `jobs` as the engine would (every job that may start, started together), answering
     /// each with `answer(last user message)`; returns every prompt asked, in order.

@@ -895,12 +895,6 @@ fn parse_docx_xml(
     Ok(out.finish())
 }
 
-/// Parses a DOCX container into header and body.
-pub fn parse_docx(bytes: &[u8], name: &str) -> Result<RawDocument, ReadError> {
-    let mut archive = Archive::open(bytes, name)?;
-    parse_docx_archive(&mut archive, name)
-}
-
 pub(crate) fn parse_docx_archive(
     archive: &mut Archive<'_>,
     name: &str,
@@ -1112,12 +1106,6 @@ fn parse_odt_xml(xml: &str, name: &str) -> Result<Vec<Block>, ReadError> {
         }
     }
     Ok(out.finish())
-}
-
-/// Parses an ODT container into header and body.
-pub fn parse_odt(bytes: &[u8], name: &str) -> Result<RawDocument, ReadError> {
-    let mut archive = Archive::open(bytes, name)?;
-    parse_odt_archive(&mut archive, name)
 }
 
 pub(crate) fn parse_odt_archive(

@@ -134,7 +134,7 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
         "Processed".into(),
         opts.processed_at
             .clone()
-            .unwrap_or_else(crate::history::now_rfc3339),
+            .unwrap_or_else(crate::clock::now_rfc3339),
     ));
     let translator = o
         .translation

@@ -339,15 +339,29 @@ impl std::io::Write for BoundedText {
 
 /// Today's date for templates that state it (Llama 3.x): `%d`, `%m`, `%Y`, `%b`, `%B`.
 fn strftime_now(format: String) -> String {
-    let now = crate::history::now_rfc3339();
-    let (year, month, day) = (&now[0..4], &now[5..7], &now[8..10]);
-    let name = crate::numbers::MONTHS[month.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
+    let (year, month, day) = crate::clock::today();
+    let name = crate::numbers::MONTHS[usize::from(month).clamp(1, 12) - 1];
     format
-        .replace("%Y", year)
-        .replace("%m", month)
-        .replace("%d", day)
+        .replace("%Y", &format!("{year:04}"))
+        .replace("%m", &format!("{month:02}"))
+        .replace("%d", &format!("{day:02}"))
         .replace("%B", name)
         .replace("%b", &name[..3])
+}
+
+/// Removes wrappers small models add around an answer (a label, a code fence); the
+/// translator and the summarizer read answers through it.
+pub fn clean_output(text: &str) -> String {
+    let mut t = text.trim();
+    for prefix in ["Translation:", "翻译：", "翻译:", "译文：", "Summary:"] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            t = rest.trim_start();
+        }
+    }
+    if t.starts_with("```") && t.ends_with("```") && t.len() >= 6 {
+        t = t.trim_start_matches("```").trim_end_matches("```").trim();
+    }
+    t.to_string()
 }
 
 #[cfg(test)]

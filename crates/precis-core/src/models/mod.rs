@@ -528,11 +528,7 @@ pub fn resolve(spec: Option<&str>) -> Result<PathBuf> {
             .iter()
             .filter(|e| e.purpose == Purpose::Assistant)
             .find_map(|e| e.installed_path())
-            .ok_or_else(|| Error::EngineUnavailable {
-            engine: "llm".into(),
-            reason: "no model is installed; run `precis models fetch qwen2.5-1.5b-instruct` (or pass --model PATH)"
-                .into(),
-        }),
+            .ok_or(Error::NoModelInstalled),
     }
 }
 

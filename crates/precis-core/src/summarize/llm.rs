@@ -7,10 +7,9 @@
 
 use super::{align, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
 use crate::document::{split_sentences, Document};
-use crate::llm::chat::Message;
+use crate::llm::chat::{clean_output, Message};
 use crate::llm::{Generation, GenerationParams, Generator, Job, JobSource};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
-use crate::translate::clean_output;
 use crate::Result;
 
 /// About 1,000 tokens of English: prefill stays within seconds on a laptop CPU.

@@ -73,6 +73,21 @@ impl EngineKind {
             Length::Long => EngineKind::Extractive,
         }
     }
+
+    /// The engine for a request, for the CLI and the window alike: the one asked for, else
+    /// [`Self::default_for`] with a model counted as installed when one was named (a named
+    /// model that is missing then fails loudly when it is loaded, instead of quietly giving an
+    /// extractive summary) or when any assistant model is installed.
+    pub fn choose(
+        requested: Option<EngineKind>,
+        length: Length,
+        model: Option<&str>,
+    ) -> EngineKind {
+        requested.unwrap_or_else(|| {
+            let installed = model.is_some() || crate::models::resolve(None).is_ok();
+            EngineKind::default_for(length, installed)
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
