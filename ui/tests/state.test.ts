@@ -27,6 +27,7 @@ afterEach(() => {
 });
 
 function titleOf(input: Input): string {
+  if (input.kind === 'document') return input.document.title;
   return input.kind === 'file' ? input.path.replace(/^.*\//, '').replace(/\.\w+$/, '') : 'Pasted';
 }
 
@@ -57,7 +58,12 @@ describe('processing', () => {
 
     expect(backend.of('read_article')[0].args).toEqual({ path: '/news/Rain.txt' });
     const call = backend.of('process_article')[0].args;
-    expect(call.input).toEqual({ kind: 'file', path: '/news/Rain.txt' });
+    // The article as read goes to the engine: the file is read once.
+    expect(call.input).toEqual({
+      kind: 'document',
+      document: makeDocument('Rain'),
+      source_path: '/news/Rain.txt',
+    });
     expect(call.options).toEqual({
       target: 'zh-Hans',
       length: 'medium',
@@ -113,14 +119,18 @@ describe('processing', () => {
     expect(app.phase).toBe('done');
   });
 
-  it('processes pasted text as {kind: "text"}', async () => {
+  it('reads pasted text, then processes the article as read', async () => {
     const backend = okBackend();
     const app = new AppState();
     await app.init();
     app.enqueue({ kind: 'text', text: 'Some article text.' });
     await app.queue.idle();
     expect(backend.of('read_pasted')[0].args).toEqual({ text: 'Some article text.' });
-    expect(backend.of('process_article')[0].args.input).toEqual({ kind: 'text', text: 'Some article text.' });
+    expect(backend.of('process_article')[0].args.input).toEqual({
+      kind: 'document',
+      document: makeDocument('Pasted'),
+      source_path: null,
+    });
   });
 
   it('shows an error from process_article with its message', async () => {
@@ -167,7 +177,7 @@ describe('processing', () => {
     expect(app.pending).toBe(2);
     await app.queue.idle();
     expect(backend.of('read_article').map((c) => c.args.path)).toEqual(['/a.txt', '/b.txt', '/c.txt']);
-    expect(backend.of('process_article').map((c) => c.args.input.path)).toEqual(['/a.txt', '/c.txt']);
+    expect(backend.of('process_article').map((c) => c.args.input.source_path)).toEqual(['/a.txt', '/c.txt']);
     expect(app.pending).toBe(0);
     expect(app.phase).toBe('done');
     // the failure stays visible after the queue went on

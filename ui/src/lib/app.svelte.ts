@@ -248,7 +248,9 @@ export class AppState {
             : input.document;
       if (this.cancelRequested) throw { code: 'cancelled', message: 'Cancelled' };
       this.status = this.document.title || label;
-      const result = await api.processArticle(input, options, this.onEvent);
+      // The engine gets the article as read, so no file is read (or a PDF parsed) twice.
+      const read: Input = { kind: 'document', document: this.document, source_path: this.sourcePath };
+      const result = await api.processArticle(read, options, this.onEvent);
       this.outcome = result.outcome;
       this.document = result.outcome.document;
       this.historyId = result.history_id;
