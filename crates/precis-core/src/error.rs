@@ -141,7 +141,8 @@ impl ReadError {
         match self {
             ReadError::Io { .. } => "read_failed",
             ReadError::Empty { .. } => "empty_file",
-            ReadError::TooLarge { .. } => "file_too_large",
+            ReadError::TooLarge { .. } | ReadError::StreamTooLarge { .. } => "file_too_large",
+            ReadError::NotAFile { .. } => "not_a_file",
             ReadError::Binary { .. } => "binary_file",
             ReadError::Unsupported { .. } => "unsupported_format",
             ReadError::Undecodable { .. } => "undecodable_text",

@@ -140,6 +140,10 @@ pub enum ReadError {
     Empty { name: String },
     #[error("{name} is too large ({} > limit of {}); raise the limit with --max-size", human_size(*size), human_size(*limit))]
     TooLarge { name: String, size: u64, limit: u64 },
+    #[error("{name} is larger than the limit of {}; raise the limit with --max-size", human_size(*limit))]
+    StreamTooLarge { name: String, limit: u64 },
+    #[error("{name} is {kind}, not a regular file; save the article to a file and open that")]
+    NotAFile { name: String, kind: &'static str },
     #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md, .html, .docx, .odt, .epub, .pdf or .rtf and open that instead")]
     Binary { name: String, detail: String },
     #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub .pdf .rtf — convert or rename the file if it is really text")]
@@ -593,6 +597,9 @@ pub fn read_lines(path: &Path, limits: &ReadLimits) -> Result<Document, ReadErro
 }
 
 /// The file's name (for messages) and bytes, refused when larger than `limits.max_bytes`.
+/// Only regular files are read: a device (`/dev/zero`) or a named pipe has no size to check
+/// and may never end, so it is refused before it is opened; a file is read through
+/// [`read_capped`] all the same, as it may grow while it is read.
 fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), ReadError> {
     let io_err = |source| ReadError::Io {
         path: path.to_path_buf(),
@@ -609,6 +616,13 @@ fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), R
             "it is a directory, not a file",
         )));
     }
+    let not_a_file = |file_type: std::fs::FileType| ReadError::NotAFile {
+        name: name.clone(),
+        kind: kind_of(file_type),
+    };
+    if !meta.is_file() {
+        return Err(not_a_file(meta.file_type()));
+    }
     if meta.len() > limits.max_bytes {
         return Err(ReadError::TooLarge {
             name,
@@ -616,17 +630,80 @@ fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), R
             limit: limits.max_bytes,
         });
     }
-    let bytes = std::fs::read(path).map_err(io_err)?;
-    // The file may have grown between the metadata call and the read.
-    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if size > limits.max_bytes {
-        return Err(ReadError::TooLarge {
-            name,
-            size,
+    let file = open_without_blocking(path).map_err(io_err)?;
+    // The path may have been replaced between the check and the open.
+    let opened = file.metadata().map_err(io_err)?;
+    if !opened.is_file() {
+        return Err(not_a_file(opened.file_type()));
+    }
+    let bytes = read_capped(file, &name, limits).map_err(|e| match e {
+        ReadError::Io { source, .. } => io_err(source),
+        other => other,
+    })?;
+    Ok((name, bytes))
+}
+
+/// Opens for reading; on Unix without blocking, so a path swapped for a named pipe after the
+/// check cannot hang the open (no effect on a regular file).
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = file_type;
+    "not a regular file"
+}
+
+/// Reads at most `limits.max_bytes` from `reader` (a file, a pipe, standard input): one byte
+/// more means the source is too large, and reading stops there.
+pub fn read_capped(
+    reader: impl std::io::Read,
+    name: &str,
+    limits: &ReadLimits,
+) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(limits.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: PathBuf::from(name),
+            source,
+        })?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limits.max_bytes {
+        return Err(ReadError::StreamTooLarge {
+            name: name.to_string(),
             limit: limits.max_bytes,
         });
     }
-    Ok((name, bytes))
+    Ok(bytes)
+}
+
+/// Reads an article from standard input (`precis … -`), with the same size limit as a file.
+pub fn read_stdin(limits: &ReadLimits) -> Result<Document, ReadError> {
+    let name = "standard input";
+    let bytes = read_capped(std::io::stdin().lock(), name, limits)?;
+    parse_bytes_with(&bytes, name, None, limits)
 }
 
 /// Parses an article from bytes with default [`ReadLimits`]; see [`parse_bytes_with`].
@@ -1025,6 +1102,53 @@ mod tests {
         let err = read_file(&missing, &limits).expect_err("missing");
         assert!(matches!(err, ReadError::Io { .. }));
         assert!(err.to_string().starts_with("cannot read "));
+
+        // A device has no size and never ends; a named pipe may never be written to: both are
+        // refused before they are opened (no unbounded read, no hang).
+        #[cfg(unix)]
+        {
+            let err = read_file(Path::new("/dev/zero"), &limits).expect_err("device");
+            assert!(
+                matches!(
+                    err,
+                    ReadError::NotAFile {
+                        kind: "a device",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            let fifo = dir.path().join("pipe.txt");
+            let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+            let err = read_file(&fifo, &limits).expect_err("named pipe");
+            assert!(
+                matches!(
+                    err,
+                    ReadError::NotAFile {
+                        kind: "a named pipe",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains("not a regular file"));
+        }
+        // A source without a size (a pipe, standard input) is read up to the limit and no further.
+        let small = ReadLimits {
+            max_bytes: 1000,
+            ..ReadLimits::default()
+        };
+        let err = read_capped(std::io::repeat(b'a'), "endless", &small).expect_err("endless");
+        assert!(matches!(err, ReadError::StreamTooLarge { limit: 1000, .. }));
+        assert!(err.to_string().contains("larger than the limit of"));
+        assert_eq!(
+            read_capped(&[b'a'; 1000][..], "exact", &small)
+                .unwrap()
+                .len(),
+            1000
+        );
 
         let err = read_file(dir.path(), &limits).expect_err("directory");
         assert!(matches!(err, ReadError::Io { .. }));
