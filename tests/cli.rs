@@ -123,6 +123,44 @@ fn translation_without_a_model_says_how_to_get_one() {
     assert_clear_error(&o, "models fetch");
 }
 
+/// Runs `precis` with `stdin` as its standard input.
+fn precis_with_stdin(args: &[&str], stdin: std::process::Stdio) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_precis"))
+        .args(args)
+        .env("PRECIS_MODELS_DIR", home.path().join("models"))
+        .env("HF_HOME", home.path().join("hf"))
+        .stdin(stdin)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn standard_input_is_read_as_an_article_within_the_size_limit() {
+    let sample = sample_article();
+    let from_file = precis(&["extract", sample.to_str().unwrap(), "--format", "json"]);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let piped = precis_with_stdin(
+        &["extract", "-", "--format", "json"],
+        std::fs::File::open(&sample).unwrap().into(),
+    );
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    let file: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    let stdin: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(stdin["title"], file["title"]);
+    assert_eq!(stdin["paragraphs"], file["paragraphs"]);
+
+    // An endless stream on standard input stops one byte past the limit.
+    let endless = precis_with_stdin(
+        &["extract", "-", "--max-size", "1"],
+        std::fs::File::open("/dev/zero").unwrap().into(),
+    );
+    assert_clear_error(&endless, "standard input is larger than the limit");
+
+    // A device named as the file is refused before it is read.
+    assert_clear_error(&precis(&["extract", "/dev/zero"]), "not a regular file");
+}
+
 #[test]
 fn bad_inputs_fail_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();

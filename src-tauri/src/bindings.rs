@@ -14,7 +14,7 @@ use precis_core::pipeline::Outcome;
 use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, Summary, SummaryPoint};
 use precis_core::translate::{GlossaryEntry, TermOrigin, TranslatedParagraph, Translation};
-use precis_core::ErrorInfo;
+use precis_core::{ErrorCode, ErrorInfo};
 use ts_rs::TS;
 
 use crate::commands::{Input, ProcessOptions, ProcessResult};
@@ -22,6 +22,7 @@ use crate::commands::{Input, ProcessOptions, ProcessResult};
 /// The whole of `ui/src/lib/bindings.ts`.
 pub fn typescript() -> String {
     let declarations = [
+        ErrorCode::decl(),
         ErrorInfo::decl(),
         Language::decl(),
         Purpose::decl(),

@@ -15,7 +15,7 @@ use precis_core::mt::{self, MachineTranslator, MarianEngine};
 use precis_core::pipeline::{self, Engines, Outcome, Request};
 use precis_core::progress::{CancelToken, Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
-use precis_core::ErrorInfo;
+use precis_core::{ErrorCode, ErrorInfo};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -49,7 +49,7 @@ impl AppState {
 
 fn internal(message: impl Into<String>) -> ErrorInfo {
     ErrorInfo {
-        code: "internal".into(),
+        code: ErrorCode::Internal,
         message: message.into(),
     }
 }
@@ -60,7 +60,7 @@ fn info(e: precis_core::Error) -> ErrorInfo {
 
 fn history_info(e: precis_core::history::HistoryError) -> ErrorInfo {
     ErrorInfo {
-        code: e.code().into(),
+        code: e.code(),
         message: e.to_string(),
     }
 }
@@ -185,7 +185,7 @@ pub fn restore_left_out(mut document: Document, index: usize) -> Result<Document
         Ok(document)
     } else {
         Err(ErrorInfo {
-            code: "nothing_to_restore".into(),
+            code: ErrorCode::NothingToRestore,
             message: format!("there is no left-out line {index} to restore"),
         })
     }
@@ -403,7 +403,7 @@ pub async fn model_remove(state: State<'_, AppState>, id: String) -> Result<(), 
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Err(ErrorInfo {
-                code: "busy".into(),
+                code: ErrorCode::Busy,
                 message:
                     "a summary or translation is running; cancel it or wait, then remove the model"
                         .into(),

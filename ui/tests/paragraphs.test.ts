@@ -39,8 +39,8 @@ describe('displayedSummary', () => {
 describe('helpers', () => {
   it('normalises rejections to ErrorInfo', () => {
     expect(toErrorInfo({ code: 'io', message: 'cannot read' })).toEqual({ code: 'io', message: 'cannot read' });
-    expect(toErrorInfo('boom')).toEqual({ code: 'error', message: 'boom' });
-    expect(toErrorInfo(new Error('bad'))).toEqual({ code: 'error', message: 'bad' });
+    expect(toErrorInfo('boom')).toEqual({ code: 'internal', message: 'boom' });
+    expect(toErrorInfo(new Error('bad'))).toEqual({ code: 'internal', message: 'bad' });
   });
 
   it('makes safe export file names from titles', () => {

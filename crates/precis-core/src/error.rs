@@ -69,24 +69,24 @@ pub enum Error {
 
 impl Error {
     /// A stable identifier for the kind of failure (for the UI and for JSON output).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Error::Read(e) => e.code(),
-            Error::ModelMissing { .. } => "model_missing",
-            Error::ModelNotInstalled { .. } => "model_not_installed",
-            Error::UnknownModel { .. } => "unknown_model",
-            Error::ModelInvalid { .. } => "model_invalid",
-            Error::ChecksumMismatch { .. } => "checksum_mismatch",
-            Error::Download(_) => "download_failed",
-            Error::Inference(_) => "inference_failed",
-            Error::NoModelInstalled => "no_model_installed",
-            Error::EngineUnavailable { .. } => "engine_unavailable",
-            Error::UnsupportedLanguage(_) => "unsupported_language",
-            Error::Cancelled => "cancelled",
-            Error::Export(_) => "export_failed",
-            Error::FontMissing { .. } => "font_missing",
-            Error::Write { .. } => "write_failed",
-            Error::Io { .. } => "io_error",
+            Error::ModelMissing { .. } => ErrorCode::ModelMissing,
+            Error::ModelNotInstalled { .. } => ErrorCode::ModelNotInstalled,
+            Error::UnknownModel { .. } => ErrorCode::UnknownModel,
+            Error::ModelInvalid { .. } => ErrorCode::ModelInvalid,
+            Error::ChecksumMismatch { .. } => ErrorCode::ChecksumMismatch,
+            Error::Download(_) => ErrorCode::DownloadFailed,
+            Error::Inference(_) => ErrorCode::InferenceFailed,
+            Error::NoModelInstalled => ErrorCode::NoModelInstalled,
+            Error::EngineUnavailable { .. } => ErrorCode::EngineUnavailable,
+            Error::UnsupportedLanguage(_) => ErrorCode::UnsupportedLanguage,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::Export(_) => ErrorCode::ExportFailed,
+            Error::FontMissing { .. } => ErrorCode::FontMissing,
+            Error::Write { .. } => ErrorCode::WriteFailed,
+            Error::Io { .. } => ErrorCode::IoError,
         }
     }
 }
@@ -123,36 +123,109 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A serializable `{code, message}` pair for callers that show errors to users.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, TS)]
 pub struct ErrorInfo {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl From<&Error> for ErrorInfo {
     fn from(e: &Error) -> Self {
         ErrorInfo {
-            code: e.code().to_string(),
+            code: e.code(),
             message: e.window_message(),
         }
     }
 }
 
+/// Every kind of failure a caller is told about: stable names (`snake_case` in JSON) the window
+/// can act on, generated into the UI's types as a union.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Reading an article.
+    ReadFailed,
+    EmptyFile,
+    FileTooLarge,
+    NotAFile,
+    BinaryFile,
+    UnsupportedFormat,
+    UndecodableText,
+    NoText,
+    CorruptDocument,
+    ArchiveLimit,
+    NoSuchChapter,
+    NoTextLayer,
+    EncryptedDocument,
+    DocumentLimit,
+    // Models and engines.
+    ModelMissing,
+    ModelNotInstalled,
+    NoModelInstalled,
+    UnknownModel,
+    ModelInvalid,
+    ChecksumMismatch,
+    DownloadFailed,
+    InferenceFailed,
+    EngineUnavailable,
+    UnsupportedLanguage,
+    Cancelled,
+    // Output.
+    ExportFailed,
+    FontMissing,
+    WriteFailed,
+    IoError,
+    // The history database.
+    HistoryUnavailable,
+    HistoryTooNew,
+    HistoryNotFound,
+    HistoryFailed,
+    // The window's own requests.
+    NothingToRestore,
+    Busy,
+    /// A failure with no better name (a worker thread that died, an error the UI raised).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The name as it appears in JSON, e.g. `model_missing`.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => format!("{self:?}"),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 impl ReadError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ReadError::Io { .. } => "read_failed",
-            ReadError::Empty { .. } => "empty_file",
-            ReadError::TooLarge { .. } | ReadError::StreamTooLarge { .. } => "file_too_large",
-            ReadError::NotAFile { .. } => "not_a_file",
-            ReadError::Binary { .. } => "binary_file",
-            ReadError::Unsupported { .. } => "unsupported_format",
-            ReadError::Undecodable { .. } => "undecodable_text",
-            ReadError::NoText { .. } => "no_text",
-            ReadError::Corrupt { .. } => "corrupt_document",
-            ReadError::ArchiveLimit { .. } => "archive_limit",
-            ReadError::NoSuchChapter { .. } => "no_such_chapter",
-            ReadError::NoTextLayer { .. } => "no_text_layer",
-            ReadError::Encrypted { .. } => "encrypted_document",
-            ReadError::Limit { .. } => "document_limit",
+            ReadError::Io { .. } => ErrorCode::ReadFailed,
+            ReadError::Empty { .. } => ErrorCode::EmptyFile,
+            ReadError::TooLarge { .. } | ReadError::StreamTooLarge { .. } => {
+                ErrorCode::FileTooLarge
+            }
+            ReadError::NotAFile { .. } => ErrorCode::NotAFile,
+            ReadError::Binary { .. } => ErrorCode::BinaryFile,
+            ReadError::Unsupported { .. } => ErrorCode::UnsupportedFormat,
+            ReadError::Undecodable { .. } => ErrorCode::UndecodableText,
+            ReadError::NoText { .. } => ErrorCode::NoText,
+            ReadError::Corrupt { .. } => ErrorCode::CorruptDocument,
+            ReadError::ArchiveLimit { .. } => ErrorCode::ArchiveLimit,
+            ReadError::NoSuchChapter { .. } => ErrorCode::NoSuchChapter,
+            ReadError::NoTextLayer { .. } => ErrorCode::NoTextLayer,
+            ReadError::Encrypted { .. } => ErrorCode::EncryptedDocument,
+            ReadError::Limit { .. } => ErrorCode::DocumentLimit,
         }
     }
 }

@@ -60,12 +60,12 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::ErrorCode {
         match self {
-            HistoryError::Open { .. } => "history_unavailable",
-            HistoryError::TooNew { .. } => "history_too_new",
-            HistoryError::NotFound(_) => "history_not_found",
-            HistoryError::Sql(_) | HistoryError::Json(_) => "history_failed",
+            HistoryError::Open { .. } => crate::ErrorCode::HistoryUnavailable,
+            HistoryError::TooNew { .. } => crate::ErrorCode::HistoryTooNew,
+            HistoryError::NotFound(_) => crate::ErrorCode::HistoryNotFound,
+            HistoryError::Sql(_) | HistoryError::Json(_) => crate::ErrorCode::HistoryFailed,
         }
     }
 }

@@ -20,4 +20,4 @@ pub mod script;
 pub mod summarize;
 pub mod translate;
 
-pub use error::{Error, ErrorInfo, Result};
+pub use error::{Error, ErrorCode, ErrorInfo, Result};

@@ -12,6 +12,7 @@ import type {
   Language,
   ModelStatus,
   ProcessOptions,
+  ErrorCode,
   ProcessResult,
   ProgressEvent,
 } from './types';
@@ -22,11 +23,13 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; message?: unknown };
     if (typeof e.message === 'string') {
-      return { code: typeof e.code === 'string' ? e.code : 'error', message: e.message };
+      // A code from the backend is one of ErrorCode's (generated from Rust).
+      const code = typeof e.code === 'string' ? (e.code as ErrorCode) : 'internal';
+      return { code, message: e.message };
     }
   }
-  if (typeof err === 'string' && err) return { code: 'error', message: err };
-  return { code: 'error', message: String(err) };
+  if (typeof err === 'string' && err) return { code: 'internal', message: err };
+  return { code: 'internal', message: String(err) };
 }
 
 export function isCancelled(err: unknown): boolean {

