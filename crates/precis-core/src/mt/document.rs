@@ -10,8 +10,8 @@ use crate::lang::Language;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
-    contains_term, document_glossary, has_words, settle_machine_output, FinishedText,
-    GlossaryEntry, TranslatedParagraph, Translation,
+    contains_term, document_glossary, has_words, settle_machine_output, warning_texts,
+    FinishedText, GlossaryEntry, TranslatedParagraph, Translation,
 };
 use crate::{Error, Result};
 
@@ -269,7 +269,7 @@ impl<'a> MachineTranslation<'a> {
                     id: piece.id.clone(),
                     source: piece.source.clone(),
                     text,
-                    warnings,
+                    warnings: warning_texts(&warnings),
                     untranslated,
                 });
             }
