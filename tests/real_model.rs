@@ -20,7 +20,7 @@ use precis_core::models;
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event};
 use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
-use precis_core::translate::{contains_term, TermOrigin, Translator};
+use precis_core::translate::{contains_term, DocumentTranslator, TermOrigin, Translator};
 
 fn load(spec: &str) -> Option<Mutex<LlmEngine>> {
     match models::resolve(Some(spec)) {

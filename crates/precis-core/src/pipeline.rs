@@ -13,7 +13,7 @@ use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
-use crate::translate::{Backend, Translation, Translator};
+use crate::translate::{DocumentTranslator, Translation, Translator};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -145,8 +145,8 @@ pub fn run_with(
     };
     if req.translates(doc) {
         let backend = match (machine, llm.as_deref_mut()) {
-            (Some(machine), _) => Backend::Machine(machine),
-            (None, Some(llm)) => Backend::Llm(Translator::new(llm, req.target)),
+            (Some(machine), _) => Box::new(machine) as Box<dyn DocumentTranslator + '_>,
+            (None, Some(llm)) => Box::new(Translator::new(llm, req.target)),
             (None, None) => unreachable!("checked above: translation needs a model"),
         };
         translate(
@@ -171,7 +171,7 @@ pub fn run_with(
 fn translate(
     outcome: &mut Outcome,
     original: Option<Summary>,
-    mut tr: Backend,
+    mut tr: Box<dyn DocumentTranslator + '_>,
     req: &Request,
     translate_summary: bool,
     sink: &mut dyn EventSink,
@@ -202,15 +202,15 @@ fn translate(
         let mut early = EarlySummary::new(sink, orig, doc, &target);
         let translation = tr.translate_document(doc, &mut early, cancel)?;
         outcome.summary = Some(match early.points {
-            Some(points) => in_target(orig, points, &tr, started),
-            None => translate_summary_points(&mut tr, orig, sink, cancel)?,
+            Some(points) => in_target(orig, points, &*tr, started),
+            None => translate_summary_points(&mut *tr, orig, sink, cancel)?,
         });
         outcome.summary_original = original;
         outcome.translation = Some(translation);
         return Ok(());
     }
     if let Some(orig) = summary_to_translate {
-        outcome.summary = Some(translate_summary_points(&mut tr, orig, sink, cancel)?);
+        outcome.summary = Some(translate_summary_points(&mut *tr, orig, sink, cancel)?);
         outcome.summary_original = original;
     } else {
         outcome.summary = original;
@@ -358,7 +358,7 @@ fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
 
 /// Translates a summary point by point, so each keeps its alignment to the source sentences.
 fn translate_summary_points(
-    tr: &mut Backend,
+    tr: &mut dyn DocumentTranslator,
     summary: &Summary,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
@@ -411,7 +411,7 @@ fn translate_summary_points(
 fn in_target(
     summary: &Summary,
     points: Vec<SummaryPoint>,
-    tr: &Backend,
+    tr: &dyn DocumentTranslator,
     started: std::time::Instant,
 ) -> Summary {
     Summary {

@@ -10,8 +10,8 @@ use crate::lang::Language;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
-    contains_term, document_glossary, has_words, settle_machine_output, warning_texts,
-    FinishedText, GlossaryEntry, TranslatedParagraph, Translation,
+    announced_glossary, contains_term, has_words, settle_machine_output, warning_texts,
+    DocumentTranslator, FinishedText, GlossaryEntry, TranslatedParagraph, Translation,
 };
 use crate::{Error, Result};
 
@@ -91,23 +91,29 @@ impl<'a> MachineTranslation<'a> {
             explained: Vec::new(),
         })
     }
+}
 
-    pub fn model_name(&self) -> String {
+impl DocumentTranslator for MachineTranslation<'_> {
+    fn output(&self) -> Language {
+        self.output
+    }
+
+    fn model_name(&self) -> String {
         self.mt.info().name.clone()
     }
 
-    pub fn build_glossary(&mut self, doc: &Document, sink: &mut dyn EventSink) {
-        self.glossary = document_glossary(&self.target, doc);
-        sink.emit(Event::Progress {
-            stage: Stage::Glossary,
-            done: 1,
-            total: 1,
-            tokens: 0,
-        });
+    fn build_glossary(
+        &mut self,
+        doc: &Document,
+        sink: &mut dyn EventSink,
+        _cancel: &CancelToken,
+    ) -> Result<()> {
+        self.glossary = announced_glossary(&self.target, doc, sink);
+        Ok(())
     }
 
     /// Translates one text (a summary point), with the same checks as a paragraph.
-    pub fn translate_text(
+    fn translate_text(
         &mut self,
         text: &str,
         paragraph_id: Option<&str>,
@@ -136,7 +142,7 @@ impl<'a> MachineTranslation<'a> {
         Ok((p.text, p.warnings))
     }
 
-    pub fn translate_document(
+    fn translate_document(
         &mut self,
         doc: &Document,
         sink: &mut dyn EventSink,
@@ -186,7 +192,9 @@ impl<'a> MachineTranslation<'a> {
             seconds: started.elapsed().as_secs_f64(),
         })
     }
+}
 
+impl MachineTranslation<'_> {
     /// Translates pieces in order, a round of whole pieces at a time.
     fn translate_pieces(
         &mut self,

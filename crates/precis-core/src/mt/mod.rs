@@ -2,7 +2,7 @@
 //! out — smaller and faster per word than an instruct LLM, and never steered by what an
 //! article says (there is no prompt). Summaries still need an LLM.
 //!
-//! [`MachineTranslator`] is the seam the translator uses ([`crate::translate::Backend`]);
+//! [`MachineTranslator`] is the seam the translator uses ([`crate::translate::DocumentTranslator`]);
 //! [`MarianEngine`] implements it for Marian models (`marian.rs`).
 
 pub mod document;

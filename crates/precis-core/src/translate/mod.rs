@@ -105,10 +105,18 @@ impl<'a> Translator<'a> {
             parallel: parallel_from_env(),
         }
     }
+}
 
-    /// Collects the terminology entries this document uses, so every paragraph (and the
-    /// summary) renders them the same way.
-    pub fn build_glossary(
+impl DocumentTranslator for Translator<'_> {
+    fn output(&self) -> Language {
+        self.output
+    }
+
+    fn model_name(&self) -> String {
+        self.llm.info().name.clone()
+    }
+
+    fn build_glossary(
         &mut self,
         doc: &Document,
         sink: &mut dyn EventSink,
@@ -117,21 +125,12 @@ impl<'a> Translator<'a> {
         self.source_language = Language::parse(&doc.language)
             .map(|l| l.name)
             .unwrap_or("the source language");
-        self.glossary = document_glossary(&self.target, doc);
-        sink.emit(Event::Progress {
-            stage: Stage::Glossary,
-            done: 1,
-            total: 1,
-            tokens: 0,
-        });
+        self.glossary = announced_glossary(&self.target, doc, sink);
         Ok(())
     }
 
-    /// Translates one text (a summary, say), streaming it to `sink` under `paragraph_id`.
-    /// Returns the translation and warnings about it (empty when it passed every check); a
-    /// part the model would not translate comes back in the original, with a warning saying
-    /// so. The same jobs and checks as a document's paragraphs.
-    pub fn translate_text(
+    /// The same jobs and checks as a document's paragraphs.
+    fn translate_text(
         &mut self,
         text: &str,
         paragraph_id: Option<&str>,
@@ -158,6 +157,71 @@ impl<'a> Translator<'a> {
         run?;
         let settled = jobs.items.pop().and_then(|i| i.text).unwrap_or_default();
         Ok((settled.text, warning_texts(&settled.warnings)))
+    }
+
+    /// Translates the whole document with the glossary built so far, several paragraphs at a
+    /// time ([`Self::parallel`]).
+    fn translate_document(
+        &mut self,
+        doc: &Document,
+        sink: &mut dyn EventSink,
+        cancel: &CancelToken,
+    ) -> Result<Translation> {
+        let started = std::time::Instant::now();
+        let total = doc.paragraphs.len() as u64;
+        // Progress starts at paragraph 0 of n while the headings are translated, so a UI
+        // never shows the previous stage's counts under "translating".
+        sink.emit(Event::Progress {
+            stage: Stage::Translating,
+            done: 0,
+            total,
+            tokens: 0,
+        });
+        let parallel = self.parallel;
+        let mut jobs = DocumentJobs::new(self, Stage::Translating, sink);
+        // The article is read on its own: its first mentions are explained again.
+        jobs.explained.clear();
+        let llm = &*self.llm;
+        let count_tokens = |t: &str| llm.count_tokens(t);
+        jobs.add(&count_tokens, "title", &doc.title, false);
+        if let Some(s) = &doc.subtitle {
+            jobs.add(&count_tokens, "subtitle", s, false);
+        }
+        for p in &doc.paragraphs {
+            jobs.add(&count_tokens, &p.id, &p.text, true);
+        }
+        let run = jobs.run(self.llm, parallel, cancel);
+        self.glossary = std::mem::take(&mut jobs.glossary);
+        self.words = std::mem::take(&mut jobs.words);
+        run?;
+        let mut texts = jobs
+            .items
+            .into_iter()
+            .map(|i| (i.id, i.source, i.text.unwrap_or_default()));
+        let (_, _, title) = texts.next().unwrap_or_default();
+        let subtitle = if doc.subtitle.is_some() {
+            texts.next().map(|(_, _, t)| t.text)
+        } else {
+            None
+        };
+        let paragraphs = texts
+            .map(|(id, source, settled)| TranslatedParagraph {
+                id,
+                source,
+                text: settled.text,
+                warnings: warning_texts(&settled.warnings),
+                untranslated: settled.untranslated,
+            })
+            .collect();
+        Ok(Translation {
+            language: self.output.code.to_string(),
+            model: self.llm.info().name.clone(),
+            title: title.text,
+            subtitle,
+            paragraphs,
+            glossary: self.glossary.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }
 
@@ -253,71 +317,61 @@ pub(crate) fn warning_texts(problems: &[Problem]) -> Vec<String> {
     problems.iter().map(ToString::to_string).collect()
 }
 
-/// Who translates: an instruct LLM (prompts, checks, retries) or a dedicated translation
-/// model (sentences in, sentences out, the same checks). The pipeline talks to this.
-pub enum Backend<'a> {
-    Llm(Translator<'a>),
-    Machine(crate::mt::document::MachineTranslation<'a>),
-}
-
-impl Backend<'_> {
+/// Who translates: an instruct LLM (prompts, checks, retries: [`Translator`]) or a dedicated
+/// translation model (sentences in, sentences out, the same checks:
+/// [`crate::mt::document::MachineTranslation`]). The pipeline talks to this.
+pub trait DocumentTranslator {
     /// The language the reader asked for.
-    pub fn output(&self) -> Language {
-        match self {
-            Backend::Llm(t) => t.output,
-            Backend::Machine(t) => t.output,
-        }
-    }
+    fn output(&self) -> Language;
 
     /// The model that translates, as the window and exports name it.
-    pub fn model_name(&self) -> String {
-        match self {
-            Backend::Llm(t) => t.llm.info().name.clone(),
-            Backend::Machine(t) => t.model_name(),
-        }
-    }
+    fn model_name(&self) -> String;
 
-    pub fn build_glossary(
+    /// Collects the terminology entries this document uses, so every paragraph (and the
+    /// summary) renders them the same way.
+    fn build_glossary(
         &mut self,
         doc: &Document,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<()> {
-        match self {
-            Backend::Llm(t) => t.build_glossary(doc, sink, cancel),
-            Backend::Machine(t) => {
-                t.build_glossary(doc, sink);
-                Ok(())
-            }
-        }
-    }
+    ) -> Result<()>;
 
-    /// See [`Translator::translate_text`].
-    pub fn translate_text(
+    /// Translates one text (a summary, say), streaming it to `sink` under `paragraph_id`.
+    /// Returns the translation and warnings about it (empty when it passed every check); a
+    /// part the model would not translate comes back in the original, with a warning saying
+    /// so.
+    fn translate_text(
         &mut self,
         text: &str,
         paragraph_id: Option<&str>,
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<String>)> {
-        match self {
-            Backend::Llm(t) => t.translate_text(text, paragraph_id, stage, sink, cancel),
-            Backend::Machine(t) => t.translate_text(text, paragraph_id, stage, sink, cancel),
-        }
-    }
+    ) -> Result<(String, Vec<String>)>;
 
-    pub fn translate_document(
+    /// Translates the title, subtitle and every paragraph with the glossary built so far.
+    fn translate_document(
         &mut self,
         doc: &Document,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<Translation> {
-        match self {
-            Backend::Llm(t) => t.translate_document(doc, sink, cancel),
-            Backend::Machine(t) => t.translate_document(doc, sink, cancel),
-        }
-    }
+    ) -> Result<Translation>;
+}
+
+/// The terminology entries `doc` uses for `target`, reported as the glossary stage.
+pub(crate) fn announced_glossary(
+    target: &Language,
+    doc: &Document,
+    sink: &mut dyn EventSink,
+) -> Vec<GlossaryEntry> {
+    let glossary = document_glossary(target, doc);
+    sink.emit(Event::Progress {
+        stage: Stage::Glossary,
+        done: 1,
+        total: 1,
+        tokens: 0,
+    });
+    glossary
 }
 
 /// How many paragraphs are translated at once by default. Decoding reads every weight once per
@@ -331,71 +385,4 @@ fn parallel_from_env() -> usize {
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or(DEFAULT_PARALLEL)
-}
-
-impl Translator<'_> {
-    /// Translates the whole document with the glossary built so far, several paragraphs at a
-    /// time ([`Self::parallel`]).
-    pub fn translate_document(
-        &mut self,
-        doc: &Document,
-        sink: &mut dyn EventSink,
-        cancel: &CancelToken,
-    ) -> Result<Translation> {
-        let started = std::time::Instant::now();
-        let total = doc.paragraphs.len() as u64;
-        // Progress starts at paragraph 0 of n while the headings are translated, so a UI
-        // never shows the previous stage's counts under "translating".
-        sink.emit(Event::Progress {
-            stage: Stage::Translating,
-            done: 0,
-            total,
-            tokens: 0,
-        });
-        let parallel = self.parallel;
-        let mut jobs = DocumentJobs::new(self, Stage::Translating, sink);
-        // The article is read on its own: its first mentions are explained again.
-        jobs.explained.clear();
-        let llm = &*self.llm;
-        let count_tokens = |t: &str| llm.count_tokens(t);
-        jobs.add(&count_tokens, "title", &doc.title, false);
-        if let Some(s) = &doc.subtitle {
-            jobs.add(&count_tokens, "subtitle", s, false);
-        }
-        for p in &doc.paragraphs {
-            jobs.add(&count_tokens, &p.id, &p.text, true);
-        }
-        let run = jobs.run(self.llm, parallel, cancel);
-        self.glossary = std::mem::take(&mut jobs.glossary);
-        self.words = std::mem::take(&mut jobs.words);
-        run?;
-        let mut texts = jobs
-            .items
-            .into_iter()
-            .map(|i| (i.id, i.source, i.text.unwrap_or_default()));
-        let (_, _, title) = texts.next().unwrap_or_default();
-        let subtitle = if doc.subtitle.is_some() {
-            texts.next().map(|(_, _, t)| t.text)
-        } else {
-            None
-        };
-        let paragraphs = texts
-            .map(|(id, source, settled)| TranslatedParagraph {
-                id,
-                source,
-                text: settled.text,
-                warnings: warning_texts(&settled.warnings),
-                untranslated: settled.untranslated,
-            })
-            .collect();
-        Ok(Translation {
-            language: self.output.code.to_string(),
-            model: self.llm.info().name.clone(),
-            title: title.text,
-            subtitle,
-            paragraphs,
-            glossary: self.glossary.clone(),
-            seconds: started.elapsed().as_secs_f64(),
-        })
-    }
 }
