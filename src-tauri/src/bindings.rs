@@ -10,14 +10,14 @@ use precis_core::history::{HistoryEntry, HistoryItem};
 use precis_core::lang::Language;
 use precis_core::llm::{GenerationStats, ModelInfo};
 use precis_core::models::{ModelStatus, Purpose};
-use precis_core::pipeline::Outcome;
+use precis_core::pipeline::{Outcome, ProcessOptions};
 use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, Summary, SummaryPoint};
 use precis_core::translate::{GlossaryEntry, TermOrigin, TranslatedParagraph, Translation};
 use precis_core::{ErrorCode, ErrorInfo};
 use ts_rs::TS;
 
-use crate::commands::{Input, ProcessOptions, ProcessResult};
+use crate::commands::{Input, ProcessResult};
 
 /// The whole of `ui/src/lib/bindings.ts`.
 pub fn typescript() -> String {

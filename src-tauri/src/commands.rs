@@ -12,9 +12,8 @@ use precis_core::lang::{Language, LANGUAGES};
 use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch, ModelStatus};
 use precis_core::mt::{self, MachineTranslator, MarianEngine};
-use precis_core::pipeline::{self, Engines, Outcome, Request};
+use precis_core::pipeline::{self, Engines, Outcome, ProcessOptions};
 use precis_core::progress::{CancelToken, Event, Stage};
-use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
 use precis_core::{ErrorCode, ErrorInfo};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -101,28 +100,6 @@ async fn blocking<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| internal(format!("worker failed: {e}")))?
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ProcessOptions {
-    pub target: String,
-    #[serde(default)]
-    pub length: Length,
-    #[serde(default)]
-    pub style: Style,
-    /// `None`: the LLM when a model is installed, else extractive.
-    pub engine: Option<EngineKind>,
-    #[serde(default)]
-    pub translate: bool,
-    #[serde(default)]
-    pub summary_in_target: bool,
-    /// Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
-    pub model: Option<String>,
-    /// A dedicated translation model (catalog id or Marian folder) for the article and summary
-    /// translation; `None`: the LLM translates.
-    #[serde(default)]
-    pub translation_model: Option<String>,
 }
 
 /// What to process: a file, text pasted from the clipboard, or an article already read and
@@ -223,18 +200,7 @@ fn process(
 ) -> Result<ProcessResult, ErrorInfo> {
     let started = Instant::now();
     let doc = read_input(&input)?;
-    let target = Language::parse(&options.target).map_err(info)?;
-    let engine = EngineKind::choose(options.engine, options.length, options.model.as_deref());
-    let req = Request {
-        summary: Some(SummaryOptions {
-            length: options.length,
-            style: options.style,
-            engine,
-        }),
-        summary_in_target: options.summary_in_target,
-        translate: options.translate,
-        target,
-    };
+    let req = options.request().map_err(info)?;
     let mut sink = |e: Event| {
         // A closed window is not an error for the engine; the job simply finishes.
         let _ = on_event.send(e);
@@ -288,13 +254,11 @@ fn process(
         } => Some(PathBuf::from(path)),
         Input::Text { .. } | Input::Document { .. } => None,
     };
-    let options_json = serde_json::to_value(&options).unwrap_or_default();
     let stored = inner.with_history(|h| {
         h.insert(&NewEntry {
             outcome: &outcome,
             source_path: source_path.as_deref(),
-            target: &options.target,
-            options: &options_json,
+            options: &options,
             total_secs: started.elapsed().as_secs_f64(),
         })
     });

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::pipeline::Outcome;
+use crate::pipeline::{Outcome, ProcessOptions};
 
 /// Schema migrations, in order; `user_version` is the number applied so far.
 const MIGRATIONS: &[&str] = &[
@@ -91,10 +91,8 @@ pub struct HistoryEntry {
     pub id: i64,
     pub created_at: String,
     pub source_path: Option<String>,
-    /// The options the article was processed with, as the caller passed them (the window's
-    /// `ProcessOptions`, the only writer).
-    #[ts(type = "ProcessOptions")]
-    pub options: serde_json::Value,
+    /// The options the article was processed with.
+    pub options: ProcessOptions,
     pub outcome: Outcome,
     pub total_secs: f64,
 }
@@ -103,8 +101,7 @@ pub struct HistoryEntry {
 pub struct NewEntry<'a> {
     pub outcome: &'a Outcome,
     pub source_path: Option<&'a Path>,
-    pub target: &'a str,
-    pub options: &'a serde_json::Value,
+    pub options: &'a ProcessOptions,
     pub total_secs: f64,
 }
 
@@ -214,7 +211,7 @@ impl History {
                 title,
                 d.source_name,
                 entry.source_path.map(|p| p.to_string_lossy().into_owned()),
-                entry.target,
+                entry.options.target,
                 o.model.as_ref().map(|m| m.name.clone()),
                 engine,
                 serde_json::to_string(entry.options)?,
@@ -269,7 +266,7 @@ impl History {
         let row = self
             .conn
             .query_row(
-                "SELECT created_at, source_path, options_json, outcome_json, total_secs
+                "SELECT created_at, source_path, options_json, outcome_json, total_secs, target
                  FROM articles WHERE id = ?1",
                 params![id],
                 |r| {
@@ -279,6 +276,7 @@ impl History {
                         r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
                         r.get::<_, f64>(4)?,
+                        r.get::<_, String>(5)?,
                     ))
                 },
             )
@@ -288,7 +286,9 @@ impl History {
             id,
             created_at: row.0,
             source_path: row.1,
-            options: serde_json::from_str(&row.2)?,
+            // Options a later version no longer reads lose their details, not the article.
+            options: serde_json::from_str(&row.2)
+                .unwrap_or_else(|_| ProcessOptions::for_target(&row.5)),
             outcome: serde_json::from_str(&row.3)?,
             total_secs: row.4,
         })
@@ -364,8 +364,10 @@ mod tests {
         h.insert(&NewEntry {
             outcome: o,
             source_path: Some(Path::new("/tmp/a.txt")),
-            target: "zh-Hans",
-            options: &serde_json::json!({"target": "zh-Hans", "translate": true}),
+            options: &ProcessOptions {
+                translate: true,
+                ..ProcessOptions::for_target("zh-Hans")
+            },
             total_secs: 2.5,
         })
         .unwrap()
@@ -400,7 +402,8 @@ mod tests {
             e.outcome.translation.unwrap().paragraphs[0].text,
             "日内瓦会谈继续。"
         );
-        assert_eq!(e.options["target"], "zh-Hans");
+        assert_eq!(e.options.target, "zh-Hans");
+        assert!(e.options.translate);
         assert_eq!(e.source_path.as_deref(), Some("/tmp/a.txt"));
         h.delete(a).unwrap();
         assert_eq!(h.get(a).unwrap_err().code(), "history_not_found");

@@ -12,7 +12,7 @@ use crate::llm::{GenerationStats, Generator, ModelInfo};
 use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
-use crate::summarize::{self, EngineKind, Summary, SummaryOptions, SummaryPoint};
+use crate::summarize::{self, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
 use crate::translate::{DocumentTranslator, Translation, Translator};
 use crate::{Error, Result};
 
@@ -25,6 +25,61 @@ pub struct Request {
     /// Translate the whole article into `target`.
     pub translate: bool,
     pub target: Language,
+}
+
+/// What the window asks of a job, as it sends it and as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessOptions {
+    /// The language code of the translation (and of the summary, with `summary_in_target`).
+    pub target: String,
+    #[serde(default)]
+    pub length: Length,
+    #[serde(default)]
+    pub style: Style,
+    /// `None`: the LLM when a model is installed, else extractive ([`EngineKind::choose`]).
+    pub engine: Option<EngineKind>,
+    #[serde(default)]
+    pub translate: bool,
+    #[serde(default)]
+    pub summary_in_target: bool,
+    /// Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
+    pub model: Option<String>,
+    /// A dedicated translation model (catalog id or Marian folder) for the article and summary
+    /// translation; `None`: the LLM translates.
+    #[serde(default)]
+    pub translation_model: Option<String>,
+}
+
+impl ProcessOptions {
+    /// The defaults for a summary, with `target` as the translation language.
+    pub fn for_target(target: &str) -> ProcessOptions {
+        ProcessOptions {
+            target: target.to_string(),
+            length: Length::default(),
+            style: Style::default(),
+            engine: None,
+            translate: false,
+            summary_in_target: false,
+            model: None,
+            translation_model: None,
+        }
+    }
+
+    /// The pipeline's request: always a summary (its engine chosen by [`EngineKind::choose`]),
+    /// the translation when asked. Fails on an unknown target language.
+    pub fn request(&self) -> Result<Request> {
+        Ok(Request {
+            summary: Some(SummaryOptions {
+                length: self.length,
+                style: self.style,
+                engine: EngineKind::choose(self.engine, self.length, self.model.as_deref()),
+            }),
+            summary_in_target: self.summary_in_target,
+            translate: self.translate,
+            target: Language::parse(&self.target)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

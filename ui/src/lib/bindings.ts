@@ -128,9 +128,13 @@ export type Style = "prose" | "bullets";
 
 export type Engine = "extractive" | "llm";
 
-export type ProcessOptions = { target: string, length: Length, style: Style, 
+export type ProcessOptions = { 
 /**
- * `None`: the LLM when a model is installed, else extractive.
+ * The language code of the translation (and of the summary, with `summary_in_target`).
+ */
+target: string, length: Length, style: Style, 
+/**
+ * `None`: the LLM when a model is installed, else extractive ([`EngineKind::choose`]).
  */
 engine: Engine | null, translate: boolean, summaryInTarget: boolean, 
 /**
@@ -229,8 +233,7 @@ created_at: string, has_translation: boolean, };
 
 export type HistoryEntry = { id: number, created_at: string, source_path: string | null, 
 /**
- * The options the article was processed with, as the caller passed them (the window's
- * `ProcessOptions`, the only writer).
+ * The options the article was processed with.
  */
 options: ProcessOptions, outcome: Outcome, total_secs: number, };
 
