@@ -265,9 +265,10 @@ fn process(
     let history_id = match stored {
         Ok(id) => Some(id),
         Err(e) => {
-            sink(Event::Warning {
-                message: format!("the result was not saved to the history: {}", e.message),
-            });
+            sink(Event::warning(format!(
+                "the result was not saved to the history: {}",
+                e.message
+            )));
             None
         }
     };

@@ -77,7 +77,7 @@ describe('reduceStream', () => {
   it('collects warnings and ignores tokens of stages without a pane', () => {
     const s = run([
       { event: 'token', stage: 'glossary', paragraph_id: null, text: 'x' },
-      { event: 'warning', message: 'p2: an amount may have changed' },
+      { event: 'warning', paragraph_id: 'p2', message: 'an amount may have changed' },
     ]);
     expect(s.summary).toBe('');
     expect(s.translation).toEqual([]);

@@ -94,7 +94,14 @@ impl Reporter {
                 }
             }
             Event::ParagraphDone { .. } => streamed.clear(),
-            Event::Warning { message } => {
+            Event::Warning {
+                paragraph_id,
+                message,
+            } => {
+                let message = match paragraph_id {
+                    Some(id) => format!("{id}: {message}"),
+                    None => message,
+                };
                 if let Some(bar) = &self.bar {
                     bar.println(format!("warning: {message}"));
                 } else if self.plain {

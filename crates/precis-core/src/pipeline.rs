@@ -236,12 +236,10 @@ fn translate(
     tr.build_glossary(doc, sink, cancel)?;
     let translate_article = req.translate && !same_language(&req.target, &doc.language);
     if req.translate && !translate_article {
-        sink.emit(Event::Warning {
-            message: format!(
-                "the article is already in {}; nothing to translate",
-                req.target.name
-            ),
-        });
+        sink.emit(Event::warning(format!(
+            "the article is already in {}; nothing to translate",
+            req.target.name
+        )));
     }
     let summary_to_translate = original.as_ref().filter(|_| translate_summary);
     // An extractive summary is made of the article's own sentences: when the whole article is
@@ -406,7 +404,8 @@ fn summary_from_translation(
 fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
     for w in warnings {
         sink.emit(Event::Warning {
-            message: format!("{what}: {w}"),
+            paragraph_id: Some(what.to_string()),
+            message: w.clone(),
         });
     }
 }

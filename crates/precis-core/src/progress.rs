@@ -59,8 +59,22 @@ pub enum Event {
     },
     /// A paragraph's translation is complete.
     ParagraphDone { paragraph_id: String, text: String },
-    /// A non-fatal problem worth showing (e.g. an amount the model may have changed).
-    Warning { message: String },
+    /// A non-fatal problem worth showing (e.g. an amount the model may have changed), about
+    /// one paragraph (or `summary`) when `paragraph_id` says which.
+    Warning {
+        paragraph_id: Option<String>,
+        message: String,
+    },
+}
+
+impl Event {
+    /// A warning about the job as a whole.
+    pub fn warning(message: impl Into<String>) -> Event {
+        Event::Warning {
+            paragraph_id: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// Receives events; implemented for any `FnMut(Event)`.

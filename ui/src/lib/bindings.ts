@@ -153,7 +153,7 @@ export type ProgressEvent = { "event": "progress", stage: Stage, done: number, t
 /**
  * Tokens generated so far in this stage (0 where not applicable).
  */
-tokens: number, } | { "event": "token", stage: Stage, paragraph_id: string | null, text: string, } | { "event": "paragraph_done", paragraph_id: string, text: string, } | { "event": "warning", message: string, };
+tokens: number, } | { "event": "token", stage: Stage, paragraph_id: string | null, text: string, } | { "event": "paragraph_done", paragraph_id: string, text: string, } | { "event": "warning", paragraph_id: string | null, message: string, };
 
 export type SummaryPoint = { text: string, source_sentence_ids: Array<string>, };
 

@@ -88,7 +88,13 @@ export function reduceStream(state: StreamState, ev: ProgressEvent): StreamState
         })),
       };
     case 'warning':
-      return { ...state, warnings: [...state.warnings, ev.message] };
+      return {
+        ...state,
+        warnings: [
+          ...state.warnings,
+          ev.paragraph_id ? `${ev.paragraph_id}: ${ev.message}` : ev.message,
+        ],
+      };
     default:
       return state;
   }

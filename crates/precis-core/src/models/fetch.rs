@@ -55,6 +55,7 @@ pub fn fetch(
     if source == Source::Auto {
         if let Some(fb) = &entry.fallback {
             sink.emit(Event::Warning {
+                paragraph_id: None,
                 message: format!(
                     "{} is unreachable; fetching the same-size model {fb} instead",
                     entry.id

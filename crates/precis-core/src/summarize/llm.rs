@@ -159,14 +159,15 @@ fn drop_unsupported(points: Vec<String>, source: &str, sink: &mut dyn EventSink)
         }
         let others_left = !kept.is_empty() || i + 1 < total;
         sink.emit(Event::Warning {
+            paragraph_id: Some("summary".into()),
             message: if others_left {
                 format!(
-                    "summary: a sentence with numbers or names the article does not contain ({}) was left out",
+                    "a sentence with numbers or names the article does not contain ({}) was left out",
                     unsupported.join(", ")
                 )
             } else {
                 format!(
-                    "summary: it contains numbers or names the article does not ({})",
+                    "it contains numbers or names the article does not ({})",
                     unsupported.join(", ")
                 )
             },

@@ -274,7 +274,8 @@ impl FinishedText<'_> {
         if self.is_paragraph {
             for w in warnings {
                 sink.emit(Event::Warning {
-                    message: format!("{}: {w}", self.id),
+                    paragraph_id: Some(self.id.to_string()),
+                    message: w.to_string(),
                 });
             }
             if target.is_cjk() && !self.untranslated {
