@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use precis_core::document::{
     parse_bytes, read_file, Document, ReadError, ReadLimits, SourceFormat,
 };
+use precis_core::ErrorCode;
 
 #[path = "../fuzz/common/mod.rs"]
 mod fuzz_common;
@@ -121,7 +122,7 @@ fn running_headers_footers_and_page_numbers_are_dropped() {
 fn scanned_pdf_says_it_has_no_text_layer() {
     let err = read("scanned.pdf").expect_err("no text");
     assert!(matches!(err, ReadError::NoTextLayer { .. }), "{err}");
-    assert_eq!(err.code(), "no_text_layer");
+    assert_eq!(ErrorCode::from(&err), "no_text_layer");
     assert_one_line(&err);
     let msg = err.to_string();
     assert!(msg.starts_with("scanned.pdf has no text layer"), "{msg}");
@@ -132,7 +133,7 @@ fn scanned_pdf_says_it_has_no_text_layer() {
 fn password_protected_pdf_is_refused_and_owner_restricted_one_opens() {
     let err = read("encrypted.pdf").expect_err("needs a password");
     assert!(matches!(err, ReadError::Encrypted { .. }), "{err}");
-    assert_eq!(err.code(), "encrypted_document");
+    assert_eq!(ErrorCode::from(&err), "encrypted_document");
     assert_one_line(&err);
     assert!(err.to_string().contains("encrypted with a password"));
 
@@ -377,7 +378,7 @@ fn self_invoking_and_exponential_drawings_are_refused() {
     let bomb = tiny_pdf(&refs, b"/X0 Do");
     let err = bounded(&bomb, "forms.pdf").expect_err("exponential");
     assert!(matches!(err, ReadError::Limit { .. }), "{err}");
-    assert_eq!(err.code(), "document_limit");
+    assert_eq!(ErrorCode::from(&err), "document_limit");
 }
 
 #[test]

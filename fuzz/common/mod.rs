@@ -25,7 +25,7 @@ pub fn run(target: &str, data: &[u8]) {
         },
         _ => return,
     };
-    if let Ok(doc) = precis_core::document::parse_bytes(&bytes, name, None) {
+    if let Ok(doc) = precis_document::parse_bytes(&bytes, name, None) {
         // Whatever is read must survive the rest of the pipeline's first steps.
         let _ = serde_json::to_string(&doc);
         let _ = doc.word_count();

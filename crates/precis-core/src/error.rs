@@ -71,7 +71,7 @@ impl Error {
     /// A stable identifier for the kind of failure (for the UI and for JSON output).
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Read(e) => e.code(),
+            Error::Read(e) => ErrorCode::from(e),
             Error::ModelMissing { .. } => ErrorCode::ModelMissing,
             Error::ModelNotInstalled { .. } => ErrorCode::ModelNotInstalled,
             Error::UnknownModel { .. } => ErrorCode::UnknownModel,
@@ -207,9 +207,11 @@ impl PartialEq<&str> for ErrorCode {
     }
 }
 
-impl ReadError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
+/// The stable code of a reader's error (`ReadError` lives in `precis-document`, which knows
+/// nothing of `ErrorCode`).
+impl From<&ReadError> for ErrorCode {
+    fn from(e: &ReadError) -> Self {
+        match e {
             ReadError::Io { .. } => ErrorCode::ReadFailed,
             ReadError::Empty { .. } => ErrorCode::EmptyFile,
             ReadError::TooLarge { .. } | ReadError::StreamTooLarge { .. } => {

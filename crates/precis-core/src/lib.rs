@@ -3,7 +3,6 @@
 
 pub mod bench;
 pub mod clock;
-pub mod document;
 pub mod error;
 pub mod export;
 pub mod history;
@@ -19,5 +18,8 @@ pub mod render;
 pub mod script;
 pub mod summarize;
 pub mod translate;
+
+/// The article readers, from their own crate (`precis-document`), at their old path.
+pub use precis_document as document;
 
 pub use error::{Error, ErrorCode, ErrorInfo, Result};

@@ -595,7 +595,7 @@ pub fn select_within_budget(doc: &Document, max_chars: usize) -> Vec<RankedSente
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{parse_bytes, Document};
+    use crate::document::{parse_bytes, Document, SourceFormat};
 
     const SAMPLE: &str =
         include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
@@ -711,5 +711,43 @@ mod tests {
         );
         assert_eq!(doc.sentence_count(), 3);
         assert_eq!(summarize(&doc, 2).len(), 2);
+    }
+
+    /// Whatever the readers make of random bytes, the summarizer takes it without panicking
+    /// (the inputs of the readers' own `random_bytes_never_panic`, in precis-document).
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"abc XYZ.!?\n\n<>/p\"'-*#_[]()\xE2\x80\x9C\xC3\xA9\xFF\t\r";
+        for round in 0..400 {
+            let len = (next() % 600) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if round % 2 == 0 {
+                        (r >> 24) as u8
+                    } else {
+                        alphabet[(r % alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            for hint in [
+                None,
+                Some(SourceFormat::Text),
+                Some(SourceFormat::Markdown),
+                Some(SourceFormat::Html),
+            ] {
+                if let Ok(doc) = parse_bytes(&bytes, "fuzz.txt", hint) {
+                    let _ = summarize(&doc, 3);
+                    let _ = select_within_budget(&doc, 200);
+                }
+            }
+        }
     }
 }

@@ -630,8 +630,7 @@ pub fn parse_markdown(text: &str) -> RawDocument {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str =
-        include_str!("../../../../tests/fixtures/global-times-syria-ceasefire.txt");
+    const SAMPLE: &str = include_str!("../../../tests/fixtures/global-times-syria-ceasefire.txt");
 
     #[test]
     fn sample_structure() {

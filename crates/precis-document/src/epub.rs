@@ -462,8 +462,8 @@ fn parse_chapter(xhtml: &str) -> Option<Chapter> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::office::tests::make_zip;
-    use crate::document::{parse_bytes, parse_bytes_with, ReadLimits, SourceFormat};
+    use crate::office::tests::make_zip;
+    use crate::{parse_bytes, parse_bytes_with, ReadLimits, SourceFormat};
 
     fn chapter(title: &str, paras: &[&str]) -> String {
         let body: String = paras.iter().map(|p| format!("<p>{p}</p>\n")).collect();

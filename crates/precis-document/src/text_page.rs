@@ -564,7 +564,7 @@ mod tests {
             return;
         };
         let text = std::fs::read_to_string(path).expect("readable page");
-        let units = crate::document::plain::split_units(&text);
+        let units = crate::plain::split_units(&text);
         let counts = line_counts(&units);
         let scores = unit_scores(&units, &counts);
         let barrier = walls(&units, &scores);

@@ -1126,7 +1126,7 @@ pub(crate) fn parse_odt_archive(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::document::{parse_bytes, SourceFormat};
+    use crate::{parse_bytes, SourceFormat};
     use std::io::Write;
     use std::time::{Duration, Instant};
 
@@ -1228,7 +1228,7 @@ pub(crate) mod tests {
         "Schools will reopen on Wednesday.",
     ];
 
-    fn texts(doc: &crate::document::Document) -> Vec<&str> {
+    fn texts(doc: &crate::Document) -> Vec<&str> {
         doc.paragraphs.iter().map(|p| p.text.as_str()).collect()
     }
 
@@ -1314,7 +1314,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("notes.txt");
         std::fs::write(&path, sample_docx(true)).expect("write");
-        let doc = crate::document::read_file(&path, &Default::default()).expect("reads");
+        let doc = crate::read_file(&path, &Default::default()).expect("reads");
         assert_eq!(doc.format, SourceFormat::Docx);
     }
 
