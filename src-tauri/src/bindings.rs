@@ -5,8 +5,6 @@
 use precis_core::document::{
     Document, LeftOut, Paragraph, Sentence, SourceFormat, ARTICLE_EXTENSIONS,
 };
-use precis_core::export::ExportFormat;
-use precis_core::history::{HistoryEntry, HistoryItem};
 use precis_core::lang::Language;
 use precis_core::llm::{GenerationStats, ModelInfo};
 use precis_core::models::{ModelStatus, Purpose};
@@ -15,6 +13,8 @@ use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{EngineKind, Length, Style, Summary, SummaryPoint};
 use precis_core::translate::{GlossaryEntry, TermOrigin, TranslatedParagraph, Translation};
 use precis_core::{ErrorCode, ErrorInfo};
+use precis_export::ExportFormat;
+use precis_store::history::{HistoryEntry, HistoryItem};
 use ts_rs::TS;
 
 use crate::commands::{Input, ProcessResult};
@@ -94,7 +94,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
         let generated = super::typescript();
         if std::env::var_os("PRECIS_WRITE_BINDINGS").is_some() {
-            precis_core::render::write_atomic(&path, generated.as_bytes()).unwrap();
+            precis_export::write_atomic(&path, generated.as_bytes()).unwrap();
             return;
         }
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();

@@ -6,8 +6,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, SourceFormat};
-use precis_core::export::{export_to_file, ExportFormat, ExportOptions};
-use precis_core::history::{History, HistoryEntry, HistoryItem, NewEntry};
 use precis_core::lang::{Language, LANGUAGES};
 use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models::{self, fetch, ModelStatus};
@@ -15,6 +13,8 @@ use precis_core::mt::{self, MachineTranslator, MarianEngine};
 use precis_core::pipeline::{self, Engines, Outcome, ProcessOptions};
 use precis_core::progress::{CancelToken, Event, Stage};
 use precis_core::{ErrorCode, ErrorInfo};
+use precis_export::{export_to_file, ExportFormat, ExportOptions};
+use precis_store::history::{History, HistoryEntry, HistoryItem, NewEntry};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -57,7 +57,7 @@ fn info(e: precis_core::Error) -> ErrorInfo {
     ErrorInfo::from(&e)
 }
 
-fn history_info(e: precis_core::history::HistoryError) -> ErrorInfo {
+fn history_info(e: precis_store::history::HistoryError) -> ErrorInfo {
     ErrorInfo {
         code: e.code(),
         message: e.to_string(),
@@ -87,7 +87,7 @@ impl Inner {
 
     fn with_history<T>(
         &self,
-        f: impl FnOnce(&History) -> Result<T, precis_core::history::HistoryError>,
+        f: impl FnOnce(&History) -> Result<T, precis_store::history::HistoryError>,
     ) -> Result<T, ErrorInfo> {
         let guard = self.history()?;
         f(guard.as_ref().expect("opened above")).map_err(history_info)

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use precis_core::export::ExportFormat;
 use precis_core::lang::Language;
 use precis_core::models::fetch;
 use precis_core::summarize::{EngineKind, Length};
+use precis_export::ExportFormat;
 
 #[derive(Parser)]
 #[command(

@@ -6,13 +6,12 @@ use std::path::Path;
 
 use anyhow::Result;
 use precis_core::document::{self, Document, ReadLimits};
-use precis_core::export::{self, ExportFormat, ExportOptions};
 use precis_core::llm::{Generator, LlmEngine};
 use precis_core::models;
 use precis_core::mt::{self, MachineTranslator, MarianEngine};
 use precis_core::pipeline::{Engines, Outcome};
 use precis_core::progress::Stage;
-use precis_core::render;
+use precis_export::{self as export, ExportFormat, ExportOptions};
 
 use crate::args::{InputArgs, ModelArgs};
 use crate::progress;
@@ -81,7 +80,7 @@ pub fn emit(text: &str, out: Option<&Path>) -> Result<()> {
 /// Writes `bytes` to `out` atomically, or to stdout.
 pub fn emit_bytes(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     match out {
-        Some(path) => render::write_atomic(path, bytes)?,
+        Some(path) => export::write_atomic(path, bytes)?,
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(bytes)?;

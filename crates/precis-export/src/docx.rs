@@ -7,7 +7,7 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use super::{escape_xml, Block};
-use crate::{Error, Result};
+use precis_core::{Error, Result};
 
 /// Fonts Word and LibreOffice know on each platform, most likely first; the first one installed
 /// is used, so naming a Windows and a Linux font covers both.
@@ -145,7 +145,7 @@ pub(super) fn render(blocks: &[Block], lang: &str) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::super::{render as export, tests::sample, ExportFormat, ExportOptions};
-    use crate::document::parse_bytes;
+    use precis_core::document::parse_bytes;
 
     #[test]
     fn docx_reads_back_with_chinese_and_cjk_font_settings() {

@@ -1,9 +1,9 @@
-//! Atomic file writes for results and exports (the renderings themselves are in `export`).
+//! Atomic file writes for results and exports.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::{Error, Result};
+use precis_core::{Error, Result};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// crash or a full disk never leaves a half-written file behind.

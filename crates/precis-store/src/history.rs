@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::pipeline::{Outcome, ProcessOptions};
+use precis_core::pipeline::{Outcome, ProcessOptions};
 
 /// Schema migrations, in order; `user_version` is the number applied so far.
 const MIGRATIONS: &[&str] = &[
@@ -60,12 +60,12 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
-    pub fn code(&self) -> crate::ErrorCode {
+    pub fn code(&self) -> precis_core::ErrorCode {
         match self {
-            HistoryError::Open { .. } => crate::ErrorCode::HistoryUnavailable,
-            HistoryError::TooNew { .. } => crate::ErrorCode::HistoryTooNew,
-            HistoryError::NotFound(_) => crate::ErrorCode::HistoryNotFound,
-            HistoryError::Sql(_) | HistoryError::Json(_) => crate::ErrorCode::HistoryFailed,
+            HistoryError::Open { .. } => precis_core::ErrorCode::HistoryUnavailable,
+            HistoryError::TooNew { .. } => precis_core::ErrorCode::HistoryTooNew,
+            HistoryError::NotFound(_) => precis_core::ErrorCode::HistoryNotFound,
+            HistoryError::Sql(_) | HistoryError::Json(_) => precis_core::ErrorCode::HistoryFailed,
         }
     }
 }
@@ -207,7 +207,7 @@ impl History {
                 prefill_secs, decode_secs, total_secs)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
-                crate::clock::now_rfc3339(),
+                precis_core::clock::now_rfc3339(),
                 title,
                 d.source_name,
                 entry.source_path.map(|p| p.to_string_lossy().into_owned()),
@@ -319,9 +319,9 @@ fn escape_like(q: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::Document;
-    use crate::summarize::{EngineKind, Style, Summary, SummaryPoint};
-    use crate::translate::{TranslatedParagraph, Translation};
+    use precis_core::document::Document;
+    use precis_core::summarize::{EngineKind, Style, Summary, SummaryPoint};
+    use precis_core::translate::{TranslatedParagraph, Translation};
 
     fn outcome(title: &str, body: &str, zh: Option<&str>) -> Outcome {
         let document = Document::from_paragraphs(title, "a.txt", vec![body.to_string()]);

@@ -17,7 +17,7 @@ use krilla::paint::Fill;
 use krilla::text::{Font, TextDirection};
 
 use super::Block;
-use crate::{Error, Result};
+use precis_core::{Error, Result};
 
 const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;

@@ -3,20 +3,25 @@
 //! Every format is rendered from the same list of [`Block`]s, so all of them carry the same
 //! content: title, source file, dates, model, the summary (target language and English), and
 //! optionally the full bilingual translation (each source paragraph followed by its rendering).
+//!
+//! Owns the renderings and the atomic write of any result file. Depends on the core's result
+//! types only; the core must never depend on it.
 
+mod atomic;
 mod docx;
 mod pdf;
+
+pub use atomic::write_atomic;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::lang::Language;
-use crate::pipeline::Outcome;
-use crate::render::write_atomic;
-use crate::summarize::{Style, Summary};
-use crate::{Error, Result};
+use precis_core::lang::Language;
+use precis_core::pipeline::Outcome;
+use precis_core::summarize::{Style, Summary};
+use precis_core::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -134,7 +139,7 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
         "Processed".into(),
         opts.processed_at
             .clone()
-            .unwrap_or_else(crate::clock::now_rfc3339),
+            .unwrap_or_else(precis_core::clock::now_rfc3339),
     ));
     let translator = o
         .translation
@@ -361,9 +366,9 @@ pub fn export_to_file(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::document::Document;
-    use crate::summarize::{EngineKind, SummaryPoint};
-    use crate::translate::{TranslatedParagraph, Translation};
+    use precis_core::document::Document;
+    use precis_core::summarize::{EngineKind, SummaryPoint};
+    use precis_core::translate::{TranslatedParagraph, Translation};
 
     pub(crate) fn sample() -> Outcome {
         let document = Document::from_paragraphs(
