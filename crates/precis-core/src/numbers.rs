@@ -548,10 +548,29 @@ fn compatible(a: &Single, b: &Single) -> bool {
 /// The amounts and numbers in `text`, in order: see the module documentation.
 pub fn find_amounts(text: &str) -> Vec<Amount> {
     let mut out: Vec<Amount> = Vec::new();
-    let taken = |out: &Vec<Amount>, span: &Range<usize>| {
-        out.iter()
-            .any(|a| a.span.start < span.end && span.start < a.span.end)
-    };
+    // Dates first, then fractions, then numbers: a later kind never takes an earlier one's text.
+    push_dates(text, &mut out);
+    push_fractions(text, &mut out);
+    push_numbers(text, &mut out);
+    // Clock times and durations ("02:33", "10:30:15") are not amounts.
+    let times: Vec<Range<usize>> = clock_re().find_iter(text).map(|m| m.range()).collect();
+    out.retain(|a| {
+        !times
+            .iter()
+            .any(|t| a.span.start < t.end && t.start < a.span.end)
+    });
+    out.sort_by_key(|a| a.span.start);
+    out
+}
+
+/// Whether `span` overlaps an amount already found.
+fn overlaps_any(out: &[Amount], span: &Range<usize>) -> bool {
+    out.iter()
+        .any(|a| a.span.start < span.end && span.start < a.span.end)
+}
+
+/// Dates with a month name: "March 5", "5 March 2024".
+fn push_dates(text: &str, out: &mut Vec<Amount>) {
     for c in date_re().captures_iter(text) {
         let (m, d, y) = match (c.name("m1"), c.name("m2")) {
             (Some(m), _) => (m, c.name("d1"), c.name("y1")),
@@ -580,6 +599,10 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             },
         });
     }
+}
+
+/// Fractions, spelled ("two thirds", "a quarter of") or written ("3/4"), and points after one.
+fn push_fractions(text: &str, out: &mut Vec<Amount>) {
     for c in fraction_re().captures_iter(text) {
         let whole = c.get(0).expect("match");
         let value = match (c.get(1), c.get(3)) {
@@ -633,7 +656,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             span.end += points.end();
             unit = Unit::Points;
         }
-        if taken(&out, &span) {
+        if overlaps_any(out, &span) {
             continue;
         }
         out.push(Amount {
@@ -645,6 +668,10 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
             alternative: None,
         });
     }
+}
+
+/// Numbers with their currency, scale and percent, and ranges of two of them.
+fn push_numbers(text: &str, out: &mut Vec<Amount>) {
     let singles: Vec<Single> = amount_re()
         .captures_iter(text)
         .filter_map(|c| single_at(text, &c))
@@ -652,29 +679,9 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
     let mut i = 0;
     while i < singles.len() {
         let mut a = singles[i].clone();
-        let mut high: Option<Single> = None;
-        // A range: "$3m-$5m", "10 to 12 percent", "$3-5m", "between 10 and 12", "two-to-three".
-        if let Some(next) = singles.get(i + 1) {
-            // The dash of "$3m-$5m" is the range's, though the next number took it as a minus.
-            let gap = &text[a.span.end..next.core_start.max(a.span.end)];
-            let lead = text[..a.span.start].to_ascii_lowercase();
-            let between = lead.ends_with("between ");
-            if let Some(m) = connector_re().find(gap) {
-                let is_and = m.as_str().trim() == "and";
-                if m.end() == gap.len()
-                    && (!is_and || between)
-                    && a.value >= 0.0
-                    && compatible(&a, next)
-                {
-                    let mut b = next.clone();
-                    if b.span.start < b.core_start && !text[b.span.clone()].starts_with("minus") {
-                        b.value = b.value.abs();
-                        b.span.start = b.core_start;
-                    }
-                    high = Some(b);
-                }
-            }
-        }
+        let high = singles
+            .get(i + 1)
+            .and_then(|next| range_end(text, &a, next));
         if let Some(b) = &high {
             if a.scale == 1.0 && b.scale != 1.0 && !a.grouped {
                 a.value *= b.scale;
@@ -694,7 +701,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
                 }
             }
         }
-        if !taken(&out, &span) {
+        if !overlaps_any(out, &span) {
             let year = match &high {
                 None => is_year(&a, text),
                 // "2011-2013": one end reads as a year, the other is a later four-digit year.
@@ -732,15 +739,27 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
         }
         i += if high.is_some() { 2 } else { 1 };
     }
-    // Clock times and durations ("02:33", "10:30:15") are not amounts.
-    let times: Vec<Range<usize>> = clock_re().find_iter(text).map(|m| m.range()).collect();
-    out.retain(|a| {
-        !times
-            .iter()
-            .any(|t| a.span.start < t.end && t.start < a.span.end)
-    });
-    out.sort_by_key(|a| a.span.start);
-    out
+}
+
+/// The upper end of a range that `a` starts and `next` ends: "$3m-$5m", "10 to 12 percent",
+/// "$3-5m", "between 10 and 12", "two-to-three".
+fn range_end(text: &str, a: &Single, next: &Single) -> Option<Single> {
+    // The dash of "$3m-$5m" is the range's, though the next number took it as a minus.
+    let gap = &text[a.span.end..next.core_start.max(a.span.end)];
+    let lead = text[..a.span.start].to_ascii_lowercase();
+    let between = lead.ends_with("between ");
+    let m = connector_re().find(gap)?;
+    let is_and = m.as_str().trim() == "and";
+    let joins = m.end() == gap.len() && (!is_and || between);
+    if !(joins && a.value >= 0.0 && compatible(a, next)) {
+        return None;
+    }
+    let mut b = next.clone();
+    if b.span.start < b.core_start && !text[b.span.clone()].starts_with("minus") {
+        b.value = b.value.abs();
+        b.span.start = b.core_start;
+    }
+    Some(b)
 }
 
 fn clock_re() -> &'static Regex {
