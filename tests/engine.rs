@@ -151,7 +151,7 @@ fn cancellation_from_the_stream_stops_generation() {
             &cancel,
         )
         .unwrap_err();
-    assert_eq!(err.code(), "cancelled");
+    assert_eq!(precis_core::Error::from(err).code(), "cancelled");
     assert!(seen <= 4, "{seen} pieces after cancel");
 }
 
@@ -176,7 +176,7 @@ fn cancellation_from_another_thread_is_prompt() {
     let stopped = Instant::now();
     let cancelled_at = canceller.join().unwrap();
     match result {
-        Err(e) => assert_eq!(e.code(), "cancelled"),
+        Err(e) => assert_eq!(precis_core::Error::from(e).code(), "cancelled"),
         // A model that finished before the cancel arrived is fine too.
         Ok(g) => assert_ne!(g.finish, FinishReason::Length),
     }
@@ -506,14 +506,15 @@ fn a_shared_prompt_prefix_is_reused_and_changes_nothing() {
 #[test]
 fn bad_model_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = LlmEngine::load(&dir.path().join("none.gguf"))
-        .err()
-        .unwrap();
+    // As callers see them: the core's errors, with their codes.
+    let load =
+        |path: &std::path::Path| precis_core::Error::from(LlmEngine::load(path).err().unwrap());
+    let missing = load(&dir.path().join("none.gguf"));
     assert_eq!(missing.code(), "model_missing");
 
     let junk = dir.path().join("junk.gguf");
     std::fs::write(&junk, b"this is not a model at all, just text").unwrap();
-    let e = LlmEngine::load(&junk).err().unwrap();
+    let e = load(&junk);
     assert_eq!(e.code(), "model_invalid");
     assert!(e.to_string().contains("not a GGUF file"), "{e}");
 
@@ -522,7 +523,7 @@ fn bad_model_files_are_clear_errors() {
     let bytes = std::fs::read(&good).unwrap();
     let truncated = dir.path().join("truncated.gguf");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let e = LlmEngine::load(&truncated).err().unwrap();
+    let e = load(&truncated);
     assert_eq!(e.code(), "model_invalid", "{e}");
 }
 
@@ -634,7 +635,7 @@ fn batched_generation_can_be_cancelled() {
         &cancel,
     );
     assert!(
-        matches!(result, Err(precis_core::Error::Cancelled)),
+        matches!(result, Err(precis_core::llm::Error::Cancelled)),
         "{result:?}"
     );
 }

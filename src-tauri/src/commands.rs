@@ -53,8 +53,9 @@ fn internal(message: impl Into<String>) -> ErrorInfo {
     }
 }
 
-fn info(e: precis_core::Error) -> ErrorInfo {
-    ErrorInfo::from(&e)
+/// The caller's view of a core error, or of a runtime one (`LlmEngine::load`) as the core's.
+fn info(e: impl Into<precis_core::Error>) -> ErrorInfo {
+    ErrorInfo::from(&e.into())
 }
 
 fn history_info(e: precis_store::history::HistoryError) -> ErrorInfo {
@@ -134,11 +135,10 @@ const PASTED_NAME: &str = "Pasted text";
 
 fn read_input(input: &Input) -> Result<Document, ErrorInfo> {
     match input {
-        Input::File { path } => {
-            read_file(Path::new(path), &ReadLimits::default()).map_err(|e| info(e.into()))
+        Input::File { path } => read_file(Path::new(path), &ReadLimits::default()).map_err(info),
+        Input::Text { text } => {
+            parse_bytes(text.as_bytes(), PASTED_NAME, Some(SourceFormat::Text)).map_err(info)
         }
-        Input::Text { text } => parse_bytes(text.as_bytes(), PASTED_NAME, Some(SourceFormat::Text))
-            .map_err(|e| info(e.into())),
         Input::Document { document, .. } => Ok((**document).clone()),
     }
 }

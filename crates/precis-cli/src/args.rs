@@ -286,7 +286,7 @@ pub enum ImplArg {
     Candle,
 }
 
-impl From<ImplArg> for precis_core::bench::Implementation {
+impl From<ImplArg> for precis_llm::bench::Implementation {
     fn from(arg: ImplArg) -> Self {
         match arg {
             ImplArg::Precis => Self::Precis,

@@ -45,7 +45,8 @@ pub fn load_model(spec: Option<&str>, quiet: bool) -> Result<LlmEngine> {
     let path = models::resolve(spec)?;
     let reporter = progress::Reporter::new(quiet);
     reporter.stage(Stage::LoadingModel, &path.display().to_string());
-    let engine = LlmEngine::load(&path)?;
+    // As the core's error, like every other (main looks for `precis_core::Error`).
+    let engine = LlmEngine::load(&path).map_err(precis_core::Error::from)?;
     reporter.finish();
     Ok(engine)
 }

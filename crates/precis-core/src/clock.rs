@@ -1,4 +1,4 @@
-//! The wall clock: timestamps for the history, exports and chat templates, in UTC.
+//! The wall clock: timestamps for the history and exports, in UTC.
 
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -6,12 +6,6 @@ use time::OffsetDateTime;
 /// The current UTC time as RFC 3339 with millisecond precision (sortable as text).
 pub fn now_rfc3339() -> String {
     rfc3339(OffsetDateTime::now_utc())
-}
-
-/// Today's date in UTC: (year, month 1–12, day 1–31).
-pub fn today() -> (i32, u8, u8) {
-    let now = OffsetDateTime::now_utc();
-    (now.year(), now.month().into(), now.day())
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -37,7 +31,5 @@ mod tests {
         assert_eq!(at(1_795_000_000, 5), "2026-11-18T11:06:40.005Z");
         assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00.000Z");
         assert_eq!(now_rfc3339().len(), 24);
-        let (year, month, day) = today();
-        assert!(year >= 2024 && (1..=12).contains(&month) && (1..=31).contains(&day));
     }
 }

@@ -112,6 +112,23 @@ impl Error {
     }
 }
 
+/// The runtime's errors (`precis-llm`, which knows nothing of `ErrorCode`) as the variants of
+/// the same name: the same message, and `code()`, `window_message()` and matching on
+/// `Error::Cancelled` work as they do for the core's own.
+impl From<precis_llm::Error> for Error {
+    fn from(e: precis_llm::Error) -> Self {
+        match e {
+            precis_llm::Error::ModelMissing { path } => Error::ModelMissing { path },
+            precis_llm::Error::ModelInvalid { path, reason } => {
+                Error::ModelInvalid { path, reason }
+            }
+            precis_llm::Error::Inference(message) => Error::Inference(message),
+            precis_llm::Error::Cancelled => Error::Cancelled,
+            precis_llm::Error::Io { path, source } => Error::Io { path, source },
+        }
+    }
+}
+
 impl From<candle_core::Error> for Error {
     fn from(e: candle_core::Error) -> Self {
         Error::Inference(e.to_string())
@@ -229,5 +246,54 @@ impl From<&ReadError> for ErrorCode {
             ReadError::Encrypted { .. } => ErrorCode::EncryptedDocument,
             ReadError::Limit { .. } => ErrorCode::DocumentLimit,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every runtime error keeps its message and gets the code it had when the runtime raised
+    /// the core's errors itself.
+    #[test]
+    fn runtime_errors_keep_their_message_and_code() {
+        let path = PathBuf::from("/models/m.gguf");
+        let cases = [
+            (
+                precis_llm::Error::ModelMissing { path: path.clone() },
+                ErrorCode::ModelMissing,
+            ),
+            (
+                precis_llm::Error::ModelInvalid {
+                    path: path.clone(),
+                    reason: "its vocabulary has no end-of-turn token".into(),
+                },
+                ErrorCode::ModelInvalid,
+            ),
+            (
+                precis_llm::Error::Inference("empty prompt".into()),
+                ErrorCode::InferenceFailed,
+            ),
+            (precis_llm::Error::Cancelled, ErrorCode::Cancelled),
+            (
+                precis_llm::Error::Io {
+                    path: path.clone(),
+                    source: std::io::Error::other("disk on fire"),
+                },
+                ErrorCode::IoError,
+            ),
+        ];
+        for (runtime, code) in cases {
+            let message = runtime.to_string();
+            let core = Error::from(runtime);
+            assert_eq!(core.to_string(), message);
+            assert_eq!(core.code(), code, "{message}");
+        }
+        let missing = Error::from(precis_llm::Error::ModelMissing { path });
+        assert!(missing.window_message().contains("Models panel"));
+        assert!(matches!(
+            Error::from(precis_llm::Error::Cancelled),
+            Error::Cancelled
+        ));
     }
 }

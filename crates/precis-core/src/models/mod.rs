@@ -6,10 +6,13 @@ pub mod fetch;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use ts_rs::TS;
 
 use crate::{Error, Result};
+
+/// Where model files and their start-up caches live: the runtime's business
+/// ([`precis_llm::caches`]), at their old paths.
+pub use precis_llm::caches::{models_dir, prompt_store, tile_cache, tile_cache_path};
 
 const CATALOG_TOML: &str = include_str!("../../../../models/catalog.toml");
 
@@ -127,82 +130,9 @@ pub fn find(id: &str) -> Result<CatalogEntry> {
         })
 }
 
-/// Where mirrored (non-hub) models are installed: `$PRECIS_MODELS_DIR`, else the user cache.
-pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PRECIS_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("precis")
-        .join("models")
-}
-
-/// Where the tiled weights of the model file `model` are cached between starts
-/// ([`crate::llm::kernels::TileCache`]): `$PRECIS_TILE_CACHE` (a directory; `0` turns the cache
-/// off), else `tile-cache/` in [`models_dir`] — not beside the file, which may sit in the
-/// shared Hugging Face cache or a read-only folder. Named after the file and a hash of its full
-/// path, so two models of the same file name never share one. `None` for files under 64 MiB.
-pub fn tile_cache_path(model: &Path) -> Option<PathBuf> {
-    // A small model repacks faster than its cache would be read (and test models would
-    // litter the cache).
-    const SMALLEST_CACHED: u64 = 64 << 20;
-    if std::fs::metadata(model).ok()?.len() < SMALLEST_CACHED {
-        return None;
-    }
-    let dir = match std::env::var_os("PRECIS_TILE_CACHE") {
-        Some(v) if v == "0" => return None,
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => models_dir().join("tile-cache"),
-    };
-    let full = std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf());
-    let hash = sha2::Sha256::digest(full.as_os_str().as_encoded_bytes());
-    let stem = model.file_stem().unwrap_or_default().to_string_lossy();
-    Some(dir.join(format!(
-        "{stem}-{:016x}.tiles",
-        u64::from_le_bytes(hash[..8].try_into().ok()?)
-    )))
-}
-
-/// The tile cache for the model file `model` ([`tile_cache_path`]); `None` when it is off, the
-/// file is small, or the model's head cannot be read (the weights are then simply repacked).
-pub fn tile_cache(model: &Path) -> Option<crate::llm::kernels::TileCache> {
-    crate::llm::kernels::TileCache::new(model, tile_cache_path(model)?).ok()
-}
-
-/// The computed prompt starts of `model` kept beside its tile cache (files named after it, with
-/// `.prompt-HASH`); `None` when the tile cache is off for it.
-pub fn prompt_store(model: &Path) -> Option<crate::llm::prompt_cache::PromptStore> {
-    let tiles = tile_cache_path(model)?;
-    let stem = tiles.file_stem()?.to_string_lossy().into_owned();
-    crate::llm::prompt_cache::PromptStore::new(model, tiles.parent()?.to_path_buf(), stem).ok()
-}
-
-/// The files cached for `model` to make its next start fast: its tiles and prompt starts.
-fn start_up_cache_files(model: &Path) -> Vec<PathBuf> {
-    let Some(tiles) = tile_cache_path(model) else {
-        return Vec::new();
-    };
-    let prompts = format!(
-        "{}.prompt-",
-        tiles.file_stem().unwrap_or_default().to_string_lossy()
-    );
-    let mut files: Vec<PathBuf> = (tiles.parent().and_then(|d| std::fs::read_dir(d).ok()))
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().starts_with(&prompts))
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.push(tiles);
-    files
-}
-
 /// Bytes the start-up cache of `model` takes on disk, when there is one.
 fn tile_cache_bytes(model: &Path) -> Option<u64> {
-    let sizes: Vec<u64> = start_up_cache_files(model)
+    let sizes: Vec<u64> = precis_llm::caches::start_up_cache_files(model)
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok().map(|m| m.len()))
         .collect();
@@ -429,7 +359,7 @@ pub fn remove(id: &str) -> Result<()> {
             ),
         });
     }
-    for cached in start_up_cache_files(&path) {
+    for cached in precis_llm::caches::start_up_cache_files(&path) {
         // Only disk space is at stake: a cache left behind is never read for another file.
         let _ = std::fs::remove_file(cached);
     }

@@ -261,7 +261,7 @@ fn section_notes(
             self.jobs.pop_front()
         }
         fn on_text(&mut self, _id: usize, _text: &str) {}
-        fn done(&mut self, id: usize, generation: Generation) -> Result<()> {
+        fn done(&mut self, id: usize, generation: Generation) -> crate::llm::Result<()> {
             self.notes[id] = Some(clean_output(&generation.text));
             self.done += 1;
             // Notes are the first part of the summary's progress; the summary itself is last.

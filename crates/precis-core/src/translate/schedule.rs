@@ -616,7 +616,7 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
         });
     }
 
-    fn done(&mut self, id: usize, generation: crate::llm::Generation) -> Result<()> {
+    fn done(&mut self, id: usize, generation: crate::llm::Generation) -> crate::llm::Result<()> {
         let (piece, ask) = self.started[id].clone();
         match ask {
             Ask::Word(word) => {
@@ -682,7 +682,7 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                 let p = &mut self.pieces[piece];
                 p.sentences.clear();
                 let Some(settled) = p.fixing.take() else {
-                    return Err(crate::Error::Inference(
+                    return Err(crate::llm::Error::Inference(
                         "a sentence retranslation finished without its paragraph's text".into(),
                     ));
                 };

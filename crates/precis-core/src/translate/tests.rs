@@ -112,7 +112,7 @@ impl<F: FnMut(&[Message]) -> String> ScriptedGenerator<F> {
         }
     }
 
-    fn reply(&mut self, messages: &[Message], cancel: &CancelToken) -> Result<String> {
+    fn reply(&mut self, messages: &[Message], cancel: &CancelToken) -> crate::llm::Result<String> {
         cancel.check()?;
         let text = (self.answer)(messages);
         self.asked.push(messages.to_vec());
@@ -141,7 +141,7 @@ impl<F: FnMut(&[Message]) -> String> Generator for ScriptedGenerator<F> {
         _params: &GenerationParams,
         on_text: &mut dyn FnMut(&str),
         cancel: &CancelToken,
-    ) -> Result<crate::llm::Generation> {
+    ) -> crate::llm::Result<crate::llm::Generation> {
         let text = self.reply(messages, cancel)?;
         on_text(&text);
         Ok(generation(text))
@@ -151,7 +151,7 @@ impl<F: FnMut(&[Message]) -> String> Generator for ScriptedGenerator<F> {
         jobs: &mut dyn JobSource,
         max_parallel: usize,
         cancel: &CancelToken,
-    ) -> Result<()> {
+    ) -> crate::llm::Result<()> {
         loop {
             let mut batch = Vec::new();
             while batch.len() < max_parallel {

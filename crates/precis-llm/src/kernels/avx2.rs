@@ -205,7 +205,7 @@ mod x86 {
             let p = row.add(b * 144);
             let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
             let packed = std::slice::from_raw_parts(p.add(4), 12);
-            let (sc, mn) = crate::llm::kernels::formats::q4k_scales_mins(packed);
+            let (sc, mn) = crate::kernels::formats::q4k_scales_mins(packed);
             let scale = sc.map(|s| d * s as f32);
             let min = mn.map(|m| dmin * m as f32);
             for pair in 0..4 {

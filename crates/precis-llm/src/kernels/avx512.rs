@@ -321,7 +321,7 @@ mod x86 {
             let p = row.add(b * 144);
             let (d, dmin) = (f16_at(p), f16_at(p.add(2)));
             let packed = std::slice::from_raw_parts(p.add(4), 12);
-            let (sc, mn) = crate::llm::kernels::formats::q4k_scales_mins(packed);
+            let (sc, mn) = crate::kernels::formats::q4k_scales_mins(packed);
             let sc = _mm256_mul_ps(bytes_to_f32(sc), _mm256_set1_ps(d));
             let mn = _mm256_mul_ps(bytes_to_f32(mn), _mm256_set1_ps(dmin));
             // The minimum's share: Σ over the 8 groups of min × activation sum, in one FMA.

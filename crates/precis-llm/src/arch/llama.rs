@@ -4,7 +4,7 @@
 
 use candle_core::Result;
 
-use crate::llm::decoder::{Config, Metadata};
+use crate::decoder::{Config, Metadata};
 
 pub fn config(meta: &Metadata) -> Result<Config> {
     Config::common(meta)

@@ -5,7 +5,7 @@
 
 use candle_core::Result;
 
-use crate::llm::decoder::{Activation, Config, Metadata, RopeLayout, SlidingWindow};
+use crate::decoder::{Activation, Config, Metadata, RopeLayout, SlidingWindow};
 
 pub fn config(meta: &Metadata) -> Result<Config> {
     let common = Config::common(meta)?;

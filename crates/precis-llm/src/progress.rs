@@ -1,4 +1,5 @@
-//! Progress events and cancellation shared by every long operation.
+//! Progress events and cancellation shared by every long operation (the runtime's and the
+//! application's alike: `precis_core::progress` is this module).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

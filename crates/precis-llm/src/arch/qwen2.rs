@@ -2,7 +2,7 @@
 
 use candle_core::Result;
 
-use crate::llm::decoder::{Config, Metadata, RopeLayout};
+use crate::decoder::{Config, Metadata, RopeLayout};
 
 pub fn config(meta: &Metadata) -> Result<Config> {
     Ok(Config {

@@ -1,7 +1,9 @@
-//! Inference micro-benchmark: load time, batched prefill and single-stream decode speed, peak
-//! memory. Runs either Précis's own decoder (any architecture in `llm::arch`) or, for Qwen2
-//! files, candle's `quantized_qwen2` as the reference, on the same GGUF file and the same tokens, so the two can be compared side by side
-//! (`scripts/bench-engine.sh` alternates them in separate processes).
+//! Inference micro-benchmark (`precis bench`; the `reference` feature): load time, batched
+//! prefill and single-stream decode speed, peak memory. Runs either Précis's own decoder (any
+//! architecture in [`crate::arch`]) or, for Qwen2 files, candle's `quantized_qwen2` as the
+//! reference, on the same GGUF file and the same tokens, so the two can be compared side by side
+//! (`scripts/bench-engine.sh` alternates them in separate processes). The Marian half
+//! (`precis bench-marian`) is the CLI's: the Marian model is `precis-core`'s.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -13,16 +15,16 @@ use candle_core::{Device, Tensor, D};
 use serde::Serialize;
 use tokenizers::Tokenizer;
 
-use crate::llm::decoder::{argmax, Decoder};
-use crate::llm::PREFILL_CHUNK;
+use crate::decoder::{argmax, Decoder};
+use crate::PREFILL_CHUNK;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Implementation {
-    /// `llm::decoder` (what the app uses).
+    /// [`crate::decoder`] (what the app uses).
     Precis,
-    /// `candle_transformers::models::quantized_qwen2`.
+    /// candle-transformers' model: `quantized_qwen2` (for `bench-marian`, `marian::MTModel`).
     Candle,
 }
 
@@ -102,14 +104,13 @@ pub fn run(
     })?;
     let mut reader = BufReader::new(&file);
     let ct = gguf_file::Content::read(&mut reader).map_err(invalid)?;
-    let tokenizer =
-        crate::llm::tokenizer::from_gguf(&ct).map_err(|reason| Error::ModelInvalid {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+    let tokenizer = crate::tokenizer::from_gguf(&ct).map_err(|reason| Error::ModelInvalid {
+        path: path.to_path_buf(),
+        reason,
+    })?;
     let capacity = prefill + decode + 1;
-    let prompt = prompt_tokens(&tokenizer, crate::llm::tokenizer::bos_to_add(&ct), prefill);
-    let architecture = crate::llm::arch::name_of(&ct);
+    let prompt = prompt_tokens(&tokenizer, crate::tokenizer::bos_to_add(&ct), prefill);
+    let architecture = crate::arch::name_of(&ct);
     if implementation == Implementation::Candle && architecture != "qwen2" {
         return Err(Error::ModelInvalid {
             path: path.to_path_buf(),
@@ -121,7 +122,7 @@ pub fn run(
     let (load_secs, prefill_secs, decode_secs, batch_rate) = match implementation {
         Implementation::Precis => {
             // As the app loads: with the tile cache (`PRECIS_TILE_CACHE=0` measures without).
-            let tile_cache = crate::models::tile_cache(path);
+            let tile_cache = crate::caches::tile_cache(path);
             let model = Decoder::from_gguf_cached(&ct, &file, capacity, tile_cache.as_ref());
             let mut model = model.map_err(invalid)?;
             let load_secs = started.elapsed().as_secs_f64();
@@ -210,7 +211,7 @@ fn batched_decode(model: &mut Decoder, prompt: &[u32], decode: usize, batch: usi
     let t = Instant::now();
     for _ in 0..decode {
         let inputs: Vec<&[u32]> = next.iter().map(|t| &t[..]).collect();
-        let mut refs: Vec<&mut crate::llm::decoder::KvCache> = caches.iter_mut().collect();
+        let mut refs: Vec<&mut crate::decoder::KvCache> = caches.iter_mut().collect();
         let logits = model.forward_batch(&mut refs, &inputs)?;
         let picked: Vec<u32> = (0..batch)
             .map(|b| argmax(&logits[b * vocab..][..vocab]))
@@ -220,143 +221,4 @@ fn batched_decode(model: &mut Decoder, prompt: &[u32], decode: usize, batch: usi
         }
     }
     Ok((batch * decode) as f64 / t.elapsed().as_secs_f64())
-}
-
-/// One run of [`marian`].
-#[derive(Debug, Clone, Serialize)]
-pub struct MarianBenchResult {
-    pub implementation: Implementation,
-    pub threads: usize,
-    /// `"greedy"` or `"beam N"`.
-    pub search: String,
-    /// Sentences decoded together.
-    pub batch: usize,
-    pub sentences: usize,
-    pub source_tokens: usize,
-    /// Output tokens per sentence (the end token is banned, so every sentence runs this long).
-    pub output_tokens: usize,
-    pub seconds: f64,
-    pub sentences_per_sec: f64,
-    pub output_tokens_per_sec: f64,
-}
-
-/// Translation speed of a Marian model of opus-mt-en-zh's shape (65,001 ids, 6+6 layers of
-/// 512, 8 heads, feed-forward 2,048) with seeded random weights — speed does not depend on the
-/// weights' values, and no Marian weights are reachable here. Every sentence decodes exactly
-/// `output_tokens` tokens. `Candle` runs candle-transformers' `marian::MTModel` (greedy, one
-/// sentence at a time: it has no padding mask and its cache cannot follow beams); `Precis` runs
-/// `mt::marian` with `beam` and `batch`.
-pub fn marian(
-    implementation: Implementation,
-    beam: usize,
-    batch: usize,
-    sentences: usize,
-    source_tokens: usize,
-    output_tokens: usize,
-) -> Result<MarianBenchResult> {
-    use crate::mt::marian::{Config, Marian, Search};
-    let err = |e: candle_core::Error| Error::Inference(e.to_string());
-    let config = serde_json::json!({
-        "vocab_size": 65001, "decoder_vocab_size": 65001, "max_position_embeddings": 512,
-        "d_model": 512, "encoder_layers": 6, "decoder_layers": 6,
-        "encoder_attention_heads": 8, "decoder_attention_heads": 8,
-        "encoder_ffn_dim": 2048, "decoder_ffn_dim": 2048, "activation_function": "swish",
-        "scale_embedding": true, "share_encoder_decoder_embeddings": true,
-        "pad_token_id": 65000, "eos_token_id": 0, "forced_eos_token_id": 0,
-        "decoder_start_token_id": 65000, "use_cache": true, "is_encoder_decoder": true
-    });
-    let cfg: Config =
-        serde_json::from_value(config.clone()).map_err(|e| Error::Inference(e.to_string()))?;
-    let dev = Device::Cpu;
-    let mut tensors = std::collections::HashMap::new();
-    for (name, shape) in crate::mt::marian::weight_shapes(&cfg) {
-        let tensor = if name == "final_logits_bias" {
-            // The end token can never win, so every sentence decodes `output_tokens` tokens.
-            let mut bias = vec![0f32; shape[1]];
-            bias[cfg.eos_token_id as usize] = -1e9;
-            Tensor::from_vec(bias, shape, &dev)
-        } else {
-            Tensor::randn(0f32, 0.05, shape, &dev)
-        };
-        tensors.insert(name, tensor.map_err(err)?);
-    }
-    let vb = candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev);
-    // Source sentences: distinct ids, `source_tokens` long, ending with the end token.
-    let inputs: Vec<Vec<u32>> = (0..sentences)
-        .map(|s| {
-            let mut ids: Vec<u32> = (0..source_tokens as u32 - 1)
-                .map(|i| 5 + (s as u32 * 7919 + i * 104_729) % 60_000)
-                .collect();
-            ids.push(cfg.eos_token_id);
-            ids
-        })
-        .collect();
-    let threads = rayon::current_num_threads();
-    let started = Instant::now();
-    let search = match implementation {
-        Implementation::Precis => {
-            let model = Marian::new(cfg, vb).map_err(err)?;
-            let search = Search {
-                beam: beam.max(1),
-                length_penalty: 1.0,
-            };
-            for chunk in inputs.chunks(batch.max(1)) {
-                let out = model
-                    .translate(chunk, search, &|_| output_tokens, &mut || true)
-                    .map_err(err)?
-                    .unwrap_or_default();
-                debug_assert!(out.iter().all(|h| h.tokens.len() == output_tokens));
-            }
-            if search.beam == 1 {
-                "greedy".to_string()
-            } else {
-                format!("beam {}", search.beam)
-            }
-        }
-        Implementation::Candle => {
-            use candle_transformers::models::marian as reference;
-            let ref_cfg: reference::Config =
-                serde_json::from_value(config).map_err(|e| Error::Inference(e.to_string()))?;
-            let mut model = reference::MTModel::new(&ref_cfg, vb).map_err(err)?;
-            for ids in &inputs {
-                model.reset_kv_cache();
-                let input = Tensor::new(ids.as_slice(), &dev)
-                    .and_then(|t| t.unsqueeze(0))
-                    .map_err(err)?;
-                let encoded = model.encoder().forward(&input, 0).map_err(err)?;
-                let mut token = ref_cfg.decoder_start_token_id;
-                for step in 0..output_tokens {
-                    let input = Tensor::new(&[token], &dev)
-                        .and_then(|t| t.unsqueeze(0))
-                        .map_err(err)?;
-                    let logits = model.decode(&input, &encoded, step).map_err(err)?;
-                    let mut row = logits
-                        .squeeze(0)
-                        .and_then(|l| l.squeeze(0))
-                        .and_then(|l| l.to_vec1::<f32>())
-                        .map_err(err)?;
-                    row[ref_cfg.pad_token_id as usize] = f32::NEG_INFINITY;
-                    token = argmax(&row);
-                }
-            }
-            "greedy".to_string()
-        }
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    Ok(MarianBenchResult {
-        implementation,
-        threads,
-        search,
-        batch: if implementation == Implementation::Candle {
-            1
-        } else {
-            batch.max(1)
-        },
-        sentences,
-        source_tokens,
-        output_tokens,
-        seconds,
-        sentences_per_sec: sentences as f64 / seconds,
-        output_tokens_per_sec: (sentences * output_tokens) as f64 / seconds,
-    })
 }

@@ -339,14 +339,34 @@ impl std::io::Write for BoundedText {
 
 /// Today's date for templates that state it (Llama 3.x): `%d`, `%m`, `%Y`, `%b`, `%B`.
 fn strftime_now(format: String) -> String {
-    let (year, month, day) = crate::clock::today();
-    let name = crate::numbers::MONTHS[usize::from(month).clamp(1, 12) - 1];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (year, month, day) = today();
+    let name = MONTHS[usize::from(month).clamp(1, 12) - 1];
     format
         .replace("%Y", &format!("{year:04}"))
         .replace("%m", &format!("{month:02}"))
         .replace("%d", &format!("{day:02}"))
         .replace("%B", name)
         .replace("%b", &name[..3])
+}
+
+/// Today's date in UTC: (year, month 1–12, day 1–31).
+fn today() -> (i32, u8, u8) {
+    let now = time::OffsetDateTime::now_utc();
+    (now.year(), now.month().into(), now.day())
 }
 
 /// Removes wrappers small models add around an answer (a label, a code fence); the
@@ -480,5 +500,14 @@ mod tests {
             .render(&[Message::user("a")])
             .unwrap();
         assert_eq!(text_of(&pieces), "a|True|x|11");
+    }
+
+    #[test]
+    fn today_is_a_plausible_date() {
+        let (year, month, day) = today();
+        assert!(year >= 2024 && (1..=12).contains(&month) && (1..=31).contains(&day));
+        let spelt = strftime_now("%B|%b|%m".into());
+        let (name, rest) = spelt.split_once('|').unwrap();
+        assert!(rest.starts_with(&name[..3]) && rest.ends_with(&format!("{month:02}")));
     }
 }

@@ -1,16 +1,32 @@
-//! Local text generation with GGUF models (the architectures in [`arch`]) on our own kernels.
+//! Précis's LLM runtime: local text generation with GGUF models (the architectures in
+//! [`arch`]) on our own kernels ([`kernels`]), with the chat templates ([`chat`]), the
+//! tokenizer read from the GGUF file ([`tokenizer`]), prompt caches ([`prompt_cache`],
+//! [`caches`]), the progress events and cancel token every long operation shares
+//! ([`progress`]), and with the `reference` feature the engine benchmark ([`bench`]).
+//!
+//! It must not depend on `precis-core` nor know about readers, storage (the history), the UI,
+//! or translation and summary policy: it runs conversations it is given. Its errors
+//! ([`Error`]) become `precis_core::Error` with the same message and code.
 //!
 //! One [`LlmEngine`] holds a loaded model and its tokenizer (read from the GGUF metadata). It is
 //! loaded once and reused; each [`LlmEngine::generate`] call starts a fresh conversation.
 
 pub mod arch;
+#[cfg(feature = "reference")]
+pub mod bench;
+pub mod caches;
 pub mod chat;
 pub mod decoder;
+pub mod error;
 pub mod kernels;
+pub mod progress;
 pub mod prompt_cache;
+mod sampling;
 pub mod speculative;
 pub mod stream;
 pub mod tokenizer;
+
+pub use error::{Error, Result};
 
 use std::fs::File;
 use std::io::BufReader;
@@ -19,16 +35,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::quantized::gguf_file;
-use candle_core::Device;
-use candle_transformers::generation::{LogitsProcessor, Sampling};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 use ts_rs::TS;
 
 use crate::progress::CancelToken;
-use crate::{Error, Result};
 use chat::{ChatTemplate, Message, Piece, PromptFormat};
 use decoder::{Decoder, KvCache};
+use sampling::Sampler;
 use stream::TokenStream;
 
 /// Facts about a loaded model, for display and for reports.
@@ -412,7 +426,7 @@ impl LlmEngine {
             .map(|(s, _)| s.as_bytes()[0])
             .collect();
 
-        let tile_cache = crate::models::tile_cache(path);
+        let tile_cache = caches::tile_cache(path);
         // candle validates offsets, but a hostile file must never take the app down with it.
         let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
             Decoder::from_gguf_cached(
@@ -440,7 +454,7 @@ impl LlmEngine {
             model,
             cache,
             other_prompts: Vec::new(),
-            prompt_store: crate::models::prompt_store(path),
+            prompt_store: caches::prompt_store(path),
             tokenizer,
             stop_tokens,
             answer_prefix,
@@ -619,7 +633,7 @@ impl LlmEngine {
         let mut seq = Sequence::new(&self.tokenizer, max_new);
         // Drafts need a deterministic choice to compare with: greedy (a repeat penalty is
         // deterministic too: each row is judged after the guesses before it are accepted).
-        let lookup = self.prompt_lookup.filter(|_| sampler.greedy);
+        let lookup = self.prompt_lookup.filter(|_| sampler.greedy());
         let mut context = if lookup.is_some() {
             prompt.clone()
         } else {
@@ -805,7 +819,7 @@ impl LlmEngine {
     }
 
     /// Keeps computed prompt starts in `store` for later runs (or not, with `None`); by
-    /// default beside the model's tile cache ([`crate::models::prompt_store`]).
+    /// default beside the model's tile cache ([`caches::prompt_store`]).
     pub fn set_prompt_store(&mut self, store: Option<prompt_cache::PromptStore>) {
         self.prompt_store = store;
     }
@@ -920,50 +934,6 @@ fn choose_cache(
     std::mem::swap(&mut chosen, cache);
     others.push(chosen);
     cache.prefix_len(prompt)
-}
-
-/// Picks tokens from logits: greedy without allocation, or candle's sampler.
-struct Sampler {
-    greedy: bool,
-    repeat_penalty: f32,
-    repeat_last_n: usize,
-    inner: LogitsProcessor,
-}
-
-impl Sampler {
-    fn new(params: &GenerationParams) -> Self {
-        let sampling = match params.temperature {
-            None => Sampling::ArgMax,
-            Some(t) if t <= 0.0 => Sampling::ArgMax,
-            Some(temperature) => match params.top_p {
-                Some(p) => Sampling::TopP { p, temperature },
-                None => Sampling::All { temperature },
-            },
-        };
-        let greedy = matches!(sampling, Sampling::ArgMax);
-        Self {
-            greedy,
-            repeat_penalty: params.repeat_penalty,
-            repeat_last_n: params.repeat_last_n,
-            inner: LogitsProcessor::from_sampling(params.seed, sampling),
-        }
-    }
-
-    fn next(&mut self, logits: &[f32], generated: &[u32]) -> Result<u32> {
-        if self.greedy && self.repeat_penalty == 1.0 {
-            return Ok(decoder::argmax(logits));
-        }
-        let mut l = candle_core::Tensor::from_slice(logits, logits.len(), &Device::Cpu)?;
-        if self.repeat_penalty != 1.0 {
-            let start = generated.len().saturating_sub(self.repeat_last_n);
-            l = candle_transformers::utils::apply_repeat_penalty(
-                &l,
-                self.repeat_penalty,
-                &generated[start..],
-            )?;
-        }
-        Ok(self.inner.sample(&l)?)
-    }
 }
 
 /// One conversation's output as it is generated: stop, length and loop handling, streaming.
