@@ -12,7 +12,7 @@ use super::office::{
     attr, block_text, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader,
     Archive, Block, Collector, Kind, ZipKind,
 };
-use super::plain::RawDocument;
+use super::raw::RawDocument;
 use super::ReadError;
 
 /// One chapter (spine item with text) of an EPUB book.

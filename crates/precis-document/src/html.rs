@@ -30,9 +30,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use scraper::{Html, Node};
 
-use super::plain::{
-    collapse_whitespace, ends_with_terminal, is_boilerplate, is_separator, RawDocument,
-};
+use super::plain::{collapse_whitespace, ends_with_terminal, is_boilerplate, is_separator};
+use super::raw::RawDocument;
 
 /// Nesting depth beyond which elements are flattened into their ancestor.
 const MAX_DEPTH: usize = 512;

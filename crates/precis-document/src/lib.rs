@@ -16,6 +16,7 @@ pub mod html;
 pub mod office;
 mod pdf;
 pub mod plain;
+pub mod raw;
 mod rtf;
 pub mod sentences;
 mod text_page;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use epub::{epub_chapters, Chapter};
+pub use raw::RawDocument;
 pub use sentences::split_sentences;
 
 /// The format an article was read from.
@@ -247,10 +249,10 @@ impl Document {
         source_name: impl Into<String>,
         paragraphs: Vec<String>,
     ) -> Document {
-        let raw = plain::RawDocument {
+        let raw = RawDocument {
             title: title.into(),
             paragraphs,
-            ..plain::RawDocument::default()
+            ..RawDocument::default()
         };
         build_document(raw, source_name.into(), SourceFormat::Text, "UTF-8")
     }
@@ -364,7 +366,7 @@ fn iso639_1(code3: &str) -> Option<&'static str> {
 }
 
 fn build_document(
-    raw: plain::RawDocument,
+    raw: RawDocument,
     source_name: String,
     format: SourceFormat,
     encoding: &str,
@@ -602,9 +604,9 @@ fn lines_document(bytes: &[u8], name: String) -> Result<Document, ReadError> {
         .lines()
         .map(str::to_owned)
         .collect();
-    let raw = plain::RawDocument {
+    let raw = RawDocument {
         paragraphs: lines,
-        ..plain::RawDocument::default()
+        ..RawDocument::default()
     };
     finish(raw, name, SourceFormat::Text, encoding)
 }
@@ -763,7 +765,7 @@ fn is_rtf(bytes: &[u8]) -> bool {
 
 /// Builds the document from a reader's result; no body is [`ReadError::NoText`].
 fn finish(
-    raw: plain::RawDocument,
+    raw: RawDocument,
     name: String,
     format: SourceFormat,
     encoding: &str,

@@ -14,7 +14,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use quick_xml::XmlVersion;
 
-use super::plain::RawDocument;
+use super::raw::RawDocument;
 use super::ReadError;
 
 /// Most entries a container may have.

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use pdf_extract::{Dictionary, MediaBox, Object, ObjectId, OutputDev, OutputError, Stream};
 
-use super::plain::RawDocument;
+use super::raw::RawDocument;
 use super::ReadError;
 
 /// Pages read at most (a longer document is refused rather than silently cut).

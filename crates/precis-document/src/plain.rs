@@ -18,20 +18,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-/// Structure recovered from a source, before sentence splitting.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawDocument {
-    pub title: String,
-    pub subtitle: Option<String>,
-    pub dateline: Option<String>,
-    pub paragraphs: Vec<String>,
-    /// Metadata the format carries, copied to [`super::Document`].
-    pub byline: Option<String>,
-    pub published: Option<String>,
-    pub site_name: Option<String>,
-    /// Lines of a text page outside the article (see `text_page`).
-    pub left_out: Vec<super::LeftOut>,
-}
+use super::raw::RawDocument;
 
 /// Maximum number of words of a "short" header/trailer line.
 const SHORT_HEADER_WORDS: usize = 30;

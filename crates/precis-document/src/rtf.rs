@@ -8,7 +8,7 @@
 
 use encoding_rs::Encoding;
 
-use super::plain::RawDocument;
+use super::raw::RawDocument;
 
 /// Group depth up to which each group gets its own formatting state.
 const MAX_TRACKED_DEPTH: usize = 4_096;
