@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
-use super::office::{
-    attr, block_text, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader,
-    Archive, Block, Collector, Kind, ZipKind,
-};
+use super::blocks::{block_text, Block, Collector, Kind};
 use super::raw::RawDocument;
+use super::zip::{
+    attr, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader, Archive, ZipKind,
+};
 use super::ReadError;
 
 /// One chapter (spine item with text) of an EPUB book.
@@ -462,7 +462,7 @@ fn parse_chapter(xhtml: &str) -> Option<Chapter> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::office::tests::make_zip;
+    use crate::zip::tests::make_zip;
     use crate::{parse_bytes, parse_bytes_with, ReadLimits, SourceFormat};
 
     fn chapter(title: &str, paras: &[&str]) -> String {

@@ -10,16 +10,19 @@
 //! targets build, and `precis-core` (which re-exports it as `precis_core::document`) builds
 //! the rest on top of it.
 
+mod blocks;
+mod docx;
 pub mod encoding;
 pub mod epub;
 pub mod html;
-pub mod office;
+mod odt;
 mod pdf;
 pub mod plain;
 pub mod raw;
 mod rtf;
 pub mod sentences;
 mod text_page;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 
@@ -781,17 +784,17 @@ fn finish(
 
 /// Reads a DOCX, ODT or EPUB container; which one is decided by its content.
 fn parse_container(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<Document, ReadError> {
-    let mut archive = office::Archive::open(bytes, name)?;
+    let mut archive = self::zip::Archive::open(bytes, name)?;
     let (raw, format) = match archive.kind()? {
-        Some(office::ZipKind::Docx) => (
-            office::parse_docx_archive(&mut archive, name)?,
+        Some(self::zip::ZipKind::Docx) => (
+            docx::parse_docx_archive(&mut archive, name)?,
             SourceFormat::Docx,
         ),
-        Some(office::ZipKind::Odt) => (
-            office::parse_odt_archive(&mut archive, name)?,
+        Some(self::zip::ZipKind::Odt) => (
+            odt::parse_odt_archive(&mut archive, name)?,
             SourceFormat::Odt,
         ),
-        Some(office::ZipKind::Epub) => (
+        Some(self::zip::ZipKind::Epub) => (
             epub::parse_epub_archive(&mut archive, name, limits.chapter)?,
             SourceFormat::Epub,
         ),
