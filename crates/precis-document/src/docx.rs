@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 
 use super::blocks::{assemble, Block, Collector, Kind};
 use super::raw::RawDocument;
 use super::zip::{
-    attr, byline_and_date, corrupt, dc_title, local, resolve_ref, start_name, xml_reader, Archive,
+    attr, byline_and_date, corrupt, dc_title, local, start_name, walk_xml, xml_reader, Archive,
+    Enter, XmlWalker,
 };
 use super::ReadError;
 
@@ -38,11 +39,23 @@ fn classify_style(id: &str, name: Option<&str>, outline: Option<u8>) -> Option<K
     None
 }
 
+/// A style read from word/styles.xml: id, name and outline level.
+type StyleEntry = (String, Option<String>, Option<u8>);
+
+/// Records a style that ended, if it is one that gives paragraphs a kind.
+fn file_style(map: &mut HashMap<String, Kind>, style: Option<StyleEntry>) {
+    if let Some((id, name, outline)) = style {
+        if let Some(kind) = classify_style(&id, name.as_deref(), outline) {
+            map.insert(id, kind);
+        }
+    }
+}
+
 /// styleId → kind, from word/styles.xml.
 fn docx_styles(xml: &str) -> HashMap<String, Kind> {
     let mut map = HashMap::new();
     let mut reader = xml_reader(xml);
-    let mut current: Option<(String, Option<String>, Option<u8>)> = None;
+    let mut current: Option<StyleEntry> = None;
     loop {
         let event = match reader.read_event() {
             Ok(Event::Eof) | Err(_) => break,
@@ -51,11 +64,7 @@ fn docx_styles(xml: &str) -> HashMap<String, Kind> {
         match event {
             Event::Start(e) | Event::Empty(e) => match start_name(&e) {
                 "style" => {
-                    if let Some((id, name, outline)) = current.take() {
-                        if let Some(kind) = classify_style(&id, name.as_deref(), outline) {
-                            map.insert(id, kind);
-                        }
-                    }
+                    file_style(&mut map, current.take());
                     current = attr(&e, "styleId").map(|id| (id, None, None));
                 }
                 "name" => {
@@ -70,19 +79,14 @@ fn docx_styles(xml: &str) -> HashMap<String, Kind> {
                 }
                 _ => {}
             },
-            Event::End(e) if local(e.name().0) == "style" => {
-                if let Some((id, name, outline)) = current.take() {
-                    if let Some(kind) = classify_style(&id, name.as_deref(), outline) {
-                        map.insert(id, kind);
-                    }
-                }
-            }
+            Event::End(e) if local(e.name().0) == "style" => file_style(&mut map, current.take()),
             _ => {}
         }
     }
     map
 }
 
+/// An open element of word/document.xml that matters when it ends.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum DocxEl {
     Other,
@@ -93,78 +97,46 @@ enum DocxEl {
     Row,
     Cell,
     PPr,
-    Skip,
 }
 
-fn parse_docx_xml(
-    xml: &str,
-    styles: &HashMap<String, Kind>,
-    name: &str,
-) -> Result<Vec<Block>, ReadError> {
-    let mut reader = xml_reader(xml);
-    let mut out = Collector::default();
-    let mut stack: Vec<DocxEl> = Vec::new();
-    let mut skip = 0usize;
-    let mut runs = 0usize;
-    let mut in_text = 0usize;
-    let mut in_ppr = 0usize;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| corrupt(name, format_args!("malformed word/document.xml: {e}")))?;
-        let (e, empty) = match event {
-            Event::Eof => break,
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(_) => {
-                match stack.pop() {
-                    Some(DocxEl::Skip) => skip -= 1,
-                    _ if skip > 0 => {}
-                    Some(DocxEl::Para) => out.end_para(),
-                    Some(DocxEl::Run) => runs -= 1,
-                    Some(DocxEl::Text) => in_text -= 1,
-                    Some(DocxEl::Table) => out.end_table(),
-                    Some(DocxEl::Row) => out.end_row(),
-                    Some(DocxEl::Cell) => out.end_cell(),
-                    Some(DocxEl::PPr) => in_ppr -= 1,
-                    Some(DocxEl::Other) | None => {}
-                }
-                continue;
-            }
-            Event::Text(t) if skip == 0 && in_text > 0 => {
-                out.text(&t.xml10_content(), false);
-                continue;
-            }
-            Event::CData(t) if skip == 0 && in_text > 0 => {
-                out.text(&t, false);
-                continue;
-            }
-            Event::GeneralRef(r) if skip == 0 && in_text > 0 => {
-                out.text(&resolve_ref(&r), false);
-                continue;
-            }
-            _ => continue,
-        };
-        let tag = start_name(&e);
+/// Reads word/document.xml into blocks.
+struct DocxWalker<'s> {
+    out: Collector,
+    styles: &'s HashMap<String, Kind>,
+    /// Open runs (`w:r`): tabs and breaks count only inside one.
+    runs: usize,
+    /// Open text elements (`w:t`): only their text is document text.
+    in_text: usize,
+    /// Open paragraph properties (`w:pPr`).
+    in_ppr: usize,
+}
+
+impl XmlWalker for DocxWalker<'_> {
+    type Element = DocxEl;
+
+    fn takes_text(&self) -> bool {
+        self.in_text > 0
+    }
+
+    fn text(&mut self, text: &str) {
+        self.out.text(text, false);
+    }
+
+    fn enter(&mut self, e: &BytesStart<'_>) -> Enter<DocxEl> {
         let qname = e.name().0;
-        if skip > 0 {
-            if !empty {
-                stack.push(DocxEl::Other);
-            }
-            continue;
-        }
-        let el = match tag {
+        let out = &mut self.out;
+        Enter::Walk(match start_name(e) {
             "p" if qname != "m:p" => {
                 out.start_para(Kind::Para);
                 DocxEl::Para
             }
             "pPr" => {
-                in_ppr += 1;
+                self.in_ppr += 1;
                 DocxEl::PPr
             }
             "pStyle" if out.kind().is_some() => {
-                if let Some(kind) = attr(&e, "val").and_then(|id| {
-                    styles
+                if let Some(kind) = attr(e, "val").and_then(|id| {
+                    self.styles
                         .get(&id)
                         .copied()
                         .or_else(|| classify_style(&id, None, None))
@@ -177,8 +149,8 @@ fn parse_docx_xml(
                 out.set_kind(Kind::ListItem);
                 DocxEl::Other
             }
-            "outlineLvl" if out.kind() == Some(Kind::Para) && in_ppr > 0 => {
-                if let Some(level) = attr(&e, "val").and_then(|v| v.parse::<u8>().ok()) {
+            "outlineLvl" if out.kind() == Some(Kind::Para) && self.in_ppr > 0 => {
+                if let Some(level) = attr(e, "val").and_then(|v| v.parse::<u8>().ok()) {
                     if level < 9 {
                         out.set_kind(Kind::Heading(level + 1));
                     }
@@ -186,22 +158,22 @@ fn parse_docx_xml(
                 DocxEl::Other
             }
             "r" => {
-                runs += 1;
+                self.runs += 1;
                 DocxEl::Run
             }
             "t" if qname == "w:t" || qname == "t" => {
-                in_text += 1;
+                self.in_text += 1;
                 DocxEl::Text
             }
-            "tab" if runs > 0 => {
+            "tab" if self.runs > 0 => {
                 out.text("\t", false);
                 DocxEl::Other
             }
-            "br" | "cr" if runs > 0 => {
+            "br" | "cr" if self.runs > 0 => {
                 out.text("\n", false);
                 DocxEl::Other
             }
-            "noBreakHyphen" if runs > 0 => {
+            "noBreakHyphen" if self.runs > 0 => {
                 out.text("-", false);
                 DocxEl::Other
             }
@@ -219,31 +191,40 @@ fn parse_docx_xml(
             }
             // Duplicate renderings, deleted text, field codes, comments.
             "Fallback" | "del" | "delText" | "instrText" | "commentReference" | "rPr"
-            | "sectPr" => {
-                if !empty {
-                    skip += 1;
-                }
-                DocxEl::Skip
-            }
+            | "sectPr" => return Enter::Skip,
             _ => DocxEl::Other,
-        };
-        if empty {
-            // An empty element opens and closes at once.
-            match el {
-                DocxEl::Para => out.end_para(),
-                DocxEl::Run => runs -= 1,
-                DocxEl::Text => in_text -= 1,
-                DocxEl::Table => out.end_table(),
-                DocxEl::Row => out.end_row(),
-                DocxEl::Cell => out.end_cell(),
-                DocxEl::PPr => in_ppr -= 1,
-                _ => {}
-            }
-        } else {
-            stack.push(el);
+        })
+    }
+
+    fn leave(&mut self, element: DocxEl) {
+        match element {
+            DocxEl::Para => self.out.end_para(),
+            DocxEl::Run => self.runs -= 1,
+            DocxEl::Text => self.in_text -= 1,
+            DocxEl::Table => self.out.end_table(),
+            DocxEl::Row => self.out.end_row(),
+            DocxEl::Cell => self.out.end_cell(),
+            DocxEl::PPr => self.in_ppr -= 1,
+            DocxEl::Other => {}
         }
     }
-    Ok(out.finish())
+}
+
+fn parse_docx_xml(
+    xml: &str,
+    styles: &HashMap<String, Kind>,
+    name: &str,
+) -> Result<Vec<Block>, ReadError> {
+    let mut walker = DocxWalker {
+        out: Collector::default(),
+        styles,
+        runs: 0,
+        in_text: 0,
+        in_ppr: 0,
+    };
+    walk_xml(xml, &mut walker)
+        .map_err(|e| corrupt(name, format_args!("malformed word/document.xml: {e}")))?;
+    Ok(walker.out.finish())
 }
 
 pub(crate) fn parse_docx_archive(

@@ -5,13 +5,14 @@
 
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use super::blocks::{block_text, Block, Collector, Kind};
 use super::raw::RawDocument;
 use super::zip::{
-    attr, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader, Archive, ZipKind,
+    attr, byline_and_date, corrupt, dc_title, start_name, walk_xml, xml_reader, Archive, Enter,
+    XmlWalker, ZipKind,
 };
 use super::ReadError;
 
@@ -262,16 +263,17 @@ fn normalize_path(base: &str, href: &str) -> String {
     parts.join("/")
 }
 
+/// An open XHTML element that matters when it ends.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum XEl {
     Other,
     Para,
+    /// A block element inside a paragraph: ends a block without ending the paragraph.
     Break,
     Container,
     Table,
     Row,
     Cell,
-    Skip,
 }
 
 fn para_kind(tag: &str) -> Option<Kind> {
@@ -313,78 +315,69 @@ fn is_container(tag: &str) -> bool {
     )
 }
 
-/// Block-level text of an XHTML chapter, in document order.
-pub(crate) fn xhtml_blocks(xhtml: &str) -> Vec<Block> {
-    let mut reader = xml_reader(xhtml);
-    let mut out = Collector::default();
-    let mut stack: Vec<XEl> = Vec::new();
-    let mut skip = 0usize;
-    let mut in_body = false;
-    loop {
-        // Malformed markup ends the chapter; what was read so far is kept.
-        let event = match reader.read_event() {
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(e) => e,
-        };
-        let (e, empty) = match event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(_) => {
-                match stack.pop() {
-                    Some(XEl::Skip) => skip -= 1,
-                    _ if skip > 0 => {}
-                    Some(XEl::Para) => out.end_para(),
-                    Some(XEl::Break) => out.break_para(),
-                    Some(XEl::Container) => {
-                        if out.in_para() {
-                            out.break_para();
-                        } else {
-                            out.close_implicit();
-                        }
-                    }
-                    Some(XEl::Table) => out.end_table(),
-                    Some(XEl::Row) => out.end_row(),
-                    Some(XEl::Cell) => out.end_cell(),
-                    Some(XEl::Other) | None => {}
-                }
-                continue;
-            }
-            Event::Text(t) if skip == 0 && in_body => {
-                let t = t.xml10_content().replace(['\n', '\r', '\t'], " ");
-                out.text(&t, true);
-                continue;
-            }
-            Event::CData(t) if skip == 0 && in_body => {
-                out.text(&t, true);
-                continue;
-            }
-            Event::GeneralRef(r) if skip == 0 && in_body => {
-                out.text(&resolve_ref(&r), true);
-                continue;
-            }
-            _ => continue,
-        };
-        if skip > 0 {
-            if !empty {
-                stack.push(XEl::Other);
-            }
-            continue;
+/// Reads an XHTML chapter into blocks.
+#[derive(Default)]
+struct XhtmlWalker {
+    out: Collector,
+    /// Inside `<body>`: text before it (the `<head>`) is not read.
+    in_body: bool,
+}
+
+impl XhtmlWalker {
+    /// Ends the text gathered so far at a container boundary (`<div>`, `<ul>` …).
+    fn container_boundary(&mut self) {
+        if self.out.in_para() {
+            self.out.break_para();
+        } else {
+            self.out.close_implicit();
         }
-        let tag = start_name(&e).to_ascii_lowercase();
+    }
+
+    /// Opens a paragraph-like element; inside an open paragraph it only ends the text so far
+    /// (a heading or list item there still gives its kind to what follows).
+    fn enter_para(&mut self, kind: Kind) -> XEl {
+        if self.out.in_para() {
+            self.out.break_para();
+            if matches!(kind, Kind::Heading(_) | Kind::ListItem) {
+                self.out.set_kind(kind);
+            }
+            XEl::Break
+        } else {
+            self.out.start_para(kind);
+            XEl::Para
+        }
+    }
+}
+
+impl XmlWalker for XhtmlWalker {
+    type Element = XEl;
+
+    fn takes_text(&self) -> bool {
+        self.in_body
+    }
+
+    fn text(&mut self, text: &str) {
+        let text = text.replace(['\n', '\r', '\t'], " ");
+        self.out.text(&text, true);
+    }
+
+    fn literal(&mut self, text: &str) {
+        self.out.text(text, true);
+    }
+
+    fn enter(&mut self, e: &BytesStart<'_>) -> Enter<XEl> {
+        let tag = start_name(e).to_ascii_lowercase();
         let tag = tag.as_str();
         if tag == "body" {
-            in_body = true;
+            self.in_body = true;
         }
-        let el = match tag {
+        Enter::Walk(match tag {
             "script" | "style" | "head" | "nav" | "svg" | "math" | "template" | "noscript"
             | "rt" | "rp" | "object" | "iframe" | "select" | "textarea" | "button" => {
-                if !empty {
-                    skip += 1;
-                }
-                XEl::Skip
+                return Enter::Skip
             }
             "br" => {
-                out.text("\n", true);
+                self.out.text("\n", true);
                 XEl::Other
             }
             "img" => {
@@ -392,54 +385,60 @@ pub(crate) fn xhtml_blocks(xhtml: &str) -> Vec<Block> {
                 XEl::Other
             }
             "table" => {
-                out.start_table();
+                self.out.start_table();
                 XEl::Table
             }
             "tr" => {
-                out.start_row();
+                self.out.start_row();
                 XEl::Row
             }
             "td" | "th" => {
-                out.start_cell();
+                self.out.start_cell();
                 XEl::Cell
             }
             _ => {
                 if let Some(kind) = para_kind(tag) {
-                    if out.in_para() {
-                        out.break_para();
-                        if matches!(kind, Kind::Heading(_) | Kind::ListItem) {
-                            out.set_kind(kind);
-                        }
-                        XEl::Break
-                    } else {
-                        out.start_para(kind);
-                        XEl::Para
-                    }
+                    self.enter_para(kind)
                 } else if is_container(tag) {
-                    if out.in_para() {
-                        out.break_para();
-                    } else {
-                        out.close_implicit();
-                    }
+                    self.container_boundary();
                     XEl::Container
                 } else {
                     XEl::Other
                 }
             }
-        };
-        if empty {
-            match el {
-                XEl::Para => out.end_para(),
-                XEl::Table => out.end_table(),
-                XEl::Row => out.end_row(),
-                XEl::Cell => out.end_cell(),
-                _ => {}
-            }
-        } else {
-            stack.push(el);
+        })
+    }
+
+    fn leave(&mut self, element: XEl) {
+        match element {
+            XEl::Para => self.out.end_para(),
+            XEl::Break => self.out.break_para(),
+            XEl::Container => self.container_boundary(),
+            XEl::Table => self.out.end_table(),
+            XEl::Row => self.out.end_row(),
+            XEl::Cell => self.out.end_cell(),
+            XEl::Other => {}
         }
     }
-    out.finish()
+
+    fn leave_empty(&mut self, element: XEl) {
+        // An empty break or container already ended the text before it when it was entered.
+        match element {
+            XEl::Para => self.out.end_para(),
+            XEl::Table => self.out.end_table(),
+            XEl::Row => self.out.end_row(),
+            XEl::Cell => self.out.end_cell(),
+            XEl::Break | XEl::Container | XEl::Other => {}
+        }
+    }
+}
+
+/// Block-level text of an XHTML chapter, in document order.
+pub(crate) fn xhtml_blocks(xhtml: &str) -> Vec<Block> {
+    let mut walker = XhtmlWalker::default();
+    // Malformed markup ends the chapter; what was read so far is kept.
+    let _ = walk_xml(xhtml, &mut walker);
+    walker.out.finish()
 }
 
 /// A chapter from XHTML; `None` if it holds no text.

@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 
 use super::blocks::{assemble, Block, Collector, Kind};
 use super::raw::RawDocument;
 use super::zip::{
-    attr, byline_and_date, corrupt, dc_title, resolve_ref, start_name, xml_reader, Archive,
+    attr, byline_and_date, corrupt, dc_title, start_name, walk_xml, xml_reader, Archive, Enter,
+    XmlWalker,
 };
 use super::ReadError;
 
+/// An open element of content.xml that matters when it ends.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum OdtEl {
     Other,
@@ -20,7 +22,6 @@ enum OdtEl {
     Table,
     Row,
     Cell,
-    Skip,
     Body,
 }
 
@@ -60,147 +61,139 @@ fn odt_parent_styles(xml: &str) -> HashMap<String, String> {
     map
 }
 
-fn parse_odt_xml(xml: &str, name: &str) -> Result<Vec<Block>, ReadError> {
-    let parents = odt_parent_styles(xml);
-    let style_kind = |style: &str| {
-        odt_style_kind(style).or_else(|| parents.get(style).and_then(|p| odt_style_kind(p)))
-    };
-    let mut reader = xml_reader(xml);
-    let mut out = Collector::default();
-    let mut stack: Vec<OdtEl> = Vec::new();
-    let mut skip = 0usize;
-    let mut body = 0usize;
-    let mut list_items = 0usize;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| corrupt(name, format_args!("malformed content.xml: {e}")))?;
-        let (e, empty) = match event {
-            Event::Eof => break,
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(_) => {
-                match stack.pop() {
-                    Some(OdtEl::Skip) => skip -= 1,
-                    _ if skip > 0 => {}
-                    Some(OdtEl::Body) => body -= 1,
-                    Some(OdtEl::Para) => out.end_para(),
-                    Some(OdtEl::ListItem) => list_items -= 1,
-                    Some(OdtEl::Table) => out.end_table(),
-                    Some(OdtEl::Row) => out.end_row(),
-                    Some(OdtEl::Cell) => out.end_cell(),
-                    Some(OdtEl::Other) | None => {}
-                }
-                continue;
-            }
-            Event::Text(t) if skip == 0 && body > 0 => {
-                out.text(&t.xml10_content(), false);
-                continue;
-            }
-            Event::CData(t) if skip == 0 && body > 0 => {
-                out.text(&t, false);
-                continue;
-            }
-            Event::GeneralRef(r) if skip == 0 && body > 0 => {
-                out.text(&resolve_ref(&r), false);
-                continue;
-            }
-            _ => continue,
+/// Reads content.xml into blocks.
+struct OdtWalker {
+    out: Collector,
+    /// Automatic style name → parent style name.
+    parents: HashMap<String, String>,
+    /// Open `office:text` elements: text outside the body (styles, settings) is not read.
+    body: usize,
+    /// Open list items: a paragraph in one is a list item.
+    list_items: usize,
+}
+
+impl OdtWalker {
+    /// The kind a style (or the style it is based on) gives a paragraph.
+    fn style_kind(&self, style: &str) -> Option<Kind> {
+        odt_style_kind(style).or_else(|| self.parents.get(style).and_then(|p| odt_style_kind(p)))
+    }
+
+    /// Opens a heading (`text:h`); a Title or Subtitle style wins over its outline level.
+    fn start_heading(&mut self, e: &BytesStart<'_>) {
+        let level = attr(e, "outline-level")
+            .and_then(|l| l.parse::<u8>().ok())
+            .unwrap_or(1)
+            .clamp(1, 9);
+        let kind = attr(e, "style-name")
+            .and_then(|s| self.style_kind(&s))
+            .filter(|k| matches!(k, Kind::Title | Kind::Subtitle))
+            .unwrap_or(Kind::Heading(level));
+        self.out.start_para(kind);
+    }
+
+    /// Opens a paragraph (`text:p`): a list item inside a list, else of its style's kind.
+    fn start_paragraph(&mut self, e: &BytesStart<'_>) {
+        let kind = if self.list_items > 0 && self.out.kind().is_none() {
+            Kind::ListItem
+        } else {
+            attr(e, "style-name")
+                .and_then(|s| self.style_kind(&s))
+                .unwrap_or(Kind::Para)
         };
-        if skip > 0 {
-            if !empty {
-                stack.push(OdtEl::Other);
-            }
-            continue;
+        self.out.start_para(kind);
+    }
+}
+
+impl XmlWalker for OdtWalker {
+    type Element = OdtEl;
+
+    fn takes_text(&self) -> bool {
+        self.body > 0
+    }
+
+    fn text(&mut self, text: &str) {
+        self.out.text(text, false);
+    }
+
+    fn enter(&mut self, e: &BytesStart<'_>) -> Enter<OdtEl> {
+        let tag = start_name(e);
+        if tag == "text" && e.name().0 == "office:text" {
+            self.body += 1;
+            return Enter::Walk(OdtEl::Body);
         }
-        let tag = start_name(&e);
-        let el = if tag == "text" && e.name().0 == "office:text" {
-            body += 1;
-            OdtEl::Body
-        } else if body == 0 {
-            OdtEl::Other
-        } else {
-            match tag {
-                "h" => {
-                    let level = attr(&e, "outline-level")
-                        .and_then(|l| l.parse::<u8>().ok())
-                        .unwrap_or(1)
-                        .clamp(1, 9);
-                    let kind = attr(&e, "style-name")
-                        .and_then(|s| style_kind(&s))
-                        .filter(|k| matches!(k, Kind::Title | Kind::Subtitle))
-                        .unwrap_or(Kind::Heading(level));
-                    out.start_para(kind);
-                    OdtEl::Para
-                }
-                "p" => {
-                    let kind = if list_items > 0 && out.kind().is_none() {
-                        Kind::ListItem
-                    } else {
-                        attr(&e, "style-name")
-                            .and_then(|s| style_kind(&s))
-                            .unwrap_or(Kind::Para)
-                    };
-                    out.start_para(kind);
-                    OdtEl::Para
-                }
-                "list-item" | "list-header" => {
-                    list_items += 1;
-                    OdtEl::ListItem
-                }
-                "table" => {
-                    out.start_table();
-                    OdtEl::Table
-                }
-                "table-row" => {
-                    out.start_row();
-                    OdtEl::Row
-                }
-                "table-cell" => {
-                    out.start_cell();
-                    OdtEl::Cell
-                }
-                "s" => {
-                    let n = attr(&e, "c")
-                        .and_then(|c| c.parse::<usize>().ok())
-                        .unwrap_or(1)
-                        .clamp(1, 64);
-                    out.text(&" ".repeat(n), false);
-                    OdtEl::Other
-                }
-                "tab" => {
-                    out.text("\t", false);
-                    OdtEl::Other
-                }
-                "line-break" => {
-                    out.text("\n", false);
-                    OdtEl::Other
-                }
-                "note" | "annotation" | "tracked-changes" | "sequence-decls" | "forms"
-                | "variable-decls" | "user-field-decls" | "bookmark-ref" => {
-                    if !empty {
-                        skip += 1;
-                    }
-                    OdtEl::Skip
-                }
-                _ => OdtEl::Other,
+        if self.body == 0 {
+            return Enter::Walk(OdtEl::Other);
+        }
+        Enter::Walk(match tag {
+            "h" => {
+                self.start_heading(e);
+                OdtEl::Para
             }
-        };
-        if empty {
-            match el {
-                OdtEl::Para => out.end_para(),
-                OdtEl::Table => out.end_table(),
-                OdtEl::Row => out.end_row(),
-                OdtEl::Cell => out.end_cell(),
-                OdtEl::ListItem => list_items -= 1,
-                OdtEl::Body => body -= 1,
-                _ => {}
+            "p" => {
+                self.start_paragraph(e);
+                OdtEl::Para
             }
-        } else {
-            stack.push(el);
+            "list-item" | "list-header" => {
+                self.list_items += 1;
+                OdtEl::ListItem
+            }
+            "table" => {
+                self.out.start_table();
+                OdtEl::Table
+            }
+            "table-row" => {
+                self.out.start_row();
+                OdtEl::Row
+            }
+            "table-cell" => {
+                self.out.start_cell();
+                OdtEl::Cell
+            }
+            "s" => {
+                let n = attr(e, "c")
+                    .and_then(|c| c.parse::<usize>().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 64);
+                self.out.text(&" ".repeat(n), false);
+                OdtEl::Other
+            }
+            "tab" => {
+                self.out.text("\t", false);
+                OdtEl::Other
+            }
+            "line-break" => {
+                self.out.text("\n", false);
+                OdtEl::Other
+            }
+            "note" | "annotation" | "tracked-changes" | "sequence-decls" | "forms"
+            | "variable-decls" | "user-field-decls" | "bookmark-ref" => return Enter::Skip,
+            _ => OdtEl::Other,
+        })
+    }
+
+    fn leave(&mut self, element: OdtEl) {
+        match element {
+            OdtEl::Body => self.body -= 1,
+            OdtEl::Para => self.out.end_para(),
+            OdtEl::ListItem => self.list_items -= 1,
+            OdtEl::Table => self.out.end_table(),
+            OdtEl::Row => self.out.end_row(),
+            OdtEl::Cell => self.out.end_cell(),
+            OdtEl::Other => {}
         }
     }
-    Ok(out.finish())
+}
+
+fn parse_odt_xml(xml: &str, name: &str) -> Result<Vec<Block>, ReadError> {
+    let mut walker = OdtWalker {
+        out: Collector::default(),
+        parents: odt_parent_styles(xml),
+        body: 0,
+        list_items: 0,
+    };
+    walk_xml(xml, &mut walker)
+        .map_err(|e| corrupt(name, format_args!("malformed content.xml: {e}")))?;
+    Ok(walker.out.finish())
 }
 
 pub(crate) fn parse_odt_archive(

@@ -2,7 +2,7 @@
 //!
 //! Everything here streams: ZIP members are read through a byte budget (so a
 //! zip bomb is refused after a bounded amount of work) and XML is read with
-//! quick-xml events (the readers keep an explicit element stack: no recursion, so deeply
+//! quick-xml events and an explicit element stack ([`walk_xml`]: no recursion, so deeply
 //! nested markup cannot overflow the stack).
 
 use std::borrow::Cow;
@@ -236,39 +236,25 @@ pub(crate) fn resolve_ref(name: &str) -> String {
 /// Reads the first `dc:title` (or other element with local name `title`
 /// inside metadata) of a small XML part.
 pub(crate) fn dc_title(xml: &str) -> Option<String> {
-    let mut reader = xml_reader(xml);
-    let mut inside = false;
-    let mut text = String::new();
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) if e.name().0 == "dc:title" || start_name(&e) == "title" => {
-                inside = true;
-                text.clear();
-            }
-            Ok(Event::End(_)) if inside => {
-                let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                if !t.is_empty() {
-                    return Some(t);
-                }
-                inside = false;
-            }
-            Ok(Event::Text(t)) if inside => text.push_str(&t.xml10_content()),
-            Ok(Event::CData(t)) if inside => text.push_str(&t),
-            Ok(Event::GeneralRef(r)) if inside => text.push_str(&resolve_ref(&r)),
-            Ok(Event::Eof) | Err(_) => return None,
-            _ => {}
-        }
-    }
+    first_text(xml, |e| {
+        e.name().0 == "dc:title" || start_name(e) == "title"
+    })
 }
 
 /// Text of the first element named exactly one of `names` (qualified, e.g. `dc:creator`).
 fn meta_field(xml: &str, names: &[&str]) -> Option<String> {
+    first_text(xml, |e| names.iter().any(|n| e.name().0 == *n))
+}
+
+/// Whitespace-collapsed text of the first element that `wanted` picks and that holds text
+/// (an empty one is passed over); `None` when none does or the XML breaks first.
+fn first_text(xml: &str, wanted: impl Fn(&BytesStart<'_>) -> bool) -> Option<String> {
     let mut reader = xml_reader(xml);
     let mut inside = false;
     let mut text = String::new();
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) if names.iter().any(|n| e.name().0 == *n) => {
+            Ok(Event::Start(e)) if wanted(&e) => {
                 inside = true;
                 text.clear();
             }
@@ -303,6 +289,96 @@ pub(crate) fn byline_and_date(xml: &str) -> (Option<String>, Option<String>) {
         }
     });
     (byline, date)
+}
+
+/// What an [`XmlWalker`] makes of an element it enters.
+pub(crate) enum Enter<E> {
+    /// Walk into it; the walker gets `E` back when the element ends.
+    Walk(E),
+    /// Drop it with everything inside (comments, deleted text, scripts …).
+    Skip,
+}
+
+/// One XML vocabulary (DOCX, ODT, XHTML) read into blocks by [`walk_xml`], which keeps the
+/// element stack (no recursion, so deep nesting cannot overflow the stack) and drops skipped
+/// subtrees; the walker only says what elements and text mean.
+pub(crate) trait XmlWalker {
+    /// What the walker remembers of an open element until it ends.
+    type Element: Copy;
+
+    /// Whether text at this point belongs to the document.
+    fn takes_text(&self) -> bool;
+    /// A text node, unescaped.
+    fn text(&mut self, text: &str);
+    /// CDATA, or the text of an entity or character reference.
+    fn literal(&mut self, text: &str) {
+        self.text(text);
+    }
+    fn enter(&mut self, element: &BytesStart<'_>) -> Enter<Self::Element>;
+    fn leave(&mut self, element: Self::Element);
+    /// An empty element (`<x/>`), entered and left at once.
+    fn leave_empty(&mut self, element: Self::Element) {
+        self.leave(element);
+    }
+}
+
+/// Reads `xml` to its end through `walker`; the first syntax error stops it (what was walked
+/// so far stays in the walker).
+pub(crate) fn walk_xml<W: XmlWalker>(xml: &str, walker: &mut W) -> Result<(), quick_xml::Error> {
+    enum Open<E> {
+        Walked(E),
+        /// The root of a skipped subtree.
+        Skipped,
+        /// Inside a skipped subtree.
+        Dropped,
+    }
+    let mut reader = xml_reader(xml);
+    let mut stack: Vec<Open<W::Element>> = Vec::new();
+    let mut skip = 0usize;
+    loop {
+        let (e, empty) = match reader.read_event()? {
+            Event::Eof => return Ok(()),
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(_) => {
+                match stack.pop() {
+                    Some(Open::Skipped) => skip -= 1,
+                    _ if skip > 0 => {}
+                    Some(Open::Walked(element)) => walker.leave(element),
+                    Some(Open::Dropped) | None => {}
+                }
+                continue;
+            }
+            Event::Text(t) if skip == 0 && walker.takes_text() => {
+                walker.text(&t.xml10_content());
+                continue;
+            }
+            Event::CData(t) if skip == 0 && walker.takes_text() => {
+                walker.literal(&t);
+                continue;
+            }
+            Event::GeneralRef(r) if skip == 0 && walker.takes_text() => {
+                walker.literal(&resolve_ref(&r));
+                continue;
+            }
+            _ => continue,
+        };
+        if skip > 0 {
+            if !empty {
+                stack.push(Open::Dropped);
+            }
+            continue;
+        }
+        match walker.enter(&e) {
+            Enter::Skip if empty => {}
+            Enter::Skip => {
+                skip += 1;
+                stack.push(Open::Skipped);
+            }
+            Enter::Walk(element) if empty => walker.leave_empty(element),
+            Enter::Walk(element) => stack.push(Open::Walked(element)),
+        }
+    }
 }
 
 #[cfg(test)]
