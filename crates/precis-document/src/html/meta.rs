@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use scraper::Html;
+use scraper::node::Element;
+use scraper::{ElementRef, Html};
 
-use super::arena::{Arena, TEXT};
+use super::arena::{Arena, MAX_DEPTH, TEXT};
 use super::is_match;
 use crate::plain::collapse_whitespace;
 
@@ -126,181 +127,282 @@ pub(super) fn text_similarity(a: &str, b: &str) -> f64 {
     1.0 - joined_u / joined_b
 }
 
+/// The page's metadata: `<meta>` tags first, JSON-LD over them, then microdata and `<time>`.
 pub(super) fn extract_meta(page: &Html) -> Meta {
-    let mut meta = Meta::default();
-    let mut values: HashMap<String, String> = HashMap::new();
-    let mut jsonld: Option<serde_json::Value> = None;
-    let mut time_text: Option<String> = None;
-    let mut itemprop_date: Option<String> = None;
-    let mut itemprop_author: Option<String> = None;
-    let mut html_lang: Option<String> = None;
-    let mut stack = vec![page.tree.root()];
-    let mut seen_title = false;
-    while let Some(node) = stack.pop() {
-        if let Some(e) = node.value().as_element() {
-            match e.name() {
-                "html" => html_lang = e.attr("lang").and_then(clean_text),
-                "title" if !seen_title => {
-                    seen_title = true;
-                    let t: String = node
-                        .children()
-                        .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                        .collect();
-                    meta.page_title = collapse_whitespace(&t);
-                }
-                "meta" => {
-                    let content = e.attr("content").unwrap_or("");
-                    if let Some(prop) = e.attr("property").or_else(|| e.attr("name")) {
-                        for key in prop.split_whitespace() {
-                            let key = key.to_ascii_lowercase().replace('.', ":");
-                            if !content.trim().is_empty() {
-                                values.entry(key).or_insert_with(|| content.to_owned());
-                            }
-                        }
-                    }
-                    if e.attr("http-equiv")
-                        .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
-                    {
-                        values
-                            .entry("content-language".into())
-                            .or_insert_with(|| content.to_owned());
-                    }
-                    if e.attr("itemprop") == Some("datePublished") && itemprop_date.is_none() {
-                        itemprop_date = clean_text(content);
-                    }
-                }
-                "script" => {
-                    if jsonld.is_none()
-                        && e.attr("type")
-                            .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"))
-                    {
-                        let raw: String = node
-                            .children()
-                            .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                            .collect();
-                        let raw = raw.trim();
-                        let raw = raw.strip_prefix("<![CDATA[").unwrap_or(raw);
-                        let raw = raw.strip_suffix("]]>").unwrap_or(raw);
-                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
-                            if let Some(a) = find_jsonld_article(&v, 0) {
-                                jsonld = Some(a.clone());
-                            }
-                        }
-                    }
-                    continue;
-                }
-                "time" if time_text.is_none() => {
-                    time_text = e.attr("datetime").and_then(clean_text).or_else(|| {
-                        let t: String = node
-                            .descendants()
-                            .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                            .collect();
-                        clean_text(&t)
-                    });
-                }
-                _ => {}
-            }
-            if itemprop_date.is_none() && e.attr("itemprop") == Some("datePublished") {
-                itemprop_date = e
-                    .attr("datetime")
-                    .or(e.attr("content"))
-                    .and_then(clean_text);
-            }
-            if itemprop_author.is_none()
-                && e.attr("itemprop")
-                    .is_some_and(|p| p.split_whitespace().any(|p| p == "author"))
-            {
-                let t: String = node
-                    .descendants()
-                    .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                    .collect();
-                itemprop_author = clean_text(&t).filter(|t| t.chars().count() < 100);
-            }
-        }
-        stack.extend(node.children().rev());
-    }
-
-    let get = |keys: &[&str]| -> Option<String> {
-        keys.iter()
-            .find_map(|k| values.get(*k).and_then(|v| clean_text(v)))
+    let signals = PageSignals::collect(page);
+    let values = &signals.values;
+    let mut meta = Meta {
+        title: first_value(
+            values,
+            &[
+                "dc:title",
+                "dcterm:title",
+                "og:title",
+                "weibo:article:title",
+                "weibo:webpage:title",
+                "title",
+                "twitter:title",
+                "parsely-title",
+            ],
+        ),
+        byline: first_value(
+            values,
+            &["dc:creator", "dcterm:creator", "author", "parsely-author"],
+        )
+        .or_else(|| first_value(values, &["article:author"]).filter(|a| !a.starts_with("http"))),
+        date: first_value(
+            values,
+            &[
+                "article:published_time",
+                "og:published_time",
+                "parsely-pub-date",
+                "date",
+                "dc:date",
+                "dcterms:date",
+                "dcterm:date",
+                "publish-date",
+                "pubdate",
+                "sailthru:date",
+            ],
+        ),
+        site_name: first_value(values, &["og:site_name", "application-name"]),
+        excerpt: first_value(
+            values,
+            &[
+                "dc:description",
+                "dcterm:description",
+                "og:description",
+                "weibo:article:description",
+                "weibo:webpage:description",
+                "description",
+                "twitter:description",
+            ],
+        ),
+        language: None,
+        page_title: signals.page_title.clone(),
     };
-    let mut title = get(&[
-        "dc:title",
-        "dcterm:title",
-        "og:title",
-        "weibo:article:title",
-        "weibo:webpage:title",
-        "title",
-        "twitter:title",
-        "parsely-title",
-    ]);
-    let mut byline = get(&["dc:creator", "dcterm:creator", "author", "parsely-author"])
-        .or_else(|| get(&["article:author"]).filter(|a| !a.starts_with("http")));
-    let mut date = get(&[
-        "article:published_time",
-        "og:published_time",
-        "parsely-pub-date",
-        "date",
-        "dc:date",
-        "dcterms:date",
-        "dcterm:date",
-        "publish-date",
-        "pubdate",
-        "sailthru:date",
-    ]);
-    let mut site_name = get(&["og:site_name", "application-name"]);
-    let mut excerpt = get(&[
-        "dc:description",
-        "dcterm:description",
-        "og:description",
-        "weibo:article:description",
-        "weibo:webpage:description",
-        "description",
-        "twitter:description",
-    ]);
-    if let Some(ld) = &jsonld {
-        let name = ld.get("name").and_then(json_str);
-        let headline = ld.get("headline").and_then(json_str);
-        let ld_title = match (name, headline) {
-            (Some(n), Some(h)) if n != h => {
-                let ns = text_similarity(&n, &meta.page_title);
-                let hs = text_similarity(&h, &meta.page_title);
-                if hs > ns || (hs > 0.75 && ns <= 0.75) {
-                    Some(h)
-                } else {
-                    Some(n)
-                }
-            }
-            (n, h) => h.or(n),
-        };
-        if ld_title.is_some() {
-            title = ld_title;
-        }
-        if let Some(a) = ld.get("author").and_then(json_names) {
-            byline = Some(a);
-        }
-        if let Some(d) = ld.get("datePublished").and_then(json_str) {
-            date = Some(d);
-        }
-        if let Some(p) = ld.get("publisher").and_then(json_str) {
-            site_name = Some(p);
-        }
-        if let Some(d) = ld.get("description").and_then(json_str) {
-            excerpt = Some(d);
-        }
+    if let Some(ld) = &signals.jsonld {
+        apply_jsonld(&mut meta, ld);
     }
-    meta.title = title;
-    meta.byline = byline.or(itemprop_author);
-    meta.date = date.or(itemprop_date).or(time_text);
-    meta.site_name = site_name;
-    meta.excerpt = excerpt;
-    meta.language =
-        html_lang.or_else(|| get(&["content-language", "og:locale", "dc:language", "language"]));
+    meta.byline = meta.byline.or(signals.itemprop_author);
+    meta.date = meta.date.or(signals.itemprop_date).or(signals.time_text);
+    meta.language = signals.html_lang.or_else(|| {
+        first_value(
+            values,
+            &["content-language", "og:locale", "dc:language", "language"],
+        )
+    });
     meta
 }
 
+/// The first of `keys` that has a non-blank value.
+fn first_value(values: &HashMap<String, String>, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| values.get(*k).and_then(|v| clean_text(v)))
+}
+
+/// JSON-LD wins over `<meta>` tags for what it has. Of a `name` and a `headline` that differ,
+/// the one closer to `<title>` is the title.
+fn apply_jsonld(meta: &mut Meta, ld: &serde_json::Value) {
+    let name = ld.get("name").and_then(json_str);
+    let headline = ld.get("headline").and_then(json_str);
+    let ld_title = match (name, headline) {
+        (Some(n), Some(h)) if n != h => {
+            let ns = text_similarity(&n, &meta.page_title);
+            let hs = text_similarity(&h, &meta.page_title);
+            if hs > ns || (hs > 0.75 && ns <= 0.75) {
+                Some(h)
+            } else {
+                Some(n)
+            }
+        }
+        (n, h) => h.or(n),
+    };
+    if ld_title.is_some() {
+        meta.title = ld_title;
+    }
+    if let Some(a) = ld.get("author").and_then(json_names) {
+        meta.byline = Some(a);
+    }
+    if let Some(d) = ld.get("datePublished").and_then(json_str) {
+        meta.date = Some(d);
+    }
+    if let Some(p) = ld.get("publisher").and_then(json_str) {
+        meta.site_name = Some(p);
+    }
+    if let Some(d) = ld.get("description").and_then(json_str) {
+        meta.excerpt = Some(d);
+    }
+}
+
+/// What the page's markup says about the article, gathered in one walk.
+#[derive(Default)]
+struct PageSignals {
+    /// `<meta>` contents by lowercased property or name (`.` read as `:`); the first one wins.
+    values: HashMap<String, String>,
+    /// The first JSON-LD object of an article type.
+    jsonld: Option<serde_json::Value>,
+    /// The first `<time>`: its `datetime`, else its text.
+    time_text: Option<String>,
+    /// `itemprop="datePublished"`.
+    itemprop_date: Option<String>,
+    /// The text of the first `itemprop="author"` element, if short.
+    itemprop_author: Option<String>,
+    html_lang: Option<String>,
+    /// The first `<title>`'s text.
+    page_title: String,
+    seen_title: bool,
+}
+
+impl PageSignals {
+    fn collect(page: &Html) -> PageSignals {
+        let mut signals = PageSignals::default();
+        let mut stack = vec![page.tree.root()];
+        while let Some(node) = stack.pop() {
+            if let Some(element) = ElementRef::wrap(node) {
+                if !signals.read_element(element) {
+                    continue;
+                }
+            }
+            stack.extend(node.children().rev());
+        }
+        signals
+    }
+
+    /// Reads one element; `false` when what is inside it is not walked (a script).
+    fn read_element(&mut self, node: ElementRef<'_>) -> bool {
+        let e = node.value();
+        match e.name() {
+            "html" => self.html_lang = e.attr("lang").and_then(clean_text),
+            "title" if !self.seen_title => {
+                self.seen_title = true;
+                self.page_title = collapse_whitespace(&child_text(node));
+            }
+            "meta" => self.read_meta_tag(e),
+            "script" => {
+                if self.jsonld.is_none()
+                    && e.attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"))
+                {
+                    self.jsonld = jsonld_article(&child_text(node));
+                }
+                return false;
+            }
+            "time" if self.time_text.is_none() => {
+                self.time_text = e
+                    .attr("datetime")
+                    .and_then(clean_text)
+                    .or_else(|| clean_text(&descendant_text(node)));
+            }
+            _ => {}
+        }
+        if self.itemprop_date.is_none() && e.attr("itemprop") == Some("datePublished") {
+            self.itemprop_date = e
+                .attr("datetime")
+                .or(e.attr("content"))
+                .and_then(clean_text);
+        }
+        if self.itemprop_author.is_none()
+            && e.attr("itemprop")
+                .is_some_and(|p| p.split_whitespace().any(|p| p == "author"))
+        {
+            self.itemprop_author =
+                clean_text(&descendant_text(node)).filter(|t| t.chars().count() < 100);
+        }
+        true
+    }
+
+    /// A `<meta>` tag: each of its space-separated properties, `Content-Language` and a
+    /// microdata publication date.
+    fn read_meta_tag(&mut self, e: &Element) {
+        let content = e.attr("content").unwrap_or("");
+        if let Some(prop) = e.attr("property").or_else(|| e.attr("name")) {
+            for key in prop.split_whitespace() {
+                let key = key.to_ascii_lowercase().replace('.', ":");
+                if !content.trim().is_empty() {
+                    self.values.entry(key).or_insert_with(|| content.to_owned());
+                }
+            }
+        }
+        if e.attr("http-equiv")
+            .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+        {
+            self.values
+                .entry("content-language".into())
+                .or_insert_with(|| content.to_owned());
+        }
+        if e.attr("itemprop") == Some("datePublished") && self.itemprop_date.is_none() {
+            self.itemprop_date = clean_text(content);
+        }
+    }
+}
+
+/// The article object of a JSON-LD script (CDATA wrapper allowed), if it parses and has one.
+fn jsonld_article(raw: &str) -> Option<serde_json::Value> {
+    let raw = raw.trim();
+    let raw = raw.strip_prefix("<![CDATA[").unwrap_or(raw);
+    let raw = raw.strip_suffix("]]>").unwrap_or(raw);
+    let v = serde_json::from_str::<serde_json::Value>(raw).ok()?;
+    find_jsonld_article(&v, 0).cloned()
+}
+
+/// The text nodes directly inside an element, joined.
+fn child_text(node: ElementRef<'_>) -> String {
+    node.children()
+        .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+        .collect()
+}
+
+/// All text inside an element, joined.
+fn descendant_text(node: ElementRef<'_>) -> String {
+    node.descendants()
+        .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+        .collect()
+}
+
+/// The headline: the metadata's title; else a `<title>` of 3+ words without a " | Site" part
+/// (usually the clean headline); else the `<h1>` inside `<article>`, or the page's only
+/// `<h1>` when it resembles `<title>`; else the cleaned `<title>`.
+pub(super) fn choose_title(meta: &Meta, whole: &Arena) -> String {
+    if let Some(title) = &meta.title {
+        return title.clone();
+    }
+    let page_title = clean_page_title(&meta.page_title);
+    let raw_title = collapse_whitespace(&meta.page_title);
+    if page_title == raw_title && raw_title.split_whitespace().count() >= 3 {
+        return page_title;
+    }
+    let h1s: Vec<usize> = whole
+        .preorder(0)
+        .into_iter()
+        .filter(|&id| whole.tag(id) == "h1")
+        .collect();
+    let h1_text = |id: usize| whole.inner_text(id);
+    let in_article = h1s
+        .iter()
+        .copied()
+        .find(|&h| whole.has_ancestor(h, "article", MAX_DEPTH).is_some())
+        .map(h1_text)
+        .filter(|t| !t.is_empty());
+    in_article
+        .or_else(|| {
+            let texts: Vec<String> = h1s
+                .iter()
+                .map(|&h| h1_text(h))
+                .filter(|t| !t.is_empty())
+                .collect();
+            match texts.as_slice() {
+                [one] if page_title.is_empty() || text_similarity(one, &meta.page_title) > 0.5 => {
+                    Some(one.clone())
+                }
+                _ => None,
+            }
+        })
+        .unwrap_or(page_title)
+}
+
 /// Headline from `<title>`: a trailing (or leading) " | Site name" part is removed.
-pub(super) fn clean_page_title(title: &str) -> String {
+fn clean_page_title(title: &str) -> String {
     let title = collapse_whitespace(title);
     for sep in [
         " | ", " — ", " – ", " - ", " :: ", " · ", " » ", " / ", " \\ ",

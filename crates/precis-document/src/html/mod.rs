@@ -1,7 +1,7 @@
 //! HTML main-content extraction (readability-style).
 //!
 //! The page is parsed with `scraper`/html5ever and copied into a small mutable
-//! arena (iteratively, nesting capped at [`MAX_DEPTH`]). Then:
+//! arena (iteratively, nesting capped at [`arena::MAX_DEPTH`]). Then:
 //!
 //! * **metadata**: JSON-LD (`Article`-like objects, `@graph`), OpenGraph /
 //!   Twitter / Dublin Core / Parse.ly `<meta>` tags (space-separated properties
@@ -22,11 +22,15 @@
 //! * **paragraphs**: `<p>`, headings, list items, quotes, `<pre>`, captions and
 //!   loose prose runs of the article, with generic boilerplate lines ("Read
 //!   more", "Share", copyright …) dropped.
+//!
+//! By module: `nesting` (the depth guard run on the source before parsing), `arena` (the page
+//! tree and its text statistics), `meta` (metadata, headline and subtitle), `score` (pruning
+//! and candidate scoring), `clean` (cleanup of the chosen content), `walk` (content into
+//! paragraphs); this file holds the entry points and the stricter-to-looser retries.
 
 use regex::Regex;
 use scraper::Html;
 
-use super::plain::collapse_whitespace;
 use super::raw::RawDocument;
 
 /// A lazily compiled regex: `regex!(name, pattern)` defines `fn name() -> Option<&Regex>`.
@@ -46,11 +50,11 @@ mod nesting;
 mod score;
 mod walk;
 
-use arena::{Arena, MAX_DEPTH};
-use meta::{clean_page_title, extract_meta, find_subtitle, text_similarity};
+use arena::Arena;
+use meta::{choose_title, extract_meta, find_subtitle};
 use nesting::limit_nesting;
 use score::{grab_article, Flags, Grab};
-use walk::Walker;
+use walk::article_paragraphs;
 
 /// Minimum article length (characters) before retrying with fewer filters.
 const CHAR_THRESHOLD: usize = 500;
@@ -108,49 +112,29 @@ pub fn extract_article(source: &str) -> Article {
     let source = limit_nesting(source);
     let page = Html::parse_document(&source);
     let meta = extract_meta(&page);
-
-    // Title: metadata, else the article's / page's single <h1>, else <title>.
     let whole = Arena::from_html(&page);
-    let h1s: Vec<usize> = whole
-        .preorder(0)
-        .into_iter()
-        .filter(|&id| whole.tag(id) == "h1")
-        .collect();
-    let h1_text = |id: usize| whole.inner_text(id);
-    let page_title = clean_page_title(&meta.page_title);
-    // A <title> of 3+ words without a " | Site" part is usually the clean
-    // headline; otherwise the article's <h1> is preferred.
-    let title = meta.title.clone().unwrap_or_else(|| {
-        let raw_title = collapse_whitespace(&meta.page_title);
-        if page_title == raw_title && raw_title.split_whitespace().count() >= 3 {
-            return page_title.clone();
-        }
-        let in_article = h1s
-            .iter()
-            .copied()
-            .find(|&h| whole.has_ancestor(h, "article", MAX_DEPTH).is_some())
-            .map(h1_text)
-            .filter(|t| !t.is_empty());
-        in_article
-            .or_else(|| {
-                let texts: Vec<String> = h1s
-                    .iter()
-                    .map(|&h| h1_text(h))
-                    .filter(|t| !t.is_empty())
-                    .collect();
-                match texts.as_slice() {
-                    [one]
-                        if page_title.is_empty()
-                            || text_similarity(one, &meta.page_title) > 0.5 =>
-                    {
-                        Some(one.clone())
-                    }
-                    _ => None,
-                }
-            })
-            .unwrap_or_else(|| page_title.clone())
-    });
+    let title = choose_title(&meta, &whole);
+    let Some(grab) = best_grab(&page, &title) else {
+        return Article::default();
+    };
+    let subtitle = find_subtitle(&whole, 0, &title);
+    let paragraphs = article_paragraphs(&grab.arena, grab.content, &title, subtitle.as_deref());
+    let byline = meta.byline.or(grab.byline);
+    Article {
+        title,
+        subtitle,
+        byline,
+        date: meta.date,
+        site_name: meta.site_name,
+        language: meta.language,
+        excerpt: meta.excerpt,
+        paragraphs,
+    }
+}
 
+/// Like Readability, relaxes the filters while the article is short; a later attempt must be
+/// clearly longer to replace an earlier one.
+fn best_grab(page: &Html, title: &str) -> Option<Grab> {
     let attempts = [
         Flags {
             strip_unlikely: true,
@@ -173,11 +157,9 @@ pub fn extract_article(source: &str) -> Article {
             clean_conditionally: false,
         },
     ];
-    // Like Readability, relax the filters while the article is short; a later
-    // attempt must be clearly longer to replace an earlier one.
     let mut best: Option<Grab> = None;
     for flags in attempts {
-        let grab = grab_article(&page, &title, flags);
+        let grab = grab_article(page, title, flags);
         let done = grab.text_len >= CHAR_THRESHOLD;
         let better = best
             .as_ref()
@@ -194,37 +176,7 @@ pub fn extract_article(source: &str) -> Article {
             break;
         }
     }
-    let Some(grab) = best else {
-        return Article::default();
-    };
-
-    let subtitle = find_subtitle(&whole, 0, &title);
-    let mut walker = Walker {
-        paragraphs: Vec::new(),
-        run: String::new(),
-        title: &title,
-        subtitle: subtitle.as_deref(),
-        lenient: false,
-    };
-    walker.walk(&grab.arena, grab.content);
-    if walker.paragraphs.is_empty() {
-        // Nothing but short loose text: keep it rather than return nothing.
-        walker.lenient = true;
-        walker.walk(&grab.arena, grab.content);
-    }
-    let paragraphs = walker.paragraphs;
-
-    let byline = meta.byline.clone().or(grab.byline);
-    Article {
-        title,
-        subtitle,
-        byline,
-        date: meta.date,
-        site_name: meta.site_name,
-        language: meta.language,
-        excerpt: meta.excerpt,
-        paragraphs,
-    }
+    best
 }
 
 #[cfg(test)]

@@ -55,169 +55,274 @@ const UNLIKELY_ROLES: &[&str] = &[
     "dialog",
 ];
 
+/// One extraction pass over a fresh copy of the page (Readability's `_grabArticle`): prune,
+/// score, pick the top candidate and its related siblings, clean.
 pub(super) fn grab_article(page: &Html, title: &str, flags: Flags) -> Grab {
-    let mut a = Arena::from_html(page);
-    let body = a
+    let arena = Arena::from_html(page);
+    let body = arena
         .preorder(0)
         .into_iter()
-        .find(|&id| a.tag(id) == "body")
+        .find(|&id| arena.tag(id) == "body")
         .unwrap_or(0);
-    let mut byline: Option<String> = None;
-    let mut header_removed = false;
-    let mut to_score: Vec<usize> = Vec::new();
+    let mut pruning = Pruning {
+        a: arena,
+        body,
+        title,
+        flags,
+        byline: None,
+        header_removed: false,
+        to_score: Vec::new(),
+    };
+    pruning.run();
+    let Pruning {
+        mut a,
+        byline,
+        to_score,
+        ..
+    } = pruning;
 
-    let mut stack = vec![body];
-    while let Some(id) = stack.pop() {
-        if a.items[id].parent == NONE && id != body {
-            continue; // detached meanwhile
+    let candidates = score_candidates(&mut a, &to_score, flags);
+    let top = top_candidates(&a, &candidates);
+    let content = a.new_node("div", NONE);
+    match top.first().copied().filter(|&(c, _)| c != body) {
+        None => {
+            // Whole body.
+            let kids = a.items[body].children.clone();
+            for k in kids {
+                a.detach(k);
+                a.append(content, k);
+            }
         }
-        let tag = a.tag(id).to_owned();
-        if tag == TEXT {
-            continue;
+        Some((tc, tscore)) => {
+            let tc = shared_ancestor(&a, &top, tc, tscore, body);
+            let tc = climb_while_parent_scores_better(&mut a, tc, body);
+            let tc = climb_single_child_chain(&a, tc, body);
+            gather_siblings(&mut a, tc, content);
         }
-        let class_id = a.class_id(id);
+    }
+
+    prep_article(&mut a, content, flags);
+    let text_len = a.stats[content].text;
+    Grab {
+        arena: a,
+        content,
+        byline,
+        text_len,
+    }
+}
+
+/// The first walk of a pass: removes what cannot be content (keeping the byline it finds) and
+/// collects the elements whose text is scored, turning `<div>`s of inline content into
+/// paragraphs on the way.
+struct Pruning<'t> {
+    a: Arena,
+    body: usize,
+    title: &'t str,
+    flags: Flags,
+    byline: Option<String>,
+    /// Only the first heading that repeats the title is removed.
+    header_removed: bool,
+    to_score: Vec<usize>,
+}
+
+impl Pruning<'_> {
+    fn run(&mut self) {
+        let mut stack = vec![self.body];
+        while let Some(id) = stack.pop() {
+            if self.a.items[id].parent == NONE && id != self.body {
+                continue; // detached meanwhile
+            }
+            let tag = self.a.tag(id).to_owned();
+            if tag == TEXT {
+                continue;
+            }
+            if self.removes(id, &tag) {
+                self.a.detach(id);
+                continue;
+            }
+            let id = self.collect(id, &tag);
+            stack.extend(self.a.items[id].children.iter().rev().copied());
+        }
+    }
+
+    /// Whether `id` goes: the byline (kept aside), a heading repeating the title, page
+    /// furniture, an unlikely candidate, a modal dialog or an empty container.
+    fn removes(&mut self, id: usize, tag: &str) -> bool {
+        let class_id = self.a.class_id(id);
         let match_string = class_id.trim();
+        if self.byline.is_none() && id != self.body && self.take_byline(id, match_string) {
+            return true;
+        }
+        if !self.header_removed && matches!(tag, "h1" | "h2") && !self.title.is_empty() {
+            let text = self.a.inner_text(id);
+            if text_similarity(self.title, &text) > 0.75 {
+                self.header_removed = true;
+                return true;
+            }
+        }
+        if matches!(tag, "nav" | "aside" | "footer" | "header") && self.a.stats[id].p < 3 {
+            return true;
+        }
+        if self.flags.strip_unlikely && id != self.body && self.is_unlikely(id, tag, match_string) {
+            return true;
+        }
+        if self.a.attr(id, "aria-modal") == Some("true")
+            && self.a.attr(id, "role") == Some("dialog")
+        {
+            return true;
+        }
+        self.is_empty_container(id, tag)
+    }
 
-        // Byline.
-        if byline.is_none() && id != body {
-            let rel_author = a.attr(id, "rel") == Some("author");
-            let itemprop_author = a.attr(id, "itemprop").is_some_and(|p| p.contains("author"));
-            if rel_author || itemprop_author || is_match(re_byline(), match_string) {
-                let text = a.inner_text(id);
-                let n = text.chars().count();
-                if n > 0 && n < 100 {
-                    byline = Some(text);
-                    a.detach(id);
-                    continue;
-                }
-            }
+    /// Keeps a short author element's text as the byline; `false` when `id` is not one.
+    fn take_byline(&mut self, id: usize, match_string: &str) -> bool {
+        let rel_author = self.a.attr(id, "rel") == Some("author");
+        let itemprop_author = self
+            .a
+            .attr(id, "itemprop")
+            .is_some_and(|p| p.contains("author"));
+        if !(rel_author || itemprop_author || is_match(re_byline(), match_string)) {
+            return false;
         }
-        // Header duplicating the title.
-        if !header_removed && matches!(tag.as_str(), "h1" | "h2") && !title.is_empty() {
-            let text = a.inner_text(id);
-            if text_similarity(title, &text) > 0.75 {
-                header_removed = true;
-                a.detach(id);
-                continue;
-            }
+        let text = self.a.inner_text(id);
+        let n = text.chars().count();
+        if n > 0 && n < 100 {
+            self.byline = Some(text);
+            return true;
         }
-        if matches!(tag.as_str(), "nav" | "aside" | "footer" | "header") && a.stats[id].p < 3 {
-            a.detach(id);
-            continue;
-        }
-        if flags.strip_unlikely && id != body {
-            let role = a.attr(id, "role").unwrap_or("");
-            let unlikely = is_match(re_unlikely(), match_string)
-                && !is_match(re_maybe(), match_string)
-                && a.has_ancestor(id, "table", 64).is_none()
-                && a.has_ancestor(id, "code", 64).is_none()
-                && tag != "a"
-                && tag != "body";
-            if unlikely || UNLIKELY_ROLES.contains(&role) {
-                a.detach(id);
-                continue;
-            }
-        }
-        if a.attr(id, "aria-modal") == Some("true") && a.attr(id, "role") == Some("dialog") {
-            a.detach(id);
-            continue;
-        }
-        // Empty containers.
-        if matches!(
-            tag.as_str(),
+        false
+    }
+
+    /// A class, id or ARIA role of page furniture (comments, sidebars, menus …), outside
+    /// tables and code.
+    fn is_unlikely(&self, id: usize, tag: &str, match_string: &str) -> bool {
+        let a = &self.a;
+        let role = a.attr(id, "role").unwrap_or("");
+        let unlikely = is_match(re_unlikely(), match_string)
+            && !is_match(re_maybe(), match_string)
+            && a.has_ancestor(id, "table", 64).is_none()
+            && a.has_ancestor(id, "code", 64).is_none()
+            && tag != "a"
+            && tag != "body";
+        unlikely || UNLIKELY_ROLES.contains(&role)
+    }
+
+    /// A container or heading with no text, holding at most line breaks and rules.
+    fn is_empty_container(&self, id: usize, tag: &str) -> bool {
+        let a = &self.a;
+        matches!(
+            tag,
             "div" | "section" | "header" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
         ) && a.stats[id].text == 0
             && a.items[id]
                 .children
                 .iter()
                 .all(|&c| matches!(a.tag(c), "br" | "hr" | TEXT))
-        {
-            a.detach(id);
-            continue;
-        }
-        let mut id = id;
-        if matches!(
-            tag.as_str(),
-            "section" | "h2" | "h3" | "h4" | "h5" | "h6" | "p" | "td" | "pre"
-        ) {
-            to_score.push(id);
-        }
-        if tag == "div" {
-            // Phrasing runs become paragraphs.
-            let children = a.items[id].children.clone();
-            let has_block = a.stats[id].blocks > 1;
-            if has_block && children.iter().any(|&c| a.is_phrasing(c)) {
-                let mut new_children = Vec::new();
-                let mut current: Option<usize> = None;
-                for c in children {
-                    if a.is_phrasing(c) {
-                        match current {
-                            Some(p) => a.items[p].children.push(c),
-                            None if !a.is_whitespace(c) => {
-                                let p = a.new_node("p", id);
-                                a.items[p].children.push(c);
-                                new_children.push(p);
-                                current = Some(p);
-                            }
-                            None => new_children.push(c),
-                        }
-                        if let Some(p) = current {
-                            a.items[c].parent = p;
-                        }
-                    } else {
-                        current = None;
-                        new_children.push(c);
-                    }
-                }
-                a.items[id].children = new_children;
-                // Stats of the new paragraphs.
-                for &c in &a.items[id].children.clone() {
-                    if a.tag(c) == "p" && a.stats[c].text == 0 && a.stats[c].p == 0 {
-                        let mut s = Stats::default();
-                        for &g in &a.items[c].children {
-                            s.add(&a.stats[g]);
-                        }
-                        a.stats[c] = s;
-                        a.finish_stats(c);
-                    }
-                }
-            }
-            let element_children: Vec<usize> = a.items[id]
-                .children
-                .iter()
-                .copied()
-                .filter(|&c| !a.is_whitespace(c) || a.tag(c) == "br")
-                .filter(|&c| a.tag(c) != TEXT || !a.items[c].text.trim().is_empty())
-                .collect();
-            if element_children.len() == 1
-                && is_p(a.tag(element_children[0]))
-                && a.link_density(id) < 0.25
-            {
-                // Replace the div by its only paragraph.
-                let p = element_children[0];
-                let parent = a.items[id].parent;
-                if parent != NONE {
-                    let pos = a.items[parent].children.iter().position(|&c| c == id);
-                    if let Some(pos) = pos {
-                        a.items[parent].children[pos] = p;
-                        a.items[p].parent = parent;
-                        a.items[id].children.clear();
-                        a.items[id].parent = NONE;
-                        id = p;
-                        to_score.push(p);
-                    }
-                }
-            } else if a.stats[id].blocks <= 1 {
-                a.items[id].tag = DIV_P.into();
-                to_score.push(id);
-            }
-        }
-        stack.extend(a.items[id].children.iter().rev().copied());
     }
 
-    // Scoring.
+    /// Notes an element to score; a `<div>` is reshaped first. Returns the node whose
+    /// children the walk continues with (a `<div>` may be replaced by its only paragraph).
+    fn collect(&mut self, id: usize, tag: &str) -> usize {
+        if matches!(
+            tag,
+            "section" | "h2" | "h3" | "h4" | "h5" | "h6" | "p" | "td" | "pre"
+        ) {
+            self.to_score.push(id);
+        }
+        if tag == "div" {
+            return self.reshape_div(id);
+        }
+        id
+    }
+
+    /// A `<div>` with blocks gets its inline runs wrapped in paragraphs; one holding a single
+    /// paragraph (few links) is replaced by it; one without blocks is scored as a paragraph.
+    fn reshape_div(&mut self, id: usize) -> usize {
+        self.wrap_phrasing_runs(id);
+        let a = &mut self.a;
+        let element_children: Vec<usize> = a.items[id]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !a.is_whitespace(c) || a.tag(c) == "br")
+            .filter(|&c| a.tag(c) != TEXT || !a.items[c].text.trim().is_empty())
+            .collect();
+        if element_children.len() == 1
+            && is_p(a.tag(element_children[0]))
+            && a.link_density(id) < 0.25
+        {
+            // Replace the div by its only paragraph.
+            let p = element_children[0];
+            let parent = a.items[id].parent;
+            if parent != NONE {
+                let pos = a.items[parent].children.iter().position(|&c| c == id);
+                if let Some(pos) = pos {
+                    a.items[parent].children[pos] = p;
+                    a.items[p].parent = parent;
+                    a.items[id].children.clear();
+                    a.items[id].parent = NONE;
+                    self.to_score.push(p);
+                    return p;
+                }
+            }
+        } else if a.stats[id].blocks <= 1 {
+            a.items[id].tag = DIV_P.into();
+            self.to_score.push(id);
+        }
+        id
+    }
+
+    /// Phrasing runs of a `<div>` that also holds blocks become paragraphs.
+    fn wrap_phrasing_runs(&mut self, id: usize) {
+        let a = &mut self.a;
+        let children = a.items[id].children.clone();
+        let has_block = a.stats[id].blocks > 1;
+        if !(has_block && children.iter().any(|&c| a.is_phrasing(c))) {
+            return;
+        }
+        let mut new_children = Vec::new();
+        let mut current: Option<usize> = None;
+        for c in children {
+            if a.is_phrasing(c) {
+                match current {
+                    Some(p) => a.items[p].children.push(c),
+                    None if !a.is_whitespace(c) => {
+                        let p = a.new_node("p", id);
+                        a.items[p].children.push(c);
+                        new_children.push(p);
+                        current = Some(p);
+                    }
+                    None => new_children.push(c),
+                }
+                if let Some(p) = current {
+                    a.items[c].parent = p;
+                }
+            } else {
+                current = None;
+                new_children.push(c);
+            }
+        }
+        a.items[id].children = new_children;
+        // Stats of the new paragraphs.
+        for &c in &a.items[id].children.clone() {
+            if a.tag(c) == "p" && a.stats[c].text == 0 && a.stats[c].p == 0 {
+                let mut s = Stats::default();
+                for &g in &a.items[c].children {
+                    s.add(&a.stats[g]);
+                }
+                a.stats[c] = s;
+                a.finish_stats(c);
+            }
+        }
+    }
+}
+
+/// Gives each scored element's ancestors (up to five levels, less the further up) a share of
+/// its score, then scales every candidate by `1 - link density`. Returns the candidates in
+/// the order they were first scored.
+fn score_candidates(a: &mut Arena, to_score: &[usize], flags: Flags) -> Vec<usize> {
     let mut candidates: Vec<usize> = Vec::new();
-    for &el in &to_score {
+    for &el in to_score {
         let parent = a.items[el].parent;
         if parent == NONE {
             continue;
@@ -234,19 +339,7 @@ pub(super) fn grab_article(page: &Html, title: &str, flags: Flags) -> Grab {
                 break;
             }
             if a.score[anc].is_none() {
-                let base = match a.tag(anc) {
-                    "div" => 5.0,
-                    "pre" | "td" | "blockquote" => 3.0,
-                    "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
-                    "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
-                    _ => 0.0,
-                };
-                let weight = if flags.weight_classes {
-                    a.class_weight(anc)
-                } else {
-                    0.0
-                };
-                a.score[anc] = Some(base + weight);
+                a.score[anc] = Some(initial_score(a, anc, flags));
                 candidates.push(anc);
             }
             let divider = match level {
@@ -267,138 +360,161 @@ pub(super) fn grab_article(page: &Html, title: &str, flags: Flags) -> Grab {
             *s *= 1.0 - ld;
         }
     }
+    candidates
+}
+
+/// A candidate's starting score: a bonus or malus for its tag, plus its class weight.
+fn initial_score(a: &Arena, id: usize, flags: Flags) -> f64 {
+    let base = match a.tag(id) {
+        "div" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    };
+    let weight = if flags.weight_classes {
+        a.class_weight(id)
+    } else {
+        0.0
+    };
+    base + weight
+}
+
+/// The best-scoring candidates, best first.
+fn top_candidates(a: &Arena, candidates: &[usize]) -> Vec<(usize, f64)> {
     let mut top: Vec<(usize, f64)> = candidates
         .iter()
         .filter_map(|&c| a.score[c].map(|s| (c, s)))
         .collect();
     top.sort_by(|x, y| y.1.partial_cmp(&x.1).unwrap_or(std::cmp::Ordering::Equal));
     top.truncate(N_TOP_CANDIDATES);
+    top
+}
 
-    let content = a.new_node("div", NONE);
-    let top_candidate = top.first().copied().filter(|&(c, _)| c != body);
-    match top_candidate {
-        None => {
-            // Whole body.
-            let kids = a.items[body].children.clone();
-            for k in kids {
-                a.detach(k);
-                a.append(content, k);
+/// When at least three other top candidates score close to the best one, their nearest
+/// ancestor shared by three of them (between `tc` and the body) is the article.
+fn shared_ancestor(a: &Arena, top: &[(usize, f64)], tc: usize, tscore: f64, body: usize) -> usize {
+    let alternatives: Vec<usize> = top[1..]
+        .iter()
+        .filter(|&&(_, s)| s / tscore >= 0.75)
+        .map(|&(c, _)| c)
+        .collect();
+    if alternatives.len() < 3 {
+        return tc;
+    }
+    let anc_sets: Vec<Vec<usize>> = alternatives
+        .iter()
+        .map(|&c| {
+            let mut v = Vec::new();
+            let mut x = a.items[c].parent;
+            while x != NONE && v.len() < MAX_DEPTH {
+                v.push(x);
+                x = a.items[x].parent;
             }
+            v
+        })
+        .collect();
+    let mut p = a.items[tc].parent;
+    while p != NONE && p != body && p != 0 {
+        let n = anc_sets.iter().filter(|s| s.contains(&p)).count();
+        if n >= 3 {
+            return p;
         }
-        Some((mut tc, tscore)) => {
-            // Shared ancestor of several strong candidates.
-            let alternatives: Vec<usize> = top[1..]
-                .iter()
-                .filter(|&&(_, s)| s / tscore >= 0.75)
-                .map(|&(c, _)| c)
-                .collect();
-            if alternatives.len() >= 3 {
-                let anc_sets: Vec<Vec<usize>> = alternatives
-                    .iter()
-                    .map(|&c| {
-                        let mut v = Vec::new();
-                        let mut x = a.items[c].parent;
-                        while x != NONE && v.len() < MAX_DEPTH {
-                            v.push(x);
-                            x = a.items[x].parent;
-                        }
-                        v
-                    })
-                    .collect();
-                let mut p = a.items[tc].parent;
-                while p != NONE && p != body && p != 0 {
-                    let n = anc_sets.iter().filter(|s| s.contains(&p)).count();
-                    if n >= 3 {
-                        tc = p;
-                        break;
-                    }
-                    p = a.items[p].parent;
-                }
-            }
-            if a.score[tc].is_none() {
-                a.score[tc] = Some(0.0);
-            }
-            // Climb while the parent scores better.
-            let mut last_score = a.score[tc].unwrap_or(0.0);
-            let threshold = last_score / 3.0;
-            let mut p = a.items[tc].parent;
-            while p != NONE && p != body && p != 0 {
-                let Some(ps) = a.score[p] else {
-                    p = a.items[p].parent;
-                    continue;
-                };
-                if ps < threshold {
-                    break;
-                }
-                if ps > last_score {
-                    tc = p;
-                    break;
-                }
-                last_score = ps;
-                p = a.items[p].parent;
-            }
-            // Single-child chains.
-            let mut p = a.items[tc].parent;
-            while p != NONE
-                && p != body
-                && p != 0
-                && a.items[p]
-                    .children
-                    .iter()
-                    .filter(|&&c| !a.is_whitespace(c))
-                    .count()
-                    == 1
-            {
-                tc = p;
-                p = a.items[p].parent;
-            }
-            if a.score[tc].is_none() {
-                a.score[tc] = Some(0.0);
-            }
-            let tscore = a.score[tc].unwrap_or(0.0);
-            let threshold = (tscore * 0.2).max(10.0);
-            let parent = a.items[tc].parent;
-            let siblings = if parent == NONE {
-                vec![tc]
-            } else {
-                a.items[parent].children.clone()
-            };
-            let tc_class = a.attr(tc, "class").unwrap_or("").to_owned();
-            for s in siblings {
-                let mut append = s == tc;
-                if !append && a.tag(s) != TEXT {
-                    let mut bonus = 0.0;
-                    if !tc_class.is_empty() && a.attr(s, "class") == Some(tc_class.as_str()) {
-                        bonus += tscore * 0.2;
-                    }
-                    if a.score[s].is_some_and(|sc| sc + bonus >= threshold) {
-                        append = true;
-                    } else if is_p(a.tag(s)) {
-                        let ld = a.link_density(s);
-                        let len = a.stats[s].text;
-                        if len > 80 && ld < 0.25 {
-                            append = true;
-                        } else if len < 80 && len > 0 && ld == 0.0 {
-                            let text = a.inner_text(s);
-                            append = is_match(re_sentence_end(), &text);
-                        }
-                    }
-                }
-                if append {
-                    a.detach(s);
-                    a.append(content, s);
-                }
-            }
+        p = a.items[p].parent;
+    }
+    tc
+}
+
+/// Moves up to a scored ancestor that beats the scores met on the way, stopping when
+/// ancestors fall below a third of the candidate's score.
+fn climb_while_parent_scores_better(a: &mut Arena, tc: usize, body: usize) -> usize {
+    if a.score[tc].is_none() {
+        a.score[tc] = Some(0.0);
+    }
+    let mut last_score = a.score[tc].unwrap_or(0.0);
+    let threshold = last_score / 3.0;
+    let mut p = a.items[tc].parent;
+    while p != NONE && p != body && p != 0 {
+        let Some(ps) = a.score[p] else {
+            p = a.items[p].parent;
+            continue;
+        };
+        if ps < threshold {
+            break;
+        }
+        if ps > last_score {
+            return p;
+        }
+        last_score = ps;
+        p = a.items[p].parent;
+    }
+    tc
+}
+
+/// Moves up while the candidate is its parent's only (non-blank) child.
+fn climb_single_child_chain(a: &Arena, mut tc: usize, body: usize) -> usize {
+    let mut p = a.items[tc].parent;
+    while p != NONE
+        && p != body
+        && p != 0
+        && a.items[p]
+            .children
+            .iter()
+            .filter(|&&c| !a.is_whitespace(c))
+            .count()
+            == 1
+    {
+        tc = p;
+        p = a.items[p].parent;
+    }
+    tc
+}
+
+/// Moves the top candidate and its related siblings (scoring well, sharing its class, or
+/// paragraphs of prose with few links) into `content`, in page order.
+fn gather_siblings(a: &mut Arena, tc: usize, content: usize) {
+    if a.score[tc].is_none() {
+        a.score[tc] = Some(0.0);
+    }
+    let tscore = a.score[tc].unwrap_or(0.0);
+    let threshold = (tscore * 0.2).max(10.0);
+    let parent = a.items[tc].parent;
+    let siblings = if parent == NONE {
+        vec![tc]
+    } else {
+        a.items[parent].children.clone()
+    };
+    let tc_class = a.attr(tc, "class").unwrap_or("").to_owned();
+    for s in siblings {
+        let append =
+            s == tc || (a.tag(s) != TEXT && is_related_sibling(a, s, &tc_class, tscore, threshold));
+        if append {
+            a.detach(s);
+            a.append(content, s);
         }
     }
+}
 
-    prep_article(&mut a, content, flags);
-    let text_len = a.stats[content].text;
-    Grab {
-        arena: a,
-        content,
-        byline,
-        text_len,
+fn is_related_sibling(a: &Arena, s: usize, tc_class: &str, tscore: f64, threshold: f64) -> bool {
+    let mut bonus = 0.0;
+    if !tc_class.is_empty() && a.attr(s, "class") == Some(tc_class) {
+        bonus += tscore * 0.2;
+    }
+    if a.score[s].is_some_and(|sc| sc + bonus >= threshold) {
+        return true;
+    }
+    if !is_p(a.tag(s)) {
+        return false;
+    }
+    let ld = a.link_density(s);
+    let len = a.stats[s].text;
+    if len > 80 && ld < 0.25 {
+        true
+    } else if len < 80 && len > 0 && ld == 0.0 {
+        let text = a.inner_text(s);
+        is_match(re_sentence_end(), &text)
+    } else {
+        false
     }
 }
 

@@ -81,13 +81,13 @@ fn leaf_text(a: &Arena, id: usize) -> String {
     collapse_whitespace(&out)
 }
 
-pub(super) struct Walker<'a> {
-    pub(super) paragraphs: Vec<String>,
-    pub(super) run: String,
-    pub(super) title: &'a str,
-    pub(super) subtitle: Option<&'a str>,
+struct Walker<'a> {
+    paragraphs: Vec<String>,
+    run: String,
+    title: &'a str,
+    subtitle: Option<&'a str>,
     /// Keep every loose text line, however short.
-    pub(super) lenient: bool,
+    lenient: bool,
 }
 
 impl Walker<'_> {
@@ -119,7 +119,7 @@ impl Walker<'_> {
         }
     }
 
-    pub(super) fn walk(&mut self, a: &Arena, root: usize) {
+    fn walk(&mut self, a: &Arena, root: usize) {
         enum Step {
             Enter(usize),
             Flush,
@@ -197,4 +197,27 @@ impl Walker<'_> {
         }
         self.flush();
     }
+}
+
+/// The article's paragraphs from the cleaned content; when strict reading finds none (only
+/// short loose text), every loose line is kept rather than nothing.
+pub(super) fn article_paragraphs(
+    a: &Arena,
+    content: usize,
+    title: &str,
+    subtitle: Option<&str>,
+) -> Vec<String> {
+    let mut walker = Walker {
+        paragraphs: Vec::new(),
+        run: String::new(),
+        title,
+        subtitle,
+        lenient: false,
+    };
+    walker.walk(a, content);
+    if walker.paragraphs.is_empty() {
+        walker.lenient = true;
+        walker.walk(a, content);
+    }
+    walker.paragraphs
 }
