@@ -12,9 +12,9 @@ use super::blocks::{block_text, Block, Collector, Kind};
 use super::raw::RawDocument;
 use super::zip::{
     attr, byline_and_date, corrupt, dc_title, start_name, walk_xml, xml_reader, Archive, Enter,
-    XmlWalker, ZipKind,
+    XmlWalker,
 };
-use super::ReadError;
+use super::{ReadError, SourceFormat};
 
 /// One chapter (spine item with text) of an EPUB book.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,8 +33,8 @@ const UNNAMED: &str = "the EPUB book";
 /// count only chapters with text.
 pub fn epub_chapters(bytes: &[u8]) -> Result<Vec<Chapter>, ReadError> {
     let mut archive = Archive::open(bytes, UNNAMED)?;
-    match archive.kind()? {
-        Some(ZipKind::Epub) => Ok(read_book(&mut archive, UNNAMED)?.1),
+    match crate::container_format(&mut archive)? {
+        Some((SourceFormat::Epub, _)) => Ok(read_book(&mut archive, UNNAMED)?.1),
         _ => Err(corrupt(UNNAMED, "it is not an EPUB book")),
     }
 }

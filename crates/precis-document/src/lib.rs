@@ -6,6 +6,10 @@
 //! encodings); sentence splitting; and the safety limits on what is read (file size, zip
 //! bombs, hostile PDFs), with [`ReadError`] saying why a file could not be read.
 //!
+//! Each format is one reader module plus one entry of the reader table (`READERS`: format,
+//! extensions, how it is recognised, parse function), which dispatch by extension and by
+//! content both use and [`ARTICLE_EXTENSIONS`] is derived from.
+//!
 //! It must not depend on a model runtime, storage, the network or a UI: it is what the fuzz
 //! targets build, and `precis-core` (which re-exports it as `precis_core::document`) builds
 //! the rest on top of it.
@@ -21,6 +25,7 @@ pub mod plain;
 pub mod raw;
 mod rtf;
 pub mod sentences;
+mod sniff;
 mod text_page;
 pub mod zip;
 
@@ -32,6 +37,8 @@ use ts_rs::TS;
 pub use epub::{epub_chapters, Chapter};
 pub use raw::RawDocument;
 pub use sentences::split_sentences;
+
+use crate::zip::Archive;
 
 /// The format an article was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -429,158 +436,180 @@ fn clean_meta(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Every file extension read as an article (lowercase, without the dot) and its format; the
-/// window's file dialog offers exactly these.
-pub const ARTICLE_EXTENSIONS: &[(&str, SourceFormat)] = &[
-    ("txt", SourceFormat::Text),
-    ("text", SourceFormat::Text),
-    ("md", SourceFormat::Markdown),
-    ("markdown", SourceFormat::Markdown),
-    ("mdown", SourceFormat::Markdown),
-    ("mkd", SourceFormat::Markdown),
-    ("html", SourceFormat::Html),
-    ("htm", SourceFormat::Html),
-    ("xhtml", SourceFormat::Html),
-    ("docx", SourceFormat::Docx),
-    ("odt", SourceFormat::Odt),
-    ("epub", SourceFormat::Epub),
-    ("pdf", SourceFormat::Pdf),
-    ("rtf", SourceFormat::Rtf),
+/// How a reader is handed its input, and how its format is recognised from content.
+#[derive(Clone, Copy)]
+enum Input {
+    /// Decoded text. Which text reader is decided by the hint, else by content that starts like
+    /// HTML, else by the extension (the text is sniffed when there is none).
+    Text(fn(&str) -> RawDocument),
+    /// Bytes with a signature, read as this format whatever the file is named.
+    Signed(SignedInput),
+    /// A ZIP container, recognised by its members whatever the file is named.
+    Zip(ZipInput),
+}
+
+#[derive(Clone, Copy)]
+struct SignedInput {
+    /// What a file of the format starts with, for the message when a file named so does not.
+    magic: &'static str,
+    /// Whether the bytes carry the signature; the flag says whether the hint or the extension
+    /// names this format.
+    sniff: fn(&[u8], bool) -> bool,
+    parse: fn(&[u8], &str) -> Result<RawAndEncoding, ReadError>,
+}
+
+/// A reader's document, and the encoding its text was in.
+type RawAndEncoding = (RawDocument, &'static str);
+
+#[derive(Clone, Copy)]
+struct ZipInput {
+    /// Whether the `mimetype` member, in a container that has one, names this format.
+    mimetype: fn(&str) -> bool,
+    /// Members that, all present, make a container without `mimetype` this format (none: never).
+    members: &'static [&'static str],
+    parse: fn(&mut Archive<'_>, &str, &ReadLimits) -> Result<RawDocument, ReadError>,
+}
+
+/// One format's reader.
+struct Reader {
+    format: SourceFormat,
+    /// File extensions read as this format (lowercase, without the dot).
+    extensions: &'static [&'static str],
+    input: Input,
+}
+
+/// Every reader, for dispatch by extension and by content alike: a new format is its module,
+/// a [`SourceFormat`] variant and one entry here. Where two could claim the same input the
+/// first wins: signatures are tried in this order, and so are ZIP members.
+const READERS: &[Reader] = &[
+    Reader {
+        format: SourceFormat::Text,
+        extensions: &["txt", "text"],
+        input: Input::Text(plain::parse_text),
+    },
+    Reader {
+        format: SourceFormat::Markdown,
+        extensions: &["md", "markdown", "mdown", "mkd"],
+        input: Input::Text(plain::parse_markdown),
+    },
+    Reader {
+        format: SourceFormat::Html,
+        extensions: &["html", "htm", "xhtml"],
+        input: Input::Text(html::parse_html),
+    },
+    Reader {
+        format: SourceFormat::Docx,
+        extensions: &["docx"],
+        input: Input::Zip(ZipInput {
+            mimetype: |_| false,
+            members: &["[Content_Types].xml", "word/document.xml"],
+            parse: |archive, name, _| docx::parse_docx_archive(archive, name),
+        }),
+    },
+    Reader {
+        format: SourceFormat::Odt,
+        extensions: &["odt"],
+        input: Input::Zip(ZipInput {
+            mimetype: |mime| mime.starts_with("application/vnd.oasis.opendocument.text"),
+            members: &[],
+            parse: |archive, name, _| odt::parse_odt_archive(archive, name),
+        }),
+    },
+    Reader {
+        format: SourceFormat::Epub,
+        extensions: &["epub"],
+        input: Input::Zip(ZipInput {
+            mimetype: |mime| mime == "application/epub+zip",
+            members: &["META-INF/container.xml"],
+            parse: |archive, name, limits| epub::parse_epub_archive(archive, name, limits.chapter),
+        }),
+    },
+    Reader {
+        format: SourceFormat::Pdf,
+        extensions: &["pdf"],
+        input: Input::Signed(SignedInput {
+            magic: "%PDF-",
+            sniff: sniff::is_pdf,
+            parse: |bytes, name| Ok((pdf::parse_pdf(bytes, name)?, "PDF")),
+        }),
+    },
+    Reader {
+        format: SourceFormat::Rtf,
+        extensions: &["rtf"],
+        input: Input::Signed(SignedInput {
+            magic: "{\\rtf",
+            sniff: |bytes, _| sniff::is_rtf(bytes),
+            parse: |bytes, _| Ok(rtf::parse_rtf(bytes)),
+        }),
+    },
 ];
+
+/// Every file extension read as an article (lowercase, without the dot) and its format, in
+/// [`READERS`] order; the window's file dialog offers exactly these.
+pub const ARTICLE_EXTENSIONS: &[(&str, SourceFormat)] =
+    &article_extensions::<{ extension_count() }>();
+
+const fn extension_count() -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < READERS.len() {
+        count += READERS[i].extensions.len();
+        i += 1;
+    }
+    count
+}
+
+const fn article_extensions<const N: usize>() -> [(&'static str, SourceFormat); N] {
+    let mut out = [("", SourceFormat::Text); N];
+    let mut next = 0;
+    let mut i = 0;
+    while i < READERS.len() {
+        let mut j = 0;
+        while j < READERS[i].extensions.len() {
+            out[next] = (READERS[i].extensions[j], READERS[i].format);
+            next += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn reader(format: SourceFormat) -> Option<&'static Reader> {
+    READERS.iter().find(|r| r.format == format)
+}
 
 /// Format implied by a file extension (lowercase, without the dot).
 fn format_for_extension(ext: &str) -> Option<SourceFormat> {
-    ARTICLE_EXTENSIONS
+    READERS
         .iter()
-        .find(|(known, _)| *known == ext)
-        .map(|&(_, format)| format)
+        .find(|r| r.extensions.contains(&ext))
+        .map(|r| r.format)
 }
 
-/// Recognises binary formats by their magic number; returns a description.
-fn binary_magic(bytes: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"PK\x05\x06", "an empty ZIP archive"),
-        (
-            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
-            "an old Microsoft Office document (.doc); it is not supported",
-        ),
-        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-        (b"\xFF\xD8\xFF", "a JPEG image"),
-        (b"GIF87a", "a GIF image"),
-        (b"GIF89a", "a GIF image"),
-        (b"BM", ""), // checked separately below (too short to trust alone)
-        (b"II*\x00", "a TIFF image"),
-        (b"MM\x00*", "a TIFF image"),
-        (b"\x7FELF", "an ELF executable"),
-        (b"MZ", ""), // checked separately below
-        (b"\x1F\x8B", "a gzip archive"),
-        (b"BZh", ""), // checked separately below
-        (b"\xFD7zXZ\x00", "an xz archive"),
-        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
-        (b"Rar!\x1A\x07", "a RAR archive"),
-        (b"\x28\xB5\x2F\xFD", "a zstd archive"),
-        (b"OggS", "an Ogg media file"),
-        (b"fLaC", "a FLAC audio file"),
-        (b"ID3", "an MP3 audio file"),
-        (b"\x00\x00\x00\x0CjP  ", "a JPEG 2000 image"),
-        (b"wOFF", "a web font"),
-        (b"wOF2", "a web font"),
-        (b"SQLite format 3\x00", "an SQLite database"),
-        (b"\xCA\xFE\xBA\xBE", "a compiled binary"),
-        (b"\xCF\xFA\xED\xFE", "a Mach-O executable"),
-        (b"\x00asm", "a WebAssembly module"),
-    ];
-    for (magic, what) in MAGIC {
-        if !what.is_empty() && bytes.starts_with(magic) {
-            return Some(what);
-        }
-    }
-    if bytes.len() >= 12 && bytes.starts_with(b"RIFF") {
-        return Some("a RIFF media file (WAV, AVI or WebP)");
-    }
-    if bytes.len() >= 12 && bytes.get(4..8) == Some(b"ftyp") {
-        return Some("an MP4/MOV media file or HEIC image");
-    }
-    // Short magics: confirm with a NUL byte nearby so plain text starting with
-    // "MZ"/"BM"/"BZh" is not rejected.
-    let has_nul_early = bytes.iter().take(64).any(|&b| b == 0);
-    if has_nul_early {
-        if bytes.starts_with(b"MZ") {
-            return Some("a Windows executable");
-        }
-        if bytes.starts_with(b"BM") {
-            return Some("a BMP image");
-        }
-    }
-    if bytes.starts_with(b"BZh")
-        && bytes.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
-        && bytes.get(4..10) == Some(b"\x31\x41\x59\x26\x53\x59")
-    {
-        return Some("a bzip2 archive");
-    }
-    None
+/// The name's extension, lowercased.
+fn extension(source_name: &str) -> Option<String> {
+    Path::new(source_name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
 }
 
-/// Whether bytes that are not UTF-16 contain NULs or too many control bytes.
-fn looks_binary(bytes: &[u8]) -> bool {
-    if encoding_rs::Encoding::for_bom(bytes).is_some() || encoding::sniff_utf16(bytes).is_some() {
-        return false;
+/// The format and reader of a ZIP container, decided by its members: the `mimetype` member
+/// when there is one, else the members a format must have; `None` for any other ZIP.
+pub(crate) fn container_format(
+    archive: &mut Archive<'_>,
+) -> Result<Option<(SourceFormat, ZipInput)>, ReadError> {
+    let mut zip_readers = READERS.iter().filter_map(|r| match r.input {
+        Input::Zip(zip) => Some((r.format, zip)),
+        _ => None,
+    });
+    if archive.has("mimetype") {
+        let mime = archive.read_text("mimetype")?.unwrap_or_default();
+        let mime = mime.trim();
+        return Ok(zip_readers.find(|(_, zip)| (zip.mimetype)(mime)));
     }
-    let sample = &bytes[..bytes.len().min(65_536)];
-    if sample.contains(&0) {
-        return true;
-    }
-    let control = sample
-        .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)) || b == 0x7F)
-        .count();
-    control * 10 > sample.len()
-}
-
-/// Whether decoded text is mostly control characters (e.g. a binary that looked like UTF-16).
-fn text_looks_binary(text: &str) -> bool {
-    let mut total = 0usize;
-    let mut control = 0usize;
-    for c in text.chars().take(65_536) {
-        total += 1;
-        if c.is_control() && !matches!(c, '\n' | '\t' | '\u{0C}') {
-            control += 1;
-        }
-    }
-    control * 10 > total
-}
-
-/// Whether text starts like an HTML document (after whitespace, BOM and comments).
-fn starts_like_html(text: &str) -> bool {
-    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-    let head: String = t.chars().take(200).collect::<String>().to_ascii_lowercase();
-    head.starts_with("<!doctype html")
-        || head.starts_with("<html")
-        || (head.starts_with("<?xml") && head.contains("<html"))
-        || (head.starts_with("<!--") && (head.contains("<!doctype html") || head.contains("<html")))
-}
-
-/// For files without an extension: HTML if it starts with a tag and has typical
-/// document tags, else plain text.
-fn sniff_format(text: &str) -> SourceFormat {
-    if starts_like_html(text) {
-        return SourceFormat::Html;
-    }
-    let head: String = text
-        .chars()
-        .take(4096)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let starts_with_tag = head.trim_start().starts_with('<');
-    let tags = ["<body", "<p>", "<p ", "<div", "<article", "<head", "<h1"]
-        .iter()
-        .filter(|t| head.contains(**t))
-        .count();
-    if starts_with_tag && tags >= 1 {
-        SourceFormat::Html
-    } else {
-        SourceFormat::Text
-    }
+    Ok(zip_readers
+        .find(|(_, zip)| !zip.members.is_empty() && zip.members.iter().all(|m| archive.has(m))))
 }
 
 /// Reads and parses an article file. Checks the size from metadata before reading.
@@ -741,31 +770,6 @@ pub fn parse_bytes(
     parse_bytes_with(bytes, source_name, format_hint, &ReadLimits::default())
 }
 
-/// Whether bytes start like a ZIP container.
-fn is_zip(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-}
-
-/// `%PDF-` at the start; when the name or hint says PDF, anywhere in the first 1 KiB
-/// (readers accept junk before the header).
-fn is_pdf(bytes: &[u8], named_pdf: bool) -> bool {
-    bytes.starts_with(b"%PDF-")
-        || (named_pdf
-            && bytes[..bytes.len().min(1024)]
-                .windows(5)
-                .any(|w| w == b"%PDF-"))
-}
-
-/// `{\rtf` after an optional UTF-8 BOM and whitespace.
-fn is_rtf(bytes: &[u8]) -> bool {
-    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    b[start..].starts_with(b"{\\rtf")
-}
-
 /// Builds the document from a reader's result; no body is [`ReadError::NoText`].
 fn finish(
     raw: RawDocument,
@@ -784,34 +788,15 @@ fn finish(
 
 /// Reads a DOCX, ODT or EPUB container; which one is decided by its content.
 fn parse_container(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<Document, ReadError> {
-    let mut archive = self::zip::Archive::open(bytes, name)?;
-    let (raw, format) = match archive.kind()? {
-        Some(self::zip::ZipKind::Docx) => (
-            docx::parse_docx_archive(&mut archive, name)?,
-            SourceFormat::Docx,
-        ),
-        Some(self::zip::ZipKind::Odt) => (
-            odt::parse_odt_archive(&mut archive, name)?,
-            SourceFormat::Odt,
-        ),
-        Some(self::zip::ZipKind::Epub) => (
-            epub::parse_epub_archive(&mut archive, name, limits.chapter)?,
-            SourceFormat::Epub,
-        ),
-        None => {
-            return Err(ReadError::Binary {
-                name: name.to_owned(),
-                detail: "a ZIP archive that is not a DOCX, ODT or EPUB document".to_owned(),
-            })
-        }
-    };
-    let doc = build_document(raw, name.to_owned(), format, "UTF-8");
-    if doc.paragraphs.is_empty() {
-        return Err(ReadError::NoText {
-            name: doc.source_name,
+    let mut archive = Archive::open(bytes, name)?;
+    let Some((format, zip)) = container_format(&mut archive)? else {
+        return Err(ReadError::Binary {
+            name: name.to_owned(),
+            detail: "a ZIP archive that is not a DOCX, ODT or EPUB document".to_owned(),
         });
-    }
-    Ok(doc)
+    };
+    let raw = (zip.parse)(&mut archive, name, limits)?;
+    finish(raw, name.to_owned(), format, "UTF-8")
 }
 
 /// Parses an article from bytes. `source_name` is used for messages and, without
@@ -834,52 +819,75 @@ pub fn parse_bytes_with(
     if bytes.is_empty() {
         return Err(ReadError::Empty { name });
     }
-    if is_zip(bytes) {
+    if sniff::is_zip(bytes) {
         return parse_container(bytes, source_name, limits);
     }
-    let container_format = format_hint.or_else(|| {
-        Path::new(source_name)
-            .extension()
-            .and_then(|e| format_for_extension(&e.to_string_lossy().to_lowercase()))
-    });
-    // PDF and RTF are recognised by content whatever the name says.
-    if is_pdf(bytes, container_format == Some(SourceFormat::Pdf)) {
-        let raw = pdf::parse_pdf(bytes, source_name)?;
-        return finish(raw, name, SourceFormat::Pdf, "PDF");
+    let named =
+        format_hint.or_else(|| extension(source_name).and_then(|ext| format_for_extension(&ext)));
+    if let Some(doc) = parse_signed(bytes, source_name, named)? {
+        return Ok(doc);
     }
-    if is_rtf(bytes) {
-        let (raw, encoding) = rtf::parse_rtf(bytes);
-        return finish(raw, name, SourceFormat::Rtf, encoding);
+    let (text, encoding) = decode_text(bytes, source_name)?;
+    let format = text_format(&text, source_name, format_hint)?;
+    let raw = match reader(format).map(|r| r.input) {
+        Some(Input::Text(parse)) => parse(&text),
+        // Containers, PDF and RTF were handled above; unreachable here.
+        _ => {
+            return Err(ReadError::Corrupt {
+                name,
+                reason: "it is not a ZIP container".to_owned(),
+            })
+        }
+    };
+    finish(raw, name, format, encoding)
+}
+
+/// PDF and RTF are recognised by content whatever the name says; a file that the hint or its
+/// extension (`named`) says is PDF, RTF or a container, but is not, is
+/// [`ReadError::Corrupt`]. `None`: the bytes are for a text reader.
+fn parse_signed(
+    bytes: &[u8],
+    source_name: &str,
+    named: Option<SourceFormat>,
+) -> Result<Option<Document>, ReadError> {
+    for reader in READERS {
+        if let Input::Signed(signed) = reader.input {
+            if (signed.sniff)(bytes, named == Some(reader.format)) {
+                let (raw, encoding) = (signed.parse)(bytes, source_name)?;
+                return finish(raw, source_name.to_owned(), reader.format, encoding).map(Some);
+            }
+        }
     }
-    if let Some(format @ (SourceFormat::Pdf | SourceFormat::Rtf)) = container_format {
-        let (kind, magic) = if format == SourceFormat::Pdf {
-            ("PDF", "%PDF-")
-        } else {
-            ("RTF", "{\\rtf")
-        };
-        return Err(ReadError::Corrupt {
-            name,
-            reason: format!("it does not start with {magic}, as {kind} files do"),
-        });
-    }
-    if let Some(format @ (SourceFormat::Docx | SourceFormat::Odt | SourceFormat::Epub)) =
-        container_format
-    {
-        return Err(ReadError::Corrupt {
-            name,
-            reason: format!(
-                "it is not a ZIP container, as {} files are",
-                format!("{format:?}").to_uppercase()
-            ),
-        });
-    }
-    if let Some(detail) = binary_magic(bytes) {
+    let Some(format) = named else {
+        return Ok(None);
+    };
+    let reason = match reader(format).map(|r| r.input) {
+        Some(Input::Signed(SignedInput { magic, .. })) => format!(
+            "it does not start with {magic}, as {} files do",
+            format!("{format:?}").to_uppercase()
+        ),
+        Some(Input::Zip(_)) => format!(
+            "it is not a ZIP container, as {} files are",
+            format!("{format:?}").to_uppercase()
+        ),
+        Some(Input::Text(_)) | None => return Ok(None),
+    };
+    Err(ReadError::Corrupt {
+        name: source_name.to_owned(),
+        reason,
+    })
+}
+
+/// The text of bytes that are not a binary file, and the encoding it was decoded from.
+fn decode_text(bytes: &[u8], source_name: &str) -> Result<(String, &'static str), ReadError> {
+    let name = source_name.to_owned();
+    if let Some(detail) = sniff::binary_magic(bytes) {
         return Err(ReadError::Binary {
             name,
             detail: detail.to_owned(),
         });
     }
-    if looks_binary(bytes) {
+    if sniff::looks_binary(bytes) {
         return Err(ReadError::Binary {
             name,
             detail: "it contains NUL or control bytes that text files do not have".to_owned(),
@@ -890,56 +898,35 @@ pub fn parse_bytes_with(
     if text.trim().is_empty() {
         return Err(ReadError::Empty { name });
     }
-    if text_looks_binary(&text) {
+    if sniff::text_looks_binary(&text) {
         return Err(ReadError::Binary {
             name,
             detail: "its decoded content is mostly control characters".to_owned(),
         });
     }
-    let format = match format_hint {
-        Some(format) => format,
-        None if starts_like_html(&text) => SourceFormat::Html,
-        None => {
-            let extension = Path::new(source_name)
-                .extension()
-                .map(|e| e.to_string_lossy().to_lowercase());
-            match extension {
-                None => sniff_format(&text),
-                Some(ext) => match format_for_extension(&ext) {
-                    Some(format) => format,
-                    None => {
-                        return Err(ReadError::Unsupported {
-                            name,
-                            extension: ext,
-                        })
-                    }
-                },
-            }
-        }
-    };
-    let raw = match format {
-        SourceFormat::Text => plain::parse_text(&text),
-        SourceFormat::Markdown => plain::parse_markdown(&text),
-        SourceFormat::Html => html::parse_html(&text),
-        // Containers, PDF and RTF were handled above; unreachable here.
-        SourceFormat::Docx
-        | SourceFormat::Odt
-        | SourceFormat::Epub
-        | SourceFormat::Pdf
-        | SourceFormat::Rtf => {
-            return Err(ReadError::Corrupt {
-                name,
-                reason: "it is not a ZIP container".to_owned(),
-            })
-        }
-    };
-    let doc = build_document(raw, name, format, encoding);
-    if doc.paragraphs.is_empty() {
-        return Err(ReadError::NoText {
-            name: doc.source_name,
-        });
+    Ok((text, encoding))
+}
+
+/// Which text reader: the hint; else HTML for content that starts like it; else the
+/// extension's, sniffed when there is none, [`ReadError::Unsupported`] when it is unknown.
+fn text_format(
+    text: &str,
+    source_name: &str,
+    format_hint: Option<SourceFormat>,
+) -> Result<SourceFormat, ReadError> {
+    if let Some(format) = format_hint {
+        return Ok(format);
     }
-    Ok(doc)
+    if sniff::starts_like_html(text) {
+        return Ok(SourceFormat::Html);
+    }
+    match extension(source_name) {
+        None => Ok(sniff::sniff_format(text)),
+        Some(ext) => format_for_extension(&ext).ok_or(ReadError::Unsupported {
+            name: source_name.to_owned(),
+            extension: ext,
+        }),
+    }
 }
 
 #[cfg(test)]

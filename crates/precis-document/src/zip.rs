@@ -23,14 +23,6 @@ pub const MAX_EXPANSION_RATIO: u64 = 20;
 /// …but never less than this, so small but legitimate files are not refused.
 pub const MIN_UNPACKED_BUDGET: u64 = 16 * 1024 * 1024;
 
-/// What a ZIP container holds, decided from its members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ZipKind {
-    Docx,
-    Odt,
-    Epub,
-}
-
 pub(crate) fn corrupt(name: &str, reason: impl std::fmt::Display) -> ReadError {
     let reason = reason.to_string().replace(['\n', '\r'], " ");
     ReadError::Corrupt {
@@ -123,28 +115,6 @@ impl<'a> Archive<'a> {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
             String::from_utf8_lossy(bytes).into_owned()
         }))
-    }
-
-    /// Decides what the container is, or `None` for any other ZIP.
-    pub(crate) fn kind(&mut self) -> Result<Option<ZipKind>, ReadError> {
-        if self.has("mimetype") {
-            let mime = self.read_text("mimetype")?.unwrap_or_default();
-            let mime = mime.trim();
-            if mime == "application/epub+zip" {
-                return Ok(Some(ZipKind::Epub));
-            }
-            if mime.starts_with("application/vnd.oasis.opendocument.text") {
-                return Ok(Some(ZipKind::Odt));
-            }
-            return Ok(None);
-        }
-        if self.has("[Content_Types].xml") && self.has("word/document.xml") {
-            return Ok(Some(ZipKind::Docx));
-        }
-        if self.has("META-INF/container.xml") {
-            return Ok(Some(ZipKind::Epub));
-        }
-        Ok(None)
     }
 }
 
