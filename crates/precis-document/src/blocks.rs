@@ -9,7 +9,10 @@ pub(crate) enum Kind {
     Para,
     Title,
     Subtitle,
-    Heading(u8),
+    /// `level` 1 is the top level (`<h1>`, Heading 1).
+    Heading {
+        level: u8,
+    },
     ListItem,
 }
 
@@ -308,7 +311,11 @@ pub(crate) fn assemble(mut blocks: Vec<Block>, meta_title: Option<String>) -> Ra
     let title_index = blocks
         .iter()
         .position(|b| b.kind == Kind::Title)
-        .or_else(|| blocks.iter().position(|b| b.kind == Kind::Heading(1)));
+        .or_else(|| {
+            blocks
+                .iter()
+                .position(|b| b.kind == Kind::Heading { level: 1 })
+        });
     let title = match meta_title {
         Some(title) => {
             // Drop the in-body copy of the title.
@@ -322,7 +329,7 @@ pub(crate) fn assemble(mut blocks: Vec<Block>, meta_title: Option<String>) -> Ra
         None => match title_index {
             Some(i) => blocks.remove(i).text,
             None if blocks.len() > 1
-                && matches!(blocks[0].kind, Kind::Para | Kind::Heading(_))
+                && matches!(blocks[0].kind, Kind::Para | Kind::Heading { .. })
                 && headline_like(&blocks[0].text) =>
             {
                 blocks.remove(0).text

@@ -26,12 +26,14 @@ fn classify_style(id: &str, name: Option<&str>, outline: Option<u8>) -> Option<K
     for s in [&name, &id_l] {
         if let Some(n) = s.strip_prefix("heading") {
             if let Ok(level) = n.parse::<u8>() {
-                return Some(Kind::Heading(level.clamp(1, 9)));
+                return Some(Kind::Heading {
+                    level: level.clamp(1, 9),
+                });
             }
         }
     }
     if let Some(level) = outline.filter(|&l| l < 9) {
-        return Some(Kind::Heading(level + 1));
+        return Some(Kind::Heading { level: level + 1 });
     }
     if name.starts_with("listbullet") || name.starts_with("listnumber") {
         return Some(Kind::ListItem);
@@ -152,7 +154,7 @@ impl XmlWalker for DocxWalker<'_> {
             "outlineLvl" if out.kind() == Some(Kind::Para) && self.in_ppr > 0 => {
                 if let Some(level) = attr(e, "val").and_then(|v| v.parse::<u8>().ok()) {
                     if level < 9 {
-                        out.set_kind(Kind::Heading(level + 1));
+                        out.set_kind(Kind::Heading { level: level + 1 });
                     }
                 }
                 DocxEl::Other

@@ -280,12 +280,12 @@ fn para_kind(tag: &str) -> Option<Kind> {
     Some(match tag {
         "p" | "dt" | "dd" | "figcaption" | "caption" | "pre" | "address" | "summary" => Kind::Para,
         "li" => Kind::ListItem,
-        "h1" => Kind::Heading(1),
-        "h2" => Kind::Heading(2),
-        "h3" => Kind::Heading(3),
-        "h4" => Kind::Heading(4),
-        "h5" => Kind::Heading(5),
-        "h6" => Kind::Heading(6),
+        "h1" => Kind::Heading { level: 1 },
+        "h2" => Kind::Heading { level: 2 },
+        "h3" => Kind::Heading { level: 3 },
+        "h4" => Kind::Heading { level: 4 },
+        "h5" => Kind::Heading { level: 5 },
+        "h6" => Kind::Heading { level: 6 },
         _ => return None,
     })
 }
@@ -338,7 +338,7 @@ impl XhtmlWalker {
     fn enter_para(&mut self, kind: Kind) -> XEl {
         if self.out.in_para() {
             self.out.break_para();
-            if matches!(kind, Kind::Heading(_) | Kind::ListItem) {
+            if matches!(kind, Kind::Heading { .. } | Kind::ListItem) {
                 self.out.set_kind(kind);
             }
             XEl::Break
@@ -448,7 +448,7 @@ fn parse_chapter(xhtml: &str) -> Option<Chapter> {
     let title = blocks
         .iter()
         .take(3)
-        .position(|b| matches!(b.kind, Kind::Heading(_) | Kind::Title))
+        .position(|b| matches!(b.kind, Kind::Heading { .. } | Kind::Title))
         .map(|i| blocks.remove(i).text.replace('\n', " "))
         .unwrap_or_default();
     let paragraphs: Vec<String> = blocks.iter().map(block_text).collect();

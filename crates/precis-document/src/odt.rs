@@ -33,7 +33,9 @@ fn odt_style_kind(style: &str) -> Option<Kind> {
         _ => s
             .strip_prefix("heading")
             .and_then(|n| n.parse::<u8>().ok())
-            .map(|l| Kind::Heading(l.clamp(1, 9))),
+            .map(|l| Kind::Heading {
+                level: l.clamp(1, 9),
+            }),
     }
 }
 
@@ -87,7 +89,7 @@ impl OdtWalker {
         let kind = attr(e, "style-name")
             .and_then(|s| self.style_kind(&s))
             .filter(|k| matches!(k, Kind::Title | Kind::Subtitle))
-            .unwrap_or(Kind::Heading(level));
+            .unwrap_or(Kind::Heading { level });
         self.out.start_para(kind);
     }
 
