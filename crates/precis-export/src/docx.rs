@@ -71,9 +71,9 @@ fn body(blocks: &[Block]) -> String {
     let mut out = String::new();
     for b in blocks {
         out += &match b {
-            Block::Title(t, l) => paragraph(Some("Title"), t, l, ""),
-            Block::Subtitle(t, l) => paragraph(Some("Subtitle"), t, l, ""),
-            Block::Meta(rows) => rows
+            Block::Title { text: t, lang: l } => paragraph(Some("Title"), t, l, ""),
+            Block::Subtitle { text: t, lang: l } => paragraph(Some("Subtitle"), t, l, ""),
+            Block::Meta { rows } => rows
                 .iter()
                 .map(|(k, v)| {
                     format!(
@@ -83,12 +83,12 @@ fn body(blocks: &[Block]) -> String {
                     )
                 })
                 .collect::<String>(),
-            Block::Heading(t, l) => paragraph(Some("Heading1"), t, l, ""),
-            Block::Subheading(t, l) => paragraph(Some("Heading2"), t, l, ""),
-            Block::Paragraph(t, l) => paragraph(None, t, l, ""),
-            Block::Bullet(t, l) => paragraph(None, &format!("• {t}"), l, ""),
-            Block::Source(t, l) => paragraph(Some("Source"), t, l, ""),
-            Block::Warning(w) => paragraph(None, &format!("⚠ {w}"), "en", r#"<w:color w:val="AA6600"/>"#),
+            Block::Heading { text: t, lang: l } => paragraph(Some("Heading1"), t, l, ""),
+            Block::Subheading { text: t, lang: l } => paragraph(Some("Heading2"), t, l, ""),
+            Block::Paragraph { text: t, lang: l } => paragraph(None, t, l, ""),
+            Block::Bullet { text: t, lang: l } => paragraph(None, &format!("• {t}"), l, ""),
+            Block::Source { text: t, lang: l } => paragraph(Some("Source"), t, l, ""),
+            Block::Warning { text: w } => paragraph(None, &format!("⚠ {w}"), "en", r#"<w:color w:val="AA6600"/>"#),
         };
     }
     out
@@ -107,7 +107,7 @@ pub(super) fn render(blocks: &[Block], lang: &str) -> Result<Vec<u8>> {
     let title = blocks
         .iter()
         .find_map(|b| match b {
-            Block::Title(t, _) => Some(t.as_str()),
+            Block::Title { text: t, .. } => Some(t.as_str()),
             _ => None,
         })
         .unwrap_or("");

@@ -81,18 +81,44 @@ pub struct ExportOptions {
 /// One unit of exported content; `lang` is a BCP 47 tag for fonts and screen readers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
-    Title(String, String),
-    Subtitle(String, String),
+    Title {
+        text: String,
+        lang: String,
+    },
+    Subtitle {
+        text: String,
+        lang: String,
+    },
     /// "Label: value" lines under the title.
-    Meta(Vec<(String, String)>),
-    Heading(String, String),
+    Meta {
+        rows: Vec<(String, String)>,
+    },
+    Heading {
+        text: String,
+        lang: String,
+    },
     /// A sub-heading (the translated title inside the translation section).
-    Subheading(String, String),
-    Paragraph(String, String),
-    Bullet(String, String),
+    Subheading {
+        text: String,
+        lang: String,
+    },
+    Paragraph {
+        text: String,
+        lang: String,
+    },
+    Bullet {
+        text: String,
+        lang: String,
+    },
     /// A source paragraph shown next to its translation, set apart (grey, smaller).
-    Source(String, String),
-    Warning(String),
+    Source {
+        text: String,
+        lang: String,
+    },
+    /// A pipeline warning about the paragraph before it (in English).
+    Warning {
+        text: String,
+    },
 }
 
 fn language_label(code: &str) -> String {
@@ -104,14 +130,20 @@ fn language_label(code: &str) -> String {
 }
 
 fn summary_blocks(out: &mut Vec<Block>, s: &Summary) {
-    out.push(Block::Heading(
-        format!("Summary ({})", language_label(&s.language)),
-        "en".into(),
-    ));
+    out.push(Block::Heading {
+        text: format!("Summary ({})", language_label(&s.language)),
+        lang: "en".into(),
+    });
     for p in &s.points {
         out.push(match s.style {
-            Style::Bullets => Block::Bullet(p.text.clone(), s.language.clone()),
-            Style::Prose => Block::Paragraph(p.text.clone(), s.language.clone()),
+            Style::Bullets => Block::Bullet {
+                text: p.text.clone(),
+                lang: s.language.clone(),
+            },
+            Style::Prose => Block::Paragraph {
+                text: p.text.clone(),
+                lang: s.language.clone(),
+            },
         });
     }
 }
@@ -120,16 +152,19 @@ fn summary_blocks(out: &mut Vec<Block>, s: &Summary) {
 pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
     let d = &o.document;
     let src_lang = d.language.clone();
-    let mut out = vec![Block::Title(
-        if d.title.is_empty() {
+    let mut out = vec![Block::Title {
+        text: if d.title.is_empty() {
             d.source_name.clone()
         } else {
             d.title.clone()
         },
-        src_lang.clone(),
-    )];
+        lang: src_lang.clone(),
+    }];
     if let Some(sub) = &d.subtitle {
-        out.push(Block::Subtitle(sub.clone(), src_lang.clone()));
+        out.push(Block::Subtitle {
+            text: sub.clone(),
+            lang: src_lang.clone(),
+        });
     }
     let mut meta = vec![("Source".to_string(), d.source_name.clone())];
     if let Some(line) = &d.dateline {
@@ -162,29 +197,41 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
     if let Some(t) = &o.translation {
         meta.push(("Translation".into(), language_label(&t.language)));
     }
-    out.push(Block::Meta(meta));
+    out.push(Block::Meta { rows: meta });
     for s in [&o.summary, &o.summary_original].into_iter().flatten() {
         summary_blocks(&mut out, s);
     }
     if let (true, Some(t)) = (opts.include_translation, &o.translation) {
-        out.push(Block::Heading(
-            format!("Full translation ({})", language_label(&t.language)),
-            "en".into(),
-        ));
+        out.push(Block::Heading {
+            text: format!("Full translation ({})", language_label(&t.language)),
+            lang: "en".into(),
+        });
         if !t.title.is_empty() {
-            out.push(Block::Subheading(t.title.clone(), t.language.clone()));
+            out.push(Block::Subheading {
+                text: t.title.clone(),
+                lang: t.language.clone(),
+            });
         }
         if let Some(sub) = &t.subtitle {
-            out.push(Block::Subtitle(sub.clone(), t.language.clone()));
+            out.push(Block::Subtitle {
+                text: sub.clone(),
+                lang: t.language.clone(),
+            });
         }
         for p in &t.paragraphs {
-            out.push(Block::Source(p.source.clone(), src_lang.clone()));
+            out.push(Block::Source {
+                text: p.source.clone(),
+                lang: src_lang.clone(),
+            });
             // An untranslated paragraph is the source again: its warning says so instead.
             if !p.untranslated {
-                out.push(Block::Paragraph(p.text.clone(), t.language.clone()));
+                out.push(Block::Paragraph {
+                    text: p.text.clone(),
+                    lang: t.language.clone(),
+                });
             }
             for w in &p.warnings {
-                out.push(Block::Warning(w.clone()));
+                out.push(Block::Warning { text: w.clone() });
             }
         }
     }
@@ -195,20 +242,20 @@ fn markdown(blocks: &[Block]) -> String {
     let mut s = String::new();
     for b in blocks {
         match b {
-            Block::Title(t, _) => s += &format!("# {t}\n\n"),
-            Block::Subtitle(t, _) => s += &format!("*{t}*\n\n"),
-            Block::Meta(rows) => {
+            Block::Title { text: t, .. } => s += &format!("# {t}\n\n"),
+            Block::Subtitle { text: t, .. } => s += &format!("*{t}*\n\n"),
+            Block::Meta { rows } => {
                 for (k, v) in rows {
                     s += &format!("- **{k}:** {v}\n");
                 }
                 s += "\n";
             }
-            Block::Heading(t, _) => s += &format!("## {t}\n\n"),
-            Block::Subheading(t, _) => s += &format!("### {t}\n\n"),
-            Block::Paragraph(t, _) => s += &format!("{t}\n\n"),
-            Block::Bullet(t, _) => s += &format!("- {t}\n\n"),
-            Block::Source(t, _) => s += &format!("> {t}\n\n"),
-            Block::Warning(w) => s += &format!("> ⚠ {w}\n\n"),
+            Block::Heading { text: t, .. } => s += &format!("## {t}\n\n"),
+            Block::Subheading { text: t, .. } => s += &format!("### {t}\n\n"),
+            Block::Paragraph { text: t, .. } => s += &format!("{t}\n\n"),
+            Block::Bullet { text: t, .. } => s += &format!("- {t}\n\n"),
+            Block::Source { text: t, .. } => s += &format!("> {t}\n\n"),
+            Block::Warning { text: w } => s += &format!("> ⚠ {w}\n\n"),
         }
     }
     finish_text(s)
@@ -219,20 +266,20 @@ fn plain_text(blocks: &[Block]) -> String {
     let mut s = String::new();
     for b in blocks {
         match b {
-            Block::Title(t, _) => s += &format!("{t}\n{}\n\n", underline(t, '=')),
-            Block::Heading(t, _) => s += &format!("{t}\n{}\n\n", underline(t, '-')),
-            Block::Subtitle(t, _) | Block::Subheading(t, _) | Block::Paragraph(t, _) => {
-                s += &format!("{t}\n\n")
-            }
-            Block::Meta(rows) => {
+            Block::Title { text: t, .. } => s += &format!("{t}\n{}\n\n", underline(t, '=')),
+            Block::Heading { text: t, .. } => s += &format!("{t}\n{}\n\n", underline(t, '-')),
+            Block::Subtitle { text: t, .. }
+            | Block::Subheading { text: t, .. }
+            | Block::Paragraph { text: t, .. } => s += &format!("{t}\n\n"),
+            Block::Meta { rows } => {
                 for (k, v) in rows {
                     s += &format!("{k}: {v}\n");
                 }
                 s += "\n";
             }
-            Block::Bullet(t, _) => s += &format!("• {t}\n\n"),
-            Block::Source(t, _) => s += &format!("    {t}\n\n"),
-            Block::Warning(w) => s += &format!("[warning: {w}]\n\n"),
+            Block::Bullet { text: t, .. } => s += &format!("• {t}\n\n"),
+            Block::Source { text: t, .. } => s += &format!("    {t}\n\n"),
+            Block::Warning { text: w } => s += &format!("[warning: {w}]\n\n"),
         }
     }
     finish_text(s)
@@ -265,14 +312,14 @@ fn html(blocks: &[Block]) -> String {
     let title = blocks
         .iter()
         .find_map(|b| match b {
-            Block::Title(t, _) => Some(t.as_str()),
+            Block::Title { text: t, .. } => Some(t.as_str()),
             _ => None,
         })
         .unwrap_or("Précis");
     let mut body = String::new();
     let mut in_list = false;
     for b in blocks {
-        let is_bullet = matches!(b, Block::Bullet(..));
+        let is_bullet = matches!(b, Block::Bullet { .. });
         if in_list && !is_bullet {
             body += "</ul>\n";
         } else if !in_list && is_bullet {
@@ -281,25 +328,35 @@ fn html(blocks: &[Block]) -> String {
         in_list = is_bullet;
         let e = escape_xml;
         match b {
-            Block::Title(t, l) => body += &format!("<h1 lang=\"{}\">{}</h1>\n", e(l), e(t)),
-            Block::Subtitle(t, l) => {
+            Block::Title { text: t, lang: l } => {
+                body += &format!("<h1 lang=\"{}\">{}</h1>\n", e(l), e(t))
+            }
+            Block::Subtitle { text: t, lang: l } => {
                 body += &format!("<p class=\"subtitle\" lang=\"{}\">{}</p>\n", e(l), e(t))
             }
-            Block::Meta(rows) => {
+            Block::Meta { rows } => {
                 body += "<dl class=\"meta\">\n";
                 for (k, v) in rows {
                     body += &format!("<dt>{}</dt><dd>{}</dd>\n", e(k), e(v));
                 }
                 body += "</dl>\n";
             }
-            Block::Heading(t, l) => body += &format!("<h2 lang=\"{}\">{}</h2>\n", e(l), e(t)),
-            Block::Subheading(t, l) => body += &format!("<h3 lang=\"{}\">{}</h3>\n", e(l), e(t)),
-            Block::Paragraph(t, l) => body += &format!("<p lang=\"{}\">{}</p>\n", e(l), e(t)),
-            Block::Bullet(t, l) => body += &format!("<li lang=\"{}\">{}</li>\n", e(l), e(t)),
-            Block::Source(t, l) => {
+            Block::Heading { text: t, lang: l } => {
+                body += &format!("<h2 lang=\"{}\">{}</h2>\n", e(l), e(t))
+            }
+            Block::Subheading { text: t, lang: l } => {
+                body += &format!("<h3 lang=\"{}\">{}</h3>\n", e(l), e(t))
+            }
+            Block::Paragraph { text: t, lang: l } => {
+                body += &format!("<p lang=\"{}\">{}</p>\n", e(l), e(t))
+            }
+            Block::Bullet { text: t, lang: l } => {
+                body += &format!("<li lang=\"{}\">{}</li>\n", e(l), e(t))
+            }
+            Block::Source { text: t, lang: l } => {
                 body += &format!("<p class=\"source\" lang=\"{}\">{}</p>\n", e(l), e(t))
             }
-            Block::Warning(w) => body += &format!("<p class=\"warning\">⚠ {}</p>\n", e(w)),
+            Block::Warning { text: w } => body += &format!("<p class=\"warning\">⚠ {}</p>\n", e(w)),
         }
     }
     if in_list {

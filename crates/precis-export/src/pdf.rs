@@ -307,29 +307,29 @@ fn style(b: &Block) -> Style {
         space_after,
     };
     match b {
-        Block::Title(..) => s(20.0, (0, 0, 0), 0.0, 8.0),
-        Block::Subtitle(..) => s(12.5, (60, 60, 60), 0.0, 8.0),
-        Block::Meta(..) => s(9.5, (80, 80, 80), 0.0, 2.0),
-        Block::Heading(..) => s(14.5, (0, 0, 0), 0.0, 6.0),
-        Block::Subheading(..) => s(13.0, (0, 0, 0), 0.0, 6.0),
-        Block::Paragraph(..) => s(11.0, (0, 0, 0), 0.0, 9.0),
-        Block::Bullet(..) => s(11.0, (0, 0, 0), 12.0, 6.0),
-        Block::Source(..) => s(9.5, (110, 110, 110), 10.0, 3.0),
-        Block::Warning(..) => s(9.5, (170, 102, 0), 0.0, 8.0),
+        Block::Title { .. } => s(20.0, (0, 0, 0), 0.0, 8.0),
+        Block::Subtitle { .. } => s(12.5, (60, 60, 60), 0.0, 8.0),
+        Block::Meta { .. } => s(9.5, (80, 80, 80), 0.0, 2.0),
+        Block::Heading { .. } => s(14.5, (0, 0, 0), 0.0, 6.0),
+        Block::Subheading { .. } => s(13.0, (0, 0, 0), 0.0, 6.0),
+        Block::Paragraph { .. } => s(11.0, (0, 0, 0), 0.0, 9.0),
+        Block::Bullet { .. } => s(11.0, (0, 0, 0), 12.0, 6.0),
+        Block::Source { .. } => s(9.5, (110, 110, 110), 10.0, 3.0),
+        Block::Warning { .. } => s(9.5, (170, 102, 0), 0.0, 8.0),
     }
 }
 
 fn block_lines(b: &Block) -> Vec<String> {
     match b {
-        Block::Meta(rows) => rows.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
-        Block::Bullet(t, _) => vec![format!("• {t}")],
-        Block::Warning(w) => vec![format!("⚠ {w}")],
-        Block::Title(t, _)
-        | Block::Subtitle(t, _)
-        | Block::Heading(t, _)
-        | Block::Subheading(t, _)
-        | Block::Paragraph(t, _)
-        | Block::Source(t, _) => vec![t.clone()],
+        Block::Meta { rows } => rows.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+        Block::Bullet { text: t, .. } => vec![format!("• {t}")],
+        Block::Warning { text: w } => vec![format!("⚠ {w}")],
+        Block::Title { text: t, .. }
+        | Block::Subtitle { text: t, .. }
+        | Block::Heading { text: t, .. }
+        | Block::Subheading { text: t, .. }
+        | Block::Paragraph { text: t, .. }
+        | Block::Source { text: t, .. } => vec![t.clone()],
     }
 }
 
@@ -358,7 +358,7 @@ pub(super) fn render(blocks: &[Block], lang: &str) -> Result<Vec<u8>> {
     let bottom = PAGE_H - MARGIN;
     for b in blocks {
         let st = style(b);
-        if matches!(b, Block::Heading(..)) && y > MARGIN {
+        if matches!(b, Block::Heading { .. }) && y > MARGIN {
             y += 8.0;
         }
         let leading = st.size
@@ -388,7 +388,7 @@ pub(super) fn render(blocks: &[Block], lang: &str) -> Result<Vec<u8>> {
 
     let mut doc = krilla::Document::new();
     let title = blocks.iter().find_map(|b| match b {
-        Block::Title(t, _) => Some(t.clone()),
+        Block::Title { text: t, .. } => Some(t.clone()),
         _ => None,
     });
     let mut meta = Metadata::new()
