@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use pdf_extract::{Dictionary, MediaBox, Object, ObjectId, OutputDev, OutputError, Stream};
 
+use super::plain::letters_and_digits;
 use super::raw::RawDocument;
 use super::ReadError;
 
@@ -1430,13 +1431,7 @@ fn join_line(para: &mut String, line: &str, vocabulary: &HashSet<String>) {
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let (a, b) = (norm(a), norm(b));
+    let (a, b) = (letters_and_digits(a), letters_and_digits(b));
     !a.is_empty() && a == b
 }
 

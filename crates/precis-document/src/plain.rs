@@ -32,6 +32,15 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The letters and digits of `text`, lowercased: what two renderings of the same line (a
+/// title in the metadata and in the body) have in common whatever their punctuation and case.
+pub(crate) fn letters_and_digits(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Whether the text ends like a sentence (`.`, `!`, `?`, `…`, CJK stops or a closing quote).
 pub(crate) fn ends_with_terminal(text: &str) -> bool {
     text.trim_end().chars().next_back().is_some_and(|c| {

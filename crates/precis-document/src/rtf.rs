@@ -8,6 +8,7 @@
 
 use encoding_rs::Encoding;
 
+use super::plain::{collapse_whitespace, letters_and_digits};
 use super::raw::RawDocument;
 
 /// Group depth up to which each group gets its own formatting state.
@@ -385,7 +386,7 @@ impl<'a> Parser<'a> {
     }
 
     fn end_paragraph(&mut self) {
-        let text = collapse(&self.paragraph);
+        let text = collapse_whitespace(&self.paragraph);
         self.paragraph.clear();
         if !text.is_empty() {
             self.paragraphs.push(text);
@@ -393,7 +394,7 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(self) -> RawDocument {
-        let meta_title = collapse(&self.title);
+        let meta_title = collapse_whitespace(&self.title);
         let mut paragraphs = self.paragraphs;
         let title = if !meta_title.is_empty() {
             if paragraphs
@@ -408,7 +409,7 @@ impl<'a> Parser<'a> {
         } else {
             String::new()
         };
-        let author = collapse(&self.author);
+        let author = collapse_whitespace(&self.author);
         let published = match self.date {
             (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d) => {
                 Some(format!("{y:04}-{m:02}-{d:02}"))
@@ -426,18 +427,8 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn same_text(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    norm(a) == norm(b)
+    letters_and_digits(a) == letters_and_digits(b)
 }
 
 /// A short first paragraph without final punctuation reads as a headline.

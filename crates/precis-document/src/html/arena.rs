@@ -90,6 +90,7 @@ const DROP: &[&str] = &[
 ];
 /// Elements kept (they count) but whose content is not text.
 const EMPTY: &[&str] = &["select", "textarea", "input"];
+/// Block elements: a `<div>` holding none of them is read as a paragraph.
 const DIV_TO_P: &[&str] = &[
     "blockquote",
     "dl",
@@ -108,20 +109,11 @@ const PHRASING: &[&str] = &[
     "sub", "sup", "textarea", "time", "var", "wbr", "font", "u", "s", "tt", "big", "strike",
     "nobr",
 ];
-pub(super) const TEXTISH: &[&str] = &[
-    "span",
-    "li",
-    "td",
-    "blockquote",
-    "dl",
-    "div",
-    "img",
-    "ol",
-    "p",
-    "pre",
-    "table",
-    "ul",
-];
+/// Elements whose text counts as text-like for text density: spans, list items and cells,
+/// and the block elements of [`DIV_TO_P`].
+pub(super) fn is_textish(tag: &str) -> bool {
+    matches!(tag, "span" | "li" | "td") || DIV_TO_P.contains(&tag)
+}
 
 pub(super) struct Arena {
     pub(super) items: Vec<Item>,
@@ -352,7 +344,7 @@ impl Arena {
             _ => {}
         }
         let tag = item.tag.as_str();
-        if TEXTISH.contains(&tag) {
+        if is_textish(tag) {
             s.textish = s.text.max(s.textish);
         }
         if matches!(tag, "ul" | "ol") {

@@ -1,7 +1,7 @@
 //! Cleaning the chosen content: data tables marked (and kept), forms, share bars, ads,
 //! link lists and other low-value blocks removed, as Readability's `_prepArticle` does.
 
-use super::arena::{is_p, Arena, MAX_DEPTH, NONE, TEXT, TEXTISH};
+use super::arena::{is_p, is_textish, Arena, MAX_DEPTH, NONE, TEXT};
 use super::is_match;
 use super::score::Flags;
 
@@ -124,7 +124,7 @@ fn clean_conditionally(a: &mut Arena, root: usize, tag: &str, flags: Flags) {
             .children
             .iter()
             .map(|&c| {
-                if TEXTISH.contains(&a.tag(c)) {
+                if is_textish(a.tag(c)) {
                     a.stats[c].text
                 } else {
                     a.stats[c].textish
