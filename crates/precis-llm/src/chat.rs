@@ -339,34 +339,15 @@ impl std::io::Write for BoundedText {
 
 /// Today's date for templates that state it (Llama 3.x): `%d`, `%m`, `%Y`, `%b`, `%B`.
 fn strftime_now(format: String) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let (year, month, day) = today();
-    let name = MONTHS[usize::from(month).clamp(1, 12) - 1];
-    format
-        .replace("%Y", &format!("{year:04}"))
-        .replace("%m", &format!("{month:02}"))
-        .replace("%d", &format!("{day:02}"))
-        .replace("%B", name)
-        .replace("%b", &name[..3])
-}
-
-/// Today's date in UTC: (year, month 1–12, day 1–31).
-fn today() -> (i32, u8, u8) {
     let now = time::OffsetDateTime::now_utc();
-    (now.year(), now.month().into(), now.day())
+    // `time::Month` writes the English name ("January"), as strftime does in the C locale.
+    let name = now.month().to_string();
+    format
+        .replace("%Y", &format!("{:04}", now.year()))
+        .replace("%m", &format!("{:02}", u8::from(now.month())))
+        .replace("%d", &format!("{:02}", now.day()))
+        .replace("%B", &name)
+        .replace("%b", &name[..3])
 }
 
 /// Removes wrappers small models add around an answer (a label, a code fence); the
@@ -503,11 +484,28 @@ mod tests {
     }
 
     #[test]
-    fn today_is_a_plausible_date() {
-        let (year, month, day) = today();
-        assert!(year >= 2024 && (1..=12).contains(&month) && (1..=31).contains(&day));
-        let spelt = strftime_now("%B|%b|%m".into());
-        let (name, rest) = spelt.split_once('|').unwrap();
-        assert!(rest.starts_with(&name[..3]) && rest.ends_with(&format!("{month:02}")));
+    fn today_is_spelt_as_strftime_spells_it() {
+        let spelt = strftime_now("%Y|%B|%b|%m|%d".into());
+        let parts: Vec<&str> = spelt.split('|').collect();
+        let year: i32 = parts[0].parse().unwrap();
+        let month: usize = parts[3].parse().unwrap();
+        let day: u8 = parts[4].parse().unwrap();
+        assert!(year >= 2024 && (1..=31).contains(&day));
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        assert_eq!(parts[1], MONTHS[month - 1]);
+        assert_eq!(parts[2], &MONTHS[month - 1][..3]);
     }
 }
