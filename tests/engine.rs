@@ -824,3 +824,65 @@ fn instructions_computed_in_one_run_are_read_back_in_the_next_and_change_nothing
     let answer = ask(&mut damaged, "the theme in the heat");
     assert_eq!(answer.text, computed.text);
 }
+
+/// The CLI and the window load models through `LoadedModels`: a job that needs no model loads
+/// none, a job that needs one announces the load (naming the file) once, the next job reuses
+/// it, and a job for another file swaps it.
+#[test]
+fn loaded_models_load_what_a_job_needs_once_and_announce_it() {
+    use precis_core::document::parse_bytes;
+    use precis_core::lang::Language;
+    use precis_core::models::{LoadedModels, ModelChoice};
+    use precis_core::pipeline::Request;
+    use precis_core::progress::{Event, Stage};
+    use precis_core::summarize::{Length, Style, SummaryEngine, SummaryOptions};
+
+    let (_dir, first) = tiny_model(Behaviour::StopsAtOnce);
+    let (_dir2, second) = tiny_model(Behaviour::StopsAtOnce);
+    let doc = parse_bytes(b"The cat sat on the mat. It was late.", "cat.txt", None).unwrap();
+    let summary = |engine| Request {
+        summary: Some(SummaryOptions {
+            length: Length::Short,
+            style: Style::Prose,
+            engine,
+        }),
+        summary_in_target: false,
+        translate: false,
+        target: Language::parse("zh-Hans").unwrap(),
+    };
+    let choose = |path: &std::path::Path| path.to_str().unwrap().to_string();
+    let (first, second) = (choose(&first), choose(&second));
+    let mut models = LoadedModels::new();
+    let mut prepare = |req: &Request, model: &str| {
+        let mut events = Vec::new();
+        let choice = ModelChoice {
+            model: Some(model),
+            translation_model: None,
+        };
+        let job = models
+            .prepare(req, &doc, choice, &mut |e| events.push(e))
+            .unwrap();
+        (job.llm.map(|l| l.info().path.clone()), events)
+    };
+
+    let (llm, events) = prepare(&summary(SummaryEngine::Extractive), &first);
+    assert!(llm.is_none() && events.is_empty(), "{events:?}");
+
+    let (llm, events) = prepare(&summary(SummaryEngine::Llm), &first);
+    assert_eq!(llm.as_deref(), Some(std::path::Path::new(&first)));
+    assert!(
+        matches!(&events[..], [
+            Event::Stage { stage: Stage::LoadingModel, detail },
+            Event::Progress { stage: Stage::LoadingModel, done: 0, total: 1, .. },
+            Event::Progress { stage: Stage::LoadingModel, done: 1, total: 1, .. },
+        ] if detail == "tiny.gguf"),
+        "{events:?}"
+    );
+
+    let (llm, events) = prepare(&summary(SummaryEngine::Llm), &first);
+    assert!(llm.is_some() && events.is_empty(), "reused: {events:?}");
+
+    let (llm, events) = prepare(&summary(SummaryEngine::Llm), &second);
+    assert_eq!(llm.as_deref(), Some(std::path::Path::new(&second)));
+    assert_eq!(events.len(), 3, "{events:?}");
+}

@@ -13,9 +13,9 @@ use common::{write_tiny_marian, MarianBehaviour, MARIAN_LANGUAGE_TOKEN};
 use precis_core::lang::Language;
 use precis_core::mt::marian::{Config, Hypothesis, Marian, Search};
 use precis_core::mt::{MachineTranslator, MarianEngine};
-use precis_core::pipeline::{self, Engines, Request};
+use precis_core::pipeline::{self, JobModels, Request};
 use precis_core::progress::{CancelToken, Event};
-use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
+use precis_core::summarize::{Length, Style, SummaryEngine, SummaryOptions};
 
 fn load_ours(dir: &Path) -> Marian {
     let cfg: Config =
@@ -299,7 +299,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
         summary: Some(SummaryOptions {
             length: Length::Short,
             style: Style::Bullets,
-            engine: EngineKind::Extractive,
+            engine: SummaryEngine::Extractive,
         }),
         summary_in_target: true,
         translate: true,
@@ -310,7 +310,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     let outcome = pipeline::run_with(
         doc.clone(),
         &req,
-        Engines {
+        JobModels {
             llm: None,
             translation: Some(&mut engine),
         },
@@ -344,7 +344,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     let e = pipeline::run_with(
         doc.clone(),
         &de,
-        Engines {
+        JobModels {
             llm: None,
             translation: Some(&mut engine),
         },
@@ -360,7 +360,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     let e = pipeline::run_with(
         french,
         &req,
-        Engines {
+        JobModels {
             llm: None,
             translation: Some(&mut engine),
         },

@@ -19,7 +19,7 @@ use precis_core::llm::LlmEngine;
 use precis_core::models;
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event};
-use precis_core::summarize::{EngineKind, Length, Style, SummaryOptions};
+use precis_core::summarize::{Length, Style, SummaryEngine, SummaryOptions};
 use precis_core::translate::{contains_term, DocumentTranslator, TermOrigin, Translator};
 
 fn load(spec: &str) -> Option<Mutex<LlmEngine>> {
@@ -77,7 +77,7 @@ fn chinese_run() -> Option<&'static Outcome> {
             summary: Some(SummaryOptions {
                 length: Length::Short,
                 style: Style::Prose,
-                engine: EngineKind::Llm,
+                engine: SummaryEngine::Llm,
             }),
             summary_in_target: true,
             translate: true,
@@ -151,7 +151,7 @@ fn english_summary_from_the_small_model_is_faithful_and_clean() {
         let opts = SummaryOptions {
             length: Length::Short,
             style,
-            engine: EngineKind::Llm,
+            engine: SummaryEngine::Llm,
         };
         let summary = english_summary(&mut llm, opts);
         println!("0.5B {style:?} summary: {}", summary.text());
@@ -181,7 +181,7 @@ fn speculative_decoding_keeps_greedy_summaries_token_for_token() {
         let opts = SummaryOptions {
             length: Length::Short,
             style: Style::Prose,
-            engine: EngineKind::Llm,
+            engine: SummaryEngine::Llm,
         };
         let summarize = |llm: &mut LlmEngine, lookup: Option<PromptLookup>| {
             llm.set_prompt_lookup(lookup);
@@ -438,7 +438,7 @@ fn a_paragraph_left_in_english_is_never_shown_as_a_hybrid() {
         summary: Some(SummaryOptions {
             length: Length::Short,
             style: Style::Prose,
-            engine: EngineKind::Llm,
+            engine: SummaryEngine::Llm,
         }),
         summary_in_target: true,
         translate: true,

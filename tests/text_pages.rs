@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use extraction_score::{html_text, mean, shingles, Prf};
 use precis_core::document::{encoding, html, parse_bytes, Document, SourceFormat};
-use precis_core::summarize::{extractive_summary, EngineKind, Length, Style, SummaryOptions};
+use precis_core::summarize::{extractive_summary, Length, Style, SummaryEngine, SummaryOptions};
 
 /// The renderings, as directory names of the development set.
 const RENDERINGS: [&str; 3] = ["w3m", "lynx", "innertext"];
@@ -235,7 +235,7 @@ fn noisy_page_per_rendering() {
             let options = SummaryOptions {
                 length,
                 style: Style::Bullets,
-                engine: EngineKind::Extractive,
+                engine: SummaryEngine::Extractive,
             };
             let summary = extractive_summary(&doc, &options);
             assert!(!summary.points.is_empty(), "{rendering}: empty summary");

@@ -10,7 +10,7 @@ use precis_core::llm::{GenerationStats, ModelInfo};
 use precis_core::models::{ModelStatus, Purpose};
 use precis_core::pipeline::{Outcome, ProcessOptions};
 use precis_core::progress::{Event, Stage};
-use precis_core::summarize::{EngineKind, Length, Style, Summary, SummaryPoint};
+use precis_core::summarize::{Length, Style, Summary, SummaryEngine, SummaryPoint};
 use precis_core::translate::{GlossaryEntry, TermOrigin, TranslatedParagraph, Translation};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::ExportFormat;
@@ -35,7 +35,7 @@ pub fn typescript() -> String {
         Input::decl(),
         Length::decl(),
         Style::decl(),
-        EngineKind::decl(),
+        SummaryEngine::decl(),
         ProcessOptions::decl(),
         Stage::decl(),
         Event::decl(),

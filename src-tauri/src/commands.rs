@@ -7,11 +7,9 @@ use std::time::Instant;
 
 use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, SourceFormat};
 use precis_core::lang::{Language, LANGUAGES};
-use precis_core::llm::{Generator, LlmEngine};
-use precis_core::models::{self, fetch, ModelStatus};
-use precis_core::mt::{self, MachineTranslator, MarianEngine};
-use precis_core::pipeline::{self, Engines, Outcome, ProcessOptions};
-use precis_core::progress::{CancelToken, Event, Stage};
+use precis_core::models::{self, fetch, LoadedModels, ModelStatus};
+use precis_core::pipeline::{self, Outcome, ProcessOptions};
+use precis_core::progress::{CancelToken, Event};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::{export_to_file, ExportFormat, ExportOptions};
 use precis_store::history::{History, HistoryEntry, HistoryItem, NewEntry};
@@ -29,9 +27,8 @@ pub struct AppState {
 
 #[derive(Default)]
 struct Inner {
-    model: Mutex<Option<LlmEngine>>,
-    /// The dedicated translation model, with the setting it was loaded for.
-    translator: Mutex<Option<(String, MarianEngine)>>,
+    /// Loaded on first use and kept; taken by a job for its whole run.
+    models: Mutex<LoadedModels>,
     cancel: Mutex<CancelToken>,
     download_cancel: Mutex<CancelToken>,
     history: Mutex<Option<History>>,
@@ -208,43 +205,13 @@ fn process(
     let outcome = {
         // One job at a time: the model is taken for the whole job, and only then is this job's
         // cancel flag published, so Cancel always reaches the job that is running.
-        let mut guard = lock(&inner.model);
-        let mut translator = lock(&inner.translator);
+        let mut models = lock(&inner.models);
         let cancel = CancelToken::new();
         *lock(&inner.cancel) = cancel.clone();
-        let loading = |done| Event::Progress {
-            stage: Stage::LoadingModel,
-            done,
-            total: 1,
-            tokens: 0,
-        };
-        let use_translator = options.translation_model.is_some() && req.translates(&doc);
-        if let (Some(spec), true) = (options.translation_model.as_deref(), use_translator) {
-            if translator.as_ref().map(|(s, _)| s.as_str()) != Some(spec) {
-                *translator = None;
-                sink(loading(0));
-                *translator = Some((spec.to_string(), mt::load(spec).map_err(info)?));
-                sink(loading(1));
-            }
-        }
-        if req.needs_llm(&doc, use_translator) {
-            let wanted = models::resolve(options.model.as_deref()).map_err(info)?;
-            if guard.as_ref().map(|m| &m.info().path) != Some(&wanted) {
-                *guard = None;
-                // Loading repacks the weights for this CPU (a second or two): say so.
-                sink(loading(0));
-                *guard = Some(LlmEngine::load(&wanted).map_err(info)?);
-                sink(loading(1));
-            }
-        }
-        let engines = Engines {
-            llm: guard.as_mut().map(|l| l as &mut dyn Generator),
-            translation: match translator.as_mut() {
-                Some((_, t)) if use_translator => Some(t as &mut dyn MachineTranslator),
-                _ => None,
-            },
-        };
-        pipeline::run_with(doc, &req, engines, &mut sink, &cancel).map_err(info)?
+        let job = models
+            .prepare(&req, &doc, options.model_choice(), &mut sink)
+            .map_err(info)?;
+        pipeline::run_with(doc, &req, job, &mut sink, &cancel).map_err(info)?
     };
     let source_path = match &input {
         Input::File { path }
@@ -364,7 +331,7 @@ pub async fn model_remove(state: State<'_, AppState>, id: String) -> Result<(), 
     blocking(move || {
         // Unload it first if it is the loaded model, so its memory map is released.
         let path = models::resolve(Some(&id)).ok();
-        let mut guard = match inner.model.try_lock() {
+        let mut loaded = match inner.models.try_lock() {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Err(ErrorInfo {
@@ -374,8 +341,8 @@ pub async fn model_remove(state: State<'_, AppState>, id: String) -> Result<(), 
                         .into(),
             }),
         };
-        if guard.as_ref().map(|m| &m.info().path) == path.as_ref() {
-            *guard = None;
+        if let Some(path) = &path {
+            loaded.unload(path);
         }
         models::remove(&id).map_err(info)
     })

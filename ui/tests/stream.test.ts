@@ -74,6 +74,20 @@ describe('reduceStream', () => {
     expect(progressFraction(s.done, s.total)).toBeCloseTo(2 / 9);
   });
 
+  it('names the model being loaded until another stage begins', () => {
+    const loading = run([
+      { event: 'stage', stage: 'loading_model', detail: 'qwen2.5-1.5b.gguf' },
+      { event: 'progress', stage: 'loading_model', done: 0, total: 1, tokens: 0 },
+    ]);
+    expect(progressText(loading)).toBe('Loading the model — qwen2.5-1.5b.gguf');
+    const next = run(
+      [{ event: 'progress', stage: 'summarizing', done: 0, total: 1, tokens: 0 }],
+      loading,
+    );
+    expect(next.detail).toBe('');
+    expect(progressText(next)).toBe('Summarizing');
+  });
+
   it('collects warnings and ignores tokens of stages without a pane', () => {
     const s = run([
       { event: 'token', stage: 'glossary', paragraph_id: null, text: 'x' },

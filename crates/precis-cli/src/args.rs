@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use precis_core::lang::Language;
 use precis_core::models::fetch;
-use precis_core::summarize::{EngineKind, Length};
+use precis_core::models::ModelChoice;
+use precis_core::summarize::{Length, SummaryEngine};
 use precis_export::ExportFormat;
 
 #[derive(Parser)]
@@ -216,6 +217,15 @@ pub struct ModelArgs {
     pub translation_model: Option<String>,
 }
 
+impl ModelArgs {
+    pub fn choice(&self) -> ModelChoice<'_> {
+        ModelChoice {
+            model: self.model.as_deref(),
+            translation_model: self.translation_model.as_deref(),
+        }
+    }
+}
+
 /// `--format` of summarize and translate. Clap lists the values in this order; it is kept (rather
 /// than taking [`ExportFormat`] directly, whose `ALL` lists html before json) so that `--help`
 /// and the usage errors stay as they are.
@@ -271,7 +281,7 @@ pub enum EngineArg {
     Llm,
 }
 
-impl From<EngineArg> for EngineKind {
+impl From<EngineArg> for SummaryEngine {
     fn from(arg: EngineArg) -> Self {
         match arg {
             EngineArg::Extractive => Self::Extractive,

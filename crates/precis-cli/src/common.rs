@@ -1,20 +1,14 @@
-//! What the commands share: reading input within limits, loading models with progress, and
-//! rendering and writing results.
+//! What the commands share: reading input within limits, and rendering and writing results.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Result;
 use precis_core::document::{self, Document, ReadLimits};
-use precis_core::llm::{Generator, LlmEngine};
-use precis_core::models;
-use precis_core::mt::{self, MachineTranslator, MarianEngine};
-use precis_core::pipeline::{Engines, Outcome};
-use precis_core::progress::Stage;
+use precis_core::pipeline::Outcome;
 use precis_export::{self as export, ExportFormat, ExportOptions};
 
-use crate::args::{InputArgs, ModelArgs};
-use crate::progress;
+use crate::args::InputArgs;
 
 /// Reads an article file within the limits of `--max-size` and `--chapter`; with `--lines`,
 /// one paragraph per line.
@@ -38,40 +32,6 @@ pub fn read(path: &Path, input: &InputArgs) -> Result<Document> {
     } else {
         document::read_file(path, &limits)?
     })
-}
-
-/// Loads the LLM `spec` names (a catalog id or a GGUF path; none: the default installed one).
-pub fn load_model(spec: Option<&str>, quiet: bool) -> Result<LlmEngine> {
-    let path = models::resolve(spec)?;
-    let reporter = progress::Reporter::new(quiet);
-    reporter.stage(Stage::LoadingModel, &path.display().to_string());
-    // As the core's error, like every other (main looks for `precis_core::Error`).
-    let engine = LlmEngine::load(&path).map_err(precis_core::Error::from)?;
-    reporter.finish();
-    Ok(engine)
-}
-
-/// Loads the `--translation-model`, if one was given.
-pub fn load_translation_model(model: &ModelArgs, quiet: bool) -> Result<Option<MarianEngine>> {
-    let Some(spec) = &model.translation_model else {
-        return Ok(None);
-    };
-    let reporter = progress::Reporter::new(quiet);
-    reporter.stage(Stage::LoadingModel, spec);
-    let engine = mt::load(spec)?;
-    reporter.finish();
-    Ok(Some(engine))
-}
-
-/// The loaded models, as the pipeline takes them.
-pub fn engines<'a>(
-    llm: &'a mut Option<LlmEngine>,
-    translator: &'a mut Option<MarianEngine>,
-) -> Engines<'a> {
-    Engines {
-        llm: llm.as_mut().map(|l| l as &mut dyn Generator),
-        translation: translator.as_mut().map(|t| t as &mut dyn MachineTranslator),
-    }
 }
 
 pub fn emit(text: &str, out: Option<&Path>) -> Result<()> {

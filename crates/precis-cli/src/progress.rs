@@ -53,6 +53,7 @@ impl Reporter {
     pub fn sink(&self) -> impl FnMut(Event) + '_ {
         let mut streamed = String::new();
         move |event: Event| match event {
+            Event::Stage { stage, detail } => self.stage(stage, &detail),
             Event::Progress {
                 stage,
                 done,
@@ -69,7 +70,13 @@ impl Reporter {
                 } else {
                     ""
                 };
-                if !matches!(stage, Stage::Downloading) || done == total || total < 1000 {
+                // A model load is one unit: its Stage line already said it.
+                let counted = match stage {
+                    Stage::Downloading => done == total || total < 1000,
+                    Stage::LoadingModel => false,
+                    _ => true,
+                };
+                if counted {
                     let extra = if tokens > 0 {
                         format!(", {tokens} tokens")
                     } else {

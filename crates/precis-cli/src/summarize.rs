@@ -3,11 +3,10 @@
 use anyhow::Result;
 use precis_core::document::Document;
 use precis_core::lang::Language;
-use precis_core::llm::LlmEngine;
-use precis_core::mt::MarianEngine;
+use precis_core::models::{LoadedModels, ModelChoice};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
-use precis_core::summarize::{EngineKind, Style, SummaryOptions};
+use precis_core::summarize::{Style, SummaryEngine, SummaryOptions};
 
 use crate::args::SummarizeArgs;
 use crate::common;
@@ -21,17 +20,7 @@ pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()
         .iter()
         .map(|f| common::read(f, &args.input))
         .collect::<Result<Vec<_>>>()?;
-    let mut translator = if docs.iter().any(|d| req.translates(d)) {
-        common::load_translation_model(&args.model, quiet)?
-    } else {
-        None
-    };
-    let mut llm = if docs.iter().any(|d| req.needs_llm(d, translator.is_some())) {
-        Some(common::load_model(args.model.model.as_deref(), quiet)?)
-    } else {
-        None
-    };
-    let (outcomes, failures) = summarize_each(docs, &req, &mut llm, &mut translator, quiet, cancel);
+    let (outcomes, failures) = summarize_each(docs, &req, args.model.choice(), quiet, cancel)?;
     if !outcomes.is_empty() {
         let bytes = common::render_all(&outcomes, args.output.format())?;
         common::emit_bytes(&bytes, args.output.out.as_deref())?;
@@ -50,7 +39,7 @@ fn request(args: &SummarizeArgs) -> Result<Request> {
         None => Language::parse("zh-Hans")?,
     };
     let length = args.length.into();
-    let requested = args.engine.map(EngineKind::from);
+    let requested = args.engine.map(SummaryEngine::from);
     let opts = SummaryOptions {
         length,
         style: if args.bullets {
@@ -58,7 +47,7 @@ fn request(args: &SummarizeArgs) -> Result<Request> {
         } else {
             Style::Prose
         },
-        engine: EngineKind::choose(requested, length, args.model.model.as_deref()),
+        engine: SummaryEngine::choose(requested, length, args.model.model.as_deref()),
     };
     Ok(Request {
         summary: Some(opts),
@@ -68,26 +57,39 @@ fn request(args: &SummarizeArgs) -> Result<Request> {
     })
 }
 
-/// Runs the articles one after the other. One article's failure does not throw away the
-/// others' finished work; a cancel stops at the article it interrupted. Returns the outcomes
-/// and one line per failure.
+/// Runs the articles one after the other, loading the models when the first article needs
+/// them. One article's failure does not throw away the others' finished work; a cancel stops
+/// at the article it interrupted, a model that cannot be loaded at the article that needed it.
+/// Returns the outcomes and one line per failure (a model that fails to load before any
+/// article is done is the error itself).
 fn summarize_each(
     docs: Vec<Document>,
     req: &Request,
-    llm: &mut Option<LlmEngine>,
-    translator: &mut Option<MarianEngine>,
+    choice: ModelChoice,
     quiet: bool,
     cancel: &CancelToken,
-) -> (Vec<Outcome>, Vec<String>) {
+) -> precis_core::Result<(Vec<Outcome>, Vec<String>)> {
+    let mut models = LoadedModels::new();
     let mut outcomes = Vec::new();
     let mut failures = Vec::new();
     for doc in docs {
         let name = doc.source_name.clone();
         let reporter = progress::Reporter::new(quiet);
-        reporter.stage(Stage::Summarizing, &name);
         let mut sink = reporter.sink();
-        let engines = common::engines(llm, translator);
-        let result = pipeline::run_with(doc, req, engines, &mut sink, cancel);
+        let job = match models.prepare(req, &doc, choice, &mut sink) {
+            Ok(job) => job,
+            Err(e) => {
+                reporter.finish();
+                // Nothing done yet: the error itself, with its exit code.
+                if outcomes.is_empty() && failures.is_empty() {
+                    return Err(e);
+                }
+                failures.push(format!("{name}: {e}"));
+                break;
+            }
+        };
+        reporter.stage(Stage::Summarizing, &name);
+        let result = pipeline::run_with(doc, req, job, &mut sink, cancel);
         reporter.finish();
         match result {
             Ok(outcome) => outcomes.push(outcome),
@@ -98,5 +100,5 @@ fn summarize_each(
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
-    (outcomes, failures)
+    Ok((outcomes, failures))
 }

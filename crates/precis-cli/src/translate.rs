@@ -1,6 +1,7 @@
 //! `precis translate`: translate a whole article, paragraph by paragraph.
 
 use anyhow::Result;
+use precis_core::models::LoadedModels;
 use precis_core::pipeline::{self, Request};
 use precis_core::progress::CancelToken;
 
@@ -10,12 +11,6 @@ use crate::progress;
 
 pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     let doc = common::read(&args.file, &args.input)?;
-    // A dedicated translation model if one was given, else the LLM.
-    let mut translator = common::load_translation_model(&args.model, quiet)?;
-    let mut llm = match translator {
-        Some(_) => None,
-        None => Some(common::load_model(args.model.model.as_deref(), quiet)?),
-    };
     let req = Request {
         summary: None,
         summary_in_target: false,
@@ -24,8 +19,10 @@ pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()
     };
     let reporter = progress::Reporter::new(quiet);
     let mut sink = reporter.sink();
-    let engines = common::engines(&mut llm, &mut translator);
-    let outcome = pipeline::run_with(doc, &req, engines, &mut sink, cancel)?;
+    // A dedicated translation model if one was given, else the LLM.
+    let mut models = LoadedModels::new();
+    let job = models.prepare(&req, &doc, args.model.choice(), &mut sink)?;
+    let outcome = pipeline::run_with(doc, &req, job, &mut sink, cancel)?;
     reporter.finish();
     let bytes = common::render_all(&[outcome], args.output.format())?;
     common::emit_bytes(&bytes, args.output.out.as_deref())

@@ -9,10 +9,11 @@ use ts_rs::TS;
 use crate::document::Document;
 use crate::lang::Language;
 use crate::llm::{GenerationStats, Generator, ModelInfo};
+use crate::models::ModelChoice;
 use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
-use crate::summarize::{self, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
+use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
 use crate::translate::{DocumentTranslator, Translation, Translator};
 use crate::{Error, Result};
 
@@ -37,8 +38,8 @@ pub struct ProcessOptions {
     pub length: Length,
     #[serde(default)]
     pub style: Style,
-    /// `None`: the LLM when a model is installed, else extractive ([`EngineKind::choose`]).
-    pub engine: Option<EngineKind>,
+    /// `None`: the LLM when a model is installed, else extractive ([`SummaryEngine::choose`]).
+    pub engine: Option<SummaryEngine>,
     #[serde(default)]
     pub translate: bool,
     #[serde(default)]
@@ -66,14 +67,22 @@ impl ProcessOptions {
         }
     }
 
-    /// The pipeline's request: always a summary (its engine chosen by [`EngineKind::choose`]),
+    /// The models these options name.
+    pub fn model_choice(&self) -> ModelChoice<'_> {
+        ModelChoice {
+            model: self.model.as_deref(),
+            translation_model: self.translation_model.as_deref(),
+        }
+    }
+
+    /// The pipeline's request: always a summary (its engine chosen by [`SummaryEngine::choose`]),
     /// the translation when asked. Fails on an unknown target language.
     pub fn request(&self) -> Result<Request> {
         Ok(Request {
             summary: Some(SummaryOptions {
                 length: self.length,
                 style: self.style,
-                engine: EngineKind::choose(self.engine, self.length, self.model.as_deref()),
+                engine: SummaryEngine::choose(self.engine, self.length, self.model.as_deref()),
             }),
             summary_in_target: self.summary_in_target,
             translate: self.translate,
@@ -111,7 +120,7 @@ impl Request {
     pub fn needs_llm(&self, doc: &Document, with_translation_model: bool) -> bool {
         let translates = self.translate || self.summary_needs_translation(doc);
         (translates && !with_translation_model)
-            || self.summary.is_some_and(|o| o.engine == EngineKind::Llm)
+            || self.summary.is_some_and(|o| o.engine == SummaryEngine::Llm)
     }
 
     /// Whether a dedicated translation model would have anything to do.
@@ -122,7 +131,7 @@ impl Request {
 
 /// The models a job may use.
 #[derive(Default)]
-pub struct Engines<'a> {
+pub struct JobModels<'a> {
     /// Summaries, and translation when there is no `translation` model.
     pub llm: Option<&'a mut dyn Generator>,
     /// A dedicated translation model: translates the article and the summary.
@@ -140,7 +149,7 @@ pub fn run(
     run_with(
         document,
         req,
-        Engines {
+        JobModels {
             llm,
             translation: None,
         },
@@ -152,15 +161,15 @@ pub fn run(
 pub fn run_with(
     document: Document,
     req: &Request,
-    engines: Engines,
+    models: JobModels,
     sink: &mut dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<Outcome> {
     let translate_summary = req.summary_needs_translation(&document);
-    let Engines {
+    let JobModels {
         mut llm,
         translation,
-    } = engines;
+    } = models;
     let mut outcome = Outcome {
         model: llm.as_ref().map(|l| l.info().clone()),
         document,
@@ -189,7 +198,7 @@ pub fn run_with(
     };
     let before = llm.as_ref().map(|l| l.stats());
     let original = match req.summary {
-        Some(o) if o.engine == EngineKind::Llm => {
+        Some(o) if o.engine == SummaryEngine::Llm => {
             let llm = llm
                 .as_deref_mut()
                 .expect("checked above: an LLM summary has an LLM");
@@ -247,7 +256,7 @@ fn translate(
     // their paragraph's context, and worded as in the article) instead of a second
     // translation.
     if let Some(orig) =
-        summary_to_translate.filter(|o| translate_article && o.engine == EngineKind::Extractive)
+        summary_to_translate.filter(|o| translate_article && o.engine == SummaryEngine::Extractive)
     {
         let started = std::time::Instant::now();
         let target = tr.output();
@@ -518,7 +527,7 @@ mod tests {
 
     fn summary(style: summarize::Style, ids: &[&[&str]]) -> Summary {
         Summary {
-            engine: EngineKind::Extractive,
+            engine: SummaryEngine::Extractive,
             model: None,
             language: "en".into(),
             style,

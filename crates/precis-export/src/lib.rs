@@ -424,7 +424,7 @@ pub fn export_to_file(
 pub(crate) mod tests {
     use super::*;
     use precis_core::document::Document;
-    use precis_core::summarize::{EngineKind, SummaryPoint};
+    use precis_core::summarize::{SummaryEngine, SummaryPoint};
     use precis_core::translate::{TranslatedParagraph, Translation};
 
     pub(crate) fn sample() -> Outcome {
@@ -443,7 +443,7 @@ pub(crate) mod tests {
         };
         Outcome {
             summary: Some(Summary {
-                engine: EngineKind::Llm,
+                engine: SummaryEngine::Llm,
                 model: Some("Qwen".into()),
                 language: "zh-Hans".into(),
                 style: Style::Bullets,
@@ -452,7 +452,7 @@ pub(crate) mod tests {
                 translated_by: None,
             }),
             summary_original: Some(Summary {
-                engine: EngineKind::Llm,
+                engine: SummaryEngine::Llm,
                 model: Some("Qwen".into()),
                 language: "en".into(),
                 style: Style::Bullets,

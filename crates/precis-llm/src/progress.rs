@@ -41,6 +41,8 @@ impl Stage {
 #[serde(tag = "event", rename_all = "snake_case")]
 #[ts(rename = "ProgressEvent")]
 pub enum Event {
+    /// `stage` begins on `detail` (a model file, an article): what a progress line names.
+    Stage { stage: Stage, detail: String },
     /// `done` of `total` units (paragraphs, bytes, parts) finished in `stage`.
     Progress {
         stage: Stage,

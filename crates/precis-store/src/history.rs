@@ -320,14 +320,14 @@ fn escape_like(q: &str) -> String {
 mod tests {
     use super::*;
     use precis_core::document::Document;
-    use precis_core::summarize::{EngineKind, Style, Summary, SummaryPoint};
+    use precis_core::summarize::{Style, Summary, SummaryEngine, SummaryPoint};
     use precis_core::translate::{TranslatedParagraph, Translation};
 
     fn outcome(title: &str, body: &str, zh: Option<&str>) -> Outcome {
         let document = Document::from_paragraphs(title, "a.txt", vec![body.to_string()]);
         Outcome {
             summary: Some(Summary {
-                engine: EngineKind::Extractive,
+                engine: SummaryEngine::Extractive,
                 model: None,
                 language: "en".into(),
                 style: Style::Prose,

@@ -126,7 +126,7 @@ export type Length = "short" | "medium" | "long";
 
 export type Style = "prose" | "bullets";
 
-export type Engine = "extractive" | "llm";
+export type SummaryEngine = "extractive" | "llm";
 
 export type ProcessOptions = { 
 /**
@@ -134,9 +134,9 @@ export type ProcessOptions = {
  */
 target: string, length: Length, style: Style, 
 /**
- * `None`: the LLM when a model is installed, else extractive ([`EngineKind::choose`]).
+ * `None`: the LLM when a model is installed, else extractive ([`SummaryEngine::choose`]).
  */
-engine: Engine | null, translate: boolean, summaryInTarget: boolean, 
+engine: SummaryEngine | null, translate: boolean, summaryInTarget: boolean, 
 /**
  * Catalog id, `imported:<file>` or a path; `None` picks the first installed model.
  */
@@ -149,7 +149,7 @@ translationModel: string | null, };
 
 export type Stage = "reading" | "loading_model" | "summarizing" | "glossary" | "translating" | "translating_summary" | "downloading" | "verifying";
 
-export type ProgressEvent = { "event": "progress", stage: Stage, done: number, total: number, 
+export type ProgressEvent = { "event": "stage", stage: Stage, detail: string, } | { "event": "progress", stage: Stage, done: number, total: number, 
 /**
  * Tokens generated so far in this stage (0 where not applicable).
  */
@@ -157,7 +157,7 @@ tokens: number, } | { "event": "token", stage: Stage, paragraph_id: string | nul
 
 export type SummaryPoint = { text: string, source_sentence_ids: Array<string>, };
 
-export type Summary = { engine: Engine, model: string | null, 
+export type Summary = { engine: SummaryEngine, model: string | null, 
 /**
  * Language code of `points`.
  */

@@ -2,14 +2,14 @@
 // settings.json. Loading falls back to the defaults when the store is unavailable (plain
 // browser, missing permission, unreadable file) or holds values this version does not know.
 import { load, type Store } from '@tauri-apps/plugin-store';
-import type { Engine, ExportFormat, Length, ProcessOptions, Style } from './types';
+import type { ExportFormat, Length, ProcessOptions, Style, SummaryEngine } from './types';
 import { EXPORT_FORMATS } from './types';
 
 export interface Settings {
   target: string;
   length: Length;
   style: Style;
-  engine: 'auto' | Engine;
+  engine: 'auto' | SummaryEngine;
   /** Model id; '' = the default model. */
   model: string;
   /** Translation model id; '' = the LLM translates. */

@@ -12,6 +12,8 @@ export interface StreamParagraph {
 
 export interface StreamState {
   stage: Stage | null;
+  /** What the stage works on, when a `stage` event named it (the model file being loaded). */
+  detail: string;
   done: number;
   total: number;
   tokens: number;
@@ -26,6 +28,7 @@ export interface StreamState {
 
 export const initialStream = (): StreamState => ({
   stage: null,
+  detail: '',
   done: 0,
   total: 0,
   tokens: 0,
@@ -52,8 +55,13 @@ function upsert(
 
 export function reduceStream(state: StreamState, ev: ProgressEvent): StreamState {
   switch (ev.event) {
-    case 'progress':
-      return { ...state, stage: ev.stage, done: ev.done, total: ev.total, tokens: ev.tokens };
+    case 'stage':
+      return { ...state, stage: ev.stage, detail: ev.detail, done: 0, total: 0, tokens: 0 };
+    case 'progress': {
+      // The detail belongs to the stage that named it.
+      const detail = ev.stage === state.stage ? state.detail : '';
+      return { ...state, stage: ev.stage, detail, done: ev.done, total: ev.total, tokens: ev.tokens };
+    }
     case 'token': {
       const stage = state.stage === ev.stage ? state : { ...state, stage: ev.stage };
       if (ev.stage === 'summarizing') {
@@ -125,8 +133,11 @@ export function paragraphOf(done: number, total: number): string {
 }
 
 /** The progress line: stage label plus a count where it means something. */
-export function progressText(s: Pick<StreamState, 'stage' | 'done' | 'total'>): string {
+export function progressText(
+  s: Pick<StreamState, 'stage' | 'done' | 'total'> & { detail?: string },
+): string {
   const label = stageLabel(s.stage);
+  if (s.detail) return `${label} — ${s.detail}`;
   if (s.stage === 'translating' && s.total > 0) return `${label} — ${paragraphOf(s.done, s.total)}`;
   if ((s.stage === 'downloading' || s.stage === 'verifying') && s.total > 0) {
     return `${label} — ${formatMB(s.done)} of ${formatMB(s.total)}`;

@@ -4,7 +4,6 @@
 
 export type {
   Document,
-  Engine,
   ErrorCode,
   ErrorInfo,
   ExportFormat,
@@ -28,6 +27,7 @@ export type {
   Stage,
   Stats,
   Style,
+  SummaryEngine,
   Summary,
   SummaryPoint,
   TermOrigin,

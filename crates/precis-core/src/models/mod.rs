@@ -1,7 +1,11 @@
 //! The model catalog (`models/catalog.toml`, compiled in), where models live on disk, and how
-//! a model id or path resolves to a GGUF file. Nothing here touches the network; see [`fetch`].
+//! a model id or path resolves to a GGUF file, and the models a job runs on ([`LoadedModels`]).
+//! Nothing here touches the network; see [`fetch`].
 
 pub mod fetch;
+mod loaded;
+
+pub use loaded::{LoadedModels, ModelChoice};
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 //! time, in one batch), and the summary is written from the notes in article order (map, then
 //! reduce). The prompt never holds more than about [`INPUT_BUDGET_CHARS`] of text either way.
 
-use super::{align, EngineKind, Length, Style, Summary, SummaryOptions, SummaryPoint};
+use super::{align, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
 use crate::document::{split_sentences, Document};
 use crate::llm::chat::{clean_output, Message};
 use crate::llm::{Generation, GenerationParams, Generator, Job, JobSource};
@@ -108,7 +108,7 @@ pub fn summarize(
         })
         .collect();
     Ok(Summary {
-        engine: EngineKind::Llm,
+        engine: SummaryEngine::Llm,
         model: Some(llm.info().name.clone()),
         language: doc.language.clone(),
         style: opts.style,

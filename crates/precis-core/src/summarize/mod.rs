@@ -53,24 +53,23 @@ pub enum Style {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
-#[ts(rename = "Engine")]
-pub enum EngineKind {
+pub enum SummaryEngine {
     #[default]
     Extractive,
     Llm,
 }
 
-impl EngineKind {
+impl SummaryEngine {
     /// The engine used when the user has not chosen one: the one that summarizes better at
     /// this length, as measured (QUALITY.md, 30 REALSumm CNN/DM articles, ROUGE-Lsum): short,
     /// extractive 37.5 against the 1.5B model's 34.6; medium, 32.7 against 30.6. So both are
     /// extractive even when a model is installed. Long is not measured (the set's references
     /// are 3–4 sentences) and uses the model, which reads a long article whole, when there is one.
-    pub fn default_for(length: Length, model_installed: bool) -> EngineKind {
+    pub fn default_for(length: Length, model_installed: bool) -> SummaryEngine {
         match length {
-            Length::Short | Length::Medium => EngineKind::Extractive,
-            Length::Long if model_installed => EngineKind::Llm,
-            Length::Long => EngineKind::Extractive,
+            Length::Short | Length::Medium => SummaryEngine::Extractive,
+            Length::Long if model_installed => SummaryEngine::Llm,
+            Length::Long => SummaryEngine::Extractive,
         }
     }
 
@@ -79,13 +78,13 @@ impl EngineKind {
     /// model that is missing then fails loudly when it is loaded, instead of quietly giving an
     /// extractive summary) or when any assistant model is installed.
     pub fn choose(
-        requested: Option<EngineKind>,
+        requested: Option<SummaryEngine>,
         length: Length,
         model: Option<&str>,
-    ) -> EngineKind {
+    ) -> SummaryEngine {
         requested.unwrap_or_else(|| {
             let installed = model.is_some() || crate::models::resolve(None).is_ok();
-            EngineKind::default_for(length, installed)
+            SummaryEngine::default_for(length, installed)
         })
     }
 }
@@ -94,7 +93,7 @@ impl EngineKind {
 pub struct SummaryOptions {
     pub length: Length,
     pub style: Style,
-    pub engine: EngineKind,
+    pub engine: SummaryEngine,
 }
 
 /// One sentence or bullet of a summary, with the source sentences it rests on (for the UI's
@@ -107,7 +106,7 @@ pub struct SummaryPoint {
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Summary {
-    pub engine: EngineKind,
+    pub engine: SummaryEngine,
     pub model: Option<String>,
     /// Language code of `points`.
     pub language: String,
@@ -210,7 +209,7 @@ pub fn extractive_summary(doc: &Document, opts: &SummaryOptions) -> Summary {
     let started = std::time::Instant::now();
     let picked = extractive::summarize(doc, opts.length.sentences());
     Summary {
-        engine: EngineKind::Extractive,
+        engine: SummaryEngine::Extractive,
         model: None,
         language: doc.language.clone(),
         style: opts.style,

@@ -1,0 +1,114 @@
+//! The models a job runs on, loaded when a job first needs them and kept for the next: the
+//! window keeps one [`LoadedModels`] for its life, the CLI one per run. One policy for both:
+//! which models a request needs, loading them with progress, and reusing what is loaded.
+
+use std::path::Path;
+
+use crate::document::Document;
+use crate::llm::{Generator, LlmEngine};
+use crate::mt::{self, MachineTranslator, MarianEngine};
+use crate::pipeline::{JobModels, Request};
+use crate::progress::{Event, EventSink, Stage};
+use crate::Result;
+
+/// The models the user chose (`None`: the defaults — the first installed assistant model, and
+/// translation by that model rather than a dedicated one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelChoice<'a> {
+    /// Catalog id, `imported:<file>` or a GGUF path.
+    pub model: Option<&'a str>,
+    /// A dedicated translation model: catalog id or Marian folder.
+    pub translation_model: Option<&'a str>,
+}
+
+#[derive(Default)]
+pub struct LoadedModels {
+    llm: Option<LlmEngine>,
+    /// The dedicated translation model, with the choice it was loaded for.
+    translator: Option<(String, MarianEngine)>,
+}
+
+impl LoadedModels {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The models `req` needs for `doc`, loading any that is not loaded yet. Each load is
+    /// announced (a `Stage` event naming the file, then `Progress` 0/1 and 1/1: loading repacks
+    /// the weights for this CPU, a second or more). A model loaded for another choice is
+    /// dropped before the new one loads, so two never have to fit in memory at once.
+    pub fn prepare(
+        &mut self,
+        req: &Request,
+        doc: &Document,
+        choice: ModelChoice,
+        sink: &mut dyn EventSink,
+    ) -> Result<JobModels<'_>> {
+        let translator_spec = choice.translation_model.filter(|_| req.translates(doc));
+        if let Some(spec) = translator_spec {
+            if self.translator.as_ref().map(|(s, _)| s.as_str()) != Some(spec) {
+                self.translator = None;
+                let engine = announce_loading(spec, sink, || mt::load(spec))?;
+                self.translator = Some((spec.to_string(), engine));
+            }
+        }
+        let needs_llm = req.needs_llm(doc, translator_spec.is_some());
+        if needs_llm {
+            let wanted = super::resolve(choice.model)?;
+            if self.llm.as_ref().map(|m| &m.info().path) != Some(&wanted) {
+                self.llm = None;
+                let name = file_name(&wanted);
+                let engine = announce_loading(&name, sink, || {
+                    LlmEngine::load(&wanted).map_err(crate::Error::from)
+                })?;
+                self.llm = Some(engine);
+            }
+        }
+        Ok(JobModels {
+            llm: match &mut self.llm {
+                Some(llm) if needs_llm => Some(llm as &mut dyn Generator),
+                _ => None,
+            },
+            translation: match &mut self.translator {
+                Some((_, t)) if translator_spec.is_some() => Some(t as &mut dyn MachineTranslator),
+                _ => None,
+            },
+        })
+    }
+
+    /// Drops the LLM if it was loaded from `path` (before its file is removed, so its memory
+    /// map is released).
+    pub fn unload(&mut self, path: &Path) {
+        if self.llm.as_ref().map(|m| m.info().path.as_path()) == Some(path) {
+            self.llm = None;
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn announce_loading<T>(
+    name: &str,
+    sink: &mut dyn EventSink,
+    load: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let progress = |done| Event::Progress {
+        stage: Stage::LoadingModel,
+        done,
+        total: 1,
+        tokens: 0,
+    };
+    sink.emit(Event::Stage {
+        stage: Stage::LoadingModel,
+        detail: name.to_string(),
+    });
+    sink.emit(progress(0));
+    let loaded = load()?;
+    sink.emit(progress(1));
+    Ok(loaded)
+}
