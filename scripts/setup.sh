@@ -44,9 +44,33 @@ install_system_packages() {
 }
 
 # The web UI (Svelte + Vite) is compiled into ui/dist, which the app embeds at build time.
+# Each step is skipped when its inputs are unchanged since it last succeeded (a stamp holds
+# their hash), so a second start does not reinstall packages, rebuild the bundle, and make
+# Cargo re-link the app for nothing.
+ui_sources_hash() {
+  (cd "$ROOT/ui" && find . \( -path ./node_modules -o -path ./dist -o -path ./tests \) -prune \
+    -o -type f ! -name '.*.sha256' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
 build_ui() {
-  log "building the UI (npm ci + vite build)"
-  (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+  local ui="$ROOT/ui" lock_hash sources_hash
+  lock_hash=$(sha256sum "$ui/package-lock.json" | cut -d' ' -f1)
+  if [ -d "$ui/node_modules" ] && [ "$(cat "$ui/node_modules/.lock.sha256" 2>/dev/null)" = "$lock_hash" ]; then
+    log "UI packages unchanged (npm ci skipped)"
+  else
+    log "installing the UI packages (npm ci)"
+    (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" > "$ui/node_modules/.lock.sha256"
+  fi
+  sources_hash=$(ui_sources_hash)
+  if [ -f "$ui/dist/index.html" ] && [ "$(cat "$ui/.dist.sha256" 2>/dev/null)" = "$sources_hash" ]; then
+    log "UI sources unchanged (vite build skipped)"
+  else
+    log "building the UI (vite build)"
+    rm -f "$ui/.dist.sha256"
+    (cd "$ui" && npm run build --silent)
+    echo "$sources_hash" > "$ui/.dist.sha256"
+  fi
 }
 
 build_release() {
