@@ -204,6 +204,11 @@ impl Config {
     fn kv_dim(&self) -> usize {
         self.num_kv_heads * self.head_dim()
     }
+
+    /// The RMS norms' epsilon, as the kernels take it.
+    fn eps(&self) -> f32 {
+        self.rms_norm_eps as f32
+    }
 }
 
 struct Layer {
@@ -410,107 +415,20 @@ impl Decoder {
         let config = super::arch::config(ct)?;
         let max_positions = max_positions.min(config.context_length).max(1);
         let loader = Loader { ct, map: &map };
-        let embeddings = loader.matrix("token_embd.weight")?;
-        let (vocab, hidden) = (embeddings.rows(), embeddings.cols());
-        if hidden != config.hidden_size {
-            candle_core::bail!(
-                "token_embd.weight has width {hidden}, expected {}",
-                config.hidden_size
-            );
-        }
-        let lm_head = if ct.tensor_infos.contains_key("output.weight") {
+        let embeddings = loader.embeddings(&config)?;
+        let vocab = embeddings.rows();
+        let mut lm_head = if ct.tensor_infos.contains_key("output.weight") {
             Some(loader.matrix("output.weight")?)
         } else {
             None
         };
         let mut layers = Vec::with_capacity(config.num_layers);
-        let (h, qd, kv, hd, inter) = (
-            config.hidden_size,
-            config.q_dim(),
-            config.kv_dim(),
-            config.head_dim(),
-            config.intermediate_size,
-        );
         for i in 0..config.num_layers {
-            let local = config.sliding_window.is_some_and(|w| w.is_local(i));
-            let name = |suffix: &str| format!("blk.{i}.{suffix}");
-            let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
-                let w = loader.matrix(&name(suffix))?;
-                if (w.rows(), w.cols()) != (rows, cols) {
-                    candle_core::bail!(
-                        "{} has shape ({}, {}), expected ({rows}, {cols})",
-                        name(suffix),
-                        w.rows(),
-                        w.cols()
-                    );
-                }
-                Ok(w)
-            };
-            let v = |suffix: &str, len: usize| loader.vector(&name(suffix), len);
-            let v_if = |present: bool, suffix: &str, len: usize| {
-                if present {
-                    v(suffix, len)
-                } else {
-                    Ok(Vec::new())
-                }
-            };
-            layers.push(Layer {
-                attn_norm: v("attn_norm.weight", h)?,
-                q: m("attn_q.weight", qd, h)?,
-                k: m("attn_k.weight", kv, h)?,
-                v: m("attn_v.weight", kv, h)?,
-                q_bias: v_if(config.qkv_bias, "attn_q.bias", qd)?,
-                k_bias: v_if(config.qkv_bias, "attn_k.bias", kv)?,
-                v_bias: v_if(config.qkv_bias, "attn_v.bias", kv)?,
-                q_norm: v_if(config.qk_norm, "attn_q_norm.weight", hd)?,
-                k_norm: v_if(config.qk_norm, "attn_k_norm.weight", hd)?,
-                out: m("attn_output.weight", h, qd)?,
-                post_attn_norm: v_if(config.post_norms, "post_attention_norm.weight", h)?,
-                post_ffn_norm: v_if(config.post_norms, "post_ffw_norm.weight", h)?,
-                ffn_norm: v("ffn_norm.weight", h)?,
-                gate: m("ffn_gate.weight", inter, h)?,
-                up: m("ffn_up.weight", inter, h)?,
-                down: m("ffn_down.weight", h, inter)?,
-                rope: usize::from(local),
-                window: local
-                    .then(|| config.sliding_window.map(|w| w.size))
-                    .flatten(),
-            });
+            layers.push(loader.layer(&config, i)?);
         }
-        // Everything multiplied (not the embeddings, read a row at a time) goes into tiles
-        // where this CPU's fastest kernels want them.
-        let mut lm_head = lm_head;
-        let mut multiplied: Vec<&mut QuantMatrix> = layers
-            .iter_mut()
-            .flat_map(|l| {
-                [
-                    &mut l.q,
-                    &mut l.k,
-                    &mut l.v,
-                    &mut l.out,
-                    &mut l.gate,
-                    &mut l.up,
-                    &mut l.down,
-                ]
-            })
-            .chain(lm_head.as_mut())
-            .collect();
-        let (tiling, tile_cache_write) = kernels::tile_for_cpu(&mut multiplied, tile_cache);
-        let norm = loader.vector("output_norm.weight", h)?;
-        // Llama 3's long-context frequency factors, where the file has them.
-        let factors = if ct.tensor_infos.contains_key("rope_freqs.weight") {
-            loader.vector("rope_freqs.weight", config.head_dim() / 2)?
-        } else {
-            Vec::new()
-        };
-        let table = |theta: f32, scale: f32| {
-            rope_table(config.head_dim(), theta, scale, &factors, max_positions)
-        };
-        let mut ropes = vec![table(config.rope_theta, config.rope_scale)];
-        if let Some(w) = config.sliding_window {
-            // Local layers are not scaled: they never see far positions.
-            ropes.push(table(w.rope_theta, 1.0));
-        }
+        let (tiling, tile_cache_write) = tile_multiplied(&mut layers, lm_head.as_mut(), tile_cache);
+        let norm = loader.vector("output_norm.weight", config.hidden_size)?;
+        let ropes = loader.rope_tables(&config, max_positions)?;
         Ok(Self {
             config,
             embeddings,
@@ -590,6 +508,25 @@ impl Decoder {
         tokens: &[&[u32]],
         every_position: bool,
     ) -> Result<&[f32]> {
+        self.check_batch(caches, tokens)?;
+        let cfg = &self.config;
+        let s = &mut self.scratch;
+        s.embed(cfg, &self.embeddings, caches, tokens);
+        for (l, layer) in self.layers.iter().enumerate() {
+            s.attention_block(cfg, l, layer, &self.ropes[layer.rope], caches);
+            s.feed_forward_block(cfg, layer);
+        }
+        for (cache, toks) in caches.iter_mut().zip(tokens) {
+            cache.tokens.extend_from_slice(toks);
+        }
+        let head = self.lm_head.as_ref().unwrap_or(&self.embeddings);
+        Ok(s.logits(cfg, &self.norm, head, self.vocab, tokens, every_position))
+    }
+
+    /// Rejects a batch this model cannot run: not one token list per cache, an empty list, more
+    /// tokens than a cache has room for, a cache of another model, a token outside the
+    /// vocabulary.
+    fn check_batch(&self, caches: &[&mut KvCache], tokens: &[&[u32]]) -> Result<()> {
         if caches.len() != tokens.len() || caches.is_empty() {
             candle_core::bail!("forward_batch needs one token list per cache");
         }
@@ -609,156 +546,222 @@ impl Decoder {
                 candle_core::bail!("token id {bad} is outside the vocabulary of {}", self.vocab);
             }
         }
-        let cfg = &self.config;
-        let (hid, q_dim, kv_dim, hd, inter) = (
-            cfg.hidden_size,
-            cfg.q_dim(),
-            cfg.kv_dim(),
-            cfg.head_dim(),
-            cfg.intermediate_size,
-        );
-        let (n_heads, n_rep) = (cfg.num_heads, cfg.num_heads / cfg.num_kv_heads);
-        let eps = cfg.rms_norm_eps as f32;
-        let s = &mut self.scratch;
+        Ok(())
+    }
+}
 
-        s.rows.clear();
+/// The steps of a forward pass, each over every row of the batch: `x` is the residual stream
+/// (rows of `hidden_size`), `rows` says which sequence and position each row is.
+impl Scratch {
+    /// Lays out the batch (each sequence's tokens after what its cache holds) and puts each
+    /// token's embedding into `x`.
+    fn embed(
+        &mut self,
+        cfg: &Config,
+        embeddings: &QuantMatrix,
+        caches: &[&mut KvCache],
+        tokens: &[&[u32]],
+    ) {
+        let hid = cfg.hidden_size;
+        self.rows.clear();
         for (seq, (cache, toks)) in caches.iter().zip(tokens).enumerate() {
-            s.rows
+            self.rows
                 .extend((0..toks.len()).map(|i| (seq, cache.len() + i)));
         }
-        let m = s.rows.len();
-        let x = resize(&mut s.x, m * hid);
+        let x = resize(&mut self.x, self.rows.len() * hid);
         for (row, &tok) in x.chunks_mut(hid).zip(tokens.iter().flat_map(|t| t.iter())) {
-            self.embeddings.dequantize_row(tok as usize, row);
+            embeddings.dequantize_row(tok as usize, row);
             if cfg.embedding_scale != 1.0 {
                 row.iter_mut().for_each(|v| *v *= cfg.embedding_scale);
             }
         }
+    }
 
+    /// Layer `l`'s attention block, added to the residual; each row's key and value are written
+    /// into its sequence's cache at its position first.
+    fn attention_block(
+        &mut self,
+        cfg: &Config,
+        l: usize,
+        layer: &Layer,
+        rope: &RopeTable,
+        caches: &mut [&mut KvCache],
+    ) {
+        let (m, hid, q_dim) = (self.rows.len(), cfg.hidden_size, cfg.q_dim());
+        self.project_qkv(cfg, layer);
+        self.rotate_and_cache(cfg, l, layer, rope, caches);
+        self.attend(cfg, l, layer.window, caches);
+        self.acts
+            .quantize_for(&self.att[..m * q_dim], m, q_dim, Some(&layer.out));
+        let tmp = resize(&mut self.tmp, m * hid);
+        kernels::matmul(&layer.out, &self.acts, tmp);
+        add_normed(
+            &mut self.x,
+            tmp,
+            &layer.post_attn_norm,
+            cfg.eps(),
+            &mut self.h,
+        );
+    }
+
+    /// `q`, `k` and `v`: the normalised residual times the three projections, in one parallel
+    /// step.
+    fn project_qkv(&mut self, cfg: &Config, layer: &Layer) {
+        let (m, hid) = (self.rows.len(), cfg.hidden_size);
+        let h = resize(&mut self.h, m * hid);
+        ops::rms_norm(&self.x, &layer.attn_norm, cfg.eps(), h);
+        self.acts.quantize_for(
+            h,
+            m,
+            hid,
+            Some(granularity_for(&[&layer.q, &layer.k, &layer.v])),
+        );
+        let q = resize(&mut self.q, m * cfg.q_dim());
+        let k = resize(&mut self.k, m * cfg.kv_dim());
+        let v = resize(&mut self.v, m * cfg.kv_dim());
+        kernels::matmul_many(
+            &mut [(&layer.q, q), (&layer.k, k), (&layer.v, v)],
+            &self.acts,
+        );
+    }
+
+    /// Row by row: biases and head norms (where the architecture has them) and the rotation of
+    /// its position on the query and key; the key and value then go into layer `l` of the row's
+    /// sequence's cache.
+    fn rotate_and_cache(
+        &mut self,
+        cfg: &Config,
+        l: usize,
+        layer: &Layer,
+        table: &RopeTable,
+        caches: &mut [&mut KvCache],
+    ) {
+        let (q_dim, kv_dim, hd, eps) = (cfg.q_dim(), cfg.kv_dim(), cfg.head_dim(), cfg.eps());
         let half = hd / 2;
-        for (l, layer) in self.layers.iter().enumerate() {
-            // Attention block.
-            let h = resize(&mut s.h, m * hid);
-            ops::rms_norm(&s.x, &layer.attn_norm, eps, h);
-            s.acts.quantize_for(
-                h,
-                m,
-                hid,
-                Some(granularity_for(&[&layer.q, &layer.k, &layer.v])),
+        let rope: fn(&mut [f32], usize, &[f32], &[f32]) = match cfg.rope_layout {
+            RopeLayout::Halves => ops::rope,
+            RopeLayout::Pairs => ops::rope_pairs,
+        };
+        for (r, &(seq, pos)) in self.rows.iter().enumerate() {
+            let (cos, sin) = (
+                &table.cos[pos * half..][..half],
+                &table.sin[pos * half..][..half],
             );
-            let q = resize(&mut s.q, m * q_dim);
-            let k = resize(&mut s.k, m * kv_dim);
-            let v = resize(&mut s.v, m * kv_dim);
-            kernels::matmul_many(
-                &mut [
-                    (&layer.q, &mut *q),
-                    (&layer.k, &mut *k),
-                    (&layer.v, &mut *v),
-                ],
-                &s.acts,
-            );
-            let table = &self.ropes[layer.rope];
-            let rope: fn(&mut [f32], usize, &[f32], &[f32]) = match cfg.rope_layout {
-                RopeLayout::Halves => ops::rope,
-                RopeLayout::Pairs => ops::rope_pairs,
-            };
-            for (r, &(seq, pos)) in s.rows.iter().enumerate() {
-                let (cos, sin) = (
-                    &table.cos[pos * half..][..half],
-                    &table.sin[pos * half..][..half],
-                );
-                let qr = &mut q[r * q_dim..][..q_dim];
-                add(qr, &layer.q_bias);
-                norm_heads(qr, &layer.q_norm, eps);
-                rope(qr, hd, cos, sin);
-                let kr = &mut k[r * kv_dim..][..kv_dim];
-                add(kr, &layer.k_bias);
-                norm_heads(kr, &layer.k_norm, eps);
-                rope(kr, hd, cos, sin);
-                let vr = &mut v[r * kv_dim..][..kv_dim];
-                add(vr, &layer.v_bias);
-                let (kc, vc) = &mut caches[seq].layers[l];
-                kc[pos * kv_dim..][..kv_dim].copy_from_slice(kr);
-                vc[pos * kv_dim..][..kv_dim].copy_from_slice(vr);
-            }
-            let att = resize(&mut s.att, m * q_dim);
-            let (scale, window) = (cfg.attention_scale, layer.window);
-            let (rows, q, shared) = (&s.rows, &*q, &*caches);
-            // One task per (row, KV head): the query heads sharing a KV head read each cached
-            // key and value once.
-            let n_kv = n_heads / n_rep;
-            att.par_chunks_mut(n_rep * hd)
-                .enumerate()
-                .for_each(|(idx, out)| {
-                    let (r, kv_head) = (idx / n_kv, idx % n_kv);
-                    let (seq, pos) = rows[r];
-                    let (kc, vc) = &shared[seq].layers[l];
-                    let qs = &q[r * q_dim + kv_head * n_rep * hd..][..n_rep * hd];
-                    let off = kv_head * hd;
-                    // Local layers see the last `window` positions, this one included.
-                    let first = window.map_or(0, |w| (pos + 1).saturating_sub(w));
-                    let (kc, vc) = (&kc[first * kv_dim..], &vc[first * kv_dim..]);
-                    let len = pos + 1 - first;
-                    SCORES.with_borrow_mut(|scores| {
-                        ops::attend_heads(qs, hd, kc, vc, len, kv_dim, off, scale, scores, out)
-                    });
+            let qr = &mut self.q[r * q_dim..][..q_dim];
+            add(qr, &layer.q_bias);
+            norm_heads(qr, &layer.q_norm, eps);
+            rope(qr, hd, cos, sin);
+            let kr = &mut self.k[r * kv_dim..][..kv_dim];
+            add(kr, &layer.k_bias);
+            norm_heads(kr, &layer.k_norm, eps);
+            rope(kr, hd, cos, sin);
+            let vr = &mut self.v[r * kv_dim..][..kv_dim];
+            add(vr, &layer.v_bias);
+            let (kc, vc) = &mut caches[seq].layers[l];
+            kc[pos * kv_dim..][..kv_dim].copy_from_slice(kr);
+            vc[pos * kv_dim..][..kv_dim].copy_from_slice(vr);
+        }
+    }
+
+    /// `att`: each row's query heads attending over layer `l` of its sequence's cache, up to its
+    /// own position (the last `window` positions in a local layer).
+    fn attend(&mut self, cfg: &Config, l: usize, window: Option<usize>, caches: &[&mut KvCache]) {
+        let (q_dim, kv_dim, hd) = (cfg.q_dim(), cfg.kv_dim(), cfg.head_dim());
+        let (n_heads, n_rep) = (cfg.num_heads, cfg.num_heads / cfg.num_kv_heads);
+        let att = resize(&mut self.att, self.rows.len() * q_dim);
+        let (scale, rows, q) = (cfg.attention_scale, &self.rows, &self.q[..]);
+        // One task per (row, KV head): the query heads sharing a KV head read each cached
+        // key and value once.
+        let n_kv = n_heads / n_rep;
+        att.par_chunks_mut(n_rep * hd)
+            .enumerate()
+            .for_each(|(idx, out)| {
+                let (r, kv_head) = (idx / n_kv, idx % n_kv);
+                let (seq, pos) = rows[r];
+                let (kc, vc) = &caches[seq].layers[l];
+                let qs = &q[r * q_dim + kv_head * n_rep * hd..][..n_rep * hd];
+                let off = kv_head * hd;
+                // Local layers see the last `window` positions, this one included.
+                let first = window.map_or(0, |w| (pos + 1).saturating_sub(w));
+                let (kc, vc) = (&kc[first * kv_dim..], &vc[first * kv_dim..]);
+                let len = pos + 1 - first;
+                SCORES.with_borrow_mut(|scores| {
+                    ops::attend_heads(qs, hd, kc, vc, len, kv_dim, off, scale, scores, out)
                 });
-            s.acts.quantize_for(att, m, q_dim, Some(&layer.out));
-            let tmp = resize(&mut s.tmp, m * hid);
-            kernels::matmul(&layer.out, &s.acts, tmp);
-            add_normed(&mut s.x, tmp, &layer.post_attn_norm, eps, &mut s.h);
+            });
+    }
 
-            // Feed-forward block.
-            let h = resize(&mut s.h, m * hid);
-            ops::rms_norm(&s.x, &layer.ffn_norm, eps, h);
-            s.acts
-                .quantize_for(h, m, hid, Some(granularity_for(&[&layer.gate, &layer.up])));
-            let gate = resize(&mut s.gate, m * inter);
-            let up = resize(&mut s.up, m * inter);
-            kernels::matmul_many(
-                &mut [(&layer.gate, &mut *gate), (&layer.up, &mut *up)],
-                &s.acts,
-            );
-            match cfg.activation {
-                Activation::Silu => ops::silu_mul(gate, up),
-                Activation::GeluTanh => ops::gelu_tanh_mul(gate, up),
-            }
-            s.acts.quantize_for(gate, m, inter, Some(&layer.down));
-            let tmp = resize(&mut s.tmp, m * hid);
-            kernels::matmul(&layer.down, &s.acts, tmp);
-            add_normed(&mut s.x, tmp, &layer.post_ffn_norm, eps, &mut s.h);
+    /// The layer's feed-forward block (gated: activation(gate) * up, then down), added to the
+    /// residual.
+    fn feed_forward_block(&mut self, cfg: &Config, layer: &Layer) {
+        let (m, hid, inter, eps) = (
+            self.rows.len(),
+            cfg.hidden_size,
+            cfg.intermediate_size,
+            cfg.eps(),
+        );
+        let h = resize(&mut self.h, m * hid);
+        ops::rms_norm(&self.x, &layer.ffn_norm, eps, h);
+        self.acts
+            .quantize_for(h, m, hid, Some(granularity_for(&[&layer.gate, &layer.up])));
+        let gate = resize(&mut self.gate, m * inter);
+        let up = resize(&mut self.up, m * inter);
+        kernels::matmul_many(
+            &mut [(&layer.gate, &mut *gate), (&layer.up, &mut *up)],
+            &self.acts,
+        );
+        match cfg.activation {
+            Activation::Silu => ops::silu_mul(gate, up),
+            Activation::GeluTanh => ops::gelu_tanh_mul(gate, up),
         }
+        self.acts.quantize_for(gate, m, inter, Some(&layer.down));
+        let tmp = resize(&mut self.tmp, m * hid);
+        kernels::matmul(&layer.down, &self.acts, tmp);
+        add_normed(&mut self.x, tmp, &layer.post_ffn_norm, eps, &mut self.h);
+    }
 
-        for (cache, toks) in caches.iter_mut().zip(tokens) {
-            cache.tokens.extend_from_slice(toks);
-        }
+    /// The final norm and the output `head`: logits, `vocab` per row, of each sequence's last
+    /// token, or of every row with `every_position`.
+    fn logits(
+        &mut self,
+        cfg: &Config,
+        norm: &[f32],
+        head: &QuantMatrix,
+        vocab: usize,
+        tokens: &[&[u32]],
+        every_position: bool,
+    ) -> &[f32] {
+        let (hid, eps) = (cfg.hidden_size, cfg.eps());
         // Only each sequence's last token needs logits, unless all were asked for.
-        let n = if every_position { m } else { caches.len() };
-        let h = resize(&mut s.h, n * hid);
+        let n = if every_position {
+            self.rows.len()
+        } else {
+            tokens.len()
+        };
+        let h = resize(&mut self.h, n * hid);
         if every_position {
-            for (x, h) in s.x.chunks(hid).zip(h.chunks_mut(hid)) {
-                ops::rms_norm(x, &self.norm, eps, h);
+            for (x, h) in self.x.chunks(hid).zip(h.chunks_mut(hid)) {
+                ops::rms_norm(x, norm, eps, h);
             }
         } else {
             let mut end = 0;
             for (i, toks) in tokens.iter().enumerate() {
                 end += toks.len();
                 ops::rms_norm(
-                    &s.x[(end - 1) * hid..][..hid],
-                    &self.norm,
+                    &self.x[(end - 1) * hid..][..hid],
+                    norm,
                     eps,
                     &mut h[i * hid..][..hid],
                 );
             }
         }
-        let head = self.lm_head.as_ref().unwrap_or(&self.embeddings);
-        s.acts.quantize_for(h, n, hid, Some(head));
-        let logits = resize(&mut s.logits, n * self.vocab);
-        kernels::matmul(head, &s.acts, logits);
+        self.acts.quantize_for(h, n, hid, Some(head));
+        let logits = resize(&mut self.logits, n * vocab);
+        kernels::matmul(head, &self.acts, logits);
         if let Some(cap) = cfg.final_logit_softcap {
             logits.iter_mut().for_each(|v| *v = cap * (*v / cap).tanh());
         }
-        Ok(logits)
+        logits
     }
 }
 
@@ -830,6 +833,31 @@ fn rope_table(head_dim: usize, theta: f32, scale: f32, factors: &[f32], len: usi
     RopeTable { cos, sin }
 }
 
+/// Puts everything multiplied (not the embeddings, read a row at a time) into tiles where this
+/// CPU's fastest kernels want them, read from or written to `tile_cache`.
+fn tile_multiplied(
+    layers: &mut [Layer],
+    lm_head: Option<&mut QuantMatrix>,
+    tile_cache: Option<&kernels::TileCache>,
+) -> (kernels::Tiling, Option<kernels::PendingWrite>) {
+    let mut multiplied: Vec<&mut QuantMatrix> = layers
+        .iter_mut()
+        .flat_map(|l| {
+            [
+                &mut l.q,
+                &mut l.k,
+                &mut l.v,
+                &mut l.out,
+                &mut l.gate,
+                &mut l.up,
+                &mut l.down,
+            ]
+        })
+        .chain(lm_head)
+        .collect();
+    kernels::tile_for_cpu(&mut multiplied, tile_cache)
+}
+
 /// Reads tensors out of the mapped file.
 struct Loader<'a> {
     ct: &'a gguf_file::Content,
@@ -842,6 +870,95 @@ impl Loader<'_> {
             .tensor_infos
             .get(name)
             .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is missing")))
+    }
+
+    /// The token embeddings, checked against the width of the hidden state.
+    fn embeddings(&self, config: &Config) -> Result<QuantMatrix> {
+        let embeddings = self.matrix("token_embd.weight")?;
+        let hidden = embeddings.cols();
+        if hidden != config.hidden_size {
+            candle_core::bail!(
+                "token_embd.weight has width {hidden}, expected {}",
+                config.hidden_size
+            );
+        }
+        Ok(embeddings)
+    }
+
+    /// Layer `i`'s weights, each checked against the shape `config` gives it; the optional ones
+    /// (biases, head norms, post-norms) only where the architecture has them.
+    fn layer(&self, config: &Config, i: usize) -> Result<Layer> {
+        let (h, qd, kv, hd, inter) = (
+            config.hidden_size,
+            config.q_dim(),
+            config.kv_dim(),
+            config.head_dim(),
+            config.intermediate_size,
+        );
+        let local = config.sliding_window.is_some_and(|w| w.is_local(i));
+        let name = |suffix: &str| format!("blk.{i}.{suffix}");
+        let m = |suffix: &str, rows: usize, cols: usize| -> Result<QuantMatrix> {
+            let w = self.matrix(&name(suffix))?;
+            if (w.rows(), w.cols()) != (rows, cols) {
+                candle_core::bail!(
+                    "{} has shape ({}, {}), expected ({rows}, {cols})",
+                    name(suffix),
+                    w.rows(),
+                    w.cols()
+                );
+            }
+            Ok(w)
+        };
+        let v = |suffix: &str, len: usize| self.vector(&name(suffix), len);
+        let v_if = |present: bool, suffix: &str, len: usize| {
+            if present {
+                v(suffix, len)
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        Ok(Layer {
+            attn_norm: v("attn_norm.weight", h)?,
+            q: m("attn_q.weight", qd, h)?,
+            k: m("attn_k.weight", kv, h)?,
+            v: m("attn_v.weight", kv, h)?,
+            q_bias: v_if(config.qkv_bias, "attn_q.bias", qd)?,
+            k_bias: v_if(config.qkv_bias, "attn_k.bias", kv)?,
+            v_bias: v_if(config.qkv_bias, "attn_v.bias", kv)?,
+            q_norm: v_if(config.qk_norm, "attn_q_norm.weight", hd)?,
+            k_norm: v_if(config.qk_norm, "attn_k_norm.weight", hd)?,
+            out: m("attn_output.weight", h, qd)?,
+            post_attn_norm: v_if(config.post_norms, "post_attention_norm.weight", h)?,
+            post_ffn_norm: v_if(config.post_norms, "post_ffw_norm.weight", h)?,
+            ffn_norm: v("ffn_norm.weight", h)?,
+            gate: m("ffn_gate.weight", inter, h)?,
+            up: m("ffn_up.weight", inter, h)?,
+            down: m("ffn_down.weight", h, inter)?,
+            rope: usize::from(local),
+            window: local
+                .then(|| config.sliding_window.map(|w| w.size))
+                .flatten(),
+        })
+    }
+
+    /// The rotary tables for `max_positions` positions: the global one, then the local layers'
+    /// one where the architecture has local layers ([`Layer::rope`] indexes them).
+    fn rope_tables(&self, config: &Config, max_positions: usize) -> Result<Vec<RopeTable>> {
+        // Llama 3's long-context frequency factors, where the file has them.
+        let factors = if self.ct.tensor_infos.contains_key("rope_freqs.weight") {
+            self.vector("rope_freqs.weight", config.head_dim() / 2)?
+        } else {
+            Vec::new()
+        };
+        let table = |theta: f32, scale: f32| {
+            rope_table(config.head_dim(), theta, scale, &factors, max_positions)
+        };
+        let mut ropes = vec![table(config.rope_theta, config.rope_scale)];
+        if let Some(w) = config.sliding_window {
+            // Local layers are not scaled: they never see far positions.
+            ropes.push(table(w.rope_theta, 1.0));
+        }
+        Ok(ropes)
     }
 
     /// A weight matrix: mapped in place when our kernels read its format, otherwise converted

@@ -301,148 +301,209 @@ fn invalid(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// Opens the model file and reads its GGUF header: (the file, its size in bytes, the header).
+fn open_gguf(path: &Path) -> Result<(File, u64, gguf_file::Content)> {
+    if !path.is_file() {
+        return Err(Error::ModelMissing {
+            path: path.to_path_buf(),
+        });
+    }
+    let size_bytes = std::fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = BufReader::new(&file);
+    let content = gguf_file::Content::read(&mut reader).map_err(|e| {
+        invalid(
+            path,
+            format!("not a GGUF file or its header is damaged ({e})"),
+        )
+    })?;
+    Ok((file, size_bytes, content))
+}
+
+/// A string in the GGUF metadata.
+fn meta_str(content: &gguf_file::Content, key: &str) -> Option<String> {
+    content
+        .metadata
+        .get(key)
+        .and_then(|v| v.to_string().ok())
+        .cloned()
+}
+
+/// A token id in the GGUF metadata, if it is one of the vocabulary's.
+fn meta_token_id(content: &gguf_file::Content, tokenizer: &Tokenizer, key: &str) -> Option<u32> {
+    content
+        .metadata
+        .get(key)
+        .and_then(|v| v.to_u32().ok())
+        .filter(|&id| (id as usize) < tokenizer.get_vocab_size(true))
+}
+
+/// The model's facts from the GGUF metadata; an error for an architecture we do not run.
+fn model_info(path: &Path, content: &gguf_file::Content, size_bytes: u64) -> Result<ModelInfo> {
+    let meta_usize = |key: &str| -> Result<usize> {
+        content
+            .metadata
+            .get(key)
+            .and_then(|v| v.to_u32().ok())
+            .map(|v| v as usize)
+            .ok_or_else(|| invalid(path, format!("metadata key `{key}` is missing")))
+    };
+    let architecture = meta_str(content, "general.architecture").unwrap_or_default();
+    if arch::architecture(&architecture).is_none() {
+        return Err(invalid(path, arch::unsupported(&architecture)));
+    }
+    let context_length = meta_usize(&format!("{architecture}.context_length"))?;
+    let layers = meta_usize(&format!("{architecture}.block_count"))?;
+    let embedding_length = meta_usize(&format!("{architecture}.embedding_length"))?;
+    let name = meta_str(content, "general.name").unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    Ok(ModelInfo {
+        name,
+        path: path.to_path_buf(),
+        architecture,
+        size_bytes,
+        context_length,
+        layers,
+        embedding_length,
+    })
+}
+
+/// How prompts are written for this model: its own chat template (`chat_template`), else
+/// ChatML where its vocabulary has ChatML's tokens; a model with neither is a base model.
+fn prompt_format(
+    path: &Path,
+    content: &gguf_file::Content,
+    tokenizer: &Tokenizer,
+    chat_template: Option<&str>,
+) -> Result<PromptFormat> {
+    let spelling = |key: &str| {
+        meta_token_id(content, tokenizer, key)
+            .and_then(|id| tokenizer.id_to_token(id))
+            .unwrap_or_default()
+    };
+    let has_chatml = tokenizer.token_to_id(chat::IM_START).is_some()
+        && tokenizer.token_to_id(chat::IM_END).is_some();
+    Ok(match chat_template {
+        Some(source) => {
+            match ChatTemplate::new(
+                source,
+                &spelling("tokenizer.ggml.bos_token_id"),
+                &spelling("tokenizer.ggml.eos_token_id"),
+            )
+            .and_then(PromptFormat::template)
+            {
+                Ok(format) => format,
+                // A template our renderer cannot run, in a file that speaks ChatML anyway.
+                Err(_) if has_chatml => PromptFormat::ChatMl,
+                Err(e) => return Err(invalid(path, e)),
+            }
+        }
+        None if has_chatml => PromptFormat::ChatMl,
+        None => return Err(invalid(path, chat::BASE_MODEL)),
+    })
+}
+
+/// The tokens that end generation, sorted: the end of the turn, whichever token the model's
+/// format uses. Only where the spelling is a special token: Gemma's vocabulary, for one, has
+/// `</s>` as an ordinary piece of HTML, which must not end a turn.
+fn end_of_turn_tokens(
+    path: &Path,
+    content: &gguf_file::Content,
+    tokenizer: &Tokenizer,
+) -> Result<Vec<u32>> {
+    let special: std::collections::HashSet<u32> = tokenizer
+        .get_added_tokens_decoder()
+        .into_iter()
+        .filter(|(_, t)| t.special)
+        .map(|(id, _)| id)
+        .collect();
+    let token_id = |key: &str| meta_token_id(content, tokenizer, key);
+    let mut stop_tokens: Vec<u32> = chat::END_OF_TURN
+        .iter()
+        .filter_map(|t| tokenizer.token_to_id(t))
+        .filter(|id| special.contains(id))
+        .chain(token_id("tokenizer.ggml.eos_token_id"))
+        .chain(token_id("tokenizer.ggml.eot_token_id"))
+        .collect();
+    stop_tokens.sort_unstable();
+    stop_tokens.dedup();
+    if stop_tokens.is_empty() {
+        return Err(invalid(path, "its vocabulary has no end-of-turn token"));
+    }
+    Ok(stop_tokens)
+}
+
+/// Every added token's (spelling, id), longest first: what a template's own text may contain;
+/// and the first bytes of those spellings.
+fn added_token_spellings(
+    tokenizer: &Tokenizer,
+) -> (Vec<(String, u32)>, std::collections::HashSet<u8>) {
+    let mut control_spellings: Vec<(String, u32)> = tokenizer
+        .get_added_tokens_decoder()
+        .into_iter()
+        .map(|(id, t)| (t.content, id))
+        .filter(|(s, _)| !s.is_empty())
+        .collect();
+    control_spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+    let control_first_bytes = control_spellings
+        .iter()
+        .map(|(s, _)| s.as_bytes()[0])
+        .collect();
+    (control_spellings, control_first_bytes)
+}
+
+/// The decoder over the file's weights, for up to [`MAX_CONTEXT`] positions, with its tile
+/// cache ([`caches::tile_cache`]).
+fn load_decoder(
+    path: &Path,
+    content: &gguf_file::Content,
+    file: &File,
+    context_length: usize,
+) -> Result<Decoder> {
+    let tile_cache = caches::tile_cache(path);
+    // candle validates offsets, but a hostile file must never take the app down with it.
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Decoder::from_gguf_cached(
+            content,
+            file,
+            context_length.min(MAX_CONTEXT),
+            tile_cache.as_ref(),
+        )
+    }))
+    .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
+    .map_err(|e| {
+        invalid(
+            path,
+            format!("its tensors cannot be read ({e}); the file may be truncated"),
+        )
+    })
+}
+
 impl LlmEngine {
     /// Loads a GGUF file of an architecture in [`arch::ARCHITECTURES`]. Errors are specific:
     /// missing file, not GGUF, wrong architecture, missing tokenizer, truncated tensors.
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.is_file() {
-            return Err(Error::ModelMissing {
-                path: path.to_path_buf(),
-            });
-        }
-        let size_bytes = std::fs::metadata(path)
-            .map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .len();
-        let file = File::open(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut reader = BufReader::new(&file);
-        let content = gguf_file::Content::read(&mut reader).map_err(|e| {
-            invalid(
-                path,
-                format!("not a GGUF file or its header is damaged ({e})"),
-            )
-        })?;
-
-        let meta_str = |key: &str| {
-            content
-                .metadata
-                .get(key)
-                .and_then(|v| v.to_string().ok())
-                .cloned()
-        };
-        let meta_usize = |key: &str| -> Result<usize> {
-            content
-                .metadata
-                .get(key)
-                .and_then(|v| v.to_u32().ok())
-                .map(|v| v as usize)
-                .ok_or_else(|| invalid(path, format!("metadata key `{key}` is missing")))
-        };
-        let architecture = meta_str("general.architecture").unwrap_or_default();
-        if arch::architecture(&architecture).is_none() {
-            return Err(invalid(path, arch::unsupported(&architecture)));
-        }
-        let context_length = meta_usize(&format!("{architecture}.context_length"))?;
-        let layers = meta_usize(&format!("{architecture}.block_count"))?;
-        let embedding_length = meta_usize(&format!("{architecture}.embedding_length"))?;
-        let name = meta_str("general.name").unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
-
+        let (file, size_bytes, content) = open_gguf(path)?;
+        let info = model_info(path, &content, size_bytes)?;
         let tokenizer = tokenizer::from_gguf(&content)
             .map_err(|e| invalid(path, format!("its tokenizer cannot be built ({e})")))?;
-        let token_id = |key: &str| {
-            content
-                .metadata
-                .get(key)
-                .and_then(|v| v.to_u32().ok())
-                .filter(|&id| (id as usize) < tokenizer.get_vocab_size(true))
-        };
-        let spelling = |key: &str| {
-            token_id(key)
-                .and_then(|id| tokenizer.id_to_token(id))
-                .unwrap_or_default()
-        };
-        let has_chatml = tokenizer.token_to_id(chat::IM_START).is_some()
-            && tokenizer.token_to_id(chat::IM_END).is_some();
-        let chat_template = meta_str("tokenizer.chat_template");
-        let format = match &chat_template {
-            Some(source) => {
-                match ChatTemplate::new(
-                    source,
-                    &spelling("tokenizer.ggml.bos_token_id"),
-                    &spelling("tokenizer.ggml.eos_token_id"),
-                )
-                .and_then(PromptFormat::template)
-                {
-                    Ok(format) => format,
-                    // A template our renderer cannot run, in a file that speaks ChatML anyway.
-                    Err(_) if has_chatml => PromptFormat::ChatMl,
-                    Err(e) => return Err(invalid(path, e)),
-                }
-            }
-            None if has_chatml => PromptFormat::ChatMl,
-            None => return Err(invalid(path, chat::BASE_MODEL)),
-        };
-        // Generation ends at the end of the turn, whichever token the model's format uses.
-        // Only where the spelling is a special token: Gemma's vocabulary, for one, has `</s>` as
-        // an ordinary piece of HTML, which must not end a turn.
-        let special: std::collections::HashSet<u32> = tokenizer
-            .get_added_tokens_decoder()
-            .into_iter()
-            .filter(|(_, t)| t.special)
-            .map(|(id, _)| id)
-            .collect();
-        let mut stop_tokens: Vec<u32> = chat::END_OF_TURN
-            .iter()
-            .filter_map(|t| tokenizer.token_to_id(t))
-            .filter(|id| special.contains(id))
-            .chain(token_id("tokenizer.ggml.eos_token_id"))
-            .chain(token_id("tokenizer.ggml.eot_token_id"))
-            .collect();
-        stop_tokens.sort_unstable();
-        stop_tokens.dedup();
-        if stop_tokens.is_empty() {
-            return Err(invalid(path, "its vocabulary has no end-of-turn token"));
-        }
+        let chat_template = meta_str(&content, "tokenizer.chat_template");
+        let format = prompt_format(path, &content, &tokenizer, chat_template.as_deref())?;
+        let stop_tokens = end_of_turn_tokens(path, &content, &tokenizer)?;
         let bos = tokenizer::bos_to_add(&content);
-        // Every added token's spelling, longest first: what a template's own text may contain.
-        let mut control_spellings: Vec<(String, u32)> = tokenizer
-            .get_added_tokens_decoder()
-            .into_iter()
-            .map(|(id, t)| (t.content, id))
-            .filter(|(s, _)| !s.is_empty())
-            .collect();
-        control_spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
-        let control_first_bytes = control_spellings
-            .iter()
-            .map(|(s, _)| s.as_bytes()[0])
-            .collect();
-
-        let tile_cache = caches::tile_cache(path);
-        // candle validates offsets, but a hostile file must never take the app down with it.
-        let model = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Decoder::from_gguf_cached(
-                &content,
-                &file,
-                context_length.min(MAX_CONTEXT),
-                tile_cache.as_ref(),
-            )
-        }))
-        .map_err(|_| invalid(path, "its tensors are inconsistent (loader panicked)"))?
-        .map_err(|e| {
-            invalid(
-                path,
-                format!("its tensors cannot be read ({e}); the file may be truncated"),
-            )
-        })?;
+        let (control_spellings, control_first_bytes) = added_token_spellings(&tokenizer);
+        let model = load_decoder(path, &content, &file, info.context_length)?;
         let cache = model.new_cache(model.max_positions());
         // A template turns thinking off itself (enable_thinking); ChatML needs the empty block.
         let answer_prefix = match format {
@@ -462,15 +523,7 @@ impl LlmEngine {
             bos,
             control_spellings,
             control_first_bytes,
-            info: ModelInfo {
-                name,
-                path: path.to_path_buf(),
-                architecture,
-                size_bytes,
-                context_length,
-                layers,
-                embedding_length,
-            },
+            info,
             stats: GenerationStats::default(),
             prompt_lookup: speculative::PromptLookup::from_env(),
         })
