@@ -368,128 +368,164 @@ fn is_vowel_letter(c: char) -> bool {
 
 /// The sounds of an English-spelt name, by spelling rules (no pronouncing dictionary).
 fn sounds(word: &str) -> Vec<Sound> {
-    use Sound::{Consonant as C, Vowel as V};
-    let mut w: Vec<char> = word
-        .to_lowercase()
-        .chars()
-        .map(fold)
-        .filter(|c| c.is_ascii_lowercase())
-        .collect();
-    // A silent final e lengthens the vowel before the consonant it follows (Grace, Kyle).
-    // A final e after a consonant is silent (Burke); after a single consonant it lengthens
-    // the vowel before it (Grace, Kyle) and keeps a c or g soft.
-    let mut long_vowel_at = None;
-    let mut soft_final = false;
-    let n = w.len();
-    if n >= 4
-        && w[n - 1] == 'e'
-        && !is_vowel_letter(w[n - 2])
-        && w[..n - 2].iter().any(|&c| is_vowel_letter(c))
-    {
-        w.pop();
-        soft_final = matches!(w[n - 2], 'c' | 'g');
-        if is_vowel_letter(w[n - 3]) {
-            long_vowel_at = Some(n - 3);
-        }
-    }
-    let at = |i: usize| w.get(i).copied().unwrap_or(' ');
-    let starts = |i: usize, s: &str| s.chars().enumerate().all(|(k, c)| at(i + k) == c);
+    let w = Spelling::new(word);
     let mut out: Vec<Sound> = Vec::new();
     let mut i = 0;
     while i < w.len() {
-        let c = w[i];
-        let prev_vowel = matches!(out.last(), Some(V(_)));
-        // Vowels: digraphs first.
-        // y before a vowel is a consonant (Mayorkas: ma-yo-ka-s).
-        if is_vowel_letter(c) && !(c == 'y' && is_vowel_letter(at(i + 1)) && at(i + 1) != 'y') {
-            let (v, len): (&'static str, usize) = if starts(i, "igh") {
-                ("ai", 3)
-            } else if starts(i, "eau") {
-                ("o", 3)
-            } else if starts(i, "ai")
-                || (starts(i, "ay") && !is_vowel_letter(at(i + 2)))
-                || starts(i, "ei")
-            {
-                ("ei", 2)
-            } else if starts(i, "al") && at(i + 2) == 'k' {
-                // Walker, Talk: the l is silent.
-                ("o", 2)
-            } else if starts(i, "ey") && !is_vowel_letter(at(i + 2)) {
-                (if i + 2 == w.len() { "i" } else { "ei" }, 2)
-            } else if starts(i, "ea") || starts(i, "ee") || (starts(i, "ie") && i + 2 == w.len()) {
-                ("i", 2)
-            } else if starts(i, "oo") || starts(i, "eu") || starts(i, "ew") || starts(i, "ue") {
-                ("u", 2)
-            } else if starts(i, "ou") || starts(i, "ow") {
-                ("ao", 2)
-            } else if starts(i, "oa") || starts(i, "au") || starts(i, "aw") || starts(i, "oe") {
-                ("o", 2)
-            } else if Some(i) == long_vowel_at {
-                let v = match c {
-                    'a' => "ei",
-                    'i' | 'y' => "ai",
-                    'o' => "ou",
-                    'e' => "i",
-                    _ => "u",
-                };
-                (v, 1)
-            } else {
-                let v = match c {
-                    'a' => "a",
-                    'e' => "e",
-                    'i' | 'y' => "i",
-                    'o' => "o",
-                    _ => "u",
-                };
-                (v, 1)
-            };
-            // "er", "ir", "ur" before a consonant or at the end: an unstressed vowel, r silent
-            // (Burke 伯克, Miller 米勒).
-            let r_follows = at(i + len) == 'r' && !is_vowel_letter(at(i + len + 1)) && len == 1;
-            // …and "or" ending a longer name (Taylor 泰勒, Connor).
-            let final_or = v == "o" && i + 2 == w.len() && w.len() > 4;
-            if r_follows && (matches!(v, "e" | "i" | "u") || final_or) && i > 0 {
-                out.push(V("ə"));
-                i += len + 1;
-                continue;
+        i += if w.vowel_at(i) {
+            push_vowel(&w, i, &mut out)
+        } else {
+            push_consonant(&w, i, &mut out)
+        };
+    }
+    out
+}
+
+/// A name's letters, lowercased and folded to a–z, with what a silent final e says about them.
+struct Spelling {
+    letters: Vec<char>,
+    /// The vowel a silent final e lengthens.
+    long_vowel_at: Option<usize>,
+    /// A silent final e keeps the c or g before it soft.
+    soft_final: bool,
+}
+
+impl Spelling {
+    fn new(word: &str) -> Self {
+        let mut w: Vec<char> = word
+            .to_lowercase()
+            .chars()
+            .map(fold)
+            .filter(|c| c.is_ascii_lowercase())
+            .collect();
+        // A silent final e lengthens the vowel before the consonant it follows (Grace, Kyle).
+        // A final e after a consonant is silent (Burke); after a single consonant it lengthens
+        // the vowel before it (Grace, Kyle) and keeps a c or g soft.
+        let mut long_vowel_at = None;
+        let mut soft_final = false;
+        let n = w.len();
+        if n >= 4
+            && w[n - 1] == 'e'
+            && !is_vowel_letter(w[n - 2])
+            && w[..n - 2].iter().any(|&c| is_vowel_letter(c))
+        {
+            w.pop();
+            soft_final = matches!(w[n - 2], 'c' | 'g');
+            if is_vowel_letter(w[n - 3]) {
+                long_vowel_at = Some(n - 3);
             }
-            // A vowel after i glides (Adriana: ri-ya-na).
-            if out.last() == Some(&V("i")) && matches!(v, "a" | "e" | "o" | "u") {
-                out.push(C("y"));
-            }
-            out.push(V(v));
-            i += len;
-            continue;
         }
-        // Consonants.
-        let next = at(i + 1);
-        let (sound, len): (Option<&'static str>, usize) = if starts(i, "sch") {
+        Spelling {
+            letters: w,
+            long_vowel_at,
+            soft_final,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.letters.len()
+    }
+
+    /// The letter at `i`, a space past the end.
+    fn at(&self, i: usize) -> char {
+        self.letters.get(i).copied().unwrap_or(' ')
+    }
+
+    fn starts(&self, i: usize, s: &str) -> bool {
+        s.chars().enumerate().all(|(k, c)| self.at(i + k) == c)
+    }
+
+    /// Whether the letter at `i` spells a vowel.
+    fn vowel_at(&self, i: usize) -> bool {
+        let c = self.at(i);
+        // y before a vowel is a consonant (Mayorkas: ma-yo-ka-s).
+        is_vowel_letter(c)
+            && !(c == 'y' && is_vowel_letter(self.at(i + 1)) && self.at(i + 1) != 'y')
+    }
+
+    /// The vowel spelt at `i` and how many letters spell it: digraphs first.
+    fn vowel(&self, i: usize) -> (&'static str, usize) {
+        let starts = |s: &str| self.starts(i, s);
+        let at = |i: usize| self.at(i);
+        if starts("igh") {
+            ("ai", 3)
+        } else if starts("eau") {
+            ("o", 3)
+        } else if starts("ai") || (starts("ay") && !is_vowel_letter(at(i + 2))) || starts("ei") {
+            ("ei", 2)
+        } else if starts("al") && at(i + 2) == 'k' {
+            // Walker, Talk: the l is silent.
+            ("o", 2)
+        } else if starts("ey") && !is_vowel_letter(at(i + 2)) {
+            (if i + 2 == self.len() { "i" } else { "ei" }, 2)
+        } else if starts("ea") || starts("ee") || (starts("ie") && i + 2 == self.len()) {
+            ("i", 2)
+        } else if starts("oo") || starts("eu") || starts("ew") || starts("ue") {
+            ("u", 2)
+        } else if starts("ou") || starts("ow") {
+            ("ao", 2)
+        } else if starts("oa") || starts("au") || starts("aw") || starts("oe") {
+            ("o", 2)
+        } else if Some(i) == self.long_vowel_at {
+            let v = match at(i) {
+                'a' => "ei",
+                'i' | 'y' => "ai",
+                'o' => "ou",
+                'e' => "i",
+                _ => "u",
+            };
+            (v, 1)
+        } else {
+            let v = match at(i) {
+                'a' => "a",
+                'e' => "e",
+                'i' | 'y' => "i",
+                'o' => "o",
+                _ => "u",
+            };
+            (v, 1)
+        }
+    }
+
+    /// The consonant spelt at `i` (`None`: silent) and how many letters spell it: digraphs
+    /// first. `prev_vowel`: a vowel sound came just before. An x inside a name is k+s: the k
+    /// goes to `out` here.
+    fn consonant(
+        &self,
+        i: usize,
+        prev_vowel: bool,
+        out: &mut Vec<Sound>,
+    ) -> (Option<&'static str>, usize) {
+        let starts = |s: &str| self.starts(i, s);
+        let (c, next) = (self.at(i), self.at(i + 1));
+        let last = i + 1 == self.len();
+        if starts("sch") {
             (Some("sh"), 3)
-        } else if starts(i, "tch") {
+        } else if starts("tch") {
             (Some("ch"), 3)
-        } else if starts(i, "chr") {
+        } else if starts("chr") {
             (Some("k"), 2)
-        } else if starts(i, "ch") {
+        } else if starts("ch") {
             (Some("ch"), 2)
-        } else if starts(i, "sh") {
+        } else if starts("sh") {
             (Some("sh"), 2)
-        } else if starts(i, "ph") {
+        } else if starts("ph") {
             (Some("f"), 2)
-        } else if starts(i, "th") {
-            (Some(if i + 2 == w.len() { "s" } else { "t" }), 2)
-        } else if starts(i, "ck") {
+        } else if starts("th") {
+            (Some(if i + 2 == self.len() { "s" } else { "t" }), 2)
+        } else if starts("ck") {
             (Some("k"), 2)
-        } else if starts(i, "gh") {
+        } else if starts("gh") {
             (if i == 0 { Some("g") } else { None }, 2)
-        } else if starts(i, "wh") {
+        } else if starts("wh") {
             (Some("w"), 2)
-        } else if starts(i, "qu") {
+        } else if starts("qu") {
             (Some("k"), 2)
-        } else if i == 0 && (starts(i, "kn") || starts(i, "wr")) {
+        } else if i == 0 && (starts("kn") || starts("wr")) {
             (None, 1)
-        } else if starts(i, "dg") {
+        } else if starts("dg") {
             (Some("j"), 2)
-        } else if starts(i, "tz") || starts(i, "ts") || starts(i, "zz") {
+        } else if starts("tz") || starts("ts") || starts("zz") {
             (Some("ts"), 2)
         } else {
             let s = match c {
@@ -498,8 +534,8 @@ fn sounds(word: &str) -> Vec<Sound> {
                 'd' => Some("d"),
                 't' => Some("t"),
                 'k' | 'q' => Some("k"),
-                'c' if soft_final && i + 1 == w.len() => Some("s"),
-                'g' if soft_final && i + 1 == w.len() => Some("j"),
+                'c' if self.soft_final && last => Some("s"),
+                'g' if self.soft_final && last => Some("j"),
                 'c' => Some(if matches!(next, 'e' | 'i' | 'y') {
                     "s"
                 } else {
@@ -520,30 +556,58 @@ fn sounds(word: &str) -> Vec<Sound> {
                 'm' => Some("m"),
                 'n' => Some("n"),
                 'l' => Some("l"),
-                'r' => (!prev_vowel || is_vowel_letter(next) || i + 1 == w.len()).then_some("r"),
+                'r' => (!prev_vowel || is_vowel_letter(next) || last).then_some("r"),
                 'y' => Some("y"),
                 'x' => {
                     if i == 0 {
                         Some("z")
                     } else {
-                        out.push(C("k"));
+                        out.push(Sound::Consonant("k"));
                         Some("s")
                     }
                 }
                 _ => None,
             };
             (s, 1)
-        };
-        if let Some(s) = sound {
-            // Double letters are one sound (Duffy, Kerry), except nn, which closes the syllable
-            // before it and opens the next (Dennis 丹尼斯, Annie 安妮).
-            if out.last() != Some(&C(s)) || len > 1 || (s == "n" && prev_vowel_before_n(&out)) {
-                out.push(C(s));
-            }
         }
-        i += len;
     }
-    out
+}
+
+/// Adds the vowel spelt at `i` to `out`; returns how many letters it took.
+fn push_vowel(w: &Spelling, i: usize, out: &mut Vec<Sound>) -> usize {
+    use Sound::{Consonant as C, Vowel as V};
+    let (v, len) = w.vowel(i);
+    // "er", "ir", "ur" before a consonant or at the end: an unstressed vowel, r silent
+    // (Burke 伯克, Miller 米勒).
+    let r_follows = w.at(i + len) == 'r' && !is_vowel_letter(w.at(i + len + 1)) && len == 1;
+    // …and "or" ending a longer name (Taylor 泰勒, Connor).
+    let final_or = v == "o" && i + 2 == w.len() && w.len() > 4;
+    if r_follows && (matches!(v, "e" | "i" | "u") || final_or) && i > 0 {
+        out.push(V("ə"));
+        return len + 1;
+    }
+    // A vowel after i glides (Adriana: ri-ya-na).
+    if out.last() == Some(&V("i")) && matches!(v, "a" | "e" | "o" | "u") {
+        out.push(C("y"));
+    }
+    out.push(V(v));
+    len
+}
+
+/// Adds the consonant spelt at `i` to `out`, unless it is silent or repeats the last sound;
+/// returns how many letters it took.
+fn push_consonant(w: &Spelling, i: usize, out: &mut Vec<Sound>) -> usize {
+    let prev_vowel = matches!(out.last(), Some(Sound::Vowel(_)));
+    let (sound, len) = w.consonant(i, prev_vowel, out);
+    if let Some(s) = sound {
+        // Double letters are one sound (Duffy, Kerry), except nn, which closes the syllable
+        // before it and opens the next (Dennis 丹尼斯, Annie 安妮).
+        let c = Sound::Consonant(s);
+        if out.last() != Some(&c) || len > 1 || (s == "n" && prev_vowel_before_n(out)) {
+            out.push(c);
+        }
+    }
+    len
 }
 
 /// Whether the n just pushed follows a vowel (so a second n starts a new syllable).

@@ -347,91 +347,25 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
     let whole = c.get(0)?;
     // Inside a word or a longer number ("A4", "1.2.3"): not an amount. After a dash that joins
     // it to a word or number ("COVID-19", "$3m-$5m") it is one, without a minus sign.
-    let before = text[..whole.start()].chars().next_back();
-    if c.name("neg").is_none()
-        && before.is_some_and(|b| b.is_alphanumeric() || b == '.' || b == ',' || b == '_')
-    {
+    if c.name("neg").is_none() && glued_after(text, whole.start()) {
         return None;
     }
     let num_match = c.name("num")?;
     let num = num_match.as_str();
     let spelled = num.chars().next().is_some_and(|ch| ch.is_alphabetic());
-    let mut value = if spelled {
-        spelled_value(num)?
-    } else {
-        num.chars()
-            .filter(|ch| ch.is_ascii_digit() || *ch == '.')
-            .collect::<String>()
-            .parse::<f64>()
-            .ok()?
-    };
+    let mut value = number_value(num, spelled)?;
     let grouped = !spelled && num.contains([',', ' ', '\u{A0}', '\u{202F}']);
-    let mut currency = c.name("cur").and_then(|m| currency_of(m.as_str()));
-    let spaced = c.name("sp").is_some_and(|m| !m.as_str().is_empty());
-    let mut end = num_match.end();
-    let mut scale = 1.0;
-    let mut metres_or_million = false;
-    if let Some(word) = c.name("scale") {
-        let suffix = word.as_str().len() <= 3;
-        match scale_value(word.as_str(), currency.is_some(), grouped, spaced) {
-            // "one m" is no amount: letter suffixes belong to digits.
-            Some(s) if !(spelled && suffix) => {
-                scale = s;
-                end = word.end();
-                // "2.5m people" is millions; "60m" may be a sprint.
-                metres_or_million =
-                    word.as_str() == "m" && currency.is_none() && !num.contains('.');
-            }
-            _ => {}
-        }
-    }
-    value *= scale;
-    let mut percent = None;
-    if let Some(tail) = c
-        .name("tail")
-        .filter(|_| end == c.name("scale").map_or(num_match.end(), |m| m.end()))
-    {
-        let t = tail
-            .as_str()
-            .trim_start_matches([' ', '-'])
-            .to_ascii_lowercase();
-        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        if t.starts_with("percentage") {
-            percent = Some(Unit::Points);
-            end = tail.end();
-        } else if t == "%" || t.starts_with("per") || t == "pct" || t == "pc" {
-            percent = Some(Unit::Percent);
-            end = tail.end();
-        } else if let Some(code) = currency_of(&t).filter(|_| t.len() == 1 || t.starts_with('$')) {
-            // "3$": a symbol after the number.
-            currency = currency.or(Some(code));
-            end = tail.end();
-        } else if let Some((word, code)) = CURRENCY_WORDS.iter().find(|(w, _)| t == *w) {
-            if *word != "pounds" || scale != 1.0 || currency.is_some() {
-                currency = currency.or(Some(code));
-                end = tail.end();
-            }
-        }
-    }
-    // Digits glued to letters that are no unit ("18th", "T20I", "4G") are a name or an
-    // ordinal, not an amount; units of measure ("3,000m", "-14C", "60mph") are fine.
-    if !spelled {
-        let letters: String = text[end..]
-            .chars()
-            .take_while(|ch| ch.is_alphabetic())
-            .collect();
-        const UNITS: &[&str] = &[
-            "m", "km", "cm", "mm", "kg", "g", "mg", "lb", "lbs", "ft", "mph", "kph", "kmh", "mw",
-            "gw", "kw", "kwh", "mwh", "mb", "gb", "tb", "c", "f", "s", "ml", "l", "mi", "nm", "am",
-            "pm", "hz", "ghz", "mhz", "x",
-        ];
-        if !letters.is_empty() && !UNITS.contains(&letters.to_lowercase().as_str()) {
-            return None;
-        }
+    let currency = c.name("cur").and_then(|m| currency_of(m.as_str()));
+    let scale = scale_after(c, &num_match, spelled, currency.is_some(), grouped);
+    value *= scale.factor;
+    let tail = unit_after(c, num_match.end(), &scale, currency);
+    let end = tail.end;
+    if !spelled && glued_to_no_unit(text, end) {
+        return None;
     }
     // Spelled numbers: "five million", "nine percent", "twenty-five"; "one" and "zero" only
     // with a scale or percent (alone they are words, not amounts).
-    if spelled && value.abs() <= 1.0 && scale == 1.0 && percent.is_none() {
+    if spelled && value.abs() <= 1.0 && scale.factor == 1.0 && tail.percent.is_none() {
         return None;
     }
     let core_start = c
@@ -440,35 +374,12 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
         .min(num_match.start());
     let mut start = core_start;
     if let Some(neg) = c.name("neg") {
-        // A dash after a letter or digit joins words ("COVID-19"), it is no minus sign.
-        let before = text[..neg.start()].chars().next_back();
-        let joins = before.is_some_and(|b| b.is_alphanumeric());
-        let sign_position = before.is_none_or(|b| b.is_whitespace() || "([{:;,".contains(b));
-        if !joins && (sign_position || neg.as_str().starts_with("minus")) {
+        if is_minus_sign(text, &neg) {
             value = -value;
             start = neg.start();
         }
-        // "COVID-19", "S-300": a number joined to a word by a dash is part of a name. (A
-        // range's second number follows a digit or a unit: "$3m-$5m", "10-12".)
-        let word_before = text[..neg.start()]
-            .rsplit(|ch: char| !ch.is_alphanumeric())
-            .next()
-            .unwrap_or("");
-        if joins && word_before.starts_with(char::is_uppercase) {
-            let is_number_end = word_before
-                .chars()
-                .next()
-                .is_some_and(|ch| ch.is_ascii_digit())
-                || scale_value(
-                    word_before.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '.'),
-                    true,
-                    false,
-                    false,
-                )
-                .is_some();
-            if !is_number_end && word_before != "to" {
-                return None;
-            }
+        if dash_joins_a_name(text, neg.start()) {
+            return None;
         }
     }
     Some(Single {
@@ -477,11 +388,177 @@ fn single_at(text: &str, c: &regex::Captures) -> Option<Single> {
         value,
         decimal: num.contains('.'),
         grouped,
-        currency,
-        percent,
-        scale,
-        metres_or_million,
+        currency: tail.currency,
+        percent: tail.percent,
+        scale: scale.factor,
+        metres_or_million: scale.metres_or_million,
     })
+}
+
+/// Whether `start` follows a letter, digit or number punctuation, so that a number there
+/// continues a word or a longer number.
+fn glued_after(text: &str, start: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    before.is_some_and(|b| b.is_alphanumeric() || b == '.' || b == ',' || b == '_')
+}
+
+/// The value of the `num` group: digits (group separators dropped) or a spelled number.
+fn number_value(num: &str, spelled: bool) -> Option<f64> {
+    if spelled {
+        spelled_value(num)
+    } else {
+        num.chars()
+            .filter(|ch| ch.is_ascii_digit() || *ch == '.')
+            .collect::<String>()
+            .parse::<f64>()
+            .ok()
+    }
+}
+
+/// The scale word or suffix after a number, if it is read as one.
+struct Scale {
+    /// 1 without a scale.
+    factor: f64,
+    /// Where the number and its scale end (bytes).
+    end: usize,
+    /// "60m" without a currency: read as millions, but it may be metres.
+    metres_or_million: bool,
+}
+
+/// The `scale` group of an amount match, when it scales the number.
+fn scale_after(
+    c: &regex::Captures,
+    num: &regex::Match,
+    spelled: bool,
+    currency: bool,
+    grouped: bool,
+) -> Scale {
+    let mut scale = Scale {
+        factor: 1.0,
+        end: num.end(),
+        metres_or_million: false,
+    };
+    let spaced = c.name("sp").is_some_and(|m| !m.as_str().is_empty());
+    if let Some(word) = c.name("scale") {
+        let suffix = word.as_str().len() <= 3;
+        match scale_value(word.as_str(), currency, grouped, spaced) {
+            // "one m" is no amount: letter suffixes belong to digits.
+            Some(s) if !(spelled && suffix) => {
+                scale.factor = s;
+                scale.end = word.end();
+                // "2.5m people" is millions; "60m" may be a sprint.
+                scale.metres_or_million =
+                    word.as_str() == "m" && !currency && !num.as_str().contains('.');
+            }
+            _ => {}
+        }
+    }
+    scale
+}
+
+/// What the `tail` group after a number and its scale makes of the amount.
+struct Tail {
+    percent: Option<Unit>,
+    /// The currency before the number, else one written after it.
+    currency: Option<&'static str>,
+    /// Where the amount ends (bytes).
+    end: usize,
+}
+
+/// Reads the `tail` group (a percent sign or word, percentage points, a currency symbol or
+/// word) when it directly follows the number (ending at `num_end`) and the scale it was read
+/// with; a scale word that was not read as one leaves the tail unread.
+fn unit_after(
+    c: &regex::Captures,
+    num_end: usize,
+    scale: &Scale,
+    currency: Option<&'static str>,
+) -> Tail {
+    let mut out = Tail {
+        percent: None,
+        currency,
+        end: scale.end,
+    };
+    let Some(tail) = c
+        .name("tail")
+        .filter(|_| scale.end == c.name("scale").map_or(num_end, |m| m.end()))
+    else {
+        return out;
+    };
+    let t = tail
+        .as_str()
+        .trim_start_matches([' ', '-'])
+        .to_ascii_lowercase();
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.starts_with("percentage") {
+        out.percent = Some(Unit::Points);
+        out.end = tail.end();
+    } else if t == "%" || t.starts_with("per") || t == "pct" || t == "pc" {
+        out.percent = Some(Unit::Percent);
+        out.end = tail.end();
+    } else if let Some(code) = currency_of(&t).filter(|_| t.len() == 1 || t.starts_with('$')) {
+        // "3$": a symbol after the number.
+        out.currency = currency.or(Some(code));
+        out.end = tail.end();
+    } else if let Some((word, code)) = CURRENCY_WORDS.iter().find(|(w, _)| t == *w) {
+        if *word != "pounds" || scale.factor != 1.0 || currency.is_some() {
+            out.currency = currency.or(Some(code));
+            out.end = tail.end();
+        }
+    }
+    out
+}
+
+/// Digits glued to letters that are no unit ("18th", "T20I", "4G") are a name or an ordinal,
+/// not an amount; units of measure ("3,000m", "-14C", "60mph") are fine.
+fn glued_to_no_unit(text: &str, end: usize) -> bool {
+    let letters: String = text[end..]
+        .chars()
+        .take_while(|ch| ch.is_alphabetic())
+        .collect();
+    const UNITS: &[&str] = &[
+        "m", "km", "cm", "mm", "kg", "g", "mg", "lb", "lbs", "ft", "mph", "kph", "kmh", "mw", "gw",
+        "kw", "kwh", "mwh", "mb", "gb", "tb", "c", "f", "s", "ml", "l", "mi", "nm", "am", "pm",
+        "hz", "ghz", "mhz", "x",
+    ];
+    !letters.is_empty() && !UNITS.contains(&letters.to_lowercase().as_str())
+}
+
+/// Whether the `neg` group is a minus sign. A dash after a letter or digit joins words
+/// ("COVID-19"), it is no minus sign.
+fn is_minus_sign(text: &str, neg: &regex::Match) -> bool {
+    let before = text[..neg.start()].chars().next_back();
+    let joins = before.is_some_and(|b| b.is_alphanumeric());
+    let sign_position = before.is_none_or(|b| b.is_whitespace() || "([{:;,".contains(b));
+    !joins && (sign_position || neg.as_str().starts_with("minus"))
+}
+
+/// "COVID-19", "S-300": a number joined to a word by a dash (at `dash`) is part of a name. (A
+/// range's second number follows a digit or a unit: "$3m-$5m", "10-12".)
+fn dash_joins_a_name(text: &str, dash: usize) -> bool {
+    let joins = text[..dash]
+        .chars()
+        .next_back()
+        .is_some_and(|b| b.is_alphanumeric());
+    let word_before = text[..dash]
+        .rsplit(|ch: char| !ch.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    if !joins || !word_before.starts_with(char::is_uppercase) {
+        return false;
+    }
+    let is_number_end = word_before
+        .chars()
+        .next()
+        .is_some_and(|ch| ch.is_ascii_digit())
+        || scale_value(
+            word_before.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '.'),
+            true,
+            false,
+            false,
+        )
+        .is_some();
+    !is_number_end && word_before != "to"
 }
 
 /// Whether a number is a year: four digits 1900–2100, or 1000–2100 after a word that
@@ -1132,7 +1209,27 @@ pub fn render(amount: &Amount, lang: &Language) -> String {
 
 /// "1 janvier 2021", "1. Januar 2021", "1 de enero de 2021"…
 fn european_date(code: &str, day: u8, month: u8, year: Option<u16>) -> String {
-    let names: [&str; 12] = match code {
+    let i = usize::from(month.clamp(1, 12)) - 1;
+    let name = month_names(code).map_or(MONTHS[i], |names| names[i]);
+    let y = year.map(|y| y.to_string());
+    match (code, y) {
+        ("vi", Some(y)) => format!("ngày {day} tháng {month} năm {y}"),
+        ("vi", None) => format!("ngày {day} tháng {month}"),
+        ("de", Some(y)) => format!("{day}. {name} {y}"),
+        ("de", None) => format!("{day}. {name}"),
+        ("es" | "pt", Some(y)) => format!("{day} de {name} de {y}"),
+        ("es" | "pt", None) => format!("{day} de {name}"),
+        ("ru", Some(y)) => format!("{day} {name} {y} г."),
+        (_, Some(y)) => format!("{day} {name} {y}"),
+        (_, None) => format!("{day} {name}"),
+    }
+}
+
+/// The month names, January first, in the form a date uses ("1 января"), for the languages
+/// that have them here; a date in any other language takes the English name (vi writes the
+/// month's number instead).
+fn month_names(code: &str) -> Option<[&'static str; 12]> {
+    Some(match code {
         "fr" => [
             "janvier",
             "février",
@@ -1231,26 +1328,8 @@ fn european_date(code: &str, day: u8, month: u8, year: Option<u16>) -> String {
             "نوفمبر",
             "ديسمبر",
         ],
-        _ => ["", "", "", "", "", "", "", "", "", "", "", ""],
-    };
-    let i = usize::from(month.clamp(1, 12)) - 1;
-    let name = if names[i].is_empty() {
-        MONTHS[i]
-    } else {
-        names[i]
-    };
-    let y = year.map(|y| y.to_string());
-    match (code, y) {
-        ("vi", Some(y)) => format!("ngày {day} tháng {month} năm {y}"),
-        ("vi", None) => format!("ngày {day} tháng {month}"),
-        ("de", Some(y)) => format!("{day}. {name} {y}"),
-        ("de", None) => format!("{day}. {name}"),
-        ("es" | "pt", Some(y)) => format!("{day} de {name} de {y}"),
-        ("es" | "pt", None) => format!("{day} de {name}"),
-        ("ru", Some(y)) => format!("{day} {name} {y} г."),
-        (_, Some(y)) => format!("{day} {name} {y}"),
-        (_, None) => format!("{day} {name}"),
-    }
+        _ => return None,
+    })
 }
 
 fn target_number_re() -> &'static Regex {

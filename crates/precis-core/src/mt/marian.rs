@@ -9,6 +9,8 @@
 //! once per sentence rather than at every decoded token; caches whose rows can be reordered,
 //! so beams share one batched forward; and the output projection for the last position only.
 
+use std::ops::Range;
+
 use candle_core::{DType, Device, IndexOp, Result, Tensor, D};
 use candle_nn::{layer_norm, linear, Activation, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
@@ -514,6 +516,89 @@ fn top_k(row: &[f32], k: usize) -> Vec<(u32, f32)> {
     idx.into_iter().map(|i| (i, row[i as usize])).collect()
 }
 
+impl Search {
+    /// The score a hypothesis is ranked by: log-probability / length^`length_penalty`.
+    fn normalised(&self, score: f32, len: usize) -> f32 {
+        score / (len.max(1) as f32).powf(self.length_penalty)
+    }
+}
+
+/// A continuation of a live row: its total log-probability, the row (an index into the live
+/// rows) and the token.
+type Candidate = (f32, usize, u32);
+
+/// The candidate continuations of the live rows `rows` (one sentence's beams): each row's
+/// `2 * beam` most likely next tokens, scored by the row's log-probability plus the token's,
+/// banned tokens dropped, best first.
+fn continuations(
+    live: &[Live],
+    rows: Range<usize>,
+    logp: &[Vec<f32>],
+    beam: usize,
+) -> Vec<Candidate> {
+    let mut candidates: Vec<Candidate> = rows
+        .flat_map(|r| {
+            top_k(&logp[r], 2 * beam)
+                .into_iter()
+                .map(move |(tok, lp)| (live[r].score + lp, r, tok))
+        })
+        .filter(|c| c.0.is_finite())
+        .collect();
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    candidates
+}
+
+/// Goes through a sentence's candidates best first: an end among the beam's best completes a
+/// hypothesis (into `finished`); up to `beam` others are kept to continue, best first.
+fn keep_best(
+    candidates: &[Candidate],
+    live: &[Live],
+    search: Search,
+    eos: u32,
+    finished: &mut Vec<Hypothesis>,
+) -> Vec<Candidate> {
+    let beam = search.beam;
+    let mut kept = Vec::new();
+    for (rank, &(score, r, tok)) in candidates.iter().enumerate() {
+        if tok == eos {
+            // An end among the beam's best candidates completes a hypothesis.
+            if rank < beam {
+                finished.push(Hypothesis {
+                    tokens: live[r].tokens.clone(),
+                    score: search.normalised(score, live[r].tokens.len() + 1),
+                });
+            }
+        } else if kept.len() < beam {
+            kept.push((score, r, tok));
+        }
+        if kept.len() == beam {
+            break;
+        }
+    }
+    kept
+}
+
+/// A live row's tokens with `tok` appended.
+fn extended(row: &Live, tok: u32) -> Vec<u32> {
+    let mut tokens = row.tokens.clone();
+    tokens.push(tok);
+    tokens
+}
+
+/// Each sentence's best hypothesis (an empty one scored -∞ if it has none).
+fn best_of_each(finished: Vec<Vec<Hypothesis>>) -> Vec<Hypothesis> {
+    finished
+        .into_iter()
+        .map(|mut hyps| {
+            hyps.sort_by(|a, b| b.score.total_cmp(&a.score));
+            hyps.into_iter().next().unwrap_or(Hypothesis {
+                tokens: Vec::new(),
+                score: f32::NEG_INFINITY,
+            })
+        })
+        .collect()
+}
+
 impl Marian {
     /// Translates a batch of tokenized sentences (each ending with the end token): beam search
     /// over all sentences' beams in one batched forward per step. A sentence is done once
@@ -528,10 +613,8 @@ impl Marian {
         keep_going: &mut dyn FnMut() -> bool,
     ) -> Result<Option<Vec<Hypothesis>>> {
         let beam = search.beam.max(1);
+        let search = Search { beam, ..search };
         let eos = self.cfg.eos_token_id;
-        let pad = self.cfg.pad_token_id as usize;
-        let normalised =
-            |score: f32, len: usize| score / (len.max(1) as f32).powf(search.length_penalty);
         let encoded = self.encode(sentences)?;
         let mut state = self.start(&encoded)?;
         let mut live: Vec<Live> = (0..sentences.len())
@@ -547,13 +630,7 @@ impl Marian {
             if !keep_going() {
                 return Ok(None);
             }
-            let logits = self.step(&mut state, &last)?;
-            let mut logp = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?
-                .to_vec2::<f32>()?;
-            // The pad token is never an output (the opus-mt configs ban it).
-            for row in logp.iter_mut() {
-                row[pad] = f32::NEG_INFINITY;
-            }
+            let logp = self.next_log_probs(&mut state, &last)?;
             let mut next_live = Vec::new();
             let mut parents = Vec::new();
             let mut i = 0;
@@ -563,52 +640,23 @@ impl Marian {
                     .iter()
                     .take_while(|l| l.sentence == sentence)
                     .count();
-                let rows = &live;
-                let mut candidates: Vec<(f32, usize, u32)> = (i..end)
-                    .flat_map(|r| {
-                        top_k(&logp[r], 2 * beam)
-                            .into_iter()
-                            .map(move |(tok, lp)| (rows[r].score + lp, r, tok))
-                    })
-                    .filter(|c| c.0.is_finite())
-                    .collect();
-                candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let mut kept = Vec::new();
-                for (rank, &(score, r, tok)) in candidates.iter().enumerate() {
-                    if tok == eos {
-                        // An end among the beam's best candidates completes a hypothesis.
-                        if rank < beam {
-                            finished[sentence].push(Hypothesis {
-                                tokens: live[r].tokens.clone(),
-                                score: normalised(score, live[r].tokens.len() + 1),
-                            });
-                        }
-                    } else if kept.len() < beam {
-                        kept.push((score, r, tok));
-                    }
-                    if kept.len() == beam {
-                        break;
-                    }
-                }
+                let candidates = continuations(&live, i..end, &logp, beam);
+                let done = &mut finished[sentence];
+                let kept = keep_best(&candidates, &live, search, eos, done);
                 let out_of_room =
                     state.len >= max_new(sentence) || state.len >= self.cfg.max_position_embeddings;
-                if finished[sentence].len() >= beam || kept.is_empty() || out_of_room {
-                    if finished[sentence].is_empty() || out_of_room {
+                if done.len() >= beam || kept.is_empty() || out_of_room {
+                    if done.is_empty() || out_of_room {
                         // Cut at the length limit: the best unfinished hypotheses compete too.
                         for &(score, r, tok) in &kept {
-                            let mut tokens = live[r].tokens.clone();
-                            tokens.push(tok);
-                            let len = tokens.len();
-                            finished[sentence].push(Hypothesis {
-                                tokens,
-                                score: normalised(score, len),
-                            });
+                            let tokens = extended(&live[r], tok);
+                            let score = search.normalised(score, tokens.len());
+                            done.push(Hypothesis { tokens, score });
                         }
                     }
                 } else {
                     for (score, r, tok) in kept {
-                        let mut tokens = live[r].tokens.clone();
-                        tokens.push(tok);
+                        let tokens = extended(&live[r], tok);
                         next_live.push(Live {
                             sentence,
                             tokens,
@@ -629,18 +677,21 @@ impl Marian {
                 .collect();
             live = next_live;
         }
-        Ok(Some(
-            finished
-                .into_iter()
-                .map(|mut hyps| {
-                    hyps.sort_by(|a, b| b.score.total_cmp(&a.score));
-                    hyps.into_iter().next().unwrap_or(Hypothesis {
-                        tokens: Vec::new(),
-                        score: f32::NEG_INFINITY,
-                    })
-                })
-                .collect(),
-        ))
+        Ok(Some(best_of_each(finished)))
+    }
+
+    /// One decoder step for the rows' `last` tokens: log-probabilities of the next token,
+    /// one row per live hypothesis, with the pad token banned.
+    fn next_log_probs(&self, state: &mut DecoderState, last: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let logits = self.step(state, last)?;
+        let mut logp = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?
+            .to_vec2::<f32>()?;
+        // The pad token is never an output (the opus-mt configs ban it).
+        let pad = self.cfg.pad_token_id as usize;
+        for row in logp.iter_mut() {
+            row[pad] = f32::NEG_INFINITY;
+        }
+        Ok(logp)
     }
 }
 
