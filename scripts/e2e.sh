@@ -9,7 +9,7 @@ OUT="${PRECIS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-artifacts}"
 APP="$CARGO_TARGET_DIR/release/precis-app"
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-for tool in Xvfb WebKitWebDriver pdftotext node; do
+for tool in Xvfb WebKitWebDriver pdftotext node dbus-daemon; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing; run scripts/setup.sh" >&2; exit 1; }
 done
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
@@ -31,6 +31,12 @@ PIDS+=($!)
 export DISPLAY=":$DISPLAY_NO"
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$DISPLAY_NO" ] && break; sleep 0.1; done
 
+# A private session bus: the single-instance check (a second launch hands its files to the
+# running window) goes over D-Bus, and must not find a Précis the user has open.
+{ read -r DBUS_SESSION_BUS_ADDRESS; read -r DBUS_PID; } < <(dbus-daemon --session --fork --print-address=1 --print-pid=1)
+export DBUS_SESSION_BUS_ADDRESS
+PIDS+=("$DBUS_PID")
+
 PORT=$(( 4444 + RANDOM % 1000 ))
 NATIVE_PORT=$(( PORT + 1000 ))
 PRECIS_DATA_DIR="$DATA" XDG_DATA_HOME="$DATA" XDG_CONFIG_HOME="$DATA" \
@@ -41,7 +47,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-WEBDRIVER_URL="http://127.0.0.1:$PORT" PRECIS_APP="$APP" PRECIS_E2E_OUT="$OUT" \
+# The app a test starts itself (a second launch) gets the same data directories.
+PRECIS_DATA_DIR="$DATA" XDG_DATA_HOME="$DATA" XDG_CONFIG_HOME="$DATA" \
+  WEBDRIVER_URL="http://127.0.0.1:$PORT" PRECIS_APP="$APP" PRECIS_E2E_OUT="$OUT" \
   PRECIS_SAMPLE="$PWD/tests/fixtures/global-times-syria-ceasefire.txt" \
   node tests/e2e/window.mjs
 echo "e2e: screenshots and exports in $OUT"

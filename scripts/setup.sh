@@ -19,9 +19,9 @@ as_root() {
 # libwebkit2gtk-4.1-dev pulls GTK, soup and JavaScriptCore for the Tauri window;
 # fonts-noto-cjk lets PDF export embed a Chinese/Japanese/Korean font.
 SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl libwebkit2gtk-4.1-dev fonts-noto-cjk)
-# Only for the tests: a virtual display and WebDriver for the window test, pdftotext to read
-# exported PDFs back.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver poppler-utils)
+# Only for the tests: a virtual display, a private D-Bus session bus and WebDriver for the
+# window test, pdftotext to read exported PDFs back.
+TEST_PACKAGES=(xvfb xauth dbus-daemon webkit2gtk-driver poppler-utils)
 
 install_system_packages() {
   command -v cargo >/dev/null || { echo "Rust is required (https://rustup.rs), then run this again" >&2; exit 1; }

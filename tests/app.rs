@@ -32,7 +32,7 @@ fn data_dir() -> &'static std::path::Path {
 
 fn call(cmd: &str, args: Value) -> Result<Value, Value> {
     data_dir();
-    let app = precis_app::setup(mock_builder())
+    let app = precis_app::setup(mock_builder(), Default::default())
         .build(mock_context(noop_assets()))
         .expect("app builds");
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default())

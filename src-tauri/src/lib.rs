@@ -3,14 +3,16 @@
 #[cfg(test)]
 mod bindings;
 pub mod commands;
+pub mod open_with;
 
 use tauri::{Builder, Manager, Runtime};
 
 /// Adds the app's state and commands to a builder; generic over the runtime so tests can use
-/// `tauri::test::mock_builder()`.
-pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+/// `tauri::test::mock_builder()`. `opened` holds the files the window opens first.
+pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) -> Builder<R> {
     builder
         .manage(commands::AppState::default())
+        .manage(opened)
         .setup(|app| {
             // PRECIS_DATA_DIR lets tests and portable installs keep the history elsewhere.
             let dir = match std::env::var_os("PRECIS_DATA_DIR") {
@@ -35,16 +37,23 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::model_download,
             commands::model_import,
             commands::model_remove,
+            open_with::take_opened_files,
         ])
 }
 
 pub fn run() {
     let builder = tauri::Builder::default()
+        // First, so a second launch hands its files over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(
+            open_with::on_second_launch,
+        ))
         // Restores the window's size and place from the last run.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::default().build());
-    if let Err(e) = setup(builder).run(tauri::generate_context!("../tauri.conf.json")) {
+    if let Err(e) = setup(builder, open_with::OpenedFiles::from_launch())
+        .run(tauri::generate_context!("../tauri.conf.json"))
+    {
         eprintln!("Précis could not start: {e}");
         std::process::exit(1);
     }

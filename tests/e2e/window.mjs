@@ -6,7 +6,7 @@
 // PRECIS_SAMPLE (the sample article), WEBDRIVER_URL (default http://127.0.0.1:4444).
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -115,17 +115,52 @@ const cjkShare = (t) => {
   return letters.filter((c) => /\p{Script=Han}/u.test(c)).length / Math.max(letters.length, 1);
 };
 
-async function main() {
+/** Runs `body` in a fresh app started with command-line `args`; the app ends with it. */
+async function withApp(args, body) {
   session = (
     await wd('POST', '/session', {
-      capabilities: { alwaysMatch: { 'tauri:options': { application: APP } } },
+      capabilities: { alwaysMatch: { 'tauri:options': { application: APP, args } } },
     })
   ).sessionId;
   try {
-    await run();
+    await body();
   } finally {
     await wd('DELETE', s('')).catch(() => {});
   }
+}
+
+async function main() {
+  await withApp([join(OUT, 'opened-first.txt')], openWith);
+  await withApp([], run);
+}
+
+/** Waits for `child` to exit; its exit code, or null when it is still running after `ms`. */
+function exitOf(child, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** "Open with Précis": the app started with an article processes it; a second launch with
+ *  another one hands it to the running window (single instance) and exits. */
+async function openWith() {
+  console.log('open with: the article on the command line is processed');
+  await waitFor('the opened article', async () => (await state()) === 'done' && /Kingsport/.test((await text('#pane-original')) ?? ''), 60000);
+  await shot('opened-with');
+
+  console.log('a second launch hands its article to the running window and exits');
+  const second = spawn(APP, [join(OUT, 'opened-second.txt')], { stdio: 'ignore' });
+  const code = await exitOf(second, 30000);
+  if (code === null) second.kill();
+  assert.equal(code, 0, 'the second launch exits at once (it opened no window of its own)');
+  await waitFor('the handed-over article', async () => (await state()) === 'done' && /city library/.test((await text('#pane-original')) ?? ''), 60000);
+  const titles = await js("return [...document.querySelectorAll('#history-list li[data-history-id]')].map(li => li.innerText);");
+  assert.equal(titles.length, 2, `both articles are in the history: ${titles}`);
+  await shot('second-launch-handed-over');
 }
 
 async function run() {
@@ -249,6 +284,14 @@ async function run() {
   console.log('e2e: all steps passed');
 }
 
+writeFileSync(
+  join(OUT, 'opened-first.txt'),
+  'Harbour reopens after storm\n\nThe harbour of Kingsport reopened on Monday after a storm had closed it for three days. Ferries resumed at noon.\n\nOfficials said repairs to the pier would take two weeks.\n',
+);
+writeFileSync(
+  join(OUT, 'opened-second.txt'),
+  'Library extends opening hours\n\nThe city library will stay open until 9 pm from next month, the council said on Tuesday.\n\nThe change follows a survey of 2,000 residents.\n',
+);
 main().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -170,6 +170,7 @@ export function defaultHandlers(): Record<string, Handler> {
     languages: () => LANGUAGES,
     list_models: () => MODELS,
     history_list: () => HISTORY,
+    take_opened_files: () => [],
     ...storeHandlers(),
   };
 }

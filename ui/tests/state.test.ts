@@ -377,6 +377,31 @@ describe('window input', () => {
     expect(backend.of('read_article').map((c) => c.args.path)).toEqual(['/a.txt', '/b.txt']);
   });
 
+  it('queues the files the app was opened with, then those a second launch hands over', async () => {
+    const handed = [['/news/First.txt'], [], ['/news/Second.html', '/news/Third.pdf']];
+    const backend = installBackend(
+      { ...okBackend().handlers, take_opened_files: () => handed.shift() ?? [] },
+      { windows: true },
+    );
+    const app = new AppState();
+    const detach = app.attach(window);
+    await app.init();
+    await app.queue.idle();
+    expect(backend.of('read_article').map((c) => c.args.path)).toEqual(['/news/First.txt']);
+    // A second launch: the backend emits, the window takes what waits (nothing twice).
+    await emit('opened-files', null);
+    await emit('opened-files', null);
+    await vi.waitFor(() => expect(backend.of('read_article')).toHaveLength(3));
+    await app.queue.idle();
+    detach();
+    expect(backend.of('read_article').map((c) => c.args.path)).toEqual([
+      '/news/First.txt',
+      '/news/Second.html',
+      '/news/Third.pdf',
+    ]);
+    expect(backend.of('take_opened_files')).toHaveLength(3);
+  });
+
   it('Escape cancels a running job', async () => {
     const finish = deferred<unknown>();
     const backend = installBackend({

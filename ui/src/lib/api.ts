@@ -47,6 +47,12 @@ export function inTauri(): boolean {
 
 export const languages = () => invoke<Language[]>('languages');
 
+/** Files handed to the app from outside (its command line, "Open with", a second launch), once. */
+export const takeOpenedFiles = () => invoke<string[]>('take_opened_files');
+
+/** Emitted when a second launch handed files over (then call takeOpenedFiles). */
+export const OPENED_FILES_EVENT = 'opened-files';
+
 export const listModels = () => invoke<ModelStatus[]>('list_models');
 
 export const readArticle = (path: string) => invoke<Document>('read_article', { path });

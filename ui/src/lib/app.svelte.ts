@@ -1,6 +1,7 @@
 // The window's state and actions (Svelte 5 runes). Components read the fields and call the
 // methods; the backend is reached only through ./api.
 import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { listen } from '@tauri-apps/api/event';
 import * as api from './api';
 import { JobQueue } from './queue';
 import {
@@ -141,6 +142,17 @@ export class AppState {
     }
     this.settings = await loadSettings();
     await Promise.all([this.loadLanguages(), this.refreshModels(), this.refreshHistory()]);
+    await this.openHandedFiles();
+  }
+
+  /** Queues the files handed to the app from outside ("Open with", a second launch). */
+  async openHandedFiles(): Promise<void> {
+    try {
+      const paths = await api.takeOpenedFiles();
+      if (paths.length) this.enqueuePaths(paths);
+    } catch (err) {
+      this.showError(err);
+    }
   }
 
   async loadLanguages(): Promise<void> {
@@ -482,16 +494,20 @@ export class AppState {
   attach(target: Window = window): () => void {
     target.addEventListener('keydown', this.onKeydown);
     target.addEventListener('paste', this.onPaste);
-    let unlisten: (() => void) | null = null;
+    const unlisteners: (() => void)[] = [];
     let detached = false;
+    const keep = (u: () => void) => {
+      if (detached) u();
+      else unlisteners.push(u);
+    };
     if (api.inTauri() && (window as any).__TAURI_INTERNALS__?.metadata?.currentWebview) {
       try {
         getCurrentWebview()
           .onDragDropEvent((event) => this.onDragDrop(event.payload))
-          .then((u) => {
-            if (detached) u();
-            else unlisten = u;
-          })
+          .then(keep)
+          .catch((err) => this.showError(err));
+        listen(api.OPENED_FILES_EVENT, () => void this.openHandedFiles())
+          .then(keep)
           .catch((err) => this.showError(err));
       } catch (err) {
         this.showError(err);
@@ -502,10 +518,12 @@ export class AppState {
       target.removeEventListener('keydown', this.onKeydown);
       target.removeEventListener('paste', this.onPaste);
       // The webview may already be gone (window closing): nothing left to unlisten then.
-      try {
-        Promise.resolve(unlisten?.()).catch(() => {});
-      } catch {
-        /* ignore */
+      for (const unlisten of unlisteners) {
+        try {
+          Promise.resolve(unlisten()).catch(() => {});
+        } catch {
+          /* ignore */
+        }
       }
     };
   }
