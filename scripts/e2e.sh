@@ -2,11 +2,13 @@
 # End-to-end test in the real window: Xvfb + tauri-driver + WebKitWebDriver, the release build
 # of precis-app and the real 0.5B model. Screenshots and exported files go to
 # $PRECIS_E2E_OUT (default: $CARGO_TARGET_DIR/e2e-artifacts). Called by scripts/test.sh.
+# PRECIS_APP=/usr/bin/precis-app tests an installed package instead of the build;
+# PRECIS_E2E_ONLY=open-with runs only the "Open with" and second-launch steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/precis/target}"
 OUT="${PRECIS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-artifacts}"
-APP="$CARGO_TARGET_DIR/release/precis-app"
+APP="${PRECIS_APP:-$CARGO_TARGET_DIR/release/precis-app}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 for tool in Xvfb WebKitWebDriver pdftotext node dbus-daemon; do

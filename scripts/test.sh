@@ -23,4 +23,13 @@ LOG="${PRECIS_TEST_LOG:-$CARGO_TARGET_DIR/precis-test.log}"
 PRECIS_REQUIRE_MODELS=1 PRECIS_REQUIRE_TOOLS=1 cargo test --workspace --release --locked -- --nocapture 2>&1 | tee "$LOG"
 log "end-to-end test in the real window"
 scripts/e2e.sh
+# Installing the package changes the system, so it runs where asked (CI's clean machine).
+if [ "${PRECIS_TEST_PACKAGE:-0}" = 1 ]; then
+  log "the .deb: build it, install it, open an article with the installed app"
+  scripts/package.sh deb
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$ROOT"/artifacts/precis_*.deb
+  PRECIS_APP=/usr/bin/precis-app PRECIS_E2E_ONLY=open-with PRECIS_E2E_OUT="$CARGO_TARGET_DIR/e2e-package" scripts/e2e.sh
+else
+  log "package test skipped (PRECIS_TEST_PACKAGE=1 builds and installs the .deb; CI sets it)"
+fi
 log "all tests passed (log: $LOG)"

@@ -51,8 +51,8 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::default().build());
-    if let Err(e) = setup(builder, open_with::OpenedFiles::from_launch())
-        .run(tauri::generate_context!("../tauri.conf.json"))
+    if let Err(e) =
+        setup(builder, open_with::OpenedFiles::from_launch()).run(tauri::generate_context!())
     {
         eprintln!("Précis could not start: {e}");
         std::process::exit(1);

@@ -101,6 +101,27 @@ mod tests {
         assert_eq!(paths, ["/w/file://server/x%zz"]);
     }
 
+    /// The desktop entry offers "Open with Précis" for exactly the formats the readers take.
+    #[test]
+    fn the_package_declares_every_article_format_and_only_those() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        let mut declared: Vec<&str> = config["bundle"]["fileAssociations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["ext"].as_array().unwrap())
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        let mut readable: Vec<&str> = precis_core::document::ARTICLE_EXTENSIONS
+            .iter()
+            .map(|(ext, _)| *ext)
+            .collect();
+        declared.sort_unstable();
+        readable.sort_unstable();
+        assert_eq!(declared, readable);
+    }
+
     #[test]
     fn files_are_handed_over_once() {
         let opened = OpenedFiles::default();
