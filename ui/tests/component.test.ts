@@ -272,6 +272,18 @@ describe('App', () => {
     expect(backend.of('history_delete')[0].args).toEqual({ id: 7 });
   });
 
+  it('says the model list is loading, not "None installed", until it has come back', async () => {
+    const list = deferred<ModelStatus[]>();
+    installBackend({ list_models: () => list.promise });
+    const app = new AppState();
+    render(App, { props: { app } });
+    const first = () => ($('model-select') as HTMLSelectElement).options[0].textContent;
+    await waitFor(() => expect(($('target-select') as HTMLSelectElement).options.length).toBe(LANGUAGES.length));
+    expect(first()).toBe('Loading…');
+    list.resolve(MODELS.map((m) => ({ ...m, installed: null, installed_bytes: null, sources: [] })));
+    await waitFor(() => expect(first()).toBe('None installed'));
+  });
+
   it('opens the models panel with the first-run hint when no model is installed', async () => {
     installBackend({
       list_models: () => MODELS.map((m) => ({ ...m, installed: null, installed_bytes: null, sources: [] })),

@@ -66,6 +66,8 @@ function isFormField(target: EventTarget | null): boolean {
 export class AppState {
   languages = $state.raw<Language[]>([]);
   models = $state.raw<ModelStatus[]>([]);
+  /** False until the first model list has come back (so nothing says "None installed" before). */
+  modelsLoaded = $state(false);
   settings = $state<Settings>({ ...DEFAULT_SETTINGS });
 
   phase = $state<Phase>('idle');
@@ -118,6 +120,12 @@ export class AppState {
    *  translation models are chosen separately). */
   get installedModels(): ModelStatus[] {
     return this.models.filter((m) => m.installed != null && m.purpose === 'assistant');
+  }
+
+  /** The model select's first entry: the default model, or why there is none. */
+  get defaultModelLabel(): string {
+    if (!this.modelsLoaded) return 'Loading…';
+    return this.installedModels.length ? 'Default' : 'None installed';
   }
 
   /** Installed dedicated translation models (Marian). */
@@ -184,6 +192,8 @@ export class AppState {
       }
     } catch (err) {
       this.modelsError = api.toErrorInfo(err).message;
+    } finally {
+      this.modelsLoaded = true;
     }
   }
 
