@@ -339,6 +339,59 @@ fn translation_keeps_one_output_paragraph_per_source_paragraph() {
     assert!(stderr(&o).contains("[translating]"), "{}", stderr(&o));
 }
 
+/// `--glossary FILE`: the reader's entries replace the term base's, are reported in the result,
+/// and a file that cannot be used is one clear error before any model work.
+#[test]
+fn a_glossary_file_is_applied_and_reported() {
+    let (dir, model) = tiny_model(Behaviour::Random);
+    let glossary = dir.path().join("glossary.csv");
+    std::fs::write(&glossary, "Source,Target\nSyria,叙利亚国\n").unwrap();
+    let sample = sample_article();
+    let translate = |glossary: &Path| {
+        precis(&[
+            "translate",
+            sample.to_str().unwrap(),
+            "--to",
+            "zh",
+            "--model",
+            model.to_str().unwrap(),
+            "--glossary",
+            glossary.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+    };
+    let o = translate(&glossary);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let used = v["translation"]["glossary"].as_array().unwrap();
+    let syria: Vec<&serde_json::Value> = used.iter().filter(|g| g["source"] == "Syria").collect();
+    assert_eq!(syria.len(), 1, "{used:?}");
+    assert_eq!(syria[0]["target"], "叙利亚国");
+    assert_eq!(syria[0]["origin"], "user");
+    // Where the rendering is nowhere in the translation (a random model), the reader is told.
+    let applied = v["translation"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("叙利亚国")
+        || v["translation"]["paragraphs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["text"].as_str().unwrap().contains("叙利亚国"));
+    let warned = stderr(&o).contains("your glossary's \"Syria → 叙利亚国\" could not be applied");
+    assert!(
+        applied != warned,
+        "applied: {applied}, stderr: {}",
+        stderr(&o)
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Syria,叙利亚\n,没有原文\n").unwrap();
+    assert_clear_error(&translate(&bad), "cannot use the glossary");
+    assert_clear_error(&translate(&dir.path().join("missing.csv")), "missing.csv");
+}
+
 #[test]
 fn bench_runs_both_implementations_and_they_agree() {
     let (_dir, model) = tiny_model(Behaviour::Random);

@@ -82,6 +82,7 @@ fn chinese_run() -> Option<&'static Outcome> {
             summary_in_target: true,
             translate: true,
             target: Language::parse("zh").unwrap(),
+            glossary: Vec::new(),
         };
         let mut tokens = 0usize;
         let mut sink = |e: Event| {
@@ -131,6 +132,7 @@ fn english_summary(llm: &mut LlmEngine, opts: SummaryOptions) -> precis_core::su
         summary_in_target: false,
         translate: false,
         target: Language::parse("en").unwrap(),
+        glossary: Vec::new(),
     };
     let outcome = pipeline::run(
         sample(),
@@ -443,6 +445,7 @@ fn a_paragraph_left_in_english_is_never_shown_as_a_hybrid() {
         summary_in_target: true,
         translate: true,
         target: Language::parse("zh").unwrap(),
+        glossary: Vec::new(),
     };
     let outcome = pipeline::run(
         sample(),

@@ -8,6 +8,7 @@ use precis_core::lang::Language;
 use precis_core::models::fetch;
 use precis_core::models::ModelChoice;
 use precis_core::summarize::{Length, SummaryEngine};
+use precis_core::translate::{read_glossary_file, GlossaryEntry};
 use precis_export::ExportFormat;
 
 #[derive(Parser)]
@@ -67,6 +68,8 @@ pub struct SummarizeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
+    pub glossary: GlossaryArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub input: InputArgs,
@@ -80,6 +83,8 @@ pub struct TranslateArgs {
     pub to: Language,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub glossary: GlossaryArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -215,6 +220,24 @@ pub struct ModelArgs {
     /// use --model.
     #[arg(long, value_name = "ID|DIR")]
     pub translation_model: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryArgs {
+    /// Your glossary: a CSV or TSV file of `term,rendering[,note]` rows (DeepL and memoQ
+    /// exports, a spreadsheet saved as CSV; an empty rendering keeps the term as written). Its
+    /// renderings win over the built-in term base in the translation and the translated summary.
+    #[arg(long, value_name = "FILE")]
+    pub glossary: Option<PathBuf>,
+}
+
+impl GlossaryArgs {
+    pub fn entries(&self) -> precis_core::Result<Vec<GlossaryEntry>> {
+        match &self.glossary {
+            Some(path) => read_glossary_file(path),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 impl ModelArgs {

@@ -16,6 +16,7 @@ pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()
         summary_in_target: false,
         translate: true,
         target: args.to,
+        glossary: args.glossary.entries()?,
     };
     let reporter = progress::Reporter::new(quiet);
     let mut sink = reporter.sink();

@@ -45,6 +45,9 @@ pub enum Error {
     #[error("unsupported language `{0}`; use a code such as zh-Hans, zh-Hant, ja, ko, fr, de, es, ru, pt, it, ar, vi, en")]
     UnsupportedLanguage(String),
 
+    #[error("cannot use the glossary {path}: {reason}")]
+    Glossary { path: PathBuf, reason: String },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -82,6 +85,7 @@ impl Error {
             Error::NoModelInstalled => ErrorCode::NoModelInstalled,
             Error::EngineUnavailable { .. } => ErrorCode::EngineUnavailable,
             Error::UnsupportedLanguage(_) => ErrorCode::UnsupportedLanguage,
+            Error::Glossary { .. } => ErrorCode::GlossaryInvalid,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Export(_) => ErrorCode::ExportFailed,
             Error::FontMissing { .. } => ErrorCode::FontMissing,
@@ -184,6 +188,7 @@ pub enum ErrorCode {
     InferenceFailed,
     EngineUnavailable,
     UnsupportedLanguage,
+    GlossaryInvalid,
     Cancelled,
     // Output.
     ExportFailed,

@@ -14,7 +14,7 @@ use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
-use crate::translate::{DocumentTranslator, Translation, Translator};
+use crate::translate::{DocumentTranslator, GlossaryEntry, TermOrigin, Translation, Translator};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct Request {
     /// Translate the whole article into `target`.
     pub translate: bool,
     pub target: Language,
+    /// The reader's glossary for `target` (`translate::read_glossary_file`); it wins over the
+    /// built-in term base.
+    pub glossary: Vec<GlossaryEntry>,
 }
 
 /// What the window asks of a job, as it sends it and as the history keeps it.
@@ -87,6 +90,7 @@ impl ProcessOptions {
             summary_in_target: self.summary_in_target,
             translate: self.translate,
             target: Language::parse(&self.target)?,
+            glossary: Vec::new(),
         })
     }
 }
@@ -242,7 +246,7 @@ fn translate(
     cancel: &CancelToken,
 ) -> Result<()> {
     let doc = &outcome.document;
-    tr.build_glossary(doc, sink, cancel)?;
+    tr.build_glossary(doc, &req.glossary, sink, cancel)?;
     let translate_article = req.translate && !same_language(&req.target, &doc.language);
     if req.translate && !translate_article {
         sink.emit(Event::warning(format!(
@@ -268,6 +272,7 @@ fn translate(
             None => translate_summary_points(&mut *tr, orig, sink, cancel)?,
         });
         outcome.summary_original = original;
+        report_unapplied_glossary(&translation, sink);
         outcome.translation = Some(translation);
         return Ok(());
     }
@@ -278,9 +283,34 @@ fn translate(
         outcome.summary = original;
     }
     if translate_article {
-        outcome.translation = Some(tr.translate_document(doc, sink, cancel)?);
+        let translation = tr.translate_document(doc, sink, cancel)?;
+        report_unapplied_glossary(&translation, sink);
+        outcome.translation = Some(translation);
     }
     Ok(())
+}
+
+/// Warns about each of the reader's glossary entries the article uses whose rendering is
+/// nowhere in the translation (the model worded it differently and enforcement could not
+/// replace it): the reader asked for that rendering and should know it is missing.
+fn report_unapplied_glossary(translation: &Translation, sink: &mut dyn EventSink) {
+    let mut text = translation.title.clone();
+    for p in &translation.paragraphs {
+        text.push('\n');
+        text.push_str(&p.text);
+    }
+    for g in translation
+        .glossary
+        .iter()
+        .filter(|g| g.origin == TermOrigin::User)
+    {
+        if !text.contains(&g.target) {
+            sink.emit(Event::warning(format!(
+                "your glossary's \"{} → {}\" could not be applied: the translation words it differently",
+                g.source, g.target
+            )));
+        }
+    }
 }
 
 /// Passes events on, and emits an extractive summary's translation ([`summary_from_translation`])
@@ -646,5 +676,37 @@ mod tests {
         // A point with no source sentence (never from the extractive engine) is not guessed.
         let empty = summary(summarize::Style::Bullets, &[&[]]);
         assert!(from(&empty, &kept, &zh).is_none());
+    }
+
+    #[test]
+    fn a_glossary_rendering_missing_from_the_translation_is_reported() {
+        let entry = |source: &str, target: &str, origin| GlossaryEntry {
+            source: source.into(),
+            target: target.into(),
+            origin,
+        };
+        let translation = Translation {
+            language: "zh-Hans".into(),
+            model: "scripted".into(),
+            title: "日内瓦会谈".into(),
+            subtitle: None,
+            paragraphs: Vec::new(),
+            glossary: vec![
+                entry("Geneva", "日内瓦", TermOrigin::User),
+                entry("talks", "磋商", TermOrigin::User),
+                entry("Syria", "叙利亚", TermOrigin::TermBase),
+            ],
+            seconds: 0.0,
+        };
+        let mut warnings = Vec::new();
+        report_unapplied_glossary(&translation, &mut |e: Event| {
+            if let Event::Warning { message, .. } = e {
+                warnings.push(message);
+            }
+        });
+        assert_eq!(
+            warnings,
+            ["your glossary's \"talks → 磋商\" could not be applied: the translation words it differently"]
+        );
     }
 }

@@ -21,6 +21,7 @@ use ts_rs::TS;
 use precis_core::lang::Language;
 use precis_core::pipeline::Outcome;
 use precis_core::summarize::{Style, Summary};
+use precis_core::translate::TermOrigin;
 use precis_core::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -196,6 +197,15 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
     }
     if let Some(t) = &o.translation {
         meta.push(("Translation".into(), language_label(&t.language)));
+        let yours: Vec<String> = t
+            .glossary
+            .iter()
+            .filter(|g| g.origin == TermOrigin::User)
+            .map(|g| format!("{} → {}", g.source, g.target))
+            .collect();
+        if !yours.is_empty() {
+            meta.push(("Your glossary".into(), yours.join("; ")));
+        }
     }
     out.push(Block::Meta { rows: meta });
     for s in [&o.summary, &o.summary_original].into_iter().flatten() {

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
 // After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
+export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, };
 
@@ -167,7 +167,7 @@ language: string, style: Style, points: Array<SummaryPoint>, seconds: number,
  */
 translated_by?: string, };
 
-export type TermOrigin = "term_base" | "carried" | "rendered";
+export type TermOrigin = "term_base" | "carried" | "rendered" | "user";
 
 export type GlossaryEntry = { source: string, target: string, origin: TermOrigin, };
 

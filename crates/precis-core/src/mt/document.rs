@@ -105,10 +105,11 @@ impl DocumentTranslator for MachineTranslation<'_> {
     fn build_glossary(
         &mut self,
         doc: &Document,
+        user: &[GlossaryEntry],
         sink: &mut dyn EventSink,
         _cancel: &CancelToken,
     ) -> Result<()> {
-        self.glossary = announced_glossary(&self.target, doc, sink);
+        self.glossary = announced_glossary(&self.target, doc, user, sink);
         Ok(())
     }
 

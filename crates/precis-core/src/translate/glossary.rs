@@ -26,6 +26,8 @@ pub enum TermOrigin {
     /// A person's name Précis put together from its name tables and Xinhua's transliteration
     /// table ([`crate::names`]); its first mention carries the original in brackets.
     Rendered,
+    /// The reader's own glossary (`--glossary FILE`); it wins over the others.
+    User,
 }
 
 pub(super) const GAZETTEER_ZH_HANS: &str = include_str!("../../data/gazetteer.en-zh-Hans.tsv");
@@ -146,10 +148,15 @@ pub fn terms_in<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g Glossa
     found
 }
 
-/// The terminology entries `doc` uses for `target` (the model's language): the term base's,
-/// and for Simplified Chinese the people's names Précis renders itself.
-pub(crate) fn document_glossary(target: &Language, doc: &Document) -> Vec<GlossaryEntry> {
-    let table = gazetteer(target);
+/// The terminology entries `doc` uses for `target` (the model's language): the reader's own
+/// (`user`), the term base's where the reader has none for the term, and for Simplified Chinese
+/// the people's names Précis renders itself.
+pub(crate) fn document_glossary(
+    target: &Language,
+    doc: &Document,
+    user: &[GlossaryEntry],
+) -> Vec<GlossaryEntry> {
+    let table = super::user_glossary::merged(user, gazetteer(target));
     let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
     text.push_str(&doc.body_text());
     let mut glossary: Vec<GlossaryEntry> = terms_in(&table, &text).into_iter().cloned().collect();

@@ -31,12 +31,14 @@ mod prompt;
 mod schedule;
 #[cfg(test)]
 mod tests;
+mod user_glossary;
 
 pub use checks::{
     has_words, in_target_language, latin_share, untranslated_words, Problem, NOT_TRANSLATED,
 };
 pub(crate) use glossary::document_glossary;
 pub use glossary::{contains_term, enforce_terms, gazetteer, terms_in, GlossaryEntry, TermOrigin};
+pub use user_glossary::{parse_glossary, read_glossary_file, MAX_GLOSSARY_BYTES};
 
 use checks::{settle, Attempt};
 use schedule::DocumentJobs;
@@ -119,13 +121,14 @@ impl DocumentTranslator for Translator<'_> {
     fn build_glossary(
         &mut self,
         doc: &Document,
+        user: &[GlossaryEntry],
         sink: &mut dyn EventSink,
         _cancel: &CancelToken,
     ) -> Result<()> {
         self.source_language = Language::parse(&doc.language)
             .map(|l| l.name)
             .unwrap_or("the source language");
-        self.glossary = announced_glossary(&self.target, doc, sink);
+        self.glossary = announced_glossary(&self.target, doc, user, sink);
         Ok(())
     }
 
@@ -328,11 +331,12 @@ pub trait DocumentTranslator {
     /// The model that translates, as the window and exports name it.
     fn model_name(&self) -> String;
 
-    /// Collects the terminology entries this document uses, so every paragraph (and the
-    /// summary) renders them the same way.
+    /// Collects the terminology entries this document uses — the reader's own (`user`) first,
+    /// then the built-in ones — so every paragraph (and the summary) renders them the same way.
     fn build_glossary(
         &mut self,
         doc: &Document,
+        user: &[GlossaryEntry],
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
     ) -> Result<()>;
@@ -363,9 +367,10 @@ pub trait DocumentTranslator {
 pub(crate) fn announced_glossary(
     target: &Language,
     doc: &Document,
+    user: &[GlossaryEntry],
     sink: &mut dyn EventSink,
 ) -> Vec<GlossaryEntry> {
-    let glossary = document_glossary(target, doc);
+    let glossary = document_glossary(target, doc, user);
     sink.emit(Event::Progress {
         stage: Stage::Glossary,
         done: 1,

@@ -17,7 +17,7 @@ fn translate_document(
     cancel: &CancelToken,
 ) -> Result<Translation> {
     let mut tr = Translator::new(llm, target);
-    tr.build_glossary(doc, sink, cancel)?;
+    tr.build_glossary(doc, &[], sink, cancel)?;
     tr.translate_document(doc, sink, cancel)
 }
 
@@ -222,6 +222,61 @@ fn a_document_translates_through_the_generator_seam() {
     assert!(tr.paragraphs.iter().all(|p| p.warnings.is_empty()));
     // The title and each paragraph once: nothing failed, so nothing was asked again.
     assert_eq!(model.asked.len(), 1 + doc.paragraphs.len());
+}
+
+/// The reader's glossary wins over the term base (Geneva is 日内瓦 there): its rendering is
+/// in the prompts, replaces the English the model left in, and is what the translation reports.
+#[test]
+fn the_readers_glossary_wins_in_prompts_enforcement_and_the_report() {
+    let doc = article();
+    let user = super::user_glossary::parse_glossary("Geneva,日内瓦市\nministers,部长\n").unwrap();
+    let mut model = ScriptedGenerator::new(|messages: &[Message]| {
+        let prompt = messages.last().expect("a user turn").content.as_str();
+        match prompt {
+            p if p.contains("The talks resumed") => "官员说，会谈于周一在 Geneva 恢复。",
+            p if p.contains("The ministers met") => "部长们秘密会面，讨论停火问题长达数小时。",
+            p if p.contains("Talks resume in Geneva") => "日内瓦市会谈恢复",
+            other => panic!("unexpected prompt: {other}"),
+        }
+        .to_string()
+    });
+    let cancel = CancelToken::new();
+    let mut tr = Translator::new(&mut model, Language::parse("zh").unwrap());
+    tr.build_glossary(&doc, &user, &mut |_: Event| {}, &cancel)
+        .unwrap();
+    let translation = tr
+        .translate_document(&doc, &mut |_: Event| {}, &cancel)
+        .unwrap();
+    assert_eq!(
+        translation.paragraphs[0].text,
+        "官员说，会谈于周一在日内瓦市恢复。"
+    );
+    let used: Vec<(&str, &str, TermOrigin)> = translation
+        .glossary
+        .iter()
+        .map(|g| (g.source.as_str(), g.target.as_str(), g.origin))
+        .collect();
+    assert!(
+        used.contains(&("Geneva", "日内瓦市", TermOrigin::User)),
+        "{used:?}"
+    );
+    assert!(
+        used.contains(&("ministers", "部长", TermOrigin::User)),
+        "{used:?}"
+    );
+    assert!(!used.iter().any(|(_, t, _)| *t == "日内瓦"), "{used:?}");
+    let prompts: Vec<&str> = model
+        .asked
+        .iter()
+        .flatten()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert!(prompts
+        .iter()
+        .any(|p| p.contains("Geneva") && p.contains("日内瓦市")));
+    assert!(!prompts
+        .iter()
+        .any(|p| p.contains("日内瓦\n") || p.contains("→ 日内瓦 ")));
 }
 
 #[test]
