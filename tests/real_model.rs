@@ -405,7 +405,7 @@ fn instructions_inside_an_article_are_translated_not_obeyed() {
     paragraphs.push("* * *".to_string());
     let doc = Document::from_paragraphs("Talks continue", "injection.txt", paragraphs);
     let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
-    tr.build_glossary(&doc, &mut |_e: Event| {}, &CancelToken::new())
+    tr.build_glossary(&doc, &[], &mut |_e: Event| {}, &CancelToken::new())
         .unwrap();
     let t = tr
         .translate_document(&doc, &mut |_e: Event| {}, &CancelToken::new())
