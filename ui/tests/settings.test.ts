@@ -59,6 +59,10 @@ describe('settings through the store plugin', () => {
       DEFAULT_SETTINGS,
     );
     expect(sanitizeSettings(null)).toEqual(DEFAULT_SETTINGS);
+    // A text size off the scale snaps to it; a non-number is the default.
+    expect(sanitizeSettings({ textSize: 1000 }).textSize).toBe(200);
+    expect(sanitizeSettings({ textSize: 134 }).textSize).toBe(130);
+    expect(sanitizeSettings({ textSize: 'big' }).textSize).toBe(100);
   });
 
   it('turns settings into process options', () => {

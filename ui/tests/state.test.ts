@@ -402,6 +402,27 @@ describe('window input', () => {
     expect(backend.of('take_opened_files')).toHaveLength(3);
   });
 
+  it('Ctrl+= / Ctrl+- / Ctrl+0 change the text size within its limits and keep it', async () => {
+    const backend = installBackend();
+    const app = new AppState();
+    await app.init();
+    const detach = app.attach(window);
+    const key = (k: string) => window.dispatchEvent(new KeyboardEvent('keydown', { key: k, ctrlKey: true }));
+    key('=');
+    key('+');
+    expect(app.settings.textSize).toBe(120);
+    for (let i = 0; i < 20; i++) key('-');
+    expect(app.settings.textSize).toBe(70);
+    key('0');
+    expect(app.settings.textSize).toBe(100);
+    detach();
+    const lastSaved = () => {
+      const sets = backend.of('plugin:store|set');
+      return sets.length ? sets[sets.length - 1].args.value?.textSize : undefined;
+    };
+    await vi.waitFor(() => expect(lastSaved()).toBe(100));
+  });
+
   it('Escape cancels a running job', async () => {
     const finish = deferred<unknown>();
     const backend = installBackend({

@@ -9,6 +9,8 @@ import {
   loadSettings,
   processOptions,
   saveSettings,
+  stepTextSize,
+  TEXT_SIZES,
   type Settings,
 } from './settings';
 import { initialStream, reduceStream, type StreamState } from './stream';
@@ -471,6 +473,11 @@ export class AppState {
     } else if (mod && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'e') {
       e.preventDefault();
       void this.exportAs();
+    } else if (mod && !e.altKey && ['=', '+', '-', '0'].includes(e.key)) {
+      e.preventDefault();
+      const steps = e.key === '-' ? -1 : e.key === '0' ? 0 : 1;
+      const size = e.key === '0' ? TEXT_SIZES.default : stepTextSize(this.settings.textSize, steps);
+      void this.setSetting('textSize', size);
     } else if (e.key === 'Escape') {
       if (this.modelsOpen) this.modelsOpen = false;
       else if (this.running) void this.cancel();

@@ -19,6 +19,16 @@ export interface Settings {
   summaryEnglish: boolean;
   includeTranslation: boolean;
   exportFormat: ExportFormat;
+  /** The panes' text size in percent (Ctrl+= / Ctrl+- / Ctrl+0). */
+  textSize: number;
+}
+
+export const TEXT_SIZES = { min: 70, max: 200, step: 10, default: 100 } as const;
+
+/** `size` moved by `steps` of TEXT_SIZES.step, kept within the limits. */
+export function stepTextSize(size: number, steps: number): number {
+  const next = Math.round(size / TEXT_SIZES.step + steps) * TEXT_SIZES.step;
+  return Math.min(TEXT_SIZES.max, Math.max(TEXT_SIZES.min, next));
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -32,6 +42,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   summaryEnglish: false,
   includeTranslation: true,
   exportFormat: 'md',
+  textSize: TEXT_SIZES.default,
 });
 
 export const STORE_FILE = 'settings.json';
@@ -62,6 +73,10 @@ export function sanitizeSettings(raw: unknown): Settings {
     includeTranslation:
       typeof r.includeTranslation === 'boolean' ? r.includeTranslation : d.includeTranslation,
     exportFormat: oneOf(r.exportFormat, EXPORT_FORMATS, d.exportFormat),
+    textSize:
+      typeof r.textSize === 'number' && Number.isFinite(r.textSize)
+        ? stepTextSize(r.textSize, 0)
+        : d.textSize,
   };
 }
 
