@@ -11,7 +11,7 @@ OUT="${PRECIS_E2E_OUT:-$CARGO_TARGET_DIR/e2e-artifacts}"
 APP="${PRECIS_APP:-$CARGO_TARGET_DIR/release/precis-app}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-for tool in Xvfb WebKitWebDriver pdftotext node dbus-daemon; do
+for tool in Xvfb WebKitWebDriver pdftotext node dbus-daemon dbus-send; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing; run scripts/setup.sh" >&2; exit 1; }
 done
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked

@@ -127,7 +127,21 @@ async function withApp(args, body) {
     await body();
   } finally {
     await wd('DELETE', s('')).catch(() => {});
+    await singleInstanceReleased();
   }
+}
+
+/** Waits until the app that just ended has left the session bus. The driver kills it, so its
+ *  single-instance name lingers until the bus notices; an app started before then would take
+ *  itself for a second launch and hand its files to one that can no longer answer. */
+async function singleInstanceReleased() {
+  const args = ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
+    'org.freedesktop.DBus.NameHasOwner', 'string:app.precis.desktop.SingleInstance'];
+  for (let i = 0; i < 100; i++) {
+    if (/boolean false/.test(execFileSync('dbus-send', args, { encoding: 'utf8' }))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the previous Précis still holds its single-instance name after 10 s');
 }
 
 async function main() {
