@@ -646,8 +646,9 @@ fn lines_document(bytes: &[u8], name: String) -> Result<Document, ReadError> {
 /// The file's name (for messages) and bytes, refused when larger than `limits.max_bytes`.
 /// Only regular files are read: a device (`/dev/zero`) or a named pipe has no size to check
 /// and may never end, so it is refused before it is opened; a file is read through
-/// [`read_capped`] all the same, as it may grow while it is read.
-fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), ReadError> {
+/// [`read_capped`] all the same, as it may grow while it is read. Also for the other files a
+/// user hands over (a glossary), so every file is read under the same rules.
+pub fn read_limited(path: &Path, limits: &ReadLimits) -> Result<(String, Vec<u8>), ReadError> {
     let io_err = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,

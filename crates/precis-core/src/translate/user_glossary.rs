@@ -3,9 +3,12 @@
 //! Its entries win over the built-in term base and are applied like it: listed in the prompt of
 //! every paragraph that uses them, enforced after generation, and reported in the translation.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::glossary::{GlossaryEntry, TermOrigin};
+use crate::document::encoding::decode;
+use crate::document::{read_limited, ReadLimits};
 use crate::{Error, Result};
 
 /// Larger glossary files are refused: tens of thousands of terms fit in far less.
@@ -17,27 +20,17 @@ pub const MAX_GLOSSARY_BYTES: u64 = 16 * 1024 * 1024;
 /// saves it, legacy code pages). An empty target means "do not translate": the term is kept as
 /// written.
 pub fn read_glossary_file(path: &Path) -> Result<Vec<GlossaryEntry>> {
+    // The readers' rules: regular files only (no device or pipe), at most the cap, read bounded.
+    let limits = ReadLimits {
+        max_bytes: MAX_GLOSSARY_BYTES,
+        chapter: None,
+    };
+    let (_, bytes) = read_limited(path, &limits)?;
     let invalid = |reason: String| Error::Glossary {
         path: path.to_path_buf(),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
-    if size > MAX_GLOSSARY_BYTES {
-        return Err(invalid(format!(
-            "{size} bytes; a glossary file may hold at most {MAX_GLOSSARY_BYTES}"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let (text, _) =
-        crate::document::encoding::decode(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let (text, _) = decode(&bytes).map_err(|e| invalid(e.to_string()))?;
     parse_glossary(&text).map_err(invalid)
 }
 
@@ -56,6 +49,7 @@ pub fn parse_glossary(text: &str) -> std::result::Result<Vec<GlossaryEntry>, Str
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut entries: Vec<GlossaryEntry> = Vec::new();
+    let mut row_of: HashMap<String, usize> = HashMap::new();
     for (index, row) in reader.records().enumerate() {
         let row = row.map_err(|e| format!("row {}: {e}", index + 1))?;
         let source = row.get(0).unwrap_or("");
@@ -74,12 +68,17 @@ pub fn parse_glossary(text: &str) -> std::result::Result<Vec<GlossaryEntry>, Str
         }
         let target = if target.is_empty() { source } else { target };
         // A later row for the same term replaces the earlier one, as in a spreadsheet edit.
-        entries.retain(|e| e.source != source);
-        entries.push(GlossaryEntry {
-            source: source.to_string(),
-            target: target.to_string(),
-            origin: TermOrigin::User,
-        });
+        match row_of.get(source) {
+            Some(&i) => entries[i].target = target.to_string(),
+            None => {
+                row_of.insert(source.to_string(), entries.len());
+                entries.push(GlossaryEntry {
+                    source: source.to_string(),
+                    target: target.to_string(),
+                    origin: TermOrigin::User,
+                });
+            }
+        }
     }
     Ok(entries)
 }
@@ -102,11 +101,12 @@ fn is_header(first_cell: &str) -> bool {
 /// Puts the reader's entries before the built-in ones; a built-in entry for a term the reader
 /// has an entry for is dropped.
 pub(crate) fn merged(user: &[GlossaryEntry], built_in: Vec<GlossaryEntry>) -> Vec<GlossaryEntry> {
+    let users_terms: HashSet<&str> = user.iter().map(|u| u.source.as_str()).collect();
     let mut all = user.to_vec();
     all.extend(
         built_in
             .into_iter()
-            .filter(|b| !user.iter().any(|u| u.source == b.source)),
+            .filter(|b| !users_terms.contains(b.source.as_str())),
     );
     all
 }
@@ -175,6 +175,14 @@ mod tests {
             pairs(&entries),
             [("Syria", "叙利亚"), ("Damascus", "大马士革")]
         );
+    }
+
+    /// A device or pipe named as the glossary is refused at once, never read without end.
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_refused_not_read() {
+        let err = read_glossary_file(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::NotAFile, "{err}");
     }
 
     #[test]
