@@ -19,6 +19,7 @@ fn precis_in(home: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("PRECIS_MODELS_DIR", home.join("models"))
         .env("HF_HOME", home.join("hf"))
+        .env("PRECIS_DATA_DIR", home.join("data"))
         .env_remove("HF_HUB_CACHE")
         .output()
         .unwrap()
@@ -390,6 +391,119 @@ fn a_glossary_file_is_applied_and_reported() {
     std::fs::write(&bad, "Syria,叙利亚\n,没有原文\n").unwrap();
     assert_clear_error(&translate(&bad), "cannot use the glossary");
     assert_clear_error(&translate(&dir.path().join("missing.csv")), "missing.csv");
+}
+
+/// `precis glossary`: the stored glossary the window edits — import (a UTF-16 file as Excel
+/// saves it), add, change, keep-as-written, remove, export that reads back — and a translation
+/// applies it, a `--glossary` file winning over it.
+#[test]
+fn the_stored_glossary_is_edited_exported_and_applied() {
+    let (dir, model) = tiny_model(Behaviour::Random);
+    let home = dir.path();
+    let run = |args: &[&str]| precis_in(home, args);
+    let file = home.join("excel.txt");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in
+        "Term\tRendering\tNote\r\nSyria\t叙利亚国\tour style\r\nGeneva\t日内瓦\r\n".encode_utf16()
+    {
+        utf16.extend(unit.to_le_bytes());
+    }
+    std::fs::write(&file, utf16).unwrap();
+    let o = run(&["glossary", "import", file.to_str().unwrap(), "--to", "zh"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 added, 0 replaced, 0 skipped"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["glossary", "add", "Damascus", "大马士革", "--ignore-case"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "glossary",
+        "add",
+        "Reuters",
+        "--keep",
+        "--note",
+        "the agency",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["glossary", "add", "Geneva", "日内瓦市"]);
+    assert!(
+        stderr(&o).starts_with("changed: Geneva → 日内瓦市"),
+        "{}",
+        stderr(&o)
+    );
+    let listed = stdout(&run(&["glossary", "list"]));
+    assert_eq!(
+        listed,
+        "Damascus\t大马士革\t\tany case\nGeneva\t日内瓦市\t\t\nReuters\t(kept as written)\tthe agency\t\nSyria\t叙利亚国\tour style\t\n"
+    );
+    // Another language has its own glossary.
+    assert_eq!(stdout(&run(&["glossary", "list", "--to", "de"])), "");
+    let o = run(&["glossary", "remove", "Reuters"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_clear_error(
+        &run(&["glossary", "remove", "Reuters"]),
+        "not in your zh-Hans glossary",
+    );
+    assert_clear_error(&run(&["glossary", "add", "Aleppo", " "]), "no rendering");
+    // Export writes what import reads.
+    let exported = home.join("out.csv");
+    let o = run(&["glossary", "export", exported.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Source,Target,Note,Match case\r\n"),
+        "{csv}"
+    );
+    let o = run(&[
+        "glossary",
+        "import",
+        exported.to_str().unwrap(),
+        "--to",
+        "de",
+    ]);
+    assert!(stderr(&o).contains("3 added"), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&run(&["glossary", "list", "--to", "de"])),
+        stdout(&run(&["glossary", "list"]))
+    );
+
+    // The stored entries reach the translation; a --glossary file's entry wins over them.
+    let for_run = home.join("run.csv");
+    std::fs::write(&for_run, "Syria,叙利亚共和国\n").unwrap();
+    let sample = sample_article();
+    let o = run(&[
+        "translate",
+        sample.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--glossary",
+        for_run.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let used = v["translation"]["glossary"].as_array().unwrap();
+    let rendering = |term: &str| {
+        used.iter().find(|g| g["source"] == term).map(|g| {
+            (
+                g["target"].as_str().unwrap().to_string(),
+                g["origin"].clone(),
+            )
+        })
+    };
+    assert_eq!(
+        rendering("Syria"),
+        Some(("叙利亚共和国".into(), "user".into())),
+        "{used:?}"
+    );
+    assert_eq!(
+        rendering("Geneva"),
+        Some(("日内瓦市".into(), "user".into())),
+        "{used:?}"
+    );
 }
 
 #[test]

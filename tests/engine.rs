@@ -849,7 +849,7 @@ fn loaded_models_load_what_a_job_needs_once_and_announce_it() {
         summary_in_target: false,
         translate: false,
         target: Language::parse("zh-Hans").unwrap(),
-        glossary: Vec::new(),
+        glossary: Default::default(),
     };
     let choose = |path: &std::path::Path| path.to_str().unwrap().to_string();
     let (first, second) = (choose(&first), choose(&second));

@@ -304,7 +304,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
         summary_in_target: true,
         translate: true,
         target: Language::parse("zh-Hant").unwrap(),
-        glossary: Vec::new(),
+        glossary: Default::default(),
     };
     assert!(!req.needs_llm(&doc, true));
     let mut events = Vec::new();
@@ -340,7 +340,7 @@ fn an_article_is_translated_by_the_translation_model_and_summarised_without_an_l
     // A model for another language is refused before any work.
     let de = Request {
         target: Language::parse("de").unwrap(),
-        glossary: Vec::new(),
+        glossary: Default::default(),
         ..req.clone()
     };
     let e = pipeline::run_with(

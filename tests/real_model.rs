@@ -82,7 +82,7 @@ fn chinese_run() -> Option<&'static Outcome> {
             summary_in_target: true,
             translate: true,
             target: Language::parse("zh").unwrap(),
-            glossary: Vec::new(),
+            glossary: Default::default(),
         };
         let mut tokens = 0usize;
         let mut sink = |e: Event| {
@@ -132,7 +132,7 @@ fn english_summary(llm: &mut LlmEngine, opts: SummaryOptions) -> precis_core::su
         summary_in_target: false,
         translate: false,
         target: Language::parse("en").unwrap(),
-        glossary: Vec::new(),
+        glossary: Default::default(),
     };
     let outcome = pipeline::run(
         sample(),
@@ -405,8 +405,13 @@ fn instructions_inside_an_article_are_translated_not_obeyed() {
     paragraphs.push("* * *".to_string());
     let doc = Document::from_paragraphs("Talks continue", "injection.txt", paragraphs);
     let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
-    tr.build_glossary(&doc, &[], &mut |_e: Event| {}, &CancelToken::new())
-        .unwrap();
+    tr.build_glossary(
+        &doc,
+        &Default::default(),
+        &mut |_e: Event| {},
+        &CancelToken::new(),
+    )
+    .unwrap();
     let t = tr
         .translate_document(&doc, &mut |_e: Event| {}, &CancelToken::new())
         .unwrap();
@@ -445,7 +450,7 @@ fn a_paragraph_left_in_english_is_never_shown_as_a_hybrid() {
         summary_in_target: true,
         translate: true,
         target: Language::parse("zh").unwrap(),
-        glossary: Vec::new(),
+        glossary: Default::default(),
     };
     let outcome = pipeline::run(
         sample(),

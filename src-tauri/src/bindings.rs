@@ -11,9 +11,12 @@ use precis_core::models::{ModelStatus, Purpose};
 use precis_core::pipeline::{Outcome, ProcessOptions};
 use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{Length, Style, Summary, SummaryEngine, SummaryPoint};
-use precis_core::translate::{GlossaryEntry, TermOrigin, TranslatedParagraph, Translation};
+use precis_core::translate::{
+    GlossaryEntry, TermOrigin, TranslatedParagraph, Translation, UserTerm,
+};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::ExportFormat;
+use precis_store::glossary::{ImportSummary, StoredTerm};
 use precis_store::history::{HistoryEntry, HistoryItem};
 use ts_rs::TS;
 
@@ -52,6 +55,9 @@ pub fn typescript() -> String {
         HistoryItem::decl(),
         HistoryEntry::decl(),
         ExportFormat::decl(),
+        UserTerm::decl(),
+        StoredTerm::decl(),
+        ImportSummary::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

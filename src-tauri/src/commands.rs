@@ -10,9 +10,11 @@ use precis_core::lang::{Language, LANGUAGES};
 use precis_core::models::{self, fetch, LoadedModels, ModelStatus};
 use precis_core::pipeline::{self, Outcome, ProcessOptions};
 use precis_core::progress::{CancelToken, Event};
+use precis_core::translate::{read_glossary_file, write_glossary, KnownTerms, UserTerm};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::{export_to_file, ExportFormat, ExportOptions};
-use precis_store::history::{History, HistoryEntry, HistoryItem, NewEntry};
+use precis_store::glossary::{ImportSummary, StoredTerm};
+use precis_store::history::{database_path, History, HistoryEntry, HistoryItem, NewEntry};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -76,9 +78,9 @@ impl Inner {
                 .data_dir
                 .get()
                 .cloned()
-                .or_else(|| std::env::var_os("PRECIS_DATA_DIR").map(PathBuf::from))
+                .or_else(precis_store::history::data_dir)
                 .ok_or_else(|| internal("the app data directory is not known"))?;
-            *guard = Some(History::open(&dir.join("history.sqlite3")).map_err(history_info)?);
+            *guard = Some(History::open(&database_path(&dir)).map_err(history_info)?);
         }
         Ok(guard)
     }
@@ -197,11 +199,12 @@ fn process(
 ) -> Result<ProcessResult, ErrorInfo> {
     let started = Instant::now();
     let doc = read_input(&input)?;
-    let req = options.request().map_err(info)?;
+    let mut req = options.request().map_err(info)?;
     let mut sink = |e: Event| {
         // A closed window is not an error for the engine; the job simply finishes.
         let _ = on_event.send(e);
     };
+    req.glossary = known_terms(inner, &req.target, &mut sink);
     let outcome = {
         // One job at a time: the model is taken for the whole job, and only then is this job's
         // cancel flag published, so Cancel always reaches the job that is running.
@@ -243,6 +246,20 @@ fn process(
         history_id,
         outcome,
     })
+}
+
+/// The reader's glossary and the remembered names for a job into `target`; a database that
+/// cannot be read costs only those (with a warning), not the job.
+fn known_terms(inner: &Inner, target: &Language, sink: &mut dyn FnMut(Event)) -> KnownTerms {
+    inner
+        .with_history(|h| h.known_terms(target.code))
+        .unwrap_or_else(|e| {
+            sink(Event::warning(format!(
+                "your glossary is not used for this article: {}",
+                e.message
+            )));
+            KnownTerms::default()
+        })
 }
 
 /// Asks the running job (and any download) to stop; it ends within about a second with a
@@ -292,6 +309,84 @@ pub async fn export_result(
             processed_at: Some(entry.created_at),
         };
         export_to_file(&entry.outcome, format, &opts, Path::new(&path)).map_err(info)?;
+        Ok(path)
+    })
+    .await
+}
+
+/// A target language's code as the glossary keys it (`zh` → `zh-Hans`).
+fn glossary_language(language: &str) -> Result<&'static str, ErrorInfo> {
+    Ok(Language::parse(language).map_err(info)?.code)
+}
+
+#[tauri::command]
+pub async fn glossary_list(
+    state: State<'_, AppState>,
+    language: String,
+) -> Result<Vec<StoredTerm>, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let language = glossary_language(&language)?;
+        inner.with_history(|h| h.glossary_list(language))
+    })
+    .await
+}
+
+/// Adds an entry (`id` null) or changes one.
+#[tauri::command]
+pub async fn glossary_save(
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    language: String,
+    term: UserTerm,
+) -> Result<StoredTerm, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let language = glossary_language(&language)?;
+        inner.with_history(|h| h.glossary_save(id, language, &term))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn glossary_delete(state: State<'_, AppState>, id: i64) -> Result<(), ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || inner.with_history(|h| h.glossary_delete(id))).await
+}
+
+/// Adds the entries of a CSV/TSV file (chosen in an open dialog) to a language's glossary.
+#[tauri::command]
+pub async fn glossary_import(
+    state: State<'_, AppState>,
+    language: String,
+    path: String,
+) -> Result<ImportSummary, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let language = glossary_language(&language)?;
+        let terms = read_glossary_file(Path::new(&path)).map_err(info)?;
+        let mut guard = inner.history()?;
+        let history = guard.as_mut().expect("opened by history()");
+        history
+            .glossary_import(language, &terms)
+            .map_err(history_info)
+    })
+    .await
+}
+
+/// Writes a language's glossary as CSV to `path` (chosen in a save dialog), atomically.
+#[tauri::command]
+pub async fn glossary_export(
+    state: State<'_, AppState>,
+    language: String,
+    path: String,
+) -> Result<String, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let language = glossary_language(&language)?;
+        let terms = inner.with_history(|h| h.glossary_terms(language))?;
+        precis_export::write_atomic(Path::new(&path), write_glossary(&terms).as_bytes())
+            .map_err(info)?;
         Ok(path)
     })
     .await

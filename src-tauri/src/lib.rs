@@ -14,9 +14,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
         .manage(commands::AppState::default())
         .manage(opened)
         .setup(|app| {
-            // PRECIS_DATA_DIR lets tests and portable installs keep the history elsewhere.
-            let dir = match std::env::var_os("PRECIS_DATA_DIR") {
-                Some(d) => d.into(),
+            // PRECIS_DATA_DIR lets tests and portable installs keep the history elsewhere; the
+            // CLI finds the same database through the same rule.
+            let dir = match precis_store::history::data_dir() {
+                Some(d) => d,
                 None => app.path().app_data_dir()?,
             };
             app.state::<commands::AppState>().set_data_dir(dir);
@@ -37,6 +38,11 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
             commands::model_download,
             commands::model_import,
             commands::model_remove,
+            commands::glossary_list,
+            commands::glossary_save,
+            commands::glossary_delete,
+            commands::glossary_import,
+            commands::glossary_export,
             open_with::take_opened_files,
         ])
 }

@@ -8,7 +8,7 @@ use precis_core::lang::Language;
 use precis_core::models::fetch;
 use precis_core::models::ModelChoice;
 use precis_core::summarize::{Length, SummaryEngine};
-use precis_core::translate::{read_glossary_file, GlossaryEntry};
+use precis_core::translate::{read_glossary_file, UserTerm};
 use precis_export::ExportFormat;
 
 #[derive(Parser)]
@@ -40,6 +40,8 @@ pub enum Command {
     BenchMarian(BenchMarianArgs),
     /// List, fetch and locate models.
     Models(ModelsArgs),
+    /// Your glossary (shared with the window): list, add, remove, import and export entries.
+    Glossary(GlossaryCommandArgs),
 }
 
 // The commands' argument structs carry no doc comment: the help text of a command is the doc
@@ -224,20 +226,90 @@ pub struct ModelArgs {
 
 #[derive(clap::Args)]
 pub struct GlossaryArgs {
-    /// Your glossary: a CSV or TSV file of `term,rendering[,note]` rows (DeepL and memoQ
-    /// exports, a spreadsheet saved as CSV; an empty rendering keeps the term as written). Its
-    /// renderings win over the built-in term base in the translation and the translated summary.
+    /// A glossary file for this run: CSV or TSV rows of `term,rendering[,note[,match case]]`
+    /// (DeepL and memoQ exports, a spreadsheet saved as CSV; an empty rendering keeps the term as
+    /// written). Its entries win over your stored glossary (`precis glossary`), which wins over
+    /// the built-in term base, in the translation and the translated summary.
     #[arg(long, value_name = "FILE")]
     pub glossary: Option<PathBuf>,
 }
 
 impl GlossaryArgs {
-    pub fn entries(&self) -> precis_core::Result<Vec<GlossaryEntry>> {
+    pub fn entries(&self) -> precis_core::Result<Vec<UserTerm>> {
         match &self.glossary {
             Some(path) => read_glossary_file(path),
             None => Ok(Vec::new()),
         }
     }
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryCommandArgs {
+    #[command(subcommand)]
+    pub command: GlossaryCommand,
+}
+
+#[derive(Subcommand)]
+pub enum GlossaryCommand {
+    /// Print the entries for a language: term, rendering, note, match case (tab-separated).
+    List(GlossaryListArgs),
+    /// Add an entry, or change the one for the same term.
+    Add(GlossaryAddArgs),
+    /// Remove the entry for a term.
+    Remove(GlossaryRemoveArgs),
+    /// Add the entries of a CSV/TSV file (see --glossary of translate); an entry for a term the
+    /// glossary has replaces it.
+    Import(GlossaryFileArgs),
+    /// Write the entries as CSV (UTF-8 with BOM, the columns import reads); `-` for stdout.
+    Export(GlossaryFileArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryLanguageArg {
+    /// The target language whose glossary this is.
+    #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+    pub to: Language,
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryListArgs {
+    #[command(flatten)]
+    pub language: GlossaryLanguageArg,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryAddArgs {
+    /// The term as articles write it.
+    pub term: String,
+    /// Its rendering; leave it out with --keep.
+    #[arg(required_unless_present = "keep")]
+    pub rendering: Option<String>,
+    /// Do not translate the term: keep it as written.
+    #[arg(long, conflicts_with = "rendering")]
+    pub keep: bool,
+    /// Match the term whatever its case (A–Z); by default "US" does not match "us".
+    #[arg(long)]
+    pub ignore_case: bool,
+    #[arg(long, default_value = "")]
+    pub note: String,
+    #[command(flatten)]
+    pub language: GlossaryLanguageArg,
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryRemoveArgs {
+    pub term: String,
+    #[command(flatten)]
+    pub language: GlossaryLanguageArg,
+}
+
+#[derive(clap::Args)]
+pub struct GlossaryFileArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub language: GlossaryLanguageArg,
 }
 
 impl ModelArgs {

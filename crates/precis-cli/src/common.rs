@@ -8,7 +8,34 @@ use precis_core::document::{self, Document, ReadLimits};
 use precis_core::pipeline::Outcome;
 use precis_export::{self as export, ExportFormat, ExportOptions};
 
-use crate::args::InputArgs;
+use precis_core::lang::Language;
+use precis_core::translate::KnownTerms;
+use precis_store::history::{data_dir, database_path, History};
+
+use crate::args::{GlossaryArgs, InputArgs};
+
+/// The database the window keeps (history, glossary, name memory).
+pub fn open_database() -> Result<History> {
+    let dir = data_dir().ok_or_else(|| {
+        anyhow::anyhow!("no data directory is known for this user; set PRECIS_DATA_DIR")
+    })?;
+    Ok(History::open(&database_path(&dir))?)
+}
+
+/// The terminology a run into `target` brings: the `--glossary` file's entries first, then the
+/// stored glossary and the names remembered from articles processed in the window. A database
+/// that cannot be opened costs only its entries (with a warning), not the run.
+pub fn known_terms(target: &Language, args: &GlossaryArgs) -> Result<KnownTerms> {
+    let file = args.entries()?;
+    let stored = match open_database().and_then(|db| Ok(db.known_terms(target.code)?)) {
+        Ok(known) => known,
+        Err(e) => {
+            eprintln!("precis: warning: your stored glossary is not used: {e:#}");
+            KnownTerms::default()
+        }
+    };
+    Ok(stored.preferring(file))
+}
 
 /// Reads an article file within the limits of `--max-size` and `--chapter`; with `--lines`,
 /// one paragraph per line.

@@ -9,6 +9,7 @@ mod args;
 mod bench;
 mod common;
 mod extract;
+mod glossary;
 mod models;
 mod progress;
 mod summarize;
@@ -60,5 +61,6 @@ fn run(cli: &Cli, cancel: &CancelToken) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::BenchMarian(args) => bench::run_marian(args),
         Command::Models(args) => models::run(args, quiet, cancel),
+        Command::Glossary(args) => glossary::run(args),
     }
 }

@@ -54,7 +54,7 @@ fn request(args: &SummarizeArgs) -> Result<Request> {
         summary_in_target: args.to.is_some(),
         translate: args.translate,
         target,
-        glossary: args.glossary.entries()?,
+        glossary: common::known_terms(&target, &args.glossary)?,
     })
 }
 

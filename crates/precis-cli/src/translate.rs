@@ -16,7 +16,7 @@ pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()
         summary_in_target: false,
         translate: true,
         target: args.to,
-        glossary: args.glossary.entries()?,
+        glossary: common::known_terms(&args.to, &args.glossary)?,
     };
     let reporter = progress::Reporter::new(quiet);
     let mut sink = reporter.sink();

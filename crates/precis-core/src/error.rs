@@ -199,6 +199,7 @@ pub enum ErrorCode {
     HistoryUnavailable,
     HistoryTooNew,
     HistoryNotFound,
+    GlossaryEntryNotFound,
     HistoryFailed,
     // The window's own requests.
     NothingToRestore,

@@ -14,7 +14,7 @@ use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
-use crate::translate::{DocumentTranslator, GlossaryEntry, TermOrigin, Translation, Translator};
+use crate::translate::{DocumentTranslator, KnownTerms, TermOrigin, Translation, Translator};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -26,9 +26,9 @@ pub struct Request {
     /// Translate the whole article into `target`.
     pub translate: bool,
     pub target: Language,
-    /// The reader's glossary for `target` (`translate::read_glossary_file`); it wins over the
-    /// built-in term base.
-    pub glossary: Vec<GlossaryEntry>,
+    /// The reader's glossary for `target` (stored, or `translate::read_glossary_file`), which
+    /// wins over the built-in term base, and the names remembered from earlier articles.
+    pub glossary: KnownTerms,
 }
 
 /// What the window asks of a job, as it sends it and as the history keeps it.
@@ -90,7 +90,7 @@ impl ProcessOptions {
             summary_in_target: self.summary_in_target,
             translate: self.translate,
             target: Language::parse(&self.target)?,
-            glossary: Vec::new(),
+            glossary: KnownTerms::default(),
         })
     }
 }
@@ -272,8 +272,7 @@ fn translate(
             None => translate_summary_points(&mut *tr, orig, sink, cancel)?,
         });
         outcome.summary_original = original;
-        report_unapplied_glossary(&translation, sink);
-        outcome.translation = Some(translation);
+        outcome.translation = Some(with_unapplied_glossary(translation, sink));
         return Ok(());
     }
     if let Some(orig) = summary_to_translate {
@@ -284,16 +283,16 @@ fn translate(
     }
     if translate_article {
         let translation = tr.translate_document(doc, sink, cancel)?;
-        report_unapplied_glossary(&translation, sink);
-        outcome.translation = Some(translation);
+        outcome.translation = Some(with_unapplied_glossary(translation, sink));
     }
     Ok(())
 }
 
-/// Warns about each of the reader's glossary entries the article uses whose rendering is
-/// nowhere in the translation (the model worded it differently and enforcement could not
-/// replace it): the reader asked for that rendering and should know it is missing.
-fn report_unapplied_glossary(translation: &Translation, sink: &mut dyn EventSink) {
+/// Notes (in the translation) and warns about each of the reader's glossary entries the
+/// article uses whose rendering is nowhere in the translation (the model worded it differently
+/// and enforcement could not replace it): the reader asked for that rendering and should know
+/// it is missing.
+fn with_unapplied_glossary(mut translation: Translation, sink: &mut dyn EventSink) -> Translation {
     let mut text = translation.title.clone();
     for p in &translation.paragraphs {
         text.push('\n');
@@ -309,8 +308,10 @@ fn report_unapplied_glossary(translation: &Translation, sink: &mut dyn EventSink
                 "your glossary's \"{} → {}\" could not be applied: the translation words it differently",
                 g.source, g.target
             )));
+            translation.glossary_unapplied.push(g.source.clone());
         }
     }
+    translation
 }
 
 /// Passes events on, and emits an extractive summary's translation ([`summary_from_translation`])
@@ -521,7 +522,7 @@ fn in_target(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::translate::TranslatedParagraph;
+    use crate::translate::{GlossaryEntry, TranslatedParagraph};
 
     fn doc() -> Document {
         Document::from_paragraphs(
@@ -551,6 +552,7 @@ mod tests {
                 })
                 .collect(),
             glossary: Vec::new(),
+            glossary_unapplied: Vec::new(),
             seconds: 0.0,
         }
     }
@@ -696,10 +698,11 @@ mod tests {
                 entry("talks", "磋商", TermOrigin::User),
                 entry("Syria", "叙利亚", TermOrigin::TermBase),
             ],
+            glossary_unapplied: Vec::new(),
             seconds: 0.0,
         };
         let mut warnings = Vec::new();
-        report_unapplied_glossary(&translation, &mut |e: Event| {
+        let translation = with_unapplied_glossary(translation, &mut |e: Event| {
             if let Event::Warning { message, .. } = e {
                 warnings.push(message);
             }
@@ -708,5 +711,6 @@ mod tests {
             warnings,
             ["your glossary's \"talks → 磋商\" could not be applied: the translation words it differently"]
         );
+        assert_eq!(translation.glossary_unapplied, ["talks"]);
     }
 }

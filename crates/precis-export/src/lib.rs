@@ -495,6 +495,7 @@ pub(crate) mod tests {
                     },
                 ],
                 glossary: vec![],
+                glossary_unapplied: Vec::new(),
                 seconds: 3.0,
             }),
             document,

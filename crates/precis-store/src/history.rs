@@ -35,6 +35,27 @@ const MIGRATIONS: &[&str] = &[
         total_secs       REAL NOT NULL DEFAULT 0
     );
     CREATE INDEX articles_created ON articles(created_at DESC);",
+    // 2: the reader's glossary and the name memory (see `glossary`).
+    "CREATE TABLE glossary (
+        id               INTEGER PRIMARY KEY,
+        language         TEXT NOT NULL,
+        source           TEXT NOT NULL,
+        target           TEXT NOT NULL DEFAULT '',
+        note             TEXT NOT NULL DEFAULT '',
+        case_sensitive   INTEGER NOT NULL DEFAULT 1,
+        do_not_translate INTEGER NOT NULL DEFAULT 0,
+        updated_at       TEXT NOT NULL,
+        UNIQUE (language, source)
+    );
+    CREATE TABLE name_memory (
+        language   TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        article_id INTEGER,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (language, source)
+    );
+    CREATE INDEX name_memory_article ON name_memory(article_id);",
 ];
 
 /// Why the history could not be read or written.
@@ -53,6 +74,10 @@ pub enum HistoryError {
     },
     #[error("history entry {0} does not exist (it may have been deleted)")]
     NotFound(i64),
+    #[error("glossary entry {0} does not exist (it may have been deleted)")]
+    GlossaryNotFound(i64),
+    #[error("{0}")]
+    GlossaryInvalid(String),
     #[error("history database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("history entry is unreadable: {0}")]
@@ -65,6 +90,8 @@ impl HistoryError {
             HistoryError::Open { .. } => precis_core::ErrorCode::HistoryUnavailable,
             HistoryError::TooNew { .. } => precis_core::ErrorCode::HistoryTooNew,
             HistoryError::NotFound(_) => precis_core::ErrorCode::HistoryNotFound,
+            HistoryError::GlossaryNotFound(_) => precis_core::ErrorCode::GlossaryEntryNotFound,
+            HistoryError::GlossaryInvalid(_) => precis_core::ErrorCode::GlossaryInvalid,
             HistoryError::Sql(_) | HistoryError::Json(_) => precis_core::ErrorCode::HistoryFailed,
         }
     }
@@ -105,8 +132,28 @@ pub struct NewEntry<'a> {
     pub total_secs: f64,
 }
 
+/// The database: the history of articles, the reader's glossary and the name memory
+/// ([`crate::glossary`]).
 pub struct History {
-    conn: Connection,
+    pub(crate) conn: Connection,
+}
+
+/// Where the window and the CLI keep the database: `PRECIS_DATA_DIR` when set (tests, portable
+/// installs), else the app's data directory (`~/.local/share/app.precis.desktop` on Linux, as
+/// Tauri names it from the app's identifier).
+pub fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os("PRECIS_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => dirs::data_dir().map(|d| d.join(APP_IDENTIFIER)),
+    }
+}
+
+/// The app's identifier in `src-tauri/tauri.conf.json` (a test keeps them equal).
+pub const APP_IDENTIFIER: &str = "app.precis.desktop";
+
+/// The database's file in a data directory.
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("history.sqlite3")
 }
 
 impl History {
@@ -170,7 +217,8 @@ impl History {
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
-    /// Stores a finished job and returns its id.
+    /// Stores a finished job and returns its id; the names its translation rendered are
+    /// remembered for later articles.
     pub fn insert(&self, entry: &NewEntry<'_>) -> Result<i64, HistoryError> {
         let o = entry.outcome;
         let d = &o.document;
@@ -201,7 +249,9 @@ impl History {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default()
         });
-        self.conn.execute(
+        // One transaction: an article and the names learnt from it are kept together or not at all.
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO articles (created_at, title, source_name, source_path, target, model,
                 engine, options_json, outcome_json, source_text, summary_text, translation_text,
                 prefill_secs, decode_secs, total_secs)
@@ -224,7 +274,12 @@ impl History {
                 entry.total_secs,
             ],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        if let Some(t) = &o.translation {
+            crate::glossary::remember_names(&tx, t, id)?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Newest first; `query` (if not blank) must occur in the title, source text, summary or
@@ -294,14 +349,16 @@ impl History {
         })
     }
 
+    /// Deletes an article and the names remembered from it (a deleted article leaves nothing
+    /// behind).
     pub fn delete(&self, id: i64) -> Result<(), HistoryError> {
-        match self
-            .conn
-            .execute("DELETE FROM articles WHERE id = ?1", params![id])?
-        {
-            0 => Err(HistoryError::NotFound(id)),
-            _ => Ok(()),
+        let tx = self.conn.unchecked_transaction()?;
+        if tx.execute("DELETE FROM articles WHERE id = ?1", params![id])? == 0 {
+            return Err(HistoryError::NotFound(id));
         }
+        tx.execute("DELETE FROM name_memory WHERE article_id = ?1", params![id])?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -352,6 +409,7 @@ mod tests {
                     untranslated: false,
                 }],
                 glossary: vec![],
+                glossary_unapplied: Vec::new(),
                 seconds: 1.0,
             }),
             document,
@@ -409,6 +467,61 @@ mod tests {
         assert_eq!(h.get(a).unwrap_err().code(), "history_not_found");
         assert_eq!(h.delete(a).unwrap_err().code(), "history_not_found");
         assert_eq!(h.list(None, 100).unwrap().len(), 1);
+    }
+
+    /// The names one article's translation settled on are offered to the next; deleting the
+    /// article forgets them.
+    #[test]
+    fn names_are_remembered_across_articles_and_forgotten_with_them() {
+        use precis_core::translate::{GlossaryEntry, TermOrigin};
+        let h = History::in_memory().unwrap();
+        let entry = |s: &str, t: &str, origin| GlossaryEntry {
+            source: s.into(),
+            target: t.into(),
+            origin,
+        };
+        let mut first = outcome("Talks", "Sergei Lavrov met Aleppo officials.", Some("会谈"));
+        first.translation.as_mut().unwrap().glossary = vec![
+            entry("Sergei Lavrov", "谢尔盖·拉夫罗夫", TermOrigin::Rendered),
+            entry("Hayat Tahrir al-Sham", "沙姆解放组织", TermOrigin::Carried),
+            entry("Aleppo", "阿勒颇", TermOrigin::TermBase),
+            entry("Geneva", "日内瓦市", TermOrigin::User),
+        ];
+        let a = store(&h, &first);
+        let remembered = h.remembered_names("zh-Hans").unwrap();
+        let pairs: Vec<(&str, &str)> = remembered
+            .iter()
+            .map(|g| (g.source.as_str(), g.target.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Hayat Tahrir al-Sham", "沙姆解放组织"),
+                ("Sergei Lavrov", "谢尔盖·拉夫罗夫")
+            ]
+        );
+        assert!(remembered
+            .iter()
+            .all(|g| g.origin == TermOrigin::Remembered));
+        assert!(h.remembered_names("de").unwrap().is_empty());
+        // A later article's choice replaces the earlier one.
+        let mut second = outcome("More talks", "Lavrov again.", Some("又是会谈"));
+        second.translation.as_mut().unwrap().glossary =
+            vec![entry("Sergei Lavrov", "谢·拉夫罗夫", TermOrigin::Carried)];
+        let b = store(&h, &second);
+        let names = h.remembered_names("zh-Hans").unwrap();
+        assert!(names.iter().any(|g| g.target == "谢·拉夫罗夫"));
+        h.delete(b).unwrap();
+        assert_eq!(h.remembered_names("zh-Hans").unwrap().len(), 1);
+        h.delete(a).unwrap();
+        assert!(h.remembered_names("zh-Hans").unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_data_dir_follows_the_apps_identifier() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../src-tauri/tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], APP_IDENTIFIER);
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! Précis's storage: the history of processed articles in a SQLite database.
+//! Précis's storage: one SQLite database with the history of processed articles, the reader's
+//! glossary and the names remembered across articles.
 //!
 //! Owns the schema and its migrations and the queries the window and CLI run. Depends on the
-//! core's result types ([`precis_core::pipeline::Outcome`]) and nothing else of Précis; the core
-//! must never depend on it (it runs jobs without knowing whether, or where, they are kept).
+//! core's types ([`precis_core::pipeline::Outcome`], the glossary's terms) and nothing else of
+//! Précis; the core must never depend on it (it runs jobs without knowing whether, or where,
+//! they are kept).
 
+pub mod glossary;
 pub mod history;

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
 // After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
+export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, };
 
@@ -167,7 +167,7 @@ language: string, style: Style, points: Array<SummaryPoint>, seconds: number,
  */
 translated_by?: string, };
 
-export type TermOrigin = "term_base" | "carried" | "rendered" | "user";
+export type TermOrigin = "term_base" | "carried" | "rendered" | "user" | "remembered";
 
 export type GlossaryEntry = { source: string, target: string, origin: TermOrigin, };
 
@@ -182,7 +182,12 @@ id: string, source: string, text: string, warnings?: Array<string>,
  */
 untranslated?: boolean, };
 
-export type Translation = { language: string, model: string, title: string, subtitle: string | null, paragraphs: Array<TranslatedParagraph>, glossary: Array<GlossaryEntry>, seconds: number, };
+export type Translation = { language: string, model: string, title: string, subtitle: string | null, paragraphs: Array<TranslatedParagraph>, glossary: Array<GlossaryEntry>, 
+/**
+ * The reader's glossary terms the article uses whose rendering is nowhere in the
+ * translation (the model worded them differently and enforcement could not replace them).
+ */
+glossary_unapplied: Array<string>, seconds: number, };
 
 export type ModelInfo = { name: string, path: string, architecture: string, size_bytes: number, context_length: number, layers: number, embedding_length: number, };
 
@@ -238,6 +243,72 @@ export type HistoryEntry = { id: number, created_at: string, source_path: string
 options: ProcessOptions, outcome: Outcome, total_secs: number, };
 
 export type ExportFormat = "md" | "txt" | "html" | "json" | "docx" | "pdf";
+
+export type UserTerm = { 
+/**
+ * The term as it appears in articles.
+ */
+source: string, 
+/**
+ * The rendering the reader wants; ignored when `do_not_translate`.
+ */
+target: string, 
+/**
+ * The reader's own note (where the term comes from, when it applies); never sent to a model.
+ */
+note: string, 
+/**
+ * Whether "US" must not match "us". Letters A–Z only; other letters always match exactly.
+ */
+caseSensitive: boolean, 
+/**
+ * Keep the term as written (a brand, a publication's name).
+ */
+doNotTranslate: boolean, };
+
+export type StoredTerm = { id: number, 
+/**
+ * The target language's code (`zh-Hans`, `de`, …).
+ */
+language: string, 
+/**
+ * RFC 3339, UTC.
+ */
+updatedAt: string, 
+/**
+ * The term as it appears in articles.
+ */
+source: string, 
+/**
+ * The rendering the reader wants; ignored when `do_not_translate`.
+ */
+target: string, 
+/**
+ * The reader's own note (where the term comes from, when it applies); never sent to a model.
+ */
+note: string, 
+/**
+ * Whether "US" must not match "us". Letters A–Z only; other letters always match exactly.
+ */
+caseSensitive: boolean, 
+/**
+ * Keep the term as written (a brand, a publication's name).
+ */
+doNotTranslate: boolean, };
+
+export type ImportSummary = { 
+/**
+ * Terms the glossary did not have.
+ */
+added: number, 
+/**
+ * Terms whose entry the file's replaced.
+ */
+replaced: number, 
+/**
+ * Rows that could not be kept, each with the reason.
+ */
+skipped: Array<string>, };
 
 export const EXPORT_FORMATS = ['md', 'txt', 'html', 'json', 'docx', 'pdf'] as const;
 

@@ -11,7 +11,7 @@ use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
     announced_glossary, contains_term, has_words, settle_machine_output, warning_texts,
-    DocumentTranslator, FinishedText, GlossaryEntry, TranslatedParagraph, Translation,
+    DocumentTranslator, FinishedText, GlossaryEntry, KnownTerms, TranslatedParagraph, Translation,
 };
 use crate::{Error, Result};
 
@@ -105,11 +105,11 @@ impl DocumentTranslator for MachineTranslation<'_> {
     fn build_glossary(
         &mut self,
         doc: &Document,
-        user: &[GlossaryEntry],
+        known: &KnownTerms,
         sink: &mut dyn EventSink,
         _cancel: &CancelToken,
     ) -> Result<()> {
-        self.glossary = announced_glossary(&self.target, doc, user, sink);
+        self.glossary = announced_glossary(&self.target, doc, known, sink);
         Ok(())
     }
 
@@ -190,6 +190,7 @@ impl DocumentTranslator for MachineTranslation<'_> {
             subtitle,
             paragraphs: done.collect(),
             glossary: self.glossary.clone(),
+            glossary_unapplied: Vec::new(),
             seconds: started.elapsed().as_secs_f64(),
         })
     }

@@ -8,6 +8,8 @@ use crate::document::Document;
 use crate::lang::Language;
 use crate::names::pinned_people;
 
+use super::user_glossary::{merged, user_entries, KnownTerms};
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct GlossaryEntry {
     pub source: String,
@@ -26,8 +28,10 @@ pub enum TermOrigin {
     /// A person's name Précis put together from its name tables and Xinhua's transliteration
     /// table ([`crate::names`]); its first mention carries the original in brackets.
     Rendered,
-    /// The reader's own glossary (`--glossary FILE`); it wins over the others.
+    /// The reader's own glossary (stored, or `--glossary FILE`); it wins over the others.
     User,
+    /// The rendering chosen for this name in an earlier article (the history's name memory).
+    Remembered,
 }
 
 pub(super) const GAZETTEER_ZH_HANS: &str = include_str!("../../data/gazetteer.en-zh-Hans.tsv");
@@ -58,7 +62,7 @@ pub fn contains_term(text: &str, term: &str) -> bool {
 }
 
 /// Where `term` occurs in `text` as a whole word (or phrase): byte ranges.
-pub(super) fn term_spans<'t>(
+pub(crate) fn term_spans<'t>(
     text: &'t str,
     term: &'t str,
 ) -> impl Iterator<Item = (usize, usize)> + 't {
@@ -149,16 +153,21 @@ pub fn terms_in<'g>(glossary: &'g [GlossaryEntry], text: &str) -> Vec<&'g Glossa
 }
 
 /// The terminology entries `doc` uses for `target` (the model's language): the reader's own
-/// (`user`), the term base's where the reader has none for the term, and for Simplified Chinese
-/// the people's names Précis renders itself.
+/// (`known.user`), then the term base's, then names remembered from earlier articles, each for
+/// terms no earlier source has, and for Simplified Chinese the people's names Précis renders
+/// itself.
 pub(crate) fn document_glossary(
     target: &Language,
     doc: &Document,
-    user: &[GlossaryEntry],
+    known: &KnownTerms,
 ) -> Vec<GlossaryEntry> {
-    let table = super::user_glossary::merged(user, gazetteer(target));
     let mut text = format!("{}\n{}\n", doc.title, doc.subtitle.as_deref().unwrap_or(""));
     text.push_str(&doc.body_text());
+    let table = merged([
+        user_entries(&known.user, &text),
+        gazetteer(target),
+        known.remembered.clone(),
+    ]);
     let mut glossary: Vec<GlossaryEntry> = terms_in(&table, &text).into_iter().cloned().collect();
     if target.code == "zh-Hans" {
         let people = pinned_people(&text, &glossary);

@@ -38,7 +38,9 @@ pub use checks::{
 };
 pub(crate) use glossary::document_glossary;
 pub use glossary::{contains_term, enforce_terms, gazetteer, terms_in, GlossaryEntry, TermOrigin};
-pub use user_glossary::{parse_glossary, read_glossary_file, MAX_GLOSSARY_BYTES};
+pub use user_glossary::{
+    parse_glossary, read_glossary_file, write_glossary, KnownTerms, UserTerm, MAX_GLOSSARY_BYTES,
+};
 
 use checks::{settle, Attempt};
 use schedule::DocumentJobs;
@@ -67,6 +69,10 @@ pub struct Translation {
     pub subtitle: Option<String>,
     pub paragraphs: Vec<TranslatedParagraph>,
     pub glossary: Vec<GlossaryEntry>,
+    /// The reader's glossary terms the article uses whose rendering is nowhere in the
+    /// translation (the model worded them differently and enforcement could not replace them).
+    #[serde(default)]
+    pub glossary_unapplied: Vec<String>,
     pub seconds: f64,
 }
 
@@ -121,14 +127,14 @@ impl DocumentTranslator for Translator<'_> {
     fn build_glossary(
         &mut self,
         doc: &Document,
-        user: &[GlossaryEntry],
+        known: &KnownTerms,
         sink: &mut dyn EventSink,
         _cancel: &CancelToken,
     ) -> Result<()> {
         self.source_language = Language::parse(&doc.language)
             .map(|l| l.name)
             .unwrap_or("the source language");
-        self.glossary = announced_glossary(&self.target, doc, user, sink);
+        self.glossary = announced_glossary(&self.target, doc, known, sink);
         Ok(())
     }
 
@@ -223,6 +229,7 @@ impl DocumentTranslator for Translator<'_> {
             subtitle,
             paragraphs,
             glossary: self.glossary.clone(),
+            glossary_unapplied: Vec::new(),
             seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -336,7 +343,7 @@ pub trait DocumentTranslator {
     fn build_glossary(
         &mut self,
         doc: &Document,
-        user: &[GlossaryEntry],
+        known: &KnownTerms,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
     ) -> Result<()>;
@@ -367,10 +374,10 @@ pub trait DocumentTranslator {
 pub(crate) fn announced_glossary(
     target: &Language,
     doc: &Document,
-    user: &[GlossaryEntry],
+    known: &KnownTerms,
     sink: &mut dyn EventSink,
 ) -> Vec<GlossaryEntry> {
-    let glossary = document_glossary(target, doc, user);
+    let glossary = document_glossary(target, doc, known);
     sink.emit(Event::Progress {
         stage: Stage::Glossary,
         done: 1,

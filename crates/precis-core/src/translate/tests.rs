@@ -17,7 +17,7 @@ fn translate_document(
     cancel: &CancelToken,
 ) -> Result<Translation> {
     let mut tr = Translator::new(llm, target);
-    tr.build_glossary(doc, &[], sink, cancel)?;
+    tr.build_glossary(doc, &KnownTerms::default(), sink, cancel)?;
     tr.translate_document(doc, sink, cancel)
 }
 
@@ -242,7 +242,7 @@ fn the_readers_glossary_wins_in_prompts_enforcement_and_the_report() {
     });
     let cancel = CancelToken::new();
     let mut tr = Translator::new(&mut model, Language::parse("zh").unwrap());
-    tr.build_glossary(&doc, &user, &mut |_: Event| {}, &cancel)
+    tr.build_glossary(&doc, &KnownTerms::user(user), &mut |_: Event| {}, &cancel)
         .unwrap();
     let translation = tr
         .translate_document(&doc, &mut |_: Event| {}, &cancel)
