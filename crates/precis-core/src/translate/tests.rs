@@ -900,3 +900,42 @@ fn strips_answer_wrappers() {
     assert_eq!(clean_output("Translation: 你好"), "你好");
     assert_eq!(clean_output("```\n你好\n```"), "你好");
 }
+
+/// Names remembered from earlier articles join an article's glossary where it uses them, after
+/// the reader's glossary and the term base (each wins for its terms).
+#[test]
+fn remembered_names_join_the_glossary_behind_the_readers_and_the_term_base() {
+    let doc = Document::from_paragraphs(
+        "Talks",
+        "a.txt",
+        vec!["Hayat Tahrir al-Sham fighters left Aleppo before the Geneva talks.".into()],
+    );
+    let remembered = |s: &str, t: &str| GlossaryEntry {
+        source: s.into(),
+        target: t.into(),
+        origin: TermOrigin::Remembered,
+    };
+    let known = KnownTerms {
+        user: vec![UserTerm::new("Aleppo", "阿勒坡")],
+        remembered: vec![
+            remembered("Hayat Tahrir al-Sham", "沙姆解放组织"),
+            remembered("Geneva", "日内瓦市"),
+            remembered("Aleppo", "阿颇"),
+            remembered("Damascus", "大马士革"),
+        ],
+    };
+    let glossary = document_glossary(&Language::parse("zh").unwrap(), &doc, &known);
+    let of = |term: &str| {
+        glossary
+            .iter()
+            .find(|g| g.source == term)
+            .map(|g| (g.target.as_str(), g.origin))
+    };
+    assert_eq!(of("Aleppo"), Some(("阿勒坡", TermOrigin::User)));
+    assert_eq!(of("Geneva"), Some(("日内瓦", TermOrigin::TermBase)));
+    assert_eq!(
+        of("Hayat Tahrir al-Sham"),
+        Some(("沙姆解放组织", TermOrigin::Remembered))
+    );
+    assert_eq!(of("Damascus"), None, "not in this article");
+}
