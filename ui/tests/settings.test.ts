@@ -65,6 +65,18 @@ describe('settings through the store plugin', () => {
     expect(sanitizeSettings({ textSize: 'big' }).textSize).toBe(100);
   });
 
+  it('keeps a known layout and drops any other', () => {
+    expect(DEFAULT_SETTINGS.layout).toBe('three');
+    for (const layout of ['three', 'translation', 'bilingual']) {
+      expect(sanitizeSettings({ layout }).layout).toBe(layout);
+    }
+    for (const layout of ['four', 'Bilingual', '', 2, null, { kind: 'three' }]) {
+      expect(sanitizeSettings({ layout }).layout).toBe('three');
+    }
+    // An older settings file without the field.
+    expect(sanitizeSettings({ target: 'fr' }).layout).toBe('three');
+  });
+
   it('turns settings into process options', () => {
     expect(processOptions({ ...DEFAULT_SETTINGS })).toEqual({
       target: 'zh-Hans',

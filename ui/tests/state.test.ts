@@ -423,6 +423,59 @@ describe('window input', () => {
     await vi.waitFor(() => expect(lastSaved()).toBe(100));
   });
 
+  it('Ctrl+F / Cmd+F open the find bar from anywhere; F3 and Ctrl+G move; Escape closes it first', async () => {
+    installBackend();
+    const app = new AppState();
+    await app.init();
+    const detach = app.attach(window);
+    const field = document.createElement('input');
+    document.body.appendChild(field);
+    const opened = new KeyboardEvent('keydown', { key: 'f', ctrlKey: true, cancelable: true, bubbles: true });
+    field.dispatchEvent(opened);
+    expect(opened.defaultPrevented).toBe(true);
+    expect(app.find.open).toBe(true);
+    expect(app.find.focusRequests).toBe(1);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F', metaKey: true }));
+    expect(app.find.focusRequests).toBe(2);
+    // The bar reports its count; the keys step through it, wrapping.
+    app.find.query = 'rain';
+    app.find.total = 3;
+    app.find.current = 0;
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F3' }));
+    expect(app.find.current).toBe(1);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'g', ctrlKey: true }));
+    expect(app.find.current).toBe(2);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'g', ctrlKey: true }));
+    expect(app.find.current).toBe(0);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F3', shiftKey: true }));
+    expect(app.find.current).toBe(2);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    expect(app.find).toMatchObject({ open: false, query: '', total: 0, current: -1 });
+    // Closed, F3 does nothing.
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F3' }));
+    expect(app.find.current).toBe(-1);
+    detach();
+    field.remove();
+  });
+
+  it('Ctrl+1 / Ctrl+2 / Ctrl+3 choose the layout and keep it', async () => {
+    const backend = installBackend();
+    const app = new AppState();
+    await app.init();
+    const detach = app.attach(window);
+    const key = (k: string) => window.dispatchEvent(new KeyboardEvent('keydown', { key: k, ctrlKey: true }));
+    key('3');
+    expect(app.settings.layout).toBe('bilingual');
+    key('2');
+    expect(app.settings.layout).toBe('translation');
+    key('1');
+    expect(app.settings.layout).toBe('three');
+    key('2');
+    detach();
+    const lastSaved = () => backend.of('plugin:store|set').slice(-1)[0]?.args.value?.layout;
+    await vi.waitFor(() => expect(lastSaved()).toBe('translation'));
+  });
+
   it('Escape cancels a running job', async () => {
     const finish = deferred<unknown>();
     const backend = installBackend({

@@ -3,9 +3,11 @@
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { listen } from '@tauri-apps/api/event';
 import * as api from './api';
+import { FindState } from './find-state.svelte';
 import { JobQueue } from './queue';
 import {
   DEFAULT_SETTINGS,
+  LAYOUTS,
   loadSettings,
   processOptions,
   saveSettings,
@@ -97,6 +99,8 @@ export class AppState {
   downloads = $state<Record<string, Download>>({});
   modelsError = $state<string | null>(null);
   exporting = $state(false);
+  /** The find bar (Ctrl+F). */
+  readonly find = new FindState();
 
   readonly queue: JobQueue<Input>;
   private cancelRequested = false;
@@ -133,6 +137,14 @@ export class AppState {
   /** Installed dedicated translation models (Marian). */
   get installedTranslationModels(): ModelStatus[] {
     return this.models.filter((m) => m.installed != null && m.purpose === 'translation');
+  }
+
+  /** The language of what the translation pane shows; with nothing shown yet, the selected target. */
+  get translationLanguage(): string {
+    return (
+      this.outcome?.translation?.language ||
+      (this.outcome || this.running ? this.resultTarget : this.settings.target)
+    );
   }
 
   get canExport(): boolean {
@@ -478,8 +490,22 @@ export class AppState {
       const steps = e.key === '-' ? -1 : e.key === '0' ? 0 : 1;
       const size = e.key === '0' ? TEXT_SIZES.default : stepTextSize(this.settings.textSize, steps);
       void this.setSetting('textSize', size);
+    } else if (mod && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f') {
+      // From anywhere, form fields included: the webview has no find of its own.
+      e.preventDefault();
+      this.find.show();
+    } else if (
+      this.find.open &&
+      (e.key === 'F3' || (mod && !e.altKey && e.key.toLowerCase() === 'g'))
+    ) {
+      e.preventDefault();
+      this.find.step(e.shiftKey ? -1 : 1);
+    } else if (mod && !e.altKey && !e.shiftKey && ['1', '2', '3'].includes(e.key)) {
+      e.preventDefault();
+      void this.setSetting('layout', LAYOUTS[Number(e.key) - 1]);
     } else if (e.key === 'Escape') {
       if (this.modelsOpen) this.modelsOpen = false;
+      else if (this.find.open) this.find.close();
       else if (this.running) void this.cancel();
     }
   };

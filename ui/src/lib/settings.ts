@@ -21,7 +21,17 @@ export interface Settings {
   exportFormat: ExportFormat;
   /** The panes' text size in percent (Ctrl+= / Ctrl+- / Ctrl+0). */
   textSize: number;
+  /** How the panes are laid out (Ctrl+1 / Ctrl+2 / Ctrl+3). */
+  layout: Layout;
 }
+
+/**
+ * 'three': original, summary and translation side by side; 'translation': the translation
+ * alone; 'bilingual': each original paragraph followed by its translation, beside the summary.
+ */
+export type Layout = 'three' | 'translation' | 'bilingual';
+
+export const LAYOUTS: readonly Layout[] = ['three', 'translation', 'bilingual'];
 
 export const TEXT_SIZES = { min: 70, max: 200, step: 10, default: 100 } as const;
 
@@ -43,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   includeTranslation: true,
   exportFormat: 'md',
   textSize: TEXT_SIZES.default,
+  layout: 'three',
 });
 
 export const STORE_FILE = 'settings.json';
@@ -77,6 +88,7 @@ export function sanitizeSettings(raw: unknown): Settings {
       typeof r.textSize === 'number' && Number.isFinite(r.textSize)
         ? stepTextSize(r.textSize, 0)
         : d.textSize,
+    layout: oneOf(r.layout, LAYOUTS, d.layout),
   };
 }
 
