@@ -113,6 +113,7 @@ export function makeOutcome(doc: Document = makeDocument(), withModel = true): O
             warnings: [],
           })),
           glossary: [],
+          glossary_unapplied: [],
           seconds: 3,
         }
       : null,
