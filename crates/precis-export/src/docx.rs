@@ -6,7 +6,7 @@ use std::io::Write;
 
 use zip::write::SimpleFileOptions;
 
-use super::{escape_xml, Block};
+use super::{escape_xml, note_marks, Block};
 use precis_core::{Error, Result};
 
 /// Fonts Word and LibreOffice know on each platform, most likely first; the first one installed
@@ -86,9 +86,23 @@ fn body(blocks: &[Block]) -> String {
             Block::Heading { text: t, lang: l } => paragraph(Some("Heading1"), t, l, ""),
             Block::Subheading { text: t, lang: l } => paragraph(Some("Heading2"), t, l, ""),
             Block::Paragraph { text: t, lang: l } => paragraph(None, t, l, ""),
-            Block::Bullet { text: t, lang: l } => paragraph(None, &format!("• {t}"), l, ""),
             Block::Source { text: t, lang: l } => paragraph(Some("Source"), t, l, ""),
             Block::Warning { text: w } => paragraph(None, &format!("⚠ {w}"), "en", r#"<w:color w:val="AA6600"/>"#),
+            Block::Point {
+                text,
+                lang,
+                bullet,
+                notes,
+            } => {
+                let bullet = if *bullet { "• " } else { "" };
+                paragraph(None, &format!("{bullet}{text}{}", note_marks(notes)), lang, "")
+            }
+            Block::Note {
+                number,
+                id,
+                text,
+                lang,
+            } => paragraph(Some("Source"), &format!("[{number}] {text} ({id})"), lang, ""),
         };
     }
     out

@@ -107,10 +107,6 @@ pub enum Block {
         text: String,
         lang: String,
     },
-    Bullet {
-        text: String,
-        lang: String,
-    },
     /// A source paragraph shown next to its translation, set apart (grey, smaller).
     Source {
         text: String,
@@ -120,6 +116,93 @@ pub enum Block {
     Warning {
         text: String,
     },
+    /// A summary sentence (a bullet or a sentence of prose) with the numbers of the source
+    /// sentences it rests on ([`Block::Note`]); none: no sentence of the article supports it.
+    Point {
+        text: String,
+        lang: String,
+        bullet: bool,
+        notes: Vec<usize>,
+    },
+    /// A source sentence a summary cites, numbered in order of first citation, with its id.
+    Note {
+        number: usize,
+        id: String,
+        text: String,
+        lang: String,
+    },
+}
+
+/// What an export says after a summary sentence that no sentence of the article supports.
+pub const UNSUPPORTED: &str = "(not supported by any sentence of the article)";
+
+/// A point's note numbers as text, "[1][3]", or the unsupported mark.
+pub(crate) fn note_marks(notes: &[usize]) -> String {
+    if notes.is_empty() {
+        return format!(" {UNSUPPORTED}");
+    }
+    notes.iter().map(|n| format!("[{n}]")).collect()
+}
+
+/// The source sentences the summaries cite, numbered in order of first citation.
+struct Citations<'d> {
+    document: &'d precis_core::document::Document,
+    numbers: Vec<String>,
+}
+
+impl<'d> Citations<'d> {
+    fn new(document: &'d precis_core::document::Document) -> Self {
+        Citations {
+            document,
+            numbers: Vec::new(),
+        }
+    }
+
+    /// The numbers of `ids`, numbering the ones not cited before; ids the article does not
+    /// have are left out.
+    fn cite(&mut self, ids: &[String]) -> Vec<usize> {
+        let mut notes = Vec::new();
+        for id in ids {
+            if self.sentence(id).is_none() {
+                continue;
+            }
+            let number = match self.numbers.iter().position(|n| n == id) {
+                Some(i) => i + 1,
+                None => {
+                    self.numbers.push(id.clone());
+                    self.numbers.len()
+                }
+            };
+            if !notes.contains(&number) {
+                notes.push(number);
+            }
+        }
+        notes
+    }
+
+    fn sentence(&self, id: &str) -> Option<&'d str> {
+        self.document
+            .paragraphs
+            .iter()
+            .flat_map(|p| &p.sentences)
+            .find(|s| s.id == id)
+            .map(|s| s.text.as_str())
+    }
+
+    fn notes(&self) -> Vec<Block> {
+        self.numbers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| {
+                Some(Block::Note {
+                    number: i + 1,
+                    id: id.clone(),
+                    text: self.sentence(id)?.to_string(),
+                    lang: self.document.language.clone(),
+                })
+            })
+            .collect()
+    }
 }
 
 fn language_label(code: &str) -> String {
@@ -130,21 +213,17 @@ fn language_label(code: &str) -> String {
     }
 }
 
-fn summary_blocks(out: &mut Vec<Block>, s: &Summary) {
+fn summary_blocks(out: &mut Vec<Block>, s: &Summary, citations: &mut Citations<'_>) {
     out.push(Block::Heading {
         text: format!("Summary ({})", language_label(&s.language)),
         lang: "en".into(),
     });
     for p in &s.points {
-        out.push(match s.style {
-            Style::Bullets => Block::Bullet {
-                text: p.text.clone(),
-                lang: s.language.clone(),
-            },
-            Style::Prose => Block::Paragraph {
-                text: p.text.clone(),
-                lang: s.language.clone(),
-            },
+        out.push(Block::Point {
+            text: p.text.clone(),
+            lang: s.language.clone(),
+            bullet: s.style == Style::Bullets,
+            notes: citations.cite(&p.source_sentence_ids),
         });
     }
 }
@@ -208,8 +287,17 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
         }
     }
     out.push(Block::Meta { rows: meta });
+    let mut citations = Citations::new(d);
     for s in [&o.summary, &o.summary_original].into_iter().flatten() {
-        summary_blocks(&mut out, s);
+        summary_blocks(&mut out, s, &mut citations);
+    }
+    let notes = citations.notes();
+    if !notes.is_empty() {
+        out.push(Block::Heading {
+            text: "Where the summary comes from".into(),
+            lang: "en".into(),
+        });
+        out.extend(notes);
     }
     if let (true, Some(t)) = (opts.include_translation, &o.translation) {
         out.push(Block::Heading {
@@ -263,9 +351,24 @@ fn markdown(blocks: &[Block]) -> String {
             Block::Heading { text: t, .. } => s += &format!("## {t}\n\n"),
             Block::Subheading { text: t, .. } => s += &format!("### {t}\n\n"),
             Block::Paragraph { text: t, .. } => s += &format!("{t}\n\n"),
-            Block::Bullet { text: t, .. } => s += &format!("- {t}\n\n"),
             Block::Source { text: t, .. } => s += &format!("> {t}\n\n"),
             Block::Warning { text: w } => s += &format!("> ⚠ {w}\n\n"),
+            Block::Point {
+                text,
+                bullet,
+                notes,
+                ..
+            } => {
+                let marks = match notes.as_slice() {
+                    [] => format!(" *{UNSUPPORTED}*"),
+                    _ => notes.iter().map(|n| format!("[^{n}]")).collect(),
+                };
+                let bullet = if *bullet { "- " } else { "" };
+                s += &format!("{bullet}{text}{marks}\n\n");
+            }
+            Block::Note {
+                number, id, text, ..
+            } => s += &format!("[^{number}]: {text} ({id})\n\n"),
         }
     }
     finish_text(s)
@@ -287,9 +390,20 @@ fn plain_text(blocks: &[Block]) -> String {
                 }
                 s += "\n";
             }
-            Block::Bullet { text: t, .. } => s += &format!("• {t}\n\n"),
             Block::Source { text: t, .. } => s += &format!("    {t}\n\n"),
             Block::Warning { text: w } => s += &format!("[warning: {w}]\n\n"),
+            Block::Point {
+                text,
+                bullet,
+                notes,
+                ..
+            } => {
+                let bullet = if *bullet { "• " } else { "" };
+                s += &format!("{bullet}{text}{}\n\n", note_marks(notes));
+            }
+            Block::Note {
+                number, id, text, ..
+            } => s += &format!("[{number}] {text} ({id})\n\n"),
         }
     }
     finish_text(s)
@@ -329,7 +443,7 @@ fn html(blocks: &[Block]) -> String {
     let mut body = String::new();
     let mut in_list = false;
     for b in blocks {
-        let is_bullet = matches!(b, Block::Bullet { .. });
+        let is_bullet = matches!(b, Block::Point { bullet: true, .. });
         if in_list && !is_bullet {
             body += "</ul>\n";
         } else if !in_list && is_bullet {
@@ -360,13 +474,39 @@ fn html(blocks: &[Block]) -> String {
             Block::Paragraph { text: t, lang: l } => {
                 body += &format!("<p lang=\"{}\">{}</p>\n", e(l), e(t))
             }
-            Block::Bullet { text: t, lang: l } => {
-                body += &format!("<li lang=\"{}\">{}</li>\n", e(l), e(t))
-            }
             Block::Source { text: t, lang: l } => {
                 body += &format!("<p class=\"source\" lang=\"{}\">{}</p>\n", e(l), e(t))
             }
             Block::Warning { text: w } => body += &format!("<p class=\"warning\">⚠ {}</p>\n", e(w)),
+            Block::Point {
+                text,
+                lang,
+                bullet,
+                notes,
+            } => {
+                let marks: String = match notes.as_slice() {
+                    [] => format!(" <span class=\"unsupported\">{}</span>", e(UNSUPPORTED)),
+                    _ => notes
+                        .iter()
+                        .map(|n| format!("<sup><a href=\"#note-{n}\">{n}</a></sup>"))
+                        .collect(),
+                };
+                let tag = if *bullet { "li" } else { "p" };
+                body += &format!("<{tag} lang=\"{}\">{}{marks}</{tag}>\n", e(lang), e(text));
+            }
+            Block::Note {
+                number,
+                id,
+                text,
+                lang,
+            } => {
+                body += &format!(
+                    "<p class=\"note\" id=\"note-{number}\"><span class=\"number\">{number}.</span> <span lang=\"{}\">{}</span> <span class=\"sentence-id\">({})</span></p>\n",
+                    e(lang),
+                    e(text),
+                    e(id)
+                )
+            }
         }
     }
     if in_list {
@@ -384,6 +524,7 @@ const HTML_STYLE: &str = "body{max-width:46em;margin:2em auto;padding:0 1em;font
 :lang(zh),:lang(ja),:lang(ko){font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;line-height:1.8}
 .subtitle{font-style:italic}.meta dt{font-weight:600;float:left;clear:left;margin-right:.5em}.meta dd{margin:0}
 .source{color:#666;font-size:.9em;margin-bottom:.2em}.warning{color:#a60}
+.note{font-size:.9em;margin:.2em 0}.sentence-id{color:#888}.unsupported{color:#a60;font-style:italic}
 ";
 
 /// Renders `o` in `format`.
@@ -546,6 +687,75 @@ pub(crate) mod tests {
         assert!(txt.contains("[warning: check the amount]"));
     }
 
+    /// Every summary sentence points at the source sentences it rests on: footnote numbers in
+    /// order of first citation (shared by the two summaries), the cited sentences listed with
+    /// their ids, and a sentence nothing supports marked as such.
+    #[test]
+    fn summary_sentences_carry_their_evidence_in_every_format() {
+        let mut o = sample();
+        let summary = o.summary.as_mut().unwrap();
+        summary.points = vec![
+            SummaryPoint {
+                text: "美俄角力。援助在日内瓦等待。".into(),
+                source_sentence_ids: vec!["p1.s1".into(), "p2.s1".into(), "p9.s9".into()],
+            },
+            SummaryPoint {
+                text: "双方已达成协议。".into(),
+                source_sentence_ids: vec![],
+            },
+        ];
+        let render_text =
+            |format| String::from_utf8(render(&o, format, &opts(false)).unwrap()).unwrap();
+        let md = render_text(ExportFormat::Md);
+        for needle in [
+            "- 美俄角力。援助在日内瓦等待。[^1][^2]\n",
+            &format!("- 双方已达成协议。 *{UNSUPPORTED}*\n"),
+            // The English summary cites p1.s1 again: the same number.
+            "- The US and Russia grappled over a Syria ceasefire.[^1]\n",
+            "## Where the summary comes from",
+            "[^1]: The US and Russia on Friday grappled over plans to halt the fighting in Syria. (p1.s1)",
+            "[^2]: Aid worth $45 million is waiting in Geneva <for> approval & more. (p2.s1)",
+        ] {
+            assert!(md.contains(needle), "missing {needle:?} in\n{md}");
+        }
+        assert!(
+            !md.contains("[^3]") && !md.contains("p9.s9"),
+            "an id the article lacks is dropped"
+        );
+        let txt = render_text(ExportFormat::Txt);
+        assert!(
+            txt.contains("• 美俄角力。援助在日内瓦等待。[1][2]"),
+            "{txt}"
+        );
+        assert!(txt.contains("[2] Aid worth $45 million"), "{txt}");
+        let html = render_text(ExportFormat::Html);
+        assert!(html.contains("<p class=\"note\" id=\"note-2\">"), "{html}");
+        assert!(html.contains("<span class=\"unsupported\">"), "{html}");
+        let docx_bytes = render(&o, ExportFormat::Docx, &opts(false)).unwrap();
+        let docx = precis_core::document::parse_bytes(&docx_bytes, "e.docx", None)
+            .unwrap()
+            .body_text();
+        assert!(
+            docx.contains("• 美俄角力。援助在日内瓦等待。[1][2]"),
+            "{docx}"
+        );
+        assert!(docx.contains("[1] The US and Russia on Friday"), "{docx}");
+        assert!(docx.contains(UNSUPPORTED), "{docx}");
+        let blocks = blocks(&o, &opts(false));
+        let notes: Vec<(usize, &str)> = blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Note { number, id, .. } => Some((*number, id.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notes, [(1, "p1.s1"), (2, "p2.s1")]);
+        // The PDF is drawn from the same lines.
+        let lines: Vec<String> = blocks.iter().flat_map(pdf::block_lines).collect();
+        assert!(lines.iter().any(|l| l
+            == "[2] Aid worth $45 million is waiting in Geneva <for> approval & more. (p2.s1)"));
+    }
+
     #[test]
     fn html_is_escaped_and_marks_languages() {
         let html =
@@ -553,7 +763,9 @@ pub(crate) mod tests {
         assert!(html.contains("&lt;for&gt; approval &amp; more"));
         assert!(!html.contains("<for>"));
         assert!(html.contains("<p lang=\"zh-Hans\">美国和俄罗斯周五"));
-        assert!(html.contains("<li lang=\"zh-Hans\">美俄就叙利亚停火进行角力。</li>"));
+        assert!(html.contains(
+            "<li lang=\"zh-Hans\">美俄就叙利亚停火进行角力。<sup><a href=\"#note-1\">1</a></sup></li>"
+        ));
         assert!(html.contains("<meta charset=\"utf-8\">"));
     }
 

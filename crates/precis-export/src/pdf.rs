@@ -313,17 +313,30 @@ fn style(b: &Block) -> Style {
         Block::Heading { .. } => s(14.5, (0, 0, 0), 0.0, 6.0),
         Block::Subheading { .. } => s(13.0, (0, 0, 0), 0.0, 6.0),
         Block::Paragraph { .. } => s(11.0, (0, 0, 0), 0.0, 9.0),
-        Block::Bullet { .. } => s(11.0, (0, 0, 0), 12.0, 6.0),
         Block::Source { .. } => s(9.5, (110, 110, 110), 10.0, 3.0),
         Block::Warning { .. } => s(9.5, (170, 102, 0), 0.0, 8.0),
+        Block::Point { bullet: true, .. } => s(11.0, (0, 0, 0), 12.0, 6.0),
+        Block::Point { bullet: false, .. } => s(11.0, (0, 0, 0), 0.0, 9.0),
+        Block::Note { .. } => s(9.5, (110, 110, 110), 10.0, 3.0),
     }
 }
 
-fn block_lines(b: &Block) -> Vec<String> {
+pub(crate) fn block_lines(b: &Block) -> Vec<String> {
     match b {
         Block::Meta { rows } => rows.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
-        Block::Bullet { text: t, .. } => vec![format!("• {t}")],
         Block::Warning { text: w } => vec![format!("⚠ {w}")],
+        Block::Point {
+            text,
+            bullet,
+            notes,
+            ..
+        } => {
+            let bullet = if *bullet { "• " } else { "" };
+            vec![format!("{bullet}{text}{}", super::note_marks(notes))]
+        }
+        Block::Note {
+            number, id, text, ..
+        } => vec![format!("[{number}] {text} ({id})")],
         Block::Title { text: t, .. }
         | Block::Subtitle { text: t, .. }
         | Block::Heading { text: t, .. }
