@@ -148,6 +148,46 @@ describe('App', () => {
     ]);
   });
 
+  it('highlights exactly the source sentences of a hovered summary sentence and marks unsupported ones', async () => {
+    const doc = makeDocument();
+    // Two sentences in paragraph 3: only the cited one lights up.
+    doc.paragraphs[2] = {
+      id: 'p3',
+      text: 'The rain fell.  It fell mainly on the plain.',
+      sentences: [
+        { id: 'p3.s1', text: 'The rain fell.' },
+        { id: 'p3.s2', text: 'It fell mainly on the plain.' },
+      ],
+    };
+    const outcome = makeOutcome(doc);
+    outcome.summary!.points = [
+      { text: '雨主要落在平原。', source_sentence_ids: ['p3.s2', 'p1.s1'] },
+      { text: '雨停了。', source_sentence_ids: [] },
+    ];
+    installBackend({
+      read_article: () => doc,
+      process_article: () => ({ history_id: 1, outcome }),
+    });
+    const app = await mountApp();
+    app.enqueuePaths(['/a.txt']);
+    await app.queue.idle();
+    const original = $('pane-original')!;
+    await waitFor(() => expect(original.querySelector('[data-sid="p3.s2"]')).not.toBeNull());
+    // The paragraph's text is unchanged by the sentence spans.
+    expect(original.querySelector('[data-pid="p3"]')!.textContent).toContain('The rain fell.  It fell mainly on the plain.');
+    const points = $('pane-summary')!.querySelectorAll('li');
+    await fireEvent.mouseOver(points[0]);
+    const lit = [...original.querySelectorAll('.sentence.evidence')].map((el) => el.getAttribute('data-sid'));
+    expect(lit).toEqual(['p1.s1', 'p3.s2']);
+    await fireEvent.mouseOver(points[1]);
+    expect(original.querySelectorAll('.sentence.evidence')).toHaveLength(0);
+    expect(points[1].classList.contains('unsupported')).toBe(true);
+    expect(points[1].querySelector('.unsupported-mark')!.textContent).toContain('not in the article');
+    expect(points[0].querySelector('.unsupported-mark')).toBeNull();
+    await fireEvent.mouseLeave($('pane-original')!.closest('main')!);
+    expect(app.evidence).toEqual([]);
+  });
+
   it('marks a paragraph the model did not translate and shows it in the original language', async () => {
     const outcome = makeOutcome();
     const p2 = outcome.translation!.paragraphs[1];

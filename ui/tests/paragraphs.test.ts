@@ -3,6 +3,7 @@ import {
   displayedSummary,
   hasTwoSummaries,
   paragraphIdOf,
+  sentenceRuns,
   pointParagraphId,
 } from '../src/lib/paragraphs';
 import { fileStem, toErrorInfo } from '../src/lib/api';
@@ -47,5 +48,35 @@ describe('helpers', () => {
     expect(fileStem('A/B: "C"?')).toBe('A B C');
     expect(fileStem('  ')).toBe('precis');
     expect(fileStem('西班牙的雨')).toBe('西班牙的雨');
+  });
+});
+
+describe('sentenceRuns', () => {
+  const para = (text: string, sentences: [string, string][]) => ({
+    id: 'p1',
+    text,
+    sentences: sentences.map(([id, t]) => ({ id, text: t })),
+  });
+
+  it('cuts a paragraph at its sentences and keeps every character', () => {
+    const p = para('One.  Two? "Three."', [
+      ['p1.s1', 'One.'],
+      ['p1.s2', 'Two?'],
+      ['p1.s3', '"Three."'],
+    ]);
+    const runs = sentenceRuns(p);
+    expect(runs.map((r) => r.text).join('')).toBe(p.text);
+    expect(runs.filter((r) => r.sid).map((r) => r.sid)).toEqual(['p1.s1', 'p1.s2', 'p1.s3']);
+  });
+
+  it('skips a sentence the text does not hold and leaves the rest plain', () => {
+    const p = para('Alpha beta. Gamma.', [
+      ['p1.s1', 'Not here.'],
+      ['p1.s2', 'Gamma.'],
+    ]);
+    expect(sentenceRuns(p)).toEqual([
+      { text: 'Alpha beta. ', sid: null },
+      { text: 'Gamma.', sid: 'p1.s2' },
+    ]);
   });
 });

@@ -85,12 +85,12 @@ describe('find in the article', () => {
     expect(highlights.get('find-match')!.ranges.map(String)).toEqual(['Paragraph', 'Paragraph', 'Paragraph']);
     const current = () => highlights.get('find-current')!.ranges;
     expect(current()).toHaveLength(1);
-    expect(current()[0].startContainer.parentElement!.getAttribute('data-pid')).toBe('p1');
+    expect(current()[0].startContainer.parentElement!.closest('[data-pid]')!.getAttribute('data-pid')).toBe('p1');
     expect(highlights.get('find-current')!.priority).toBeGreaterThan(highlights.get('find-match')!.priority);
 
     await fireEvent.keyDown(input, { key: 'Enter' });
     expect(count()).toBe('2 of 3');
-    expect(current()[0].startContainer.parentElement!.getAttribute('data-pid')).toBe('p2');
+    expect(current()[0].startContainer.parentElement!.closest('[data-pid]')!.getAttribute('data-pid')).toBe('p2');
     await fireEvent.keyDown(input, { key: 'Enter', shiftKey: true });
     await fireEvent.keyDown(input, { key: 'Enter', shiftKey: true });
     expect(count()).toBe('3 of 3');

@@ -90,6 +90,8 @@ export class AppState {
   resultTarget = $state(DEFAULT_SETTINGS.target);
   stream = $state.raw<StreamState>(initialStream());
   hoverPid = $state<string | null>(null);
+  /** The source sentences of the hovered summary sentence, highlighted in the original. */
+  evidence = $state.raw<string[]>([]);
 
   history = $state.raw<HistoryItem[]>([]);
   historyQuery = $state('');
