@@ -12,7 +12,7 @@ use precis_core::pipeline::{Outcome, ProcessOptions};
 use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{Length, Style, Summary, SummaryEngine, SummaryPoint};
 use precis_core::translate::{
-    GlossaryEntry, TermOrigin, TranslatedParagraph, Translation, UserTerm,
+    GlossaryEntry, Problem, TermOrigin, TranslatedParagraph, Translation, UserTerm,
 };
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::ExportFormat;
@@ -46,6 +46,7 @@ pub fn typescript() -> String {
         Summary::decl(),
         TermOrigin::decl(),
         GlossaryEntry::decl(),
+        Problem::decl(),
         TranslatedParagraph::decl(),
         Translation::decl(),
         ModelInfo::decl(),

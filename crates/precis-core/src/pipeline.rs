@@ -548,6 +548,7 @@ mod tests {
                     source: String::new(),
                     text: text.into(),
                     warnings: Vec::new(),
+                    problems: Vec::new(),
                     untranslated,
                 })
                 .collect(),

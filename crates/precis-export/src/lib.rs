@@ -625,6 +625,7 @@ pub(crate) mod tests {
                         source: document.paragraphs[0].text.clone(),
                         text: "美国和俄罗斯周五就停止叙利亚战斗的计划展开角力。".into(),
                         warnings: vec![],
+                        problems: Vec::new(),
                         untranslated: false,
                     },
                     TranslatedParagraph {
@@ -632,6 +633,7 @@ pub(crate) mod tests {
                         source: document.paragraphs[1].text.clone(),
                         text: "价值4500万美元的援助正在日内瓦等待批准。".into(),
                         warnings: vec!["check the amount".into()],
+                        problems: Vec::new(),
                         untranslated: false,
                     },
                 ],

@@ -406,6 +406,7 @@ mod tests {
                     source: body.into(),
                     text: t.into(),
                     warnings: vec![],
+                    problems: Vec::new(),
                     untranslated: false,
                 }],
                 glossary: vec![],

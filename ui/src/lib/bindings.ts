@@ -171,11 +171,18 @@ export type TermOrigin = "term_base" | "carried" | "rendered" | "user" | "rememb
 
 export type GlossaryEntry = { source: string, target: string, origin: TermOrigin, };
 
+export type Problem = { "kind": "name_inconsistent", "detail": { name: string, rendering: string, } } | { "kind": "amount_changed", "detail": { amount: string, } } | { "kind": "invented_numbers", "detail": Array<string> } | { "kind": "empty" } | { "kind": "echoed_instructions" } | { "kind": "too_short" } | { "kind": "parts_untranslated" } | { "kind": "english_left", "detail": Array<string> } | { "kind": "cut_off" } | { "kind": "repeating" } | { "kind": "not_translated" };
+
 export type TranslatedParagraph = { 
 /**
  * The source paragraph's id (1:1 mapping).
  */
 id: string, source: string, text: string, warnings?: Array<string>, 
+/**
+ * The same warnings, typed: what the window shades a doubtful paragraph by. (Absent in
+ * results stored before it existed; their `warnings` still say it.)
+ */
+problems?: Array<Problem>, 
 /**
  * The model did not translate this paragraph even when retried: `text` is the source as
  * it is, never a half-translated mixture, and the window and exports mark it so.

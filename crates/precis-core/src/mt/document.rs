@@ -138,6 +138,7 @@ impl DocumentTranslator for MachineTranslation<'_> {
             source: text.to_string(),
             text: String::new(),
             warnings: Vec::new(),
+            problems: Vec::new(),
             untranslated: false,
         });
         Ok((p.text, p.warnings))
@@ -280,6 +281,7 @@ impl MachineTranslation<'_> {
                     source: piece.source.clone(),
                     text,
                     warnings: warning_texts(&warnings),
+                    problems: warnings,
                     untranslated,
                 });
             }

@@ -2,6 +2,9 @@
 //! problems left (a typed [`Problem`] each), the choice between two attempts, and what the reader
 //! gets of the chosen one.
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
 use super::glossary::{enforce_terms, terms_in, GlossaryEntry, TermOrigin};
 use crate::lang::Language;
 use crate::llm::chat::clean_output;
@@ -10,8 +13,10 @@ use crate::names::enforce_people;
 use crate::numbers;
 
 /// What is still wrong with a translation after the code's repairs. `Display` is the warning
-/// the reader sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the reader sees; the kind (`{"kind": "amount_changed", "detail": {...}}` in JSON) lets the
+/// window shade doubtful paragraphs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum Problem {
     /// A name rendered earlier in the article is written differently.
     NameInconsistent { name: String, rendering: String },

@@ -54,6 +54,11 @@ pub struct TranslatedParagraph {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<String>>", optional)]
     pub warnings: Vec<String>,
+    /// The same warnings, typed: what the window shades a doubtful paragraph by. (Absent in
+    /// results stored before it existed; their `warnings` still say it.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<Problem>>", optional)]
+    pub problems: Vec<Problem>,
     /// The model did not translate this paragraph even when retried: `text` is the source as
     /// it is, never a half-translated mixture, and the window and exports mark it so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -219,6 +224,7 @@ impl DocumentTranslator for Translator<'_> {
                 source,
                 text: settled.text,
                 warnings: warning_texts(&settled.warnings),
+                problems: settled.warnings,
                 untranslated: settled.untranslated,
             })
             .collect();

@@ -939,3 +939,39 @@ fn remembered_names_join_the_glossary_behind_the_readers_and_the_term_base() {
     );
     assert_eq!(of("Damascus"), None, "not in this article");
 }
+
+/// A paragraph's problems travel typed (the window shades by kind) beside the readable warnings,
+/// and results stored before they existed still read.
+#[test]
+fn problems_are_serialised_by_kind_and_old_results_still_read() {
+    let p = TranslatedParagraph {
+        id: "p1".into(),
+        source: "Aid worth $45 million.".into(),
+        text: "援助。".into(),
+        warnings: vec!["the amount \"$45 million\" may not have been translated exactly".into()],
+        problems: vec![
+            Problem::AmountChanged {
+                amount: "$45 million".into(),
+            },
+            Problem::EnglishLeft(vec!["aid".into()]),
+            Problem::CutOff,
+        ],
+        untranslated: false,
+    };
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        json["problems"],
+        serde_json::json!([
+            {"kind": "amount_changed", "detail": {"amount": "$45 million"}},
+            {"kind": "english_left", "detail": ["aid"]},
+            {"kind": "cut_off"},
+        ])
+    );
+    let back: TranslatedParagraph = serde_json::from_value(json).unwrap();
+    assert_eq!(back.problems, p.problems);
+    let old: TranslatedParagraph = serde_json::from_str(
+        r#"{"id":"p1","source":"a","text":"b","warnings":["parts of the text were left untranslated"]}"#,
+    )
+    .unwrap();
+    assert!(old.problems.is_empty() && old.warnings.len() == 1);
+}
