@@ -5,10 +5,13 @@ import type { Channel } from '@tauri-apps/api/core';
 import type {
   Document,
   HistoryItem,
+  ImportSummary,
   Language,
   ModelStatus,
   Outcome,
   ProgressEvent,
+  StoredTerm,
+  UserTerm,
 } from '../src/lib/types';
 
 export type Handler = (args: Record<string, any>) => unknown;
@@ -152,6 +155,117 @@ export const HISTORY: HistoryItem[] = [
     has_translation: false,
   },
 ];
+
+/** A reader's glossary: three zh-Hans entries (one kept as written, one in any case), one fr. */
+export const GLOSSARY: StoredTerm[] = [
+  { id: 1, language: 'zh-Hans', source: 'Aleppo', target: '阿勒颇', note: 'Syrian city', caseSensitive: true, doNotTranslate: false, updatedAt: '2025-05-01T10:00:00Z' },
+  { id: 2, language: 'zh-Hans', source: 'The Economist', target: '', note: 'publication', caseSensitive: true, doNotTranslate: true, updatedAt: '2025-05-01T10:00:00Z' },
+  { id: 3, language: 'zh-Hans', source: 'un security council', target: '联合国安理会', note: '', caseSensitive: false, doNotTranslate: false, updatedAt: '2025-05-01T10:00:00Z' },
+  { id: 4, language: 'fr', source: 'Aleppo', target: 'Alep', note: '', caseSensitive: true, doNotTranslate: false, updatedAt: '2025-05-01T10:00:00Z' },
+];
+
+export interface FakeGlossary {
+  /** The stored entries, all languages. */
+  terms: StoredTerm[];
+  handlers: Record<string, Handler>;
+}
+
+const invalid = (message: string) => ({ code: 'glossary_invalid', message });
+
+/** Why an entry cannot be kept, as the backend words it (UserTerm::problem), or null. */
+function problem(term: UserTerm): string | null {
+  const source = term.source.trim();
+  if (!source) return 'the term is empty';
+  if (/[\r\n]/.test(term.source + term.target)) {
+    return `"${source}": a term and its rendering must fit on one line`;
+  }
+  if (!term.doNotTranslate && !term.target.trim()) {
+    return `"${source}" has no rendering; give one or mark it "do not translate"`;
+  }
+  return null;
+}
+
+function cleaned(term: UserTerm): UserTerm {
+  return {
+    ...term,
+    source: term.source.trim(),
+    target: term.doNotTranslate ? '' : term.target.trim(),
+    note: term.note.trim(),
+  };
+}
+
+/**
+ * The glossary commands over an in-memory store, refusing what the backend refuses (an empty
+ * term or rendering, a term the language already has). `files` are what glossary_import reads:
+ * a path's rows as parsed; a path not listed cannot be read.
+ */
+export function glossaryBackend(
+  initial: StoredTerm[] = GLOSSARY,
+  files: Record<string, UserTerm[]> = {},
+): FakeGlossary {
+  const terms = initial.map((t) => ({ ...t }));
+  let nextId = Math.max(0, ...terms.map((t) => t.id)) + 1;
+  const now = '2025-06-01T12:00:00Z';
+  const byTerm = (a: StoredTerm, b: StoredTerm) => {
+    const [x, y] = [a.source.toLowerCase(), b.source.toLowerCase()];
+    return x < y ? -1 : x > y ? 1 : a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
+  };
+  const handlers: Record<string, Handler> = {
+    glossary_list: ({ language }) =>
+      terms.filter((t) => t.language === language).sort(byTerm).map((t) => ({ ...t })),
+    glossary_save: ({ id, language, term }) => {
+      const why = problem(term);
+      if (why) throw invalid(why);
+      const clean = cleaned(term);
+      if (terms.some((t) => t.language === language && t.source === clean.source && t.id !== id)) {
+        throw invalid(`"${clean.source}" is already in your ${language} glossary; edit that entry instead`);
+      }
+      if (id == null) {
+        const stored: StoredTerm = { id: nextId++, language, ...clean, updatedAt: now };
+        terms.push(stored);
+        return { ...stored };
+      }
+      const i = terms.findIndex((t) => t.id === id);
+      if (i < 0) {
+        throw { code: 'glossary_entry_not_found', message: `glossary entry ${id} does not exist (it may have been deleted)` };
+      }
+      terms[i] = { id, language, ...clean, updatedAt: now };
+      return { ...terms[i] };
+    },
+    glossary_delete: ({ id }) => {
+      const i = terms.findIndex((t) => t.id === id);
+      if (i < 0) {
+        throw { code: 'glossary_entry_not_found', message: `glossary entry ${id} does not exist (it may have been deleted)` };
+      }
+      terms.splice(i, 1);
+      return null;
+    },
+    glossary_import: ({ language, path }) => {
+      const rows = files[path];
+      if (!rows) throw { code: 'read_failed', message: `Could not read ${path}: no such file` };
+      const summary: ImportSummary = { added: 0, replaced: 0, skipped: [] };
+      for (const row of rows) {
+        const why = problem(row);
+        if (why) {
+          summary.skipped.push(why);
+          continue;
+        }
+        const clean = cleaned(row);
+        const existing = terms.find((t) => t.language === language && t.source === clean.source);
+        if (existing) {
+          Object.assign(existing, clean, { updatedAt: now });
+          summary.replaced++;
+        } else {
+          terms.push({ id: nextId++, language, ...clean, updatedAt: now });
+          summary.added++;
+        }
+      }
+      return summary;
+    },
+    glossary_export: ({ path }) => path,
+  };
+  return { terms, handlers };
+}
 
 /** The store plugin's commands (as invoked by @tauri-apps/plugin-store's dist code). */
 export function storeHandlers(data: Record<string, unknown> = {}): Record<string, Handler> {

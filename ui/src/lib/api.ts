@@ -13,8 +13,11 @@ import type {
   ModelStatus,
   ProcessOptions,
   ErrorCode,
+  ImportSummary,
   ProcessResult,
   ProgressEvent,
+  StoredTerm,
+  UserTerm,
 } from './types';
 import { ARTICLE_EXTENSIONS } from './types';
 
@@ -102,6 +105,26 @@ export const modelImport = (path: string) => invoke<ModelStatus>('model_import',
 
 export const modelRemove = (id: string) => invoke<unknown>('model_remove', { id });
 
+// ---- the reader's glossary, per target language ----------------------------------------
+
+/** The language's entries, sorted by term. */
+export const glossaryList = (language: string) =>
+  invoke<StoredTerm[]>('glossary_list', { language });
+
+/** Adds an entry (`id` null) or changes entry `id`; returns it as stored. */
+export const glossarySave = (id: number | null, language: string, term: UserTerm) =>
+  invoke<StoredTerm>('glossary_save', { id, language, term });
+
+export const glossaryDelete = (id: number) => invoke<null>('glossary_delete', { id });
+
+/** Adds a CSV/TSV file's entries, each replacing the glossary's for the same term. */
+export const glossaryImport = (language: string, path: string) =>
+  invoke<ImportSummary>('glossary_import', { language, path });
+
+/** Writes the language's glossary as CSV to `path`; returns the path written. */
+export const glossaryExport = (language: string, path: string) =>
+  invoke<string>('glossary_export', { language, path });
+
 /** The dialog plugin returns one path, several, or null when the user closes the dialog. */
 function paths(picked: string | string[] | null): string[] {
   if (picked == null) return [];
@@ -128,6 +151,28 @@ export async function pickGguf(): Promise<string | null> {
   );
 }
 
+/** Extensions offered for a glossary file (the backend reads the delimiter from the file). */
+export const GLOSSARY_EXTENSIONS = ['csv', 'tsv', 'txt'];
+
+export async function pickGlossaryFile(): Promise<string | null> {
+  return (
+    paths(
+      await open({
+        multiple: false,
+        filters: [{ name: 'Glossary (CSV, TSV)', extensions: GLOSSARY_EXTENSIONS }],
+      }),
+    )[0] ?? null
+  );
+}
+
+export async function pickGlossaryExportPath(language: string): Promise<string | null> {
+  const picked = await save({
+    defaultPath: `glossary-${language}.csv`,
+    filters: [{ name: 'CSV', extensions: ['csv'] }],
+  });
+  return picked ?? null;
+}
+
 const FORMAT_NAMES: Record<ExportFormat, string> = {
   md: 'Markdown',
   txt: 'Plain text',
@@ -139,6 +184,12 @@ const FORMAT_NAMES: Record<ExportFormat, string> = {
 
 export function formatName(format: ExportFormat): string {
   return FORMAT_NAMES[format];
+}
+
+/** The last component of a path (either separator). */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
 }
 
 /** A file name made from an article title: no path separators or reserved characters. */

@@ -4,6 +4,7 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { listen } from '@tauri-apps/api/event';
 import * as api from './api';
 import { FindState } from './find-state.svelte';
+import { GlossaryState } from './glossary.svelte';
 import { JobQueue } from './queue';
 import {
   DEFAULT_SETTINGS,
@@ -48,13 +49,8 @@ export const WELCOME =
 const HISTORY_DEBOUNCE_MS = 250;
 const MAX_ERRORS = 5;
 
-export function baseName(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts[parts.length - 1] || path;
-}
-
 function inputLabel(input: Input): string {
-  if (input.kind === 'file') return baseName(input.path);
+  if (input.kind === 'file') return api.baseName(input.path);
   if (input.kind === 'document') return input.document.title || input.document.source_name;
   return 'Pasted text';
 }
@@ -98,6 +94,9 @@ export class AppState {
 
   dragging = $state(false);
   modelsOpen = $state(false);
+  /** The Glossary panel; its entries, form and import/export are in `glossary`. */
+  glossaryOpen = $state(false);
+  readonly glossary = new GlossaryState();
   downloads = $state<Record<string, Download>>({});
   modelsError = $state<string | null>(null);
   exporting = $state(false);
@@ -477,6 +476,38 @@ export class AppState {
     await this.refreshModels();
   }
 
+  // ---- the side panels (one at a time: both are drawers on the right) ----------------------
+
+  openModels(): void {
+    this.glossaryOpen = false;
+    this.modelsOpen = true;
+  }
+
+  toggleModels(): void {
+    if (this.modelsOpen) this.modelsOpen = false;
+    else this.openModels();
+  }
+
+  /** Opens the Glossary panel on `language`'s glossary (by default the selected target). */
+  openGlossary(language: string = this.settings.target): void {
+    this.modelsOpen = false;
+    this.glossaryOpen = true;
+    void this.glossary.show(language);
+  }
+
+  /** Closes the Glossary panel; focus that was in it goes back to the Glossary button. */
+  closeGlossary(): void {
+    const hadFocus =
+      typeof document !== 'undefined' && !!document.activeElement?.closest('#glossary-panel');
+    this.glossaryOpen = false;
+    if (hadFocus) document.getElementById('glossary-button')?.focus();
+  }
+
+  toggleGlossary(): void {
+    if (this.glossaryOpen) this.closeGlossary();
+    else this.openGlossary();
+  }
+
   // ---- window-wide input ----------------------------------------------------------------
 
   onKeydown = (e: KeyboardEvent): void => {
@@ -506,7 +537,8 @@ export class AppState {
       e.preventDefault();
       void this.setSetting('layout', LAYOUTS[Number(e.key) - 1]);
     } else if (e.key === 'Escape') {
-      if (this.modelsOpen) this.modelsOpen = false;
+      if (this.glossaryOpen) this.closeGlossary();
+      else if (this.modelsOpen) this.modelsOpen = false;
       else if (this.find.open) this.find.close();
       else if (this.running) void this.cancel();
     }

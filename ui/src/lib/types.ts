@@ -10,6 +10,7 @@ export type {
   GlossaryEntry,
   HistoryEntry,
   HistoryItem,
+  ImportSummary,
   Input,
   Language,
   LeftOut,
@@ -26,6 +27,7 @@ export type {
   SourceFormat,
   Stage,
   Stats,
+  StoredTerm,
   Style,
   SummaryEngine,
   Summary,
@@ -33,5 +35,6 @@ export type {
   TermOrigin,
   TranslatedParagraph,
   Translation,
+  UserTerm,
 } from './bindings';
 export { ARTICLE_EXTENSIONS, EXPORT_FORMATS } from './bindings';
