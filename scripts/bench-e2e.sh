@@ -9,6 +9,8 @@ ARTICLE="${1:-$ROOT/tests/fixtures/global-times-syria-ceasefire.txt}"
 build_release
 
 out=$(mktemp -d)
+# No stored glossary or remembered names: timings and warnings depend on the tree alone.
+export PRECIS_DATA_DIR="$out/data"
 echo "| model | kernels | paragraphs at once | prompt tok/s | generated tok/s | summary s | translation s | wall s | peak RSS MB | paragraphs with warnings |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for model in qwen2.5-0.5b-instruct qwen2.5-1.5b-instruct; do

@@ -4,16 +4,20 @@
 # peer systems given with the data, on the same segments (scripts/quality.py).
 #
 # Usage: scripts/quality.sh [--full] [--lines FIRST-LAST] [--group N] [--models "ID ..."] [--out DIR]
+#                           [--glossary FILE]
 #   default slice: lines 501-900 (news; 400 segments); --full: all 2,074 segments.
 #   --group N: every N consecutive segments form one paragraph (source, reference and peers
 #   joined alike), so paragraphs have several sentences, as in articles. The set has no
 #   document boundaries; a group may span two documents.
+#   --glossary FILE: translate with that glossary file (precis translate --glossary), to measure
+#   what a reader's glossary does. Runs never see the user's stored glossary or name memory
+#   (an empty data directory per run), so scores depend on the tree alone.
 #   PRECIS_BIN=PATH scores that binary instead of building this tree.
 # Prints a Markdown table (for QUALITY.md); outputs and per-segment details stay in DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-FIRST=501 LAST=900 GROUP=1
+FIRST=501 LAST=900 GROUP=1 GLOSSARY=()
 MODELS="qwen2.5-0.5b-instruct qwen2.5-1.5b-instruct"
 OUT="${CARGO_TARGET_DIR}/quality"
 while [ $# -gt 0 ]; do
@@ -23,7 +27,8 @@ while [ $# -gt 0 ]; do
     --group) GROUP="$2"; shift 2 ;;
     --models) MODELS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--group N] [--models \"ID ...\"] [--out DIR]" >&2; exit 2 ;;
+    --glossary) GLOSSARY=(--glossary "$(realpath "$2")"); shift 2 ;;
+    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--group N] [--models \"ID ...\"] [--out DIR] [--glossary FILE]" >&2; exit 2 ;;
   esac
 done
 DEV="${PRECIS_DEV_SETS:-$ROOT/../shared/dev-sets}/wmt23-en-zh"
@@ -64,12 +69,16 @@ for peer in "$DEV"/peers/*.zh.txt; do
   cut_slice "$peer" "" > "$slice/peer.$(basename "$peer")"
 done
 
+# A fresh, empty database: no stored glossary, no names remembered from the user's articles.
+PRECIS_DATA_DIR="$(mktemp -d)"
+export PRECIS_DATA_DIR
+trap 'rm -rf "$PRECIS_DATA_DIR"' EXIT
 runs=()
 for model in $MODELS; do
   fetch_model "$model"
   log "translating lines $FIRST-$LAST with $model"
   /usr/bin/time -f "%e" -o "$slice/$model.time" "$PRECIS" translate "$slice/source.en.txt" --lines \
-    --to zh-Hans --model "$model" --format json --out "$slice/$model.json" -q
+    --to zh-Hans --model "$model" "${GLOSSARY[@]}" --format json --out "$slice/$model.json" -q
   runs+=("$model=$slice/$model.json")
 done
 "$VENV/bin/python" "$ROOT/scripts/quality.py" --dir "$slice" "${runs[@]}"

@@ -373,7 +373,9 @@ fn suffixed_amounts_are_never_corrupted() {
     for amount in precis_core::numbers::find_amounts(source) {
         let kept = precis_core::numbers::kept(&amount, &text, &values);
         let shown_beside = text.contains(&format!("原文金额：{}", amount.text))
-            && warnings.iter().any(|w| w.contains(&amount.text));
+            && warnings
+                .iter()
+                .any(|w| w.to_string().contains(&amount.text));
         assert!(kept || shown_beside, "{} lost: {text}", amount.text);
     }
     assert!(

@@ -10,6 +10,7 @@ use precis_core::lang::{Language, LANGUAGES};
 use precis_core::models::{self, fetch, LoadedModels, ModelStatus};
 use precis_core::pipeline::{self, Outcome, ProcessOptions};
 use precis_core::progress::{CancelToken, Event};
+use precis_core::revise;
 use precis_core::translate::{read_glossary_file, write_glossary, KnownTerms, UserTerm};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::{export_to_file, ExportFormat, ExportOptions};
@@ -246,6 +247,83 @@ fn process(
         history_id,
         outcome,
     })
+}
+
+/// Puts the reader's own text in place of a paragraph's translation in a stored result.
+#[tauri::command]
+pub async fn edit_paragraph(
+    state: State<'_, AppState>,
+    history_id: i64,
+    paragraph_id: String,
+    text: String,
+) -> Result<ProcessResult, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let mut outcome = inner.with_history(|h| h.get(history_id))?.outcome;
+        revise::edit_paragraph(&mut outcome, &paragraph_id, &text).map_err(info)?;
+        inner.with_history(|h| h.update_outcome(history_id, &outcome))?;
+        Ok(ProcessResult {
+            history_id: Some(history_id),
+            outcome,
+        })
+    })
+    .await
+}
+
+/// Translates paragraphs of a stored result again, sentence by sentence, with the models
+/// `options` name (the article's target language is kept); `paragraph_ids` null: every
+/// doubtful paragraph ([`revise::doubtful_paragraphs`]). Streams progress like a job and stores
+/// the result.
+#[tauri::command]
+pub async fn retranslate_paragraphs(
+    state: State<'_, AppState>,
+    history_id: i64,
+    paragraph_ids: Option<Vec<String>>,
+    options: ProcessOptions,
+    on_event: Channel<Event>,
+) -> Result<ProcessResult, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let entry = inner.with_history(|h| h.get(history_id))?;
+        let mut outcome = entry.outcome;
+        let ids = match paragraph_ids {
+            Some(ids) => ids,
+            None => outcome
+                .translation
+                .as_ref()
+                .map(revise::doubtful_paragraphs)
+                .unwrap_or_default(),
+        };
+        let mut req = ProcessOptions {
+            target: entry.options.target,
+            translate: true,
+            ..options.clone()
+        }
+        .request()
+        .map_err(info)?;
+        // Only the translation is redone: no summary model is loaded for it.
+        req.summary = None;
+        let mut sink = |e: Event| {
+            let _ = on_event.send(e);
+        };
+        req.glossary = known_terms(&inner, &req.target, &mut sink);
+        {
+            let mut models = lock(&inner.models);
+            let cancel = CancelToken::new();
+            *lock(&inner.cancel) = cancel.clone();
+            let job = models
+                .prepare(&req, &outcome.document, options.model_choice(), &mut sink)
+                .map_err(info)?;
+            revise::retranslate_paragraphs(&mut outcome, &ids, &req, job, &mut sink, &cancel)
+                .map_err(info)?;
+        }
+        inner.with_history(|h| h.update_outcome(history_id, &outcome))?;
+        Ok(ProcessResult {
+            history_id: Some(history_id),
+            outcome,
+        })
+    })
+    .await
 }
 
 /// The reader's glossary and the remembered names for a job into `target`; a database that

@@ -38,6 +38,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
             commands::model_download,
             commands::model_import,
             commands::model_remove,
+            commands::edit_paragraph,
+            commands::retranslate_paragraphs,
             commands::glossary_list,
             commands::glossary_save,
             commands::glossary_delete,

@@ -48,6 +48,9 @@ pub enum Error {
     #[error("cannot use the glossary {path}: {reason}")]
     Glossary { path: PathBuf, reason: String },
 
+    #[error("cannot change the translation: {0}")]
+    Revision(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -86,6 +89,7 @@ impl Error {
             Error::EngineUnavailable { .. } => ErrorCode::EngineUnavailable,
             Error::UnsupportedLanguage(_) => ErrorCode::UnsupportedLanguage,
             Error::Glossary { .. } => ErrorCode::GlossaryInvalid,
+            Error::Revision(_) => ErrorCode::RevisionInvalid,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Export(_) => ErrorCode::ExportFailed,
             Error::FontMissing { .. } => ErrorCode::FontMissing,
@@ -189,6 +193,7 @@ pub enum ErrorCode {
     EngineUnavailable,
     UnsupportedLanguage,
     GlossaryInvalid,
+    RevisionInvalid,
     Cancelled,
     // Output.
     ExportFailed,

@@ -14,7 +14,9 @@ use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
-use crate::translate::{DocumentTranslator, KnownTerms, TermOrigin, Translation, Translator};
+use crate::translate::{
+    DocumentTranslator, KnownTerms, Problem, TermOrigin, Translation, Translator,
+};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -292,7 +294,10 @@ fn translate(
 /// article uses whose rendering is nowhere in the translation (the model worded it differently
 /// and enforcement could not replace it): the reader asked for that rendering and should know
 /// it is missing.
-fn with_unapplied_glossary(mut translation: Translation, sink: &mut dyn EventSink) -> Translation {
+pub(crate) fn with_unapplied_glossary(
+    mut translation: Translation,
+    sink: &mut dyn EventSink,
+) -> Translation {
     let mut text = translation.title.clone();
     for p in &translation.paragraphs {
         text.push('\n');
@@ -441,11 +446,11 @@ fn summary_from_translation(
     }
 }
 
-fn warn(sink: &mut dyn EventSink, what: &str, warnings: &[String]) {
-    for w in warnings {
+fn warn(sink: &mut dyn EventSink, what: &str, problems: &[Problem]) {
+    for p in problems {
         sink.emit(Event::Warning {
             paragraph_id: Some(what.to_string()),
-            message: w.clone(),
+            message: p.to_string(),
         });
     }
 }
@@ -550,6 +555,7 @@ mod tests {
                     warnings: Vec::new(),
                     problems: Vec::new(),
                     untranslated,
+                    edited: false,
                 })
                 .collect(),
             glossary: Vec::new(),

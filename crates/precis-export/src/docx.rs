@@ -88,6 +88,7 @@ fn body(blocks: &[Block]) -> String {
             Block::Paragraph { text: t, lang: l } => paragraph(None, t, l, ""),
             Block::Source { text: t, lang: l } => paragraph(Some("Source"), t, l, ""),
             Block::Warning { text: w } => paragraph(None, &format!("⚠ {w}"), "en", r#"<w:color w:val="AA6600"/>"#),
+            Block::Remark { text } => paragraph(None, &format!("✎ {text}"), "en", r#"<w:i/><w:color w:val="666666"/>"#),
             Block::Point {
                 text,
                 lang,

@@ -116,6 +116,10 @@ pub enum Block {
     Warning {
         text: String,
     },
+    /// A note about the paragraph before it that is not a warning (the reader edited it).
+    Remark {
+        text: String,
+    },
     /// A summary sentence (a bullet or a sentence of prose) with the numbers of the source
     /// sentences it rests on ([`Block::Note`]); none: no sentence of the article supports it.
     Point {
@@ -132,6 +136,9 @@ pub enum Block {
         lang: String,
     },
 }
+
+/// What an export says after a paragraph the reader rewrote.
+pub const EDITED: &str = "edited by the reader";
 
 /// What an export says after a summary sentence that no sentence of the article supports.
 pub const UNSUPPORTED: &str = "(not supported by any sentence of the article)";
@@ -331,6 +338,11 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
             for w in &p.warnings {
                 out.push(Block::Warning { text: w.clone() });
             }
+            if p.edited {
+                out.push(Block::Remark {
+                    text: EDITED.into(),
+                });
+            }
         }
     }
     out
@@ -353,6 +365,7 @@ fn markdown(blocks: &[Block]) -> String {
             Block::Paragraph { text: t, .. } => s += &format!("{t}\n\n"),
             Block::Source { text: t, .. } => s += &format!("> {t}\n\n"),
             Block::Warning { text: w } => s += &format!("> ⚠ {w}\n\n"),
+            Block::Remark { text } => s += &format!("> ✎ *{text}*\n\n"),
             Block::Point {
                 text,
                 bullet,
@@ -392,6 +405,7 @@ fn plain_text(blocks: &[Block]) -> String {
             }
             Block::Source { text: t, .. } => s += &format!("    {t}\n\n"),
             Block::Warning { text: w } => s += &format!("[warning: {w}]\n\n"),
+            Block::Remark { text } => s += &format!("[{text}]\n\n"),
             Block::Point {
                 text,
                 bullet,
@@ -478,6 +492,7 @@ fn html(blocks: &[Block]) -> String {
                 body += &format!("<p class=\"source\" lang=\"{}\">{}</p>\n", e(l), e(t))
             }
             Block::Warning { text: w } => body += &format!("<p class=\"warning\">⚠ {}</p>\n", e(w)),
+            Block::Remark { text } => body += &format!("<p class=\"remark\">✎ {}</p>\n", e(text)),
             Block::Point {
                 text,
                 lang,
@@ -524,7 +539,7 @@ const HTML_STYLE: &str = "body{max-width:46em;margin:2em auto;padding:0 1em;font
 :lang(zh),:lang(ja),:lang(ko){font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;line-height:1.8}
 .subtitle{font-style:italic}.meta dt{font-weight:600;float:left;clear:left;margin-right:.5em}.meta dd{margin:0}
 .source{color:#666;font-size:.9em;margin-bottom:.2em}.warning{color:#a60}
-.note{font-size:.9em;margin:.2em 0}.sentence-id{color:#888}.unsupported{color:#a60;font-style:italic}
+.remark{color:#666;font-style:italic;font-size:.9em}.note{font-size:.9em;margin:.2em 0}.sentence-id{color:#888}.unsupported{color:#a60;font-style:italic}
 ";
 
 /// Renders `o` in `format`.
@@ -627,6 +642,7 @@ pub(crate) mod tests {
                         warnings: vec![],
                         problems: Vec::new(),
                         untranslated: false,
+                        edited: false,
                     },
                     TranslatedParagraph {
                         id: "p2".into(),
@@ -635,6 +651,7 @@ pub(crate) mod tests {
                         warnings: vec!["check the amount".into()],
                         problems: Vec::new(),
                         untranslated: false,
+                        edited: false,
                     },
                 ],
                 glossary: vec![],
@@ -756,6 +773,28 @@ pub(crate) mod tests {
         let lines: Vec<String> = blocks.iter().flat_map(pdf::block_lines).collect();
         assert!(lines.iter().any(|l| l
             == "[2] Aid worth $45 million is waiting in Geneva <for> approval & more. (p2.s1)"));
+    }
+
+    /// A paragraph the reader rewrote is exported as they wrote it, marked as theirs.
+    #[test]
+    fn an_edited_paragraph_is_exported_as_written_and_marked() {
+        let mut o = sample();
+        let p = &mut o.translation.as_mut().unwrap().paragraphs[1];
+        p.text = "价值4500万美元的援助仍在日内瓦等待批准。".into();
+        p.edited = true;
+        p.warnings.clear();
+        let md = String::from_utf8(render(&o, ExportFormat::Md, &opts(true)).unwrap()).unwrap();
+        assert!(
+            md.contains("价值4500万美元的援助仍在日内瓦等待批准。\n\n> ✎ *edited by the reader*"),
+            "{md}"
+        );
+        assert_eq!(
+            md.matches(EDITED).count(),
+            1,
+            "only the edited paragraph: {md}"
+        );
+        let html = String::from_utf8(render(&o, ExportFormat::Html, &opts(true)).unwrap()).unwrap();
+        assert!(html.contains("<p class=\"remark\">✎ edited by the reader</p>"));
     }
 
     #[test]

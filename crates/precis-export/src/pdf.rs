@@ -315,6 +315,7 @@ fn style(b: &Block) -> Style {
         Block::Paragraph { .. } => s(11.0, (0, 0, 0), 0.0, 9.0),
         Block::Source { .. } => s(9.5, (110, 110, 110), 10.0, 3.0),
         Block::Warning { .. } => s(9.5, (170, 102, 0), 0.0, 8.0),
+        Block::Remark { .. } => s(9.5, (100, 100, 100), 0.0, 8.0),
         Block::Point { bullet: true, .. } => s(11.0, (0, 0, 0), 12.0, 6.0),
         Block::Point { bullet: false, .. } => s(11.0, (0, 0, 0), 0.0, 9.0),
         Block::Note { .. } => s(9.5, (110, 110, 110), 10.0, 3.0),
@@ -325,6 +326,7 @@ pub(crate) fn block_lines(b: &Block) -> Vec<String> {
     match b {
         Block::Meta { rows } => rows.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
         Block::Warning { text: w } => vec![format!("⚠ {w}")],
+        Block::Remark { text } => vec![format!("✎ {text}")],
         Block::Point {
             text,
             bullet,

@@ -233,16 +233,7 @@ impl History {
             .map(|s| s.text())
             .collect::<Vec<_>>()
             .join("\n");
-        let translation_text = o
-            .translation
-            .as_ref()
-            .map(|t| {
-                std::iter::once(t.title.as_str())
-                    .chain(t.paragraphs.iter().map(|p| p.text.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default();
+        let translation_text = searchable_translation(o);
         let engine = o.summary.as_ref().map(|s| {
             serde_json::to_value(s.engine)
                 .ok()
@@ -349,6 +340,23 @@ impl History {
         })
     }
 
+    /// Replaces the stored result of article `id` (after the reader edited or retranslated
+    /// paragraphs); search covers the new text.
+    pub fn update_outcome(&self, id: i64, outcome: &Outcome) -> Result<(), HistoryError> {
+        let changed = self.conn.execute(
+            "UPDATE articles SET outcome_json = ?2, translation_text = ?3 WHERE id = ?1",
+            params![
+                id,
+                serde_json::to_string(outcome)?,
+                searchable_translation(outcome)
+            ],
+        )?;
+        match changed {
+            0 => Err(HistoryError::NotFound(id)),
+            _ => Ok(()),
+        }
+    }
+
     /// Deletes an article and the names remembered from it (a deleted article leaves nothing
     /// behind).
     pub fn delete(&self, id: i64) -> Result<(), HistoryError> {
@@ -360,6 +368,19 @@ impl History {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The translation's text as search sees it: the title and every paragraph.
+fn searchable_translation(o: &Outcome) -> String {
+    o.translation
+        .as_ref()
+        .map(|t| {
+            std::iter::once(t.title.as_str())
+                .chain(t.paragraphs.iter().map(|p| p.text.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
 }
 
 fn escape_like(q: &str) -> String {
@@ -408,6 +429,7 @@ mod tests {
                     warnings: vec![],
                     problems: Vec::new(),
                     untranslated: false,
+                    edited: false,
                 }],
                 glossary: vec![],
                 glossary_unapplied: Vec::new(),
@@ -458,12 +480,26 @@ mod tests {
         assert!(h.list(Some("nothing like this"), 100).unwrap().is_empty());
         let e = h.get(a).unwrap();
         assert_eq!(
-            e.outcome.translation.unwrap().paragraphs[0].text,
+            e.outcome.translation.as_ref().unwrap().paragraphs[0].text,
             "日内瓦会谈继续。"
         );
         assert_eq!(e.options.target, "zh-Hans");
         assert!(e.options.translate);
         assert_eq!(e.source_path.as_deref(), Some("/tmp/a.txt"));
+        // An edited result replaces the stored one, and search finds the new words.
+        let mut edited = e.outcome.clone();
+        edited.translation.as_mut().unwrap().paragraphs[0].text = "洛桑会谈继续。".into();
+        h.update_outcome(a, &edited).unwrap();
+        assert_eq!(h.list(Some("洛桑"), 100).unwrap()[0].id, a);
+        assert!(h.list(Some("日内瓦"), 100).unwrap().is_empty());
+        assert_eq!(
+            h.get(a).unwrap().outcome.translation.unwrap().paragraphs[0].text,
+            "洛桑会谈继续。"
+        );
+        assert_eq!(
+            h.update_outcome(999, &edited).unwrap_err().code(),
+            "history_not_found"
+        );
         h.delete(a).unwrap();
         assert_eq!(h.get(a).unwrap_err().code(), "history_not_found");
         assert_eq!(h.delete(a).unwrap_err().code(), "history_not_found");

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
 // After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
+export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "revision_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, };
 
@@ -183,6 +183,10 @@ id: string, source: string, text: string, warnings?: Array<string>,
  * results stored before it existed; their `warnings` still say it.)
  */
 problems?: Array<Problem>, 
+/**
+ * `text` is the reader's own (see [`crate::revise::edit_paragraph`]).
+ */
+edited?: boolean, 
 /**
  * The model did not translate this paragraph even when retried: `text` is the source as
  * it is, never a half-translated mixture, and the window and exports mark it so.

@@ -11,7 +11,8 @@ use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
     announced_glossary, contains_term, has_words, settle_machine_output, warning_texts,
-    DocumentTranslator, FinishedText, GlossaryEntry, KnownTerms, TranslatedParagraph, Translation,
+    DocumentTranslator, FinishedText, GlossaryEntry, KnownTerms, Problem, TranslatedParagraph,
+    Translation,
 };
 use crate::{Error, Result};
 
@@ -121,7 +122,7 @@ impl DocumentTranslator for MachineTranslation<'_> {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<String>)> {
+    ) -> Result<(String, Vec<Problem>)> {
         if text.trim().is_empty() {
             return Ok((String::new(), Vec::new()));
         }
@@ -140,8 +141,9 @@ impl DocumentTranslator for MachineTranslation<'_> {
             warnings: Vec::new(),
             problems: Vec::new(),
             untranslated: false,
+            edited: false,
         });
-        Ok((p.text, p.warnings))
+        Ok((p.text, p.problems))
     }
 
     fn translate_document(
@@ -283,6 +285,7 @@ impl MachineTranslation<'_> {
                     warnings: warning_texts(&warnings),
                     problems: warnings,
                     untranslated,
+                    edited: false,
                 });
             }
             start = end;

@@ -30,7 +30,7 @@ mod glossary;
 mod prompt;
 mod schedule;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod user_glossary;
 
 pub use checks::{
@@ -59,6 +59,10 @@ pub struct TranslatedParagraph {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<Problem>>", optional)]
     pub problems: Vec<Problem>,
+    /// `text` is the reader's own (see [`crate::revise::edit_paragraph`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub edited: bool,
     /// The model did not translate this paragraph even when retried: `text` is the source as
     /// it is, never a half-translated mixture, and the window and exports mark it so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -151,7 +155,7 @@ impl DocumentTranslator for Translator<'_> {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<String>)> {
+    ) -> Result<(String, Vec<Problem>)> {
         if text.trim().is_empty() {
             return Ok((String::new(), Vec::new()));
         }
@@ -170,7 +174,7 @@ impl DocumentTranslator for Translator<'_> {
         self.explained = std::mem::take(&mut jobs.explained);
         run?;
         let settled = jobs.items.pop().and_then(|i| i.text).unwrap_or_default();
-        Ok((settled.text, warning_texts(&settled.warnings)))
+        Ok((settled.text, settled.warnings))
     }
 
     /// Translates the whole document with the glossary built so far, several paragraphs at a
@@ -226,6 +230,7 @@ impl DocumentTranslator for Translator<'_> {
                 warnings: warning_texts(&settled.warnings),
                 problems: settled.warnings,
                 untranslated: settled.untranslated,
+                edited: false,
             })
             .collect();
         Ok(Translation {
@@ -330,7 +335,7 @@ pub(crate) fn settle_machine_output(
 }
 
 /// The warnings as the reader sees them.
-pub(crate) fn warning_texts(problems: &[Problem]) -> Vec<String> {
+pub fn warning_texts(problems: &[Problem]) -> Vec<String> {
     problems.iter().map(ToString::to_string).collect()
 }
 
@@ -355,9 +360,9 @@ pub trait DocumentTranslator {
     ) -> Result<()>;
 
     /// Translates one text (a summary, say), streaming it to `sink` under `paragraph_id`.
-    /// Returns the translation and warnings about it (empty when it passed every check); a
-    /// part the model would not translate comes back in the original, with a warning saying
-    /// so.
+    /// Returns the translation and the problems left in it (none when it passed every check);
+    /// a part the model would not translate comes back in the original, with
+    /// [`Problem::NotTranslated`].
     fn translate_text(
         &mut self,
         text: &str,
@@ -365,7 +370,7 @@ pub trait DocumentTranslator {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<String>)>;
+    ) -> Result<(String, Vec<Problem>)>;
 
     /// Translates the title, subtitle and every paragraph with the glossary built so far.
     fn translate_document(

@@ -86,7 +86,7 @@ fn count_words(text: &str) -> usize {
 /// A model behind the [`Generator`] seam, scripted by `answer(prompt)`: it runs jobs the
 /// way the engine does (up to `max_parallel` started, then finished in order), records
 /// every prompt, and sets `cancel_after.1` once it has answered `cancel_after.0` turns.
-struct ScriptedGenerator<F> {
+pub(crate) struct ScriptedGenerator<F> {
     answer: F,
     info: crate::llm::ModelInfo,
     asked: Vec<Vec<Message>>,
@@ -94,7 +94,7 @@ struct ScriptedGenerator<F> {
 }
 
 impl<F: FnMut(&[Message]) -> String> ScriptedGenerator<F> {
-    fn new(answer: F) -> Self {
+    pub(crate) fn new(answer: F) -> Self {
         let info = crate::llm::ModelInfo {
             name: "scripted".into(),
             path: std::path::PathBuf::new(),
@@ -957,6 +957,7 @@ fn problems_are_serialised_by_kind_and_old_results_still_read() {
             Problem::CutOff,
         ],
         untranslated: false,
+        edited: false,
     };
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(
