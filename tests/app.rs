@@ -257,3 +257,124 @@ fn models_can_be_imported_listed_and_removed() {
 fn cancel_without_a_job_is_harmless() {
     assert_eq!(call("cancel", json!({})).unwrap(), Value::Null);
 }
+
+/// The glossary commands: add, refuse a duplicate, edit, import a file, export it, delete; a
+/// job applies the stored entries; a finished translation can be edited and retranslated,
+/// and the history keeps both.
+#[test]
+fn the_glossary_applies_to_jobs_and_paragraphs_can_be_edited_and_retranslated() {
+    let term = |source: &str, target: &str| {
+        json!({ "source": source, "target": target, "note": "", "caseSensitive": true,
+                "doNotTranslate": false })
+    };
+    let saved = call(
+        "glossary_save",
+        json!({ "id": null, "language": "zh", "term": term("Syria", "叙利亚国") }),
+    )
+    .unwrap();
+    assert_eq!(
+        saved["language"], "zh-Hans",
+        "the language is keyed by its code"
+    );
+    let dup = call(
+        "glossary_save",
+        json!({ "id": null, "language": "zh-Hans", "term": term("Syria", "x") }),
+    )
+    .unwrap_err();
+    assert_eq!(dup["code"], "glossary_invalid");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("terms.csv");
+    std::fs::write(&file, "Source,Target\nAleppo,阿勒坡\nGeneva,日内瓦市\n").unwrap();
+    let summary = call(
+        "glossary_import",
+        json!({ "language": "zh-Hans", "path": file }),
+    )
+    .unwrap();
+    assert_eq!(
+        (summary["added"].as_u64(), summary["replaced"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let exported = dir.path().join("out.csv");
+    call(
+        "glossary_export",
+        json!({ "language": "zh-Hans", "path": exported }),
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        csv.contains("Syria,叙利亚国") && csv.contains("Geneva,日内瓦市"),
+        "{csv}"
+    );
+    let list = call("glossary_list", json!({ "language": "zh-Hans" })).unwrap();
+    let aleppo = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["source"] == "Aleppo")
+        .unwrap()
+        .clone();
+    call("glossary_delete", json!({ "id": aleppo["id"] })).unwrap();
+    let gone = call("glossary_delete", json!({ "id": aleppo["id"] })).unwrap_err();
+    assert_eq!(gone["code"], "glossary_entry_not_found");
+
+    // A job uses the stored glossary.
+    let models = tempfile::tempdir().unwrap();
+    let marian = models.path().join("opus-mt-en-zh");
+    common::write_tiny_marian(&marian, common::MarianBehaviour::WritesChinese);
+    let options = json!({ "target": "zh-Hans", "engine": "extractive", "length": "short",
+                          "translate": true, "translationModel": marian });
+    let result = call(
+        "process_article",
+        json!({ "input": { "kind": "file", "path": sample() }, "options": options,
+                "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap();
+    let used = result["outcome"]["translation"]["glossary"]
+        .as_array()
+        .unwrap();
+    assert!(
+        used.iter()
+            .any(|g| g["source"] == "Syria" && g["target"] == "叙利亚国" && g["origin"] == "user"),
+        "{used:?}"
+    );
+    let id = result["history_id"].clone();
+
+    // The reader's own text for a paragraph is kept in the history.
+    let edited = call(
+        "edit_paragraph",
+        json!({ "historyId": id, "paragraphId": "p2", "text": "我自己的译文。" }),
+    )
+    .unwrap();
+    let p2 = &edited["outcome"]["translation"]["paragraphs"][1];
+    assert_eq!(
+        (p2["text"].as_str(), p2["edited"].as_bool()),
+        (Some("我自己的译文。"), Some(true))
+    );
+    let stored = call("history_get", json!({ "id": id })).unwrap();
+    assert_eq!(
+        stored["outcome"]["translation"]["paragraphs"][1]["text"],
+        "我自己的译文。"
+    );
+    let empty = call(
+        "edit_paragraph",
+        json!({ "historyId": id, "paragraphId": "p2", "text": "  " }),
+    )
+    .unwrap_err();
+    assert_eq!(empty["code"], "revision_invalid");
+
+    // Retranslating it replaces the edit with the model's translation again.
+    let again = call(
+        "retranslate_paragraphs",
+        json!({ "historyId": id, "paragraphIds": ["p2"], "options": options,
+                "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap();
+    let p2 = &again["outcome"]["translation"]["paragraphs"][1];
+    assert_ne!(p2["text"], "我自己的译文。");
+    assert!(p2["edited"].is_null(), "{p2}");
+    let stored = call("history_get", json!({ "id": id })).unwrap();
+    assert_eq!(
+        stored["outcome"]["translation"]["paragraphs"][1]["text"],
+        p2["text"]
+    );
+}
