@@ -77,6 +77,13 @@ async function click(sel) {
   await wd('POST', s(`/element/${el[ELEMENT]}/click`), {});
 }
 
+/** Types `value` into a text field the way a user would (cleared first). */
+async function type(sel, value) {
+  const el = await wd('POST', s('/element'), { using: 'css selector', value: sel });
+  await wd('POST', s(`/element/${el[ELEMENT]}/clear`), {});
+  await wd('POST', s(`/element/${el[ELEMENT]}/value`), { text: value });
+}
+
 /** Sets a <select> or checkbox the way a user would: value, then a change event. */
 function setControl(sel, value) {
   return js(
@@ -214,6 +221,22 @@ async function run() {
   assert.equal(await state(), 'error');
   await shot('error-binary-file');
 
+  console.log('the glossary panel: add an entry the translation must use');
+  await click('#glossary-button');
+  await waitFor('glossary panel', () => js("return !!document.getElementById('glossary-panel');"), 5000);
+  await setControl('#glossary-language', 'zh-Hans');
+  await type('#glossary-source', 'Syria');
+  await type('#glossary-target', '叙利亚国');
+  await type('#glossary-note', 'house style');
+  await click('#glossary-save');
+  await waitFor('entry listed', () => js(
+    "return [...document.querySelectorAll('#glossary-table tbody tr')].some((r) => r.innerText.includes('叙利亚国'));"), 5000);
+  const stored = await invoke('glossary_list', { language: 'zh-Hans' });
+  assert.deepEqual(stored.map((t) => [t.source, t.target, t.note]), [['Syria', '叙利亚国', 'house style']]);
+  await shot('glossary-panel');
+  await click('#glossary-panel button.close');
+  await waitFor('glossary panel closed', () => js("return !document.getElementById('glossary-panel');"), 5000);
+
   console.log('the sample: summary and Chinese translation stream in');
   await setControl('#target-select', 'zh-Hans');
   await setControl('#engine-select', 'llm');
@@ -246,6 +269,38 @@ async function run() {
             document.querySelector('#pane-translation [data-pid="p2"]').dispatchEvent(new MouseEvent('mouseenter'));`);
   await waitFor('aligned highlight', () => js("return !!document.querySelector('#pane-original [data-pid=\"p2\"].hl');"), 3000);
   await shot('done-zh');
+
+  console.log('the glossary entry was used: listed under the translation, applied or reported');
+  const terms = await js(`const d = document.getElementById('translation-terms'); if (!d) return null;
+      d.open = true; return [...d.querySelectorAll('li[data-origin="user"]')].map((li) => li.innerText);`);
+  assert.ok(terms && terms.some((t) => t.includes('Syria') && t.includes('叙利亚国')), `terms used: ${terms}`);
+  const applied = translation.includes('叙利亚国');
+  const unapplied = (await text('#glossary-unapplied')) ?? '';
+  assert.ok(applied !== unapplied.includes('Syria'), `applied: ${applied}, unapplied line: ${unapplied}`);
+  await shot('terms-used');
+
+  console.log('hovering a summary sentence lights exactly its source sentences');
+  const evidence = await js(`const point = [...document.querySelectorAll('#pane-summary [data-evidence]')]
+        .find((p) => p.dataset.evidence);
+      point.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+      return point.dataset.evidence.split(' ');`);
+  await waitFor('evidence highlighted', () => js("return document.querySelectorAll('#pane-original .sentence.evidence').length > 0;"), 3000);
+  const lit = await js("return [...document.querySelectorAll('#pane-original .sentence.evidence')].map((e) => e.dataset.sid);");
+  assert.deepEqual([...lit].sort(), [...evidence].sort(), 'the highlighted sentences are the cited ones');
+  await shot('summary-evidence');
+  await js("document.querySelector('#pane-original').dispatchEvent(new MouseEvent('mouseleave'));");
+
+  console.log('find in the article (Ctrl+F) and the bilingual layout');
+  await js("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'f', ctrlKey: true, bubbles: true }));");
+  await waitFor('find bar', () => js("return !!document.getElementById('find-input');"), 3000);
+  await type('#find-input', 'Syria');
+  await waitFor('matches counted', async () => /\d+ of \d+/.test((await text('#find-count')) ?? ''), 3000);
+  await shot('find');
+  await js("document.getElementById('find-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));");
+  await click('#layout-bilingual');
+  await waitFor('bilingual rows', () => js("return document.querySelectorAll('#pane-bilingual .bi-row').length > 5;"), 3000);
+  await shot('layout-bilingual');
+  await click('#layout-three');
 
   console.log('export to Markdown and PDF (the export command the buttons call)');
   const items = await js("return [...document.querySelectorAll('#history-list li[data-history-id]')].map(li => [li.dataset.historyId, li.innerText]);");
