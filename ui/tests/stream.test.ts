@@ -115,6 +115,19 @@ describe('progress text', () => {
     expect(paragraphOf(0, 0)).toBe('');
   });
 
+  it('counts sentences when a retranslation says so, across its stages', () => {
+    const start = { ...initialStream(), stage: 'translating' as const, unit: 'sentence' as const };
+    const s = run(
+      [
+        { event: 'stage', stage: 'loading_model', detail: 'qwen.gguf' },
+        { event: 'progress', stage: 'translating', done: 2, total: 5, tokens: 0 },
+      ],
+      start,
+    );
+    expect(progressText(s)).toBe('Translating — sentence 3 of 5');
+    expect(progressText({ ...s, unit: 'paragraph' })).toBe('Translating — paragraph 3 of 5');
+  });
+
   it('labels each stage', () => {
     expect(progressText({ stage: null, done: 0, total: 0 })).toBe('Starting');
     expect(progressText({ stage: 'summarizing', done: 0, total: 1 })).toBe('Summarizing');

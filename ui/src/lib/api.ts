@@ -78,6 +78,32 @@ export function processArticle(
 
 export const cancel = () => invoke<void>('cancel');
 
+// ---- revising a stored result's translation ----------------------------------------------
+
+/** Puts the reader's `text` in place of a paragraph's translation (marked as edited); stores it. */
+export const editParagraph = (historyId: number, paragraphId: string, text: string) =>
+  invoke<ProcessResult>('edit_paragraph', { historyId, paragraphId, text });
+
+/**
+ * Translates paragraphs of a stored result again, sentence by sentence, streaming progress like
+ * processArticle (cancelled by `cancel`); `paragraphIds` null: every doubtful paragraph.
+ */
+export function retranslateParagraphs(
+  historyId: number,
+  paragraphIds: string[] | null,
+  options: ProcessOptions,
+  onEvent: (event: ProgressEvent) => void,
+): Promise<ProcessResult> {
+  const channel = new Channel<ProgressEvent>();
+  channel.onmessage = onEvent;
+  return invoke<ProcessResult>('retranslate_paragraphs', {
+    historyId,
+    paragraphIds,
+    options,
+    onEvent: channel,
+  });
+}
+
 export const historyList = (query: string | null) =>
   invoke<HistoryItem[]>('history_list', { query });
 

@@ -3,6 +3,8 @@
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { listen } from '@tauri-apps/api/event';
 import * as api from './api';
+import { announce } from './announce.svelte';
+import { doubtfulIds } from './doubt';
 import { FindState } from './find-state.svelte';
 import { GlossaryState } from './glossary.svelte';
 import { JobQueue } from './queue';
@@ -25,6 +27,7 @@ import type {
   Language,
   ModelStatus,
   Outcome,
+  ProcessResult,
   ProgressEvent,
 } from './types';
 
@@ -103,8 +106,19 @@ export class AppState {
   /** The find bar (Ctrl+F). */
   readonly find = new FindState();
 
+  /** The translated paragraph whose actions (Retranslate, Edit) are shown. */
+  paragraphActions = $state<string | null>(null);
+  /** The translated paragraph the reader is rewriting. */
+  editingParagraph = $state<string | null>(null);
+  /** The paragraphs being translated again (shown as such until the result comes). */
+  retranslating = $state.raw<string[]>([]);
+  /** Set while a paragraph's new text is being stored. */
+  savingParagraph = $state(false);
+
   readonly queue: JobQueue<Input>;
   private cancelRequested = false;
+  /** The running retranslation: a queued job waits for it (both need the model). */
+  private revision: Promise<void> | null = null;
   private historyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
@@ -150,6 +164,21 @@ export class AppState {
 
   get canExport(): boolean {
     return this.historyId != null && this.outcome != null && !this.running;
+  }
+
+  /** Why the shown translation cannot be retranslated or edited now; null when it can. */
+  get revisionBlocked(): string | null {
+    if (this.running) return 'Wait until the current job is done (or cancel it)';
+    if (!this.outcome?.translation) return 'There is no translation to revise';
+    // Both commands work on the stored result.
+    if (this.historyId == null) return 'Only a result kept in the history can be revised';
+    if (this.savingParagraph) return 'Saving your text…';
+    return null;
+  }
+
+  /** The shown translation's doubtful paragraphs ("Retranslate all doubtful"). */
+  get doubtful(): string[] {
+    return doubtfulIds(this.outcome?.translation);
   }
 
   // ---- start-up -------------------------------------------------------------------------
@@ -264,11 +293,14 @@ export class AppState {
 
   /** Runs one article: read it (so the original shows at once), then process it. */
   private async process(input: Input): Promise<void> {
+    // A retranslation started before this job holds the model until it is done.
+    await this.revision;
     const label = inputLabel(input);
     this.sourcePath =
       input.kind === 'file' ? input.path : input.kind === 'document' ? input.source_path : null;
     const options = processOptions($state.snapshot(this.settings) as Settings);
     this.cancelRequested = false;
+    this.closeParagraphActions();
     this.document = null;
     this.outcome = null;
     this.historyId = null;
@@ -357,6 +389,111 @@ export class AppState {
     }
   }
 
+  // ---- revising the translation: the reader's text, or paragraphs translated again --------
+
+  /** Shows paragraph `id`'s actions, or hides them when they are shown. */
+  toggleParagraphActions(id: string): void {
+    this.paragraphActions = this.paragraphActions === id ? null : id;
+  }
+
+  closeParagraphActions(): void {
+    this.paragraphActions = null;
+    this.editingParagraph = null;
+  }
+
+  startEditing(id: string): void {
+    if (this.revisionBlocked) return;
+    this.paragraphActions = id;
+    this.editingParagraph = id;
+  }
+
+  /** The stored result a revision came back with, shown in place of the one it revised. */
+  private showRevised(result: ProcessResult, historyId: number): void {
+    this.outcome = result.outcome;
+    this.document = result.outcome.document;
+    this.historyId = result.history_id ?? historyId;
+    this.status = this.statusLine(result.outcome);
+  }
+
+  /**
+   * Stores the reader's `text` as paragraph `id`'s translation (marked as edited). Returns
+   * whether it was stored; the editor stays open when it was not.
+   */
+  async editParagraph(id: string, text: string): Promise<boolean> {
+    const historyId = this.historyId;
+    if (historyId == null || this.revisionBlocked) return false;
+    this.savingParagraph = true;
+    try {
+      const result = await api.editParagraph(historyId, id, text);
+      // Another article opened meanwhile: the result belongs to the history only.
+      if (this.historyId !== historyId) return true;
+      this.showRevised(result, historyId);
+      this.closeParagraphActions();
+      announce('Your text is saved');
+      void this.refreshHistory();
+      return true;
+    } catch (err) {
+      this.showError(err);
+      return false;
+    } finally {
+      this.savingParagraph = false;
+    }
+  }
+
+  /**
+   * Translates paragraphs of the shown result again (null: every doubtful one), with the models
+   * the controls choose now; the article keeps its target language. Runs like a job: progress
+   * bar, Cancel, Escape.
+   */
+  retranslate(ids: string[] | null): Promise<void> {
+    const historyId = this.historyId;
+    if (historyId == null || this.revisionBlocked) return Promise.resolve();
+    const targets = ids ?? this.doubtful;
+    if (targets.length === 0) return Promise.resolve();
+    const revision = this.runRetranslation(historyId, ids, targets);
+    this.revision = revision;
+    return revision.finally(() => {
+      if (this.revision === revision) this.revision = null;
+    });
+  }
+
+  private async runRetranslation(
+    historyId: number,
+    ids: string[] | null,
+    targets: string[],
+  ): Promise<void> {
+    const options = processOptions($state.snapshot(this.settings) as Settings);
+    const title = this.outcome?.document.title || this.outcome?.document.source_name || '';
+    const what = targets.length === 1 ? 'a paragraph' : `${targets.length} paragraphs`;
+    this.cancelRequested = false;
+    this.errors = [];
+    this.closeParagraphActions();
+    this.retranslating = targets;
+    this.stream = { ...initialStream(), stage: 'translating', unit: 'sentence' };
+    this.status = `Retranslating ${what}${title ? ` of ${title}` : ''}…`;
+    this.setPhase('running');
+    try {
+      const result = await api.retranslateParagraphs(historyId, ids, options, this.onEvent);
+      this.showRevised(result, historyId);
+      this.setPhase('done');
+      announce(`Retranslated ${what}`);
+      void this.refreshHistory();
+    } catch (err) {
+      if (api.isCancelled(err)) {
+        // Nothing was stored: the translation is as it was.
+        this.status = 'Cancelled: the translation is as it was';
+        this.setPhase('cancelled');
+      } else {
+        this.showError(err, title || null);
+        this.status = `Retranslating failed: ${title}`;
+        this.setPhase('error');
+      }
+    } finally {
+      this.cancelRequested = false;
+      this.retranslating = [];
+    }
+  }
+
   // ---- history --------------------------------------------------------------------------
 
   async refreshHistory(): Promise<void> {
@@ -383,6 +520,7 @@ export class AppState {
     try {
       const entry = await api.historyGet(id);
       this.stream = initialStream();
+      this.closeParagraphActions();
       this.outcome = entry.outcome;
       this.document = entry.outcome.document;
       this.historyId = entry.id;

@@ -24,7 +24,11 @@ export interface StreamState {
   /** Translation pane, in the order paragraphs first appeared. */
   translation: StreamParagraph[];
   warnings: string[];
+  /** What 'translating' progress counts: paragraphs in a job, sentences when retranslating. */
+  unit: TranslationUnit;
 }
+
+export type TranslationUnit = 'paragraph' | 'sentence';
 
 export const initialStream = (): StreamState => ({
   stage: null,
@@ -36,6 +40,7 @@ export const initialStream = (): StreamState => ({
   summaryTranslated: '',
   translation: [],
   warnings: [],
+  unit: 'paragraph',
 });
 
 /** Paragraph key for translation tokens that carry no paragraph id. */
@@ -127,18 +132,20 @@ export function stageLabel(stage: Stage | null): string {
  * "paragraph i of n" while translating: `done` paragraphs are finished, so the one in
  * progress is done + 1 (capped at n once all are done).
  */
-export function paragraphOf(done: number, total: number): string {
+export function paragraphOf(done: number, total: number, unit: TranslationUnit = 'paragraph'): string {
   if (total <= 0) return '';
-  return `paragraph ${Math.min(done + 1, total)} of ${total}`;
+  return `${unit} ${Math.min(done + 1, total)} of ${total}`;
 }
 
 /** The progress line: stage label plus a count where it means something. */
 export function progressText(
-  s: Pick<StreamState, 'stage' | 'done' | 'total'> & { detail?: string },
+  s: Pick<StreamState, 'stage' | 'done' | 'total'> & { detail?: string; unit?: TranslationUnit },
 ): string {
   const label = stageLabel(s.stage);
   if (s.detail) return `${label} — ${s.detail}`;
-  if (s.stage === 'translating' && s.total > 0) return `${label} — ${paragraphOf(s.done, s.total)}`;
+  if (s.stage === 'translating' && s.total > 0) {
+    return `${label} — ${paragraphOf(s.done, s.total, s.unit)}`;
+  }
   if ((s.stage === 'downloading' || s.stage === 'verifying') && s.total > 0) {
     return `${label} — ${formatMB(s.done)} of ${formatMB(s.total)}`;
   }

@@ -19,6 +19,7 @@ export type {
   ModelStatus,
   Outcome,
   Paragraph,
+  Problem,
   ProcessOptions,
   ProcessResult,
   ProgressEvent,
