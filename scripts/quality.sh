@@ -4,11 +4,14 @@
 # peer systems given with the data, on the same segments (scripts/quality.py).
 #
 # Usage: scripts/quality.sh [--full] [--lines FIRST-LAST] [--group N] [--models "ID ..."] [--out DIR]
-#                           [--glossary FILE]
+#                           [--glossary FILE] [--confidence]
 #   default slice: lines 501-900 (news; 400 segments); --full: all 2,074 segments.
 #   --group N: every N consecutive segments form one paragraph (source, reference and peers
 #   joined alike), so paragraphs have several sentences, as in articles. The set has no
 #   document boundaries; a group may span two documents.
+#   --confidence: also translate each model's output back into English with the same model and
+#   report which signal tells doubtful segments better, the model's mean token log-probability
+#   or the back-translation's similarity to the source (scripts/confidence.py).
 #   --glossary FILE: translate with that glossary file (precis translate --glossary), to measure
 #   what a reader's glossary does. Runs never see the user's stored glossary or name memory
 #   (an empty data directory per run), so scores depend on the tree alone.
@@ -17,7 +20,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-FIRST=501 LAST=900 GROUP=1 GLOSSARY=()
+FIRST=501 LAST=900 GROUP=1 GLOSSARY=() CONFIDENCE=0
 MODELS="qwen2.5-0.5b-instruct qwen2.5-1.5b-instruct"
 OUT="${CARGO_TARGET_DIR}/quality"
 while [ $# -gt 0 ]; do
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
     --models) MODELS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --glossary) GLOSSARY=(--glossary "$(realpath "$2")"); shift 2 ;;
-    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--group N] [--models \"ID ...\"] [--out DIR] [--glossary FILE]" >&2; exit 2 ;;
+    --confidence) CONFIDENCE=1; shift ;;
+    *) echo "usage: $0 [--full] [--lines FIRST-LAST] [--group N] [--models \"ID ...\"] [--out DIR] [--glossary FILE] [--confidence]" >&2; exit 2 ;;
   esac
 done
 DEV="${PRECIS_DEV_SETS:-$ROOT/../shared/dev-sets}/wmt23-en-zh"
@@ -82,3 +86,16 @@ for model in $MODELS; do
   runs+=("$model=$slice/$model.json")
 done
 "$VENV/bin/python" "$ROOT/scripts/quality.py" --dir "$slice" "${runs[@]}"
+if [ "$CONFIDENCE" = 1 ]; then
+  for model in $MODELS; do
+    log "translating $model's output back into English"
+    "$VENV/bin/python" -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["translation"]["paragraphs"]:
+    print(p["text"].replace("\n", " ").strip() or "-")' "$slice/$model.json" > "$slice/$model.back-source.txt"
+    "$PRECIS" translate "$slice/$model.back-source.txt" --lines --to en --model "$model" \
+      --format json --out "$slice/$model.back.json" -q
+    echo; echo "Confidence signals, $model:"; echo
+    "$VENV/bin/python" "$ROOT/scripts/confidence.py" --dir "$slice" \
+      --forward "$slice/$model.json" --back "$slice/$model.back.json"
+  done
+fi

@@ -20,7 +20,9 @@ use precis_core::models;
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Event};
 use precis_core::summarize::{Length, Style, SummaryEngine, SummaryOptions};
-use precis_core::translate::{contains_term, DocumentTranslator, TermOrigin, Translator};
+use precis_core::translate::{
+    contains_term, DocumentTranslator, KnownTerms, TermOrigin, TranslatedText, Translator, UserTerm,
+};
 
 fn load(spec: &str) -> Option<Mutex<LlmEngine>> {
     match models::resolve(Some(spec)) {
@@ -327,7 +329,11 @@ fn amounts_survive_translation_exactly() {
     let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
     let source =
         "The fund will spend $45 million on shelters for the 290,000 people who fled the fighting.";
-    let (text, warnings) = tr
+    let TranslatedText {
+        text,
+        problems: warnings,
+        logprob,
+    } = tr
         .translate_text(
             source,
             None,
@@ -336,8 +342,14 @@ fn amounts_survive_translation_exactly() {
             &CancelToken::new(),
         )
         .unwrap();
-    println!("{source}\n-> {text}");
+    println!("{source}\n-> {text} (confidence {:?})", logprob.mean());
     assert!(warnings.is_empty(), "{warnings:?}");
+    // The model's confidence comes with it: a mean log-probability, finite and at most 0.
+    let confidence = logprob.mean().expect("the model wrote tokens");
+    assert!(
+        confidence.is_finite() && confidence <= 0.0 && logprob.tokens >= 10,
+        "{logprob:?}"
+    );
     assert!(
         text.contains("4500万") || text.contains("45,000,000"),
         "{text}"
@@ -349,6 +361,41 @@ fn amounts_survive_translation_exactly() {
     assert!(!text.contains("45亿"), "{text}");
 }
 
+/// A reader's glossary wins over the model's own wording and the built-in term base: a
+/// rendering no model would choose by itself ("叙利亚国" for Syria, where the term base says
+/// 叙利亚) ends up in every paragraph and the title that name it, and the result says where the
+/// rendering came from.
+#[test]
+fn the_readers_glossary_is_enforced_by_the_real_model() {
+    let Some(m) = model() else { return };
+    let mut llm = m.lock().unwrap();
+    let article = "Talks on Syria\n\n\
+        Foreign ministers met in Geneva on Monday to discuss a cease-fire in Syria.\n\n\
+        Aid groups said the war in Syria had left 290,000 people without shelter.\n";
+    let doc = precis_core::document::parse_bytes(article.as_bytes(), "talks.txt", None).unwrap();
+    let known = KnownTerms::user(vec![UserTerm::new("Syria", "叙利亚国")]);
+    let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
+    let cancel = CancelToken::new();
+    tr.build_glossary(&doc, &known, &mut |_e: Event| {}, &cancel)
+        .unwrap();
+    let t = tr
+        .translate_document(&doc, &mut |_e: Event| {}, &cancel)
+        .unwrap();
+    for p in &t.paragraphs {
+        println!("{} -> {} (confidence {:?})", p.source, p.text, p.confidence);
+        assert!(p.text.contains("叙利亚国"), "{}", p.text);
+        assert!(p.confidence.is_some_and(|c| c <= 0.0), "{:?}", p.confidence);
+    }
+    assert!(t.title.contains("叙利亚国"), "{}", t.title);
+    assert!(
+        t.glossary
+            .iter()
+            .any(|g| g.source == "Syria" && g.target == "叙利亚国" && g.origin == TermOrigin::User),
+        "{:?}",
+        t.glossary
+    );
+}
+
 /// The rail-strike sentence a user reported: "€100m ($110m)" came out a hundred times too small.
 #[test]
 fn suffixed_amounts_are_never_corrupted() {
@@ -357,7 +404,11 @@ fn suffixed_amounts_are_never_corrupted() {
     let mut tr = Translator::new(&mut *llm, Language::parse("zh").unwrap());
     let source = "The rail strike could cost businesses €100m ($110m) a day, and a $1.5bn rescue \
                   fund covers only 2.5m passengers.";
-    let (text, warnings) = tr
+    let TranslatedText {
+        text,
+        problems: warnings,
+        ..
+    } = tr
         .translate_text(
             source,
             None,

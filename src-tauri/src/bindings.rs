@@ -80,6 +80,11 @@ pub fn typescript() -> String {
         )
     ));
     out.push_str(&format!(
+        "/** Below this mean log-probability per token a translated paragraph is doubtful. */\n\
+         export const LOW_CONFIDENCE = {:?};\n\n",
+        precis_core::translate::LOW_CONFIDENCE
+    ));
+    out.push_str(&format!(
         "/** Every file extension read as an article (the file dialog offers these). */\n\
          export const ARTICLE_EXTENSIONS = [{}];\n",
         quoted(

@@ -302,6 +302,45 @@ async function run() {
   await shot('layout-bilingual');
   await click('#layout-three');
 
+  console.log('the heat-map: doubtful paragraphs shaded, counted in the legend');
+  const shaded = await js("return document.querySelectorAll('#pane-translation .doubt-serious, #pane-translation .doubt-minor').length;");
+  const legend = await text('#doubt-legend');
+  if (shaded > 0) {
+    const counted = [...(legend ?? '').matchAll(/\((\d+)\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(counted, shaded, `legend counts the shaded paragraphs: ${legend}`);
+  } else {
+    assert.equal(legend, null, 'no legend without a doubtful paragraph');
+  }
+  await shot('heat-map');
+
+  console.log('retranslate one paragraph (the first doubtful one, else p3), sentence by sentence');
+  const target = await js(`const d = document.querySelector('#pane-translation .doubt-serious, #pane-translation .doubt-minor');
+      return d ? d.dataset.pid : 'p3';`);
+  await click(`#pane-translation [data-pid="${target}"]`);
+  await waitFor('paragraph actions', () => js("return !!document.querySelector('#pane-translation .para-actions .para-retranslate');"), 3000);
+  await shot('paragraph-actions');
+  await click('#pane-translation .para-actions .para-retranslate');
+  await waitFor('retranslation running', async () => (await state()) === 'running', 10000);
+  await waitFor('retranslation done', async () => (await state()) === 'done', 240000);
+  const retranslated = await text(`#pane-translation [data-pid="${target}"]`);
+  assert.ok(cjkShare(retranslated) > 0.3, `the retranslated paragraph is Chinese: ${retranslated}`);
+  await shot('retranslated');
+
+  console.log('edit a paragraph: the reader\'s text is kept, marked, and exported');
+  const mine = '读者亲自修改的译文：两国外长在日内瓦会谈。';
+  const editTarget = target === 'p2' ? 'p4' : 'p2';
+  await click(`#pane-translation [data-pid="${editTarget}"]`);
+  await waitFor('edit button', () => js("return !!document.querySelector('#pane-translation .para-actions .para-edit');"), 3000);
+  await click('#pane-translation .para-actions .para-edit');
+  await waitFor('editor', () => js("return !!document.querySelector('#pane-translation textarea.para-editor');"), 3000);
+  await type('#pane-translation textarea.para-editor', mine);
+  await shot('editing');
+  await click('#pane-translation .para-save');
+  await waitFor('edited mark', () => js(`return !!document.querySelector('#pane-translation [data-pid="${editTarget}"] .edited-mark');`), 5000);
+  assert.ok((await text(`#pane-translation [data-pid="${editTarget}"]`)).includes(mine));
+  await shot('edited');
+  const revised = await text('#pane-translation');
+
   console.log('export to Markdown and PDF (the export command the buttons call)');
   const items = await js("return [...document.querySelectorAll('#history-list li[data-history-id]')].map(li => [li.dataset.historyId, li.innerText]);");
   assert.ok(items.length >= 1, 'the article is in the history');
@@ -313,11 +352,13 @@ async function run() {
   const mdText = readFileSync(md, 'utf8');
   assert.match(mdText, /^# US, Russia tussle over Syria cease-fire deal/);
   assert.match(mdText, /\*\*Model:\*\* .*1\.5B/i);
-  assert.ok(mdText.includes(translation.split('\n').find((l) => cjkShare(l) > 0.5)), 'the translation is in the Markdown');
+  assert.ok(mdText.includes(revised.split('\n').find((l) => cjkShare(l) > 0.5)), 'the translation is in the Markdown');
+  assert.ok(mdText.includes(mine), 'the reader\'s edit is in the Markdown');
+  assert.match(mdText, /edited by the reader/);
   const pdfText = execFileSync('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' });
   const flat = pdfText.replace(/\s+/g, '');
   assert.match(flat, /US,Russiatussleover/);
-  const zhLine = translation.split('\n').find((l) => cjkShare(l) > 0.5).replace(/\s+/g, '');
+  const zhLine = revised.split('\n').find((l) => cjkShare(l) > 0.5).replace(/\s+/g, '');
   assert.ok(flat.includes(zhLine), `the PDF carries the Chinese text (${zhLine})`);
 
   console.log('switch the target language: the summary comes in French');
@@ -334,7 +375,7 @@ async function run() {
 
   console.log('reopen the Chinese result from the history: instant, no model work');
   await click(`#history-list li[data-history-id="${zhId}"] .history-open`);
-  await waitFor('reopened', async () => (await text('#pane-translation')) === translation, 3000);
+  await waitFor('reopened', async () => (await text('#pane-translation')) === revised, 3000);
   await shot('reopened-from-history');
 
   console.log('cancel a running translation');

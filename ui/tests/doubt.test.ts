@@ -52,7 +52,7 @@ describe('doubtLevel', () => {
     expect(doubtLevel(para({ problems: [], confidence: LOW_CONFIDENCE - 0.5 }))).toBe('minor');
     expect(doubtLevel(para({ problems: [], confidence: LOW_CONFIDENCE }))).toBeNull();
     expect(doubtLevel(para({ problems: [], confidence: -0.2 }))).toBeNull();
-    expect(doubtLevel(para({ problems: [], confidence: null }))).toBeNull();
+    expect(doubtLevel(para({ problems: [], confidence: undefined }))).toBeNull();
     // A serious problem stays serious however sure the model was.
     expect(doubtLevel(para({ problems: [SERIOUS[0]], confidence: -0.01 }))).toBe('serious');
   });

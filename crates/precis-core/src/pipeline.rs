@@ -15,7 +15,7 @@ use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
 use crate::translate::{
-    DocumentTranslator, KnownTerms, Problem, TermOrigin, Translation, Translator,
+    DocumentTranslator, KnownTerms, Problem, TermOrigin, TranslatedText, Translation, Translator,
 };
 use crate::{Error, Result};
 
@@ -466,7 +466,11 @@ fn translate_summary_points(
     // Prose is translated as one text for fluency (one point); bullets one by one.
     let points = match summary.style {
         summarize::Style::Prose => {
-            let (text, warnings) = tr.translate_text(
+            let TranslatedText {
+                text,
+                problems: warnings,
+                ..
+            } = tr.translate_text(
                 &summary.text(),
                 Some("summary"),
                 Stage::TranslatingSummary,
@@ -487,7 +491,11 @@ fn translate_summary_points(
         summarize::Style::Bullets => {
             let mut out = Vec::new();
             for p in &summary.points {
-                let (text, warnings) = tr.translate_text(
+                let TranslatedText {
+                    text,
+                    problems: warnings,
+                    ..
+                } = tr.translate_text(
                     &p.text,
                     Some("summary"),
                     Stage::TranslatingSummary,
@@ -556,6 +564,7 @@ mod tests {
                     problems: Vec::new(),
                     untranslated,
                     edited: false,
+                    confidence: None,
                 })
                 .collect(),
             glossary: Vec::new(),

@@ -6,11 +6,13 @@
 //! rewrote is theirs and is kept as written.
 
 use crate::document::Document;
+use crate::llm::LogProb;
 use crate::mt::document::MachineTranslation;
 use crate::pipeline::{with_unapplied_glossary, JobModels, Outcome, Request};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::translate::{
     warning_texts, DocumentTranslator, Problem, TranslatedParagraph, Translation, Translator,
+    LOW_CONFIDENCE,
 };
 use crate::{Error, Result};
 
@@ -30,18 +32,25 @@ pub fn edit_paragraph(outcome: &mut Outcome, id: &str, text: &str) -> Result<()>
     p.untranslated = false;
     p.warnings.clear();
     p.problems.clear();
+    p.confidence = None;
     Ok(())
 }
 
-/// The paragraphs a "retranslate the doubtful ones" means: those with problems that the reader
-/// has not rewritten.
+/// The paragraphs a "retranslate the doubtful ones" means: those the reader has not rewritten
+/// with problems or a model that was unsure of them ([`LOW_CONFIDENCE`]).
 pub fn doubtful_paragraphs(translation: &Translation) -> Vec<String> {
     translation
         .paragraphs
         .iter()
-        .filter(|p| !p.edited && (!p.problems.is_empty() || !p.warnings.is_empty()))
+        .filter(|p| !p.edited && is_doubtful(p))
         .map(|p| p.id.clone())
         .collect()
+}
+
+fn is_doubtful(p: &TranslatedParagraph) -> bool {
+    !p.problems.is_empty()
+        || !p.warnings.is_empty()
+        || p.confidence.is_some_and(|c| c < LOW_CONFIDENCE)
 }
 
 /// Translates paragraphs `ids` of `outcome` again, each sentence on its own, with the
@@ -71,12 +80,14 @@ pub fn retranslate_paragraphs(
     for id in ids {
         let mut texts = Vec::new();
         let mut problems = Vec::new();
+        let mut logprob = LogProb::default();
         let sentences = sentences_of(doc, id);
         for sentence in &sentences {
-            let (text, found) =
+            let sentence =
                 tr.translate_text(sentence, Some(id), Stage::Translating, sink, cancel)?;
-            texts.push(text);
-            problems.extend(found);
+            texts.push(sentence.text);
+            problems.extend(sentence.problems);
+            logprob = logprob.combined(sentence.logprob);
             done += 1;
             sink.emit(Event::Progress {
                 stage: Stage::Translating,
@@ -91,16 +102,18 @@ pub fn retranslate_paragraphs(
             .count()
             == sentences.len();
         let joiner = if tr.output().is_cjk() { "" } else { " " };
-        revised.push((id, texts.join(joiner), problems, untranslated));
+        let confidence = if untranslated { None } else { logprob.mean() };
+        revised.push((id, texts.join(joiner), problems, untranslated, confidence));
     }
     drop(tr);
-    for (id, text, problems, untranslated) in revised {
+    for (id, text, problems, untranslated, confidence) in revised {
         let p = paragraph_mut(outcome, id)?;
         p.text = text;
         p.warnings = warning_texts(&problems);
         p.problems = problems;
         p.untranslated = untranslated;
         p.edited = false;
+        p.confidence = confidence;
         sink.emit(Event::ParagraphDone {
             paragraph_id: id.clone(),
             text: p.text.clone(),
@@ -158,7 +171,7 @@ mod tests {
     use super::*;
     use crate::llm::chat::Message;
     use crate::pipeline::{self, ProcessOptions};
-    use crate::translate::tests::ScriptedGenerator;
+    use crate::translate::tests::{ScriptedGenerator, SCRIPTED_LOGPROB};
     use crate::translate::{KnownTerms, UserTerm};
 
     const ARTICLE: &str = "Talks in Geneva\n\nThe ministers met in Geneva on Monday. They agreed on aid worth $45 million.\n\nNothing else happened at the meeting, officials said afterwards in a statement.";
@@ -198,6 +211,12 @@ mod tests {
         let mut outcome = translated();
         let t = outcome.translation.as_ref().unwrap();
         assert_eq!(doubtful_paragraphs(t), ["p1"], "{:?}", t.paragraphs);
+        // The model's confidence reaches the result; below the cut a clean paragraph is
+        // doubtful too.
+        assert_eq!(t.paragraphs[1].confidence, Some(SCRIPTED_LOGPROB));
+        let mut unsure = t.clone();
+        unsure.paragraphs[1].confidence = Some(LOW_CONFIDENCE - 0.5);
+        assert_eq!(doubtful_paragraphs(&unsure), ["p1", "p2"]);
         edit_paragraph(
             &mut outcome,
             "p1",
@@ -207,6 +226,7 @@ mod tests {
         let p = &outcome.translation.as_ref().unwrap().paragraphs[0];
         assert_eq!(p.text, "部长们周一在日内瓦会面，同意提供4500万美元援助。");
         assert!(p.edited && p.problems.is_empty() && p.warnings.is_empty());
+        assert_eq!(p.confidence, None, "the reader's text is not the model's");
         assert!(doubtful_paragraphs(outcome.translation.as_ref().unwrap()).is_empty());
         let e = edit_paragraph(&mut outcome, "p1", " \n").unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::RevisionInvalid);
@@ -254,6 +274,7 @@ mod tests {
             "部长们周一在日内瓦市会面。他们同意提供价值4500万美元的援助。"
         );
         assert!(p.problems.is_empty() && !p.edited, "{:?}", p.problems);
+        assert_eq!(p.confidence, Some(SCRIPTED_LOGPROB));
         assert_eq!(asked.len(), 2, "one request per sentence");
         assert!(
             asked[0].contains("Geneva") && asked[0].contains("日内瓦市"),

@@ -643,6 +643,7 @@ pub(crate) mod tests {
                         problems: Vec::new(),
                         untranslated: false,
                         edited: false,
+                        confidence: None,
                     },
                     TranslatedParagraph {
                         id: "p2".into(),
@@ -652,6 +653,7 @@ pub(crate) mod tests {
                         problems: Vec::new(),
                         untranslated: false,
                         edited: false,
+                        confidence: None,
                     },
                 ],
                 glossary: vec![],

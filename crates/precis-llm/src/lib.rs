@@ -105,6 +105,38 @@ pub struct Generation {
     pub finish: FinishReason,
     pub prefill_secs: f64,
     pub decode_secs: f64,
+    /// How sure the model was of the tokens it picked.
+    pub logprob: LogProb,
+}
+
+/// Log-probabilities of picked tokens, added up: their mean is a text's confidence (0 = every
+/// token certain; the further below 0, the more the model hesitated). Sums, so the pieces of a
+/// paragraph combine into the paragraph's mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LogProb {
+    pub sum: f64,
+    pub tokens: usize,
+}
+
+impl LogProb {
+    pub fn add(&mut self, logprob: f32) {
+        // A token the model gave no chance at all (only a sampled pick can be one) would turn
+        // the mean into -inf; it counts as very unlikely instead.
+        self.sum += f64::from(logprob.max(-30.0));
+        self.tokens += 1;
+    }
+
+    pub fn combined(self, other: LogProb) -> LogProb {
+        LogProb {
+            sum: self.sum + other.sum,
+            tokens: self.tokens + other.tokens,
+        }
+    }
+
+    /// The mean log-probability per token; `None` with no tokens.
+    pub fn mean(&self) -> Option<f32> {
+        (self.tokens > 0).then(|| (self.sum / self.tokens as f64) as f32)
+    }
 }
 
 /// Running totals over an engine's life, for speed reports.
@@ -746,6 +778,7 @@ impl LlmEngine {
             reused,
             prefill_secs,
             decode_secs,
+            sampler.logprob(),
         )?;
         self.record(&gen);
         Ok(gen)
@@ -854,6 +887,7 @@ impl LlmEngine {
                     r.reused,
                     r.prefill_secs,
                     r.started.elapsed().as_secs_f64(),
+                    r.sampler.logprob(),
                 )?;
                 self.stats.generated_tokens += gen.generated_tokens as u64;
                 jobs.done(id, gen)?;
@@ -1036,6 +1070,7 @@ impl<'t> Sequence<'t> {
         reused_tokens: usize,
         prefill_secs: f64,
         decode_secs: f64,
+        logprob: LogProb,
     ) -> Result<Generation> {
         if self.finish != FinishReason::Loop {
             if let Some(rest) = self.stream.finish() {
@@ -1053,6 +1088,7 @@ impl<'t> Sequence<'t> {
             finish: self.finish,
             prefill_secs,
             decode_secs,
+            logprob,
         })
     }
 }

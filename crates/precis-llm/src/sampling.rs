@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::decoder::argmax;
-use crate::{Error, GenerationParams, Result};
+use crate::{Error, GenerationParams, LogProb, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Sampling {
@@ -25,6 +25,8 @@ pub(crate) struct Sampler {
     repeat_penalty: f32,
     repeat_last_n: usize,
     rng: StdRng,
+    /// The model's log-probability of every token picked so far (its confidence).
+    logprob: LogProb,
 }
 
 impl Sampler {
@@ -42,7 +44,14 @@ impl Sampler {
             repeat_penalty: params.repeat_penalty,
             repeat_last_n: params.repeat_last_n,
             rng: StdRng::seed_from_u64(params.seed),
+            logprob: LogProb::default(),
         }
+    }
+
+    /// The log-probabilities of the tokens picked so far, under the model's own distribution
+    /// (temperature 1, no repeat penalty): how sure the model was of what it wrote.
+    pub(crate) fn logprob(&self) -> LogProb {
+        self.logprob
     }
 
     /// Whether it picks the likeliest token (repeat penalty or not) rather than sampling.
@@ -53,6 +62,12 @@ impl Sampler {
     /// The next token after `generated` (the tokens of this answer so far, which the repeat
     /// penalty looks at).
     pub(crate) fn next(&mut self, logits: &[f32], generated: &[u32]) -> Result<u32> {
+        let token = self.pick(logits, generated)?;
+        self.logprob.add(log_probability(logits, token));
+        Ok(token)
+    }
+
+    fn pick(&mut self, logits: &[f32], generated: &[u32]) -> Result<u32> {
         if self.sampling == Sampling::ArgMax && self.repeat_penalty == 1.0 {
             return Ok(argmax(logits));
         }
@@ -116,6 +131,27 @@ fn apply_repeat_penalty(logits: &mut [f32], penalty: f32, context: &[u32]) {
             }
         }
     }
+}
+
+/// Logits this far below the largest add less than e^-30 each to the softmax's sum: skipped, so
+/// scoring a token costs a comparison per vocabulary entry, not an exponential.
+const NEGLIGIBLE_LOGIT_GAP: f32 = 30.0;
+
+/// `log softmax(logits)[token]`.
+pub(crate) fn log_probability(logits: &[f32], token: u32) -> f32 {
+    let Some(&logit) = logits.get(token as usize) else {
+        return f32::NEG_INFINITY;
+    };
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return f32::NEG_INFINITY;
+    }
+    let floor = max - NEGLIGIBLE_LOGIT_GAP;
+    let sum: f32 = (logits.iter())
+        .filter(|&&l| l > floor)
+        .map(|&l| (l - max).exp())
+        .sum();
+    logit - max - sum.ln()
 }
 
 /// Softmax of `logits / temperature`.
@@ -203,6 +239,33 @@ mod tests {
                 generated.push(mine);
             }
         }
+    }
+
+    #[test]
+    fn log_probabilities_match_a_full_log_softmax() {
+        let l = logits(7, 5000);
+        let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let log_sum = l
+            .iter()
+            .map(|&x| ((x - max) as f64).exp())
+            .sum::<f64>()
+            .ln();
+        for token in [0u32, 17, 4999, argmax(&l)] {
+            let exact = (l[token as usize] - max) as f64 - log_sum;
+            let ours = log_probability(&l, token) as f64;
+            assert!((ours - exact).abs() < 1e-4, "{token}: {ours} vs {exact}");
+        }
+        assert_eq!(log_probability(&l, 5000), f32::NEG_INFINITY);
+        // A certain pick scores ~0; the picks' mean is what a generation reports.
+        let mut sure = vec![-50.0f32; 100];
+        sure[3] = 10.0;
+        let mut sampler = Sampler::new(&params(None, None, 1.0));
+        assert_eq!(sampler.next(&sure, &[]).unwrap(), 3);
+        assert_eq!(sampler.next(&l, &[]).unwrap(), argmax(&l));
+        let mean = sampler.logprob().mean().unwrap();
+        let expected = (log_probability(&sure, 3) + log_probability(&l, argmax(&l))) / 2.0;
+        assert!((mean - expected).abs() < 1e-6, "{mean} vs {expected}");
+        assert!(log_probability(&sure, 3).abs() < 1e-6);
     }
 
     #[test]

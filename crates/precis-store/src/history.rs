@@ -430,6 +430,7 @@ mod tests {
                     problems: Vec::new(),
                     untranslated: false,
                     edited: false,
+                    confidence: None,
                 }],
                 glossary: vec![],
                 glossary_unapplied: Vec::new(),

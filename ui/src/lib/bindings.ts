@@ -188,6 +188,12 @@ problems?: Array<Problem>,
  */
 edited?: boolean, 
 /**
+ * The model's mean log-probability per token of the text it wrote (≤ 0; closer to 0 is
+ * surer); absent for text it did not write (copied, untranslated, edited) and in results
+ * stored before it existed. Below [`LOW_CONFIDENCE`] the paragraph is doubtful.
+ */
+confidence?: number, 
+/**
  * The model did not translate this paragraph even when retried: `text` is the source as
  * it is, never a half-translated mixture, and the window and exports mark it so.
  */
@@ -322,6 +328,9 @@ replaced: number,
 skipped: Array<string>, };
 
 export const EXPORT_FORMATS = ['md', 'txt', 'html', 'json', 'docx', 'pdf'] as const;
+
+/** Below this mean log-probability per token a translated paragraph is doubtful. */
+export const LOW_CONFIDENCE = -1.0;
 
 /** Every file extension read as an article (the file dialog offers these). */
 export const ARTICLE_EXTENSIONS = ['txt', 'text', 'md', 'markdown', 'mdown', 'mkd', 'html', 'htm', 'xhtml', 'docx', 'odt', 'epub', 'pdf', 'rtf'];

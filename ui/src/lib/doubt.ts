@@ -1,14 +1,13 @@
 // How far a translated paragraph can be trusted, from the checks the backend ran on it: the
 // translation pane shades doubtful paragraphs by this, and "Retranslate all doubtful" counts it.
 import type { Problem, TranslatedParagraph, Translation } from './types';
+import { LOW_CONFIDENCE } from './types';
 
 export type DoubtLevel = 'serious' | 'minor';
 
-/**
- * Below this mean token log-probability the model was unsure of its output, so a paragraph
- * that passed every check still counts as a minor doubt (0 is certain).
- */
-export const LOW_CONFIDENCE = -1.0;
+// Below LOW_CONFIDENCE (the backend's cut, generated from Rust) the model was unsure of its
+// output, so a paragraph that passed every check still counts as a minor doubt (0 is certain).
+export { LOW_CONFIDENCE };
 
 /** Problems that mean the text is wrong or missing, not merely worth a look. */
 const SERIOUS: ReadonlySet<string> = new Set([
@@ -23,7 +22,7 @@ const SERIOUS: ReadonlySet<string> = new Set([
 
 /** The model's confidence, where the backend reports it (results before it have none). */
 export function confidenceOf(p: TranslatedParagraph): number | null {
-  const confidence = (p as { confidence?: number | null }).confidence;
+  const confidence = p.confidence;
   return typeof confidence === 'number' && Number.isFinite(confidence) ? confidence : null;
 }
 

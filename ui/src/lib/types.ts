@@ -38,4 +38,4 @@ export type {
   Translation,
   UserTerm,
 } from './bindings';
-export { ARTICLE_EXTENSIONS, EXPORT_FORMATS } from './bindings';
+export { ARTICLE_EXTENSIONS, EXPORT_FORMATS, LOW_CONFIDENCE } from './bindings';

@@ -7,12 +7,13 @@ use std::time::Instant;
 use super::MachineTranslator;
 use crate::document::{sentences::split_sentences, Document};
 use crate::lang::Language;
+use crate::llm::LogProb;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
 use crate::translate::{
     announced_glossary, contains_term, has_words, settle_machine_output, warning_texts,
-    DocumentTranslator, FinishedText, GlossaryEntry, KnownTerms, Problem, TranslatedParagraph,
-    Translation,
+    DocumentTranslator, FinishedText, GlossaryEntry, KnownTerms, TranslatedParagraph,
+    TranslatedText, Translation,
 };
 use crate::{Error, Result};
 
@@ -122,9 +123,9 @@ impl DocumentTranslator for MachineTranslation<'_> {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<Problem>)> {
+    ) -> Result<TranslatedText> {
         if text.trim().is_empty() {
-            return Ok((String::new(), Vec::new()));
+            return Ok(TranslatedText::default());
         }
         let piece = Piece {
             id: paragraph_id.unwrap_or("text").to_string(),
@@ -142,8 +143,14 @@ impl DocumentTranslator for MachineTranslation<'_> {
             problems: Vec::new(),
             untranslated: false,
             edited: false,
+            confidence: None,
         });
-        Ok((p.text, p.problems))
+        // Marian's scores are not log-probabilities comparable with the LLM's: no confidence.
+        Ok(TranslatedText {
+            text: p.text,
+            problems: p.problems,
+            logprob: LogProb::default(),
+        })
     }
 
     fn translate_document(
@@ -286,6 +293,7 @@ impl MachineTranslation<'_> {
                     problems: warnings,
                     untranslated,
                     edited: false,
+                    confidence: None,
                 });
             }
             start = end;

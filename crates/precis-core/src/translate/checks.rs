@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::glossary::{enforce_terms, terms_in, GlossaryEntry, TermOrigin};
+use super::glossary::{enforce_readers_terms, enforce_terms, terms_in, GlossaryEntry, TermOrigin};
 use crate::lang::Language;
 use crate::llm::chat::clean_output;
-use crate::llm::FinishReason;
+use crate::llm::{FinishReason, LogProb};
 use crate::names::enforce_people;
 use crate::numbers;
 
@@ -87,6 +87,8 @@ impl std::fmt::Display for Problem {
 pub(super) struct Attempt {
     pub(super) text: String,
     pub(super) problems: Vec<Problem>,
+    /// How sure the model was of it (nothing for text it did not write).
+    pub(super) logprob: LogProb,
 }
 
 impl Attempt {
@@ -104,13 +106,18 @@ impl Attempt {
         let mut text = unquoted(source, &clean_output(output)).to_string();
         if target.is_cjk() && in_target_language(target, &text) {
             text = enforce_terms(glossary, source, &text);
+            text = enforce_readers_terms(target, glossary, source, &text);
             text = enforce_people(glossary, source, &text);
         }
         if in_target_language(target, &text) {
             text = numbers::repair(source, &text, target).text;
         }
         let problems = problems(target, glossary, source, &text, finish);
-        Attempt { text, problems }
+        Attempt {
+            text,
+            problems,
+            logprob: LogProb::default(),
+        }
     }
 
     /// How bad an attempt is, for choosing between two (lower is better): left in the source
@@ -136,6 +143,8 @@ pub(super) struct Settled {
     pub(super) warnings: Vec<Problem>,
     /// The model did not translate it: `text` is the source.
     pub(super) untranslated: bool,
+    /// The model's confidence in the text it wrote (none for copied or untranslated text).
+    pub(super) logprob: LogProb,
 }
 
 impl Settled {
@@ -175,6 +184,7 @@ pub(super) fn settle(target: &Language, source: &str, chosen: Attempt) -> Settle
         note,
         warnings: chosen.problems,
         untranslated: false,
+        logprob: chosen.logprob,
     }
 }
 

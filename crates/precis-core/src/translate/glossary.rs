@@ -86,6 +86,53 @@ pub fn enforce_terms(glossary: &[GlossaryEntry], source: &str, translation: &str
     out
 }
 
+/// Puts the reader's rendering where the model wrote the term base's instead ("叙利亚" for a
+/// glossary saying Syria is "叙利亚国"): small models follow a prompt's glossary line less
+/// than their own habit, and the term base's rendering is the habit. Only the reader's terms
+/// that occur in the source and override a term-base rendering are touched.
+pub fn enforce_readers_terms(
+    target: &Language,
+    glossary: &[GlossaryEntry],
+    source: &str,
+    translation: &str,
+) -> String {
+    // Stands in for the reader's rendering while the term base's is replaced, as the one may
+    // contain the other (叙利亚国 ⊃ 叙利亚). A private-use character: never in a translation.
+    const HELD: &str = "\u{E000}";
+    let mut out = translation.to_string();
+    for g in terms_in(glossary, source) {
+        if g.origin != TermOrigin::User {
+            continue;
+        }
+        let Some(standard) = standard_rendering(target, &g.source) else {
+            continue;
+        };
+        if standard == g.target || !out.contains(standard) {
+            continue;
+        }
+        out = out
+            .replace(&g.target, HELD)
+            .replace(standard, &g.target)
+            .replace(HELD, &g.target);
+    }
+    out
+}
+
+/// The term base's rendering of `term` into `target`, if it has one.
+fn standard_rendering(target: &Language, term: &str) -> Option<&'static str> {
+    let table = match target.code {
+        "zh-Hans" => GAZETTEER_ZH_HANS,
+        _ => return None,
+    };
+    table
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(s, _)| s.trim() == term)
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// Replaces `word` where it stands as a whole Latin-script word in a CJK `text`, with the
 /// spaces the model put around it ("在 Syria的" → "在叙利亚的").
 pub(super) fn replace_latin_word(text: &str, word: &str, rendering: &str) -> String {

@@ -19,7 +19,7 @@ use ts_rs::TS;
 
 use crate::document::Document;
 use crate::lang::Language;
-use crate::llm::{FinishReason, Generator};
+use crate::llm::{FinishReason, Generator, LogProb};
 use crate::names::{bracket_originals, learn_renderings};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
@@ -45,6 +45,21 @@ pub use user_glossary::{
 use checks::{settle, Attempt};
 use schedule::DocumentJobs;
 
+/// Below this mean log-probability per token a model's translation counts as doubtful even when
+/// it passed every check. Chosen on the development set (QUALITY.md, "Confidence"): there it
+/// separates the paragraphs the checks flag from the rest better than any other cut.
+pub const LOW_CONFIDENCE: f32 = -1.0;
+
+/// One text's translation, as [`Translator::translate_text`] gives it.
+#[derive(Debug, Clone, Default)]
+pub struct TranslatedText {
+    pub text: String,
+    /// What is still wrong with it (empty when it passed every check).
+    pub problems: Vec<Problem>,
+    /// How sure the model was of what it wrote (no tokens for a model that does not say).
+    pub logprob: LogProb,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct TranslatedParagraph {
     /// The source paragraph's id (1:1 mapping).
@@ -63,6 +78,12 @@ pub struct TranslatedParagraph {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[ts(as = "Option<bool>", optional)]
     pub edited: bool,
+    /// The model's mean log-probability per token of the text it wrote (≤ 0; closer to 0 is
+    /// surer); absent for text it did not write (copied, untranslated, edited) and in results
+    /// stored before it existed. Below [`LOW_CONFIDENCE`] the paragraph is doubtful.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub confidence: Option<f32>,
     /// The model did not translate this paragraph even when retried: `text` is the source as
     /// it is, never a half-translated mixture, and the window and exports mark it so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -155,9 +176,9 @@ impl DocumentTranslator for Translator<'_> {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<Problem>)> {
+    ) -> Result<TranslatedText> {
         if text.trim().is_empty() {
-            return Ok((String::new(), Vec::new()));
+            return Ok(TranslatedText::default());
         }
         let parallel = self.parallel;
         let mut jobs = DocumentJobs::new(self, stage, sink);
@@ -174,7 +195,11 @@ impl DocumentTranslator for Translator<'_> {
         self.explained = std::mem::take(&mut jobs.explained);
         run?;
         let settled = jobs.items.pop().and_then(|i| i.text).unwrap_or_default();
-        Ok((settled.text, settled.warnings))
+        Ok(TranslatedText {
+            text: settled.text,
+            problems: settled.warnings,
+            logprob: settled.logprob,
+        })
     }
 
     /// Translates the whole document with the glossary built so far, several paragraphs at a
@@ -231,6 +256,7 @@ impl DocumentTranslator for Translator<'_> {
                 problems: settled.warnings,
                 untranslated: settled.untranslated,
                 edited: false,
+                confidence: settled.logprob.mean(),
             })
             .collect();
         Ok(Translation {
@@ -360,9 +386,9 @@ pub trait DocumentTranslator {
     ) -> Result<()>;
 
     /// Translates one text (a summary, say), streaming it to `sink` under `paragraph_id`.
-    /// Returns the translation and the problems left in it (none when it passed every check);
-    /// a part the model would not translate comes back in the original, with
-    /// [`Problem::NotTranslated`].
+    /// Returns the translation, the problems left in it (none when it passed every check) and
+    /// the model's confidence; a part the model would not translate comes back in the
+    /// original, with [`Problem::NotTranslated`].
     fn translate_text(
         &mut self,
         text: &str,
@@ -370,7 +396,7 @@ pub trait DocumentTranslator {
         stage: Stage,
         sink: &mut dyn EventSink,
         cancel: &CancelToken,
-    ) -> Result<(String, Vec<Problem>)>;
+    ) -> Result<TranslatedText>;
 
     /// Translates the title, subtitle and every paragraph with the glossary built so far.
     fn translate_document(

@@ -11,7 +11,7 @@ use super::prompt::{lookup_answer, pinned_amounts, translator_system, user_messa
 use super::{FinishedText, Translator};
 use crate::lang::Language;
 use crate::llm::chat::Message;
-use crate::llm::{FinishReason, GenerationParams, Generator};
+use crate::llm::{FinishReason, GenerationParams, Generator, LogProb};
 use crate::names::{person_names, short_forms};
 use crate::progress::{CancelToken, Event, EventSink, Stage};
 use crate::script::Converter;
@@ -386,6 +386,7 @@ impl<'s> DocumentJobs<'s> {
                     let copied = Attempt {
                         text: text.trim().to_string(),
                         problems: Vec::new(),
+                        logprob: LogProb::default(),
                     };
                     (copied, FinishReason::Stop)
                 }),
@@ -407,12 +408,14 @@ impl<'s> DocumentJobs<'s> {
         let p = &self.pieces[piece];
         let mut texts = Vec::with_capacity(p.sentences.len());
         let mut finish = FinishReason::Stop;
+        let mut logprob = LogProb::default();
         for sentence in &p.sentences {
             let (attempt, sentence_finish) = sentence.done.as_ref()?;
             if has_words(&sentence.text) && attempt.badness(&self.target).0 {
                 return None;
             }
             texts.push(attempt.text.as_str());
+            logprob = logprob.combined(attempt.logprob);
             if *sentence_finish != FinishReason::Stop {
                 finish = *sentence_finish;
             }
@@ -424,7 +427,11 @@ impl<'s> DocumentJobs<'s> {
             texts.join(" ")
         };
         let problems = problems(&self.target, &self.glossary, &p.text, &text, finish);
-        Some(Attempt { text, problems })
+        Some(Attempt {
+            text,
+            problems,
+            logprob,
+        })
     }
 
     /// A piece may start when the pieces before it in its paragraph are finished, and so is
@@ -536,11 +543,13 @@ impl<'s> DocumentJobs<'s> {
         let mut texts = Vec::with_capacity(item.pieces.len());
         let mut warnings = Vec::new();
         let mut untranslated = 0;
+        let mut logprob = LogProb::default();
         for &q in &item.pieces {
             let Some(settled) = &self.pieces[q].result else {
                 return;
             };
             texts.push(settled.text.clone());
+            logprob = logprob.combined(settled.logprob);
             warnings.extend(settled.warnings.iter().cloned());
             untranslated += usize::from(settled.untranslated);
         }
@@ -575,6 +584,7 @@ impl<'s> DocumentJobs<'s> {
             text,
             warnings,
             untranslated,
+            logprob,
             ..Settled::default()
         });
         if is_paragraph {
@@ -631,13 +641,14 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                 }
             }
             Ask::Translate | Ask::Retry => {
-                let attempt = Attempt::check(
+                let mut attempt = Attempt::check(
                     &self.target,
                     &self.glossary,
                     &self.pieces[piece].text,
                     &generation.text,
                     generation.finish,
                 );
+                attempt.logprob = generation.logprob;
                 let p = &mut self.pieces[piece];
                 if ask == Ask::Translate && only_english_left(&self.target, &attempt) {
                     // Look-ups mend a word or two for a few tokens each; the retry, a whole
@@ -663,13 +674,14 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
             }
             Ask::Sentence(n) => {
                 let p = &self.pieces[piece];
-                let attempt = Attempt::check(
+                let mut attempt = Attempt::check(
                     &self.target,
                     &self.glossary,
                     &p.sentences[n].text,
                     &generation.text,
                     generation.finish,
                 );
+                attempt.logprob = generation.logprob;
                 self.pieces[piece].sentences[n].done = Some((attempt, generation.finish));
                 if self.pieces[piece]
                     .sentences
@@ -689,6 +701,7 @@ impl crate::llm::JobSource for DocumentJobs<'_> {
                 let current = Attempt {
                     text: settled.text.clone(),
                     problems: settled.warnings.clone(),
+                    logprob: settled.logprob,
                 };
                 // The sentence-by-sentence text only when it is better: translated apart, its
                 // sentences read less well together.

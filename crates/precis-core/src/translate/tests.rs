@@ -46,17 +46,27 @@ fn run_scripted(
 }
 
 /// A model's complete answer.
+/// Its confidence is [`SCRIPTED_LOGPROB`] per character.
 fn generation(text: impl Into<String>) -> crate::llm::Generation {
+    let text = text.into();
+    let tokens = text.chars().count();
     crate::llm::Generation {
-        text: text.into(),
+        text,
         prompt_tokens: 0,
         reused_tokens: 0,
         generated_tokens: 0,
         finish: FinishReason::Stop,
         prefill_secs: 0.0,
         decode_secs: 0.0,
+        logprob: crate::llm::LogProb {
+            sum: f64::from(SCRIPTED_LOGPROB) * tokens as f64,
+            tokens,
+        },
     }
 }
+
+/// The mean log-probability of every scripted answer.
+pub(crate) const SCRIPTED_LOGPROB: f32 = -0.25;
 
 /// Translates `paragraphs` (ids p1, p2…) into Chinese with a scripted model: what each
 /// paragraph settled as, and every prompt asked.
@@ -768,6 +778,54 @@ fn english_terms_left_in_a_chinese_translation_get_their_standard_rendering() {
 }
 
 #[test]
+fn the_readers_rendering_replaces_the_term_bases_habit() {
+    let zh = Language::parse("zh").unwrap();
+    let user = |s: &str, t: &str| GlossaryEntry {
+        source: s.into(),
+        target: t.into(),
+        origin: TermOrigin::User,
+    };
+    let glossary = [
+        user("Syria", "叙利亚国"),
+        user("Kremlin", "克宫"),
+        user("OpenAid", "开放援助"),
+    ];
+    let source = "Talks on Syria. Syria's neighbours watched.";
+    // Every mention, including one the model already wrote the reader's way.
+    assert_eq!(
+        enforce_readers_terms(
+            &zh,
+            &glossary,
+            source,
+            "关于叙利亚的会谈。叙利亚国的邻国在观望。"
+        ),
+        "关于叙利亚国的会谈。叙利亚国的邻国在观望。"
+    );
+    // Not for a term the source does not have, nor for terms without a term-base rendering.
+    assert_eq!(
+        enforce_readers_terms(&zh, &glossary, "Talks in Geneva.", "在叙利亚会谈"),
+        "在叙利亚会谈"
+    );
+    assert_eq!(
+        enforce_readers_terms(&zh, &glossary, "OpenAid said.", "援助组织说"),
+        "援助组织说"
+    );
+    assert_eq!(
+        enforce_readers_terms(&zh, &glossary, "The Kremlin said.", "克里姆林宫说"),
+        "克宫说"
+    );
+    // A term-base entry (not the reader's) is never rewritten.
+    let base = [GlossaryEntry {
+        origin: TermOrigin::TermBase,
+        ..user("Syria", "叙利亚国")
+    }];
+    assert_eq!(
+        enforce_readers_terms(&zh, &base, source, "叙利亚"),
+        "叙利亚"
+    );
+}
+
+#[test]
 fn text_without_words_is_copied_not_translated() {
     for copied in [
         "<|im_end|>",
@@ -958,8 +1016,10 @@ fn problems_are_serialised_by_kind_and_old_results_still_read() {
         ],
         untranslated: false,
         edited: false,
+        confidence: Some(-0.5),
     };
     let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["confidence"], serde_json::json!(-0.5));
     assert_eq!(
         json["problems"],
         serde_json::json!([
@@ -970,9 +1030,10 @@ fn problems_are_serialised_by_kind_and_old_results_still_read() {
     );
     let back: TranslatedParagraph = serde_json::from_value(json).unwrap();
     assert_eq!(back.problems, p.problems);
+    assert_eq!(back.confidence, Some(-0.5));
     let old: TranslatedParagraph = serde_json::from_str(
         r#"{"id":"p1","source":"a","text":"b","warnings":["parts of the text were left untranslated"]}"#,
     )
     .unwrap();
-    assert!(old.problems.is_empty() && old.warnings.len() == 1);
+    assert!(old.problems.is_empty() && old.warnings.len() == 1 && old.confidence.is_none());
 }
