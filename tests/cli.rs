@@ -668,3 +668,196 @@ fn a_translation_model_translates_and_an_llm_summarises() {
     ]);
     assert_clear_error(&o, "not installed");
 }
+
+/// Lays out a folder for `precis batch`: copies of the sample as text and HTML (nested), a
+/// broken PDF, a file of another kind, and (on Unix) a link looping back to the folder.
+fn batch_folder(root: &Path, copies: usize) {
+    let sample = std::fs::read_to_string(sample_article()).unwrap();
+    std::fs::create_dir_all(root.join("world/europe")).unwrap();
+    for i in 0..copies {
+        std::fs::write(
+            root.join(format!("article-{i:02}.txt")),
+            format!("{sample}\n\nCopy {i}."),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join("world/europe/talks.html"),
+        format!(
+            "<html><head><title>Talks</title></head><body><article><h1>Talks resume</h1>{}</article></body></html>",
+            sample
+                .split("\n\n")
+                .map(|p| format!("<p>{p}</p>"))
+                .collect::<String>()
+        ),
+    )
+    .unwrap();
+    std::fs::write(root.join("world/broken.pdf"), b"%PDF-1.7\nnot really a pdf").unwrap();
+    std::fs::write(root.join("world/notes.xyz"), b"not an article").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root, root.join("world/loop")).unwrap();
+}
+
+fn report(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+}
+
+fn count(v: &serde_json::Value, key: &str) -> usize {
+    v[key].as_array().unwrap().len()
+}
+
+/// A folder of every kind: finished articles written beside a journal and a report, the
+/// broken file reported (not fatal), and a second run redoing nothing but the changed article.
+#[test]
+fn a_folder_is_processed_reported_and_resumed_without_redoing_work() {
+    let home = tempfile::tempdir().unwrap();
+    let input = home.path().join("in");
+    let out = home.path().join("out");
+    batch_folder(&input, 3);
+    let args = [
+        "batch",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--to",
+        "en",
+        "--engine",
+        "extractive",
+        "--format",
+        "md,json",
+    ];
+    let o = precis_in(home.path(), &args);
+    // The broken PDF fails the run's exit code, not the batch.
+    assert_clear_error(&o, "1 of 5 articles failed");
+    let r = report(&out);
+    assert_eq!(r["articles"], 5);
+    assert_eq!(
+        (count(&r, "done"), count(&r, "skipped"), count(&r, "failed")),
+        (4, 0, 1),
+        "{r}"
+    );
+    assert_eq!(r["failed"][0]["path"], "world/broken.pdf");
+    assert!(
+        r["failed"][0]["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("pdf"),
+        "{r}"
+    );
+    #[cfg(unix)]
+    assert!(
+        r["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("loop"),
+        "{r}"
+    );
+    let md = std::fs::read_to_string(out.join("world/europe/talks.md")).unwrap();
+    assert!(md.starts_with("# Talks resume"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("article-00.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["summary"]["engine"], "extractive");
+    let err = stderr(&o);
+    assert!(
+        err.contains("4 done, 0 skipped (done before), 1 failed"),
+        "{err}"
+    );
+    assert!(err.contains("failed: world/broken.pdf"), "{err}");
+
+    // Again: nothing finished is redone; the failed file is tried again; an edited article is
+    // done again.
+    std::fs::write(
+        input.join("article-01.txt"),
+        "Edited\n\nThe article was edited after the first run, and it says so in one sentence.",
+    )
+    .unwrap();
+    let o = precis_in(home.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = report(&out);
+    assert_eq!(
+        (count(&r, "done"), count(&r, "skipped"), count(&r, "failed")),
+        (1, 3, 1),
+        "{r}"
+    );
+    assert_eq!(r["done"][0]["path"], "article-01.txt");
+    let md = std::fs::read_to_string(out.join("article-01.md")).unwrap();
+    assert!(md.starts_with("# Edited"), "{md}");
+}
+
+/// Ctrl-C in the middle: the run stops, reports what it finished, and the next run does only
+/// the rest.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_batch_resumes_where_it_stopped() {
+    use std::io::{BufRead, BufReader};
+    let home = tempfile::tempdir().unwrap();
+    let input = home.path().join("in");
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&input).unwrap();
+    let sample = std::fs::read_to_string(sample_article()).unwrap();
+    for i in 0..40 {
+        std::fs::write(
+            input.join(format!("a{i:02}.txt")),
+            format!("{sample}\n\nCopy {i}."),
+        )
+        .unwrap();
+    }
+    let args = [
+        "batch",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--to",
+        "en",
+        "--engine",
+        "extractive",
+        "--format",
+        "md,json,docx,pdf",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_precis"))
+        .args(args)
+        .env("PRECIS_MODELS_DIR", home.path().join("models"))
+        .env("HF_HOME", home.path().join("hf"))
+        .env("PRECIS_DATA_DIR", home.path().join("data"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // Once the third article starts, two are done: interrupt (this child's own PID only).
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("[batch 3/40]") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+    let status = child.wait().unwrap();
+    let r = report(&out);
+    let first_done = count(&r, "done");
+    if status.code() == Some(130) {
+        assert_eq!(r["cancelled"], true);
+        assert!((2..40).contains(&first_done), "{r}");
+        assert_eq!(first_done + count(&r, "not_started"), 40, "{r}");
+        assert!(
+            rest.iter()
+                .any(|l| l.contains("Run the same command again to resume")),
+            "{rest:?}"
+        );
+    } else {
+        // The machine finished everything before the signal arrived: still a valid run.
+        assert!(status.success(), "{rest:?}");
+        assert_eq!(first_done, 40);
+    }
+    let o = precis_in(home.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    assert_eq!(count(&r, "skipped"), first_done, "{r}");
+    assert_eq!(count(&r, "done"), 40 - first_done, "{r}");
+    assert!(out.join("a39.pdf").is_file() && out.join("a00.docx").is_file());
+}

@@ -109,6 +109,22 @@ fn streams_every_token_and_respects_max_tokens() {
         .generate(&chat(), &params, &mut |_| {}, &CancelToken::new())
         .unwrap();
     assert_eq!(again.text, gen.text);
+    // Every pick is scored (the stop token too, when the model chose to stop), the same way
+    // when the turn runs batched.
+    assert!(gen.logprob.tokens >= gen.generated_tokens && gen.logprob.tokens <= 10);
+    let mean = gen.logprob.mean().unwrap();
+    assert!(mean.is_finite() && mean <= 0.0, "{:?}", gen.logprob);
+    let batched = engine
+        .generate_batch(&[chat()], &params, 1, &mut |_, _| {}, &CancelToken::new())
+        .unwrap();
+    assert_eq!(batched[0].text, gen.text);
+    assert_eq!(batched[0].logprob.tokens, gen.logprob.tokens);
+    assert!(
+        (batched[0].logprob.sum - gen.logprob.sum).abs() < 1e-3 * gen.logprob.sum.abs().max(1.0),
+        "{:?} vs {:?}",
+        batched[0].logprob,
+        gen.logprob
+    );
 }
 
 #[test]

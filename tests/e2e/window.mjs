@@ -297,10 +297,10 @@ async function run() {
   await waitFor('matches counted', async () => /\d+ of \d+/.test((await text('#find-count')) ?? ''), 3000);
   await shot('find');
   await js("document.getElementById('find-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));");
-  await click('#layout-bilingual');
+  await click('#layout-bilingual + span');
   await waitFor('bilingual rows', () => js("return document.querySelectorAll('#pane-bilingual .bi-row').length > 5;"), 3000);
   await shot('layout-bilingual');
-  await click('#layout-three');
+  await click('#layout-three + span');
 
   console.log('the heat-map: doubtful paragraphs shaded, counted in the legend');
   const shaded = await js("return document.querySelectorAll('#pane-translation .doubt-serious, #pane-translation .doubt-minor').length;");

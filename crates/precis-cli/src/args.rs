@@ -42,6 +42,9 @@ pub enum Command {
     Models(ModelsArgs),
     /// Your glossary (shared with the window): list, add, remove, import and export entries.
     Glossary(GlossaryCommandArgs),
+    /// Summarize (and with --translate, translate) every article in a folder into an output
+    /// folder; a rerun skips what is done, so an interrupted batch resumes where it stopped.
+    Batch(BatchArgs),
 }
 
 // The commands' argument structs carry no doc comment: the help text of a command is the doc
@@ -52,6 +55,17 @@ pub struct SummarizeArgs {
     /// Article files; `-` reads one from standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub job: SummaryJobArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// What to do with each article: `precis summarize` and `precis batch` alike.
+#[derive(clap::Args)]
+pub struct SummaryJobArgs {
     /// Language of the summary (and of the translation); default: the article's own.
     #[arg(long, value_parser = parse_language)]
     pub to: Option<Language>,
@@ -71,10 +85,24 @@ pub struct SummarizeArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub glossary: GlossaryArgs,
+}
+
+#[derive(clap::Args)]
+pub struct BatchArgs {
+    /// The folder of articles (read recursively; every supported format).
+    pub input_dir: PathBuf,
+    /// The folder the results go to, laid out like the input folder, with the run's journal
+    /// (what is done, so a rerun resumes) and report.json.
+    #[arg(long, value_name = "OUTPUT_DIR")]
+    pub out: PathBuf,
+    /// Formats written per article, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "md,json")]
+    pub format: Vec<OutFormat>,
     #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub input: InputArgs,
+    pub job: SummaryJobArgs,
+    /// Largest input file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 20)]
+    pub max_size: u64,
 }
 
 #[derive(clap::Args)]
@@ -324,7 +352,7 @@ impl ModelArgs {
 /// `--format` of summarize and translate. Clap lists the values in this order; it is kept (rather
 /// than taking [`ExportFormat`] directly, whose `ALL` lists html before json) so that `--help`
 /// and the usage errors stay as they are.
-#[derive(ValueEnum, Clone, Copy)]
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
     Md,
     Txt,

@@ -6,6 +6,7 @@
 //! `args` holds the command line; each command has its own module, and `common` what they share.
 
 mod args;
+mod batch;
 mod bench;
 mod common;
 mod extract;
@@ -62,5 +63,6 @@ fn run(cli: &Cli, cancel: &CancelToken) -> Result<()> {
         Command::BenchMarian(args) => bench::run_marian(args),
         Command::Models(args) => models::run(args, quiet, cancel),
         Command::Glossary(args) => glossary::run(args),
+        Command::Batch(args) => batch::run(args, quiet, cancel),
     }
 }

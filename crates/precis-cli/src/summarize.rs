@@ -8,19 +8,19 @@ use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
 use precis_core::summarize::{Style, SummaryEngine, SummaryOptions};
 
-use crate::args::SummarizeArgs;
+use crate::args::{SummarizeArgs, SummaryJobArgs};
 use crate::common;
 use crate::progress;
 
 pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
-    let req = request(args)?;
+    let req = request(&args.job)?;
     // Read every file first: a bad file fails fast, before minutes of model work.
     let docs = args
         .files
         .iter()
         .map(|f| common::read(f, &args.input))
         .collect::<Result<Vec<_>>>()?;
-    let (outcomes, failures) = summarize_each(docs, &req, args.model.choice(), quiet, cancel)?;
+    let (outcomes, failures) = summarize_each(docs, &req, args.job.model.choice(), quiet, cancel)?;
     if !outcomes.is_empty() {
         let bytes = common::render_all(&outcomes, args.output.format())?;
         common::emit_bytes(&bytes, args.output.out.as_deref())?;
@@ -33,7 +33,7 @@ pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()
 }
 
 /// What the flags ask of the pipeline.
-fn request(args: &SummarizeArgs) -> Result<Request> {
+pub fn request(args: &SummaryJobArgs) -> Result<Request> {
     let target = match args.to {
         Some(t) => t,
         None => Language::parse("zh-Hans")?,

@@ -18,6 +18,7 @@ mod blocks;
 mod docx;
 pub mod encoding;
 pub mod epub;
+pub mod folder;
 pub mod html;
 mod odt;
 mod pdf;

@@ -771,15 +771,15 @@ impl LlmEngine {
             }
         }
         let decode_secs = decode_start.elapsed().as_secs_f64();
-        let gen = seq.finish(
+        let mut gen = seq.finish(
             &self.tokenizer,
             &mut |t| on_text(t),
             prompt.len(),
             reused,
             prefill_secs,
             decode_secs,
-            sampler.logprob(),
         )?;
+        gen.logprob = sampler.logprob();
         self.record(&gen);
         Ok(gen)
     }
@@ -880,15 +880,15 @@ impl LlmEngine {
             for row in finished.into_iter().rev() {
                 let r = running.remove(row);
                 let id = r.id;
-                let gen = r.seq.finish(
+                let mut gen = r.seq.finish(
                     &self.tokenizer,
                     &mut |t| jobs.on_text(id, t),
                     r.prompt_tokens,
                     r.reused,
                     r.prefill_secs,
                     r.started.elapsed().as_secs_f64(),
-                    r.sampler.logprob(),
                 )?;
+                gen.logprob = r.sampler.logprob();
                 self.stats.generated_tokens += gen.generated_tokens as u64;
                 jobs.done(id, gen)?;
             }
@@ -1070,7 +1070,6 @@ impl<'t> Sequence<'t> {
         reused_tokens: usize,
         prefill_secs: f64,
         decode_secs: f64,
-        logprob: LogProb,
     ) -> Result<Generation> {
         if self.finish != FinishReason::Loop {
             if let Some(rest) = self.stream.finish() {
@@ -1088,7 +1087,8 @@ impl<'t> Sequence<'t> {
             finish: self.finish,
             prefill_secs,
             decode_secs,
-            logprob,
+            // The caller's sampler knows it.
+            logprob: LogProb::default(),
         })
     }
 }

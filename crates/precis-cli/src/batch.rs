@@ -1,0 +1,416 @@
+//! `precis batch`: every article of a folder through the same job as `precis summarize`, into
+//! an output folder laid out like the input. The journal beside the output (path + content
+//! hash → done / failed / interrupted) makes a rerun skip finished articles, so an interrupted
+//! or crashed batch resumes where it stopped; `report.json` and a one-screen summary say what
+//! was done, skipped and failed, and why. One bad file never stops the batch.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use precis_core::document::folder::{articles_in, FolderListing};
+use precis_core::document::{self, ReadLimits};
+use precis_core::models::LoadedModels;
+use precis_core::pipeline::{self, Outcome, Request};
+use precis_core::progress::{CancelToken, Stage};
+use precis_export::ExportFormat;
+use precis_store::batch::{Journal, Recorded};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::args::BatchArgs;
+use crate::common;
+use crate::progress;
+use crate::summarize;
+
+/// The report's file name in the output folder.
+pub const REPORT_FILE: &str = "report.json";
+
+#[derive(Serialize, Default)]
+struct Report {
+    input_dir: PathBuf,
+    output_dir: PathBuf,
+    target: String,
+    /// Articles found in the folder.
+    articles: usize,
+    done: Vec<DoneArticle>,
+    /// Done by an earlier run (same content): not redone.
+    skipped: Vec<PathBuf>,
+    failed: Vec<FailedArticle>,
+    /// Not reached: the run was cancelled first.
+    not_started: Vec<PathBuf>,
+    /// Folder entries that could not be listed (loops, permissions).
+    unreadable: Vec<FailedArticle>,
+    cancelled: bool,
+    seconds: f64,
+    generated_tokens: u64,
+    tokens_per_second: f64,
+}
+
+#[derive(Serialize)]
+struct DoneArticle {
+    path: PathBuf,
+    outputs: Vec<PathBuf>,
+    seconds: f64,
+    generated_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct FailedArticle {
+    path: PathBuf,
+    error: String,
+}
+
+pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
+    let listing = articles_in(&args.input_dir)
+        .with_context(|| format!("cannot read the folder {}", args.input_dir.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    let journal = Journal::open(&args.out)?;
+    let req = summarize::request(&args.job)?;
+    let formats: Vec<ExportFormat> = dedup(args.format.iter().map(|&f| f.into()));
+    let names = output_stems(&args.input_dir, &listing.articles);
+    let limits = ReadLimits {
+        max_bytes: args.max_size.saturating_mul(1024 * 1024),
+        chapter: None,
+    };
+
+    let started = Instant::now();
+    let mut report = Report {
+        input_dir: args.input_dir.clone(),
+        output_dir: args.out.clone(),
+        target: req.target.code.to_string(),
+        articles: listing.articles.len(),
+        unreadable: unreadable(&listing),
+        ..Report::default()
+    };
+    let mut models = LoadedModels::new();
+    let total = listing.articles.len();
+    let mut worked_secs = 0.0;
+    let mut worked = 0usize;
+    for (i, path) in listing.articles.iter().enumerate() {
+        let rel = relative(&args.input_dir, path);
+        if cancel.is_cancelled() {
+            report.not_started.push(rel);
+            continue;
+        }
+        let key = rel.to_string_lossy().into_owned();
+        let hash = match content_hash(path, limits.max_bytes) {
+            Ok(hash) => hash,
+            Err(e) => {
+                report.failed.push(FailedArticle {
+                    path: rel,
+                    error: format!("cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        if let Some(Recorded::Done { outputs }) = journal.recorded(&key, &hash)? {
+            if outputs.iter().all(|o| args.out.join(o).is_file()) {
+                report.skipped.push(rel);
+                continue;
+            }
+        }
+        let eta = (worked > 0).then(|| {
+            let left = total - i;
+            worked_secs / worked as f64 * left as f64
+        });
+        announce(quiet, i + 1, total, &key, eta, &report);
+        journal.started(&key, &hash)?;
+        let article_start = Instant::now();
+        let result =
+            process(path, &limits, &req, args, &mut models, quiet, cancel).and_then(|outcome| {
+                let stem = &names[path];
+                write_outputs(&outcome, &formats, &args.out, stem).map(|o| (o, outcome))
+            });
+        let seconds = article_start.elapsed().as_secs_f64();
+        match result {
+            Ok((outputs, outcome)) => {
+                let tokens = outcome.stats.map_or(0, |s| s.generated_tokens);
+                journal.done(&key, &hash, &outputs, seconds, tokens)?;
+                worked_secs += seconds;
+                worked += 1;
+                report.generated_tokens += tokens;
+                report.done.push(DoneArticle {
+                    path: rel,
+                    outputs,
+                    seconds,
+                    generated_tokens: tokens,
+                });
+            }
+            Err(e) if is_cancel(&e) => {
+                // Left marked as started: the next run does it again, from the start.
+                report.not_started.push(rel);
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                journal.failed(&key, &hash, &error, seconds)?;
+                let fatal = is_engine_failure(&e);
+                report.failed.push(FailedArticle { path: rel, error });
+                if fatal {
+                    // No model, no article: the rest would fail the same way.
+                    for rest in &listing.articles[i + 1..] {
+                        report.not_started.push(relative(&args.input_dir, rest));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    report.cancelled = cancel.is_cancelled();
+    report.seconds = started.elapsed().as_secs_f64();
+    report.tokens_per_second = if worked_secs > 0.0 {
+        report.generated_tokens as f64 / worked_secs
+    } else {
+        0.0
+    };
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    let report_path = args.out.join(REPORT_FILE);
+    precis_export::write_atomic(&report_path, json.as_bytes())?;
+    if !quiet {
+        eprint!("{}", summary(&report, &report_path));
+    }
+    if report.cancelled {
+        return Err(precis_core::Error::Cancelled.into());
+    }
+    match report.failed.len() {
+        0 => Ok(()),
+        n => anyhow::bail!(
+            "{n} of {} articles failed; the reasons are in {}",
+            report.articles,
+            report_path.display()
+        ),
+    }
+}
+
+/// Reads and processes one article.
+fn process(
+    path: &Path,
+    limits: &ReadLimits,
+    req: &Request,
+    args: &BatchArgs,
+    models: &mut LoadedModels,
+    quiet: bool,
+    cancel: &CancelToken,
+) -> Result<Outcome> {
+    let doc = document::read_file(path, limits)?;
+    let reporter = progress::Reporter::new(quiet);
+    let mut sink = reporter.sink();
+    let result = models
+        .prepare(req, &doc, args.job.model.choice(), &mut sink)
+        .and_then(|job| {
+            reporter.stage(Stage::Summarizing, &doc.source_name);
+            pipeline::run_with(doc, req, job, &mut sink, cancel)
+        });
+    reporter.finish();
+    Ok(result?)
+}
+
+/// Writes the article's results as `<stem>.<format>` under `out`; returns the paths relative to
+/// `out`.
+fn write_outputs(
+    outcome: &Outcome,
+    formats: &[ExportFormat],
+    out: &Path,
+    stem: &Path,
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::with_capacity(formats.len());
+    for &format in formats {
+        let bytes = common::render_all(std::slice::from_ref(outcome), format)?;
+        let rel = output_path(stem, format);
+        let path = out.join(&rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        precis_export::write_atomic(&path, &bytes)?;
+        written.push(rel);
+    }
+    Ok(written)
+}
+
+/// Each article's output path without extension, relative to the output folder: its path in
+/// the input folder less its extension ("news/a.html" → "news/a"), or with it where two
+/// articles would otherwise share one ("news/a.html" and "news/a.pdf" → "news/a.html.*").
+fn output_stems(root: &Path, articles: &[PathBuf]) -> HashMap<PathBuf, PathBuf> {
+    let plain = |p: &Path| relative(root, p).with_extension("");
+    let mut count: HashMap<PathBuf, usize> = HashMap::new();
+    for p in articles {
+        *count.entry(plain(p)).or_default() += 1;
+    }
+    articles
+        .iter()
+        .map(|p| {
+            let stem = plain(p);
+            let stem = if count[&stem] > 1 {
+                relative(root, p)
+            } else {
+                stem
+            };
+            (p.clone(), stem)
+        })
+        .collect()
+}
+
+/// `stem` with the format's extension appended ("news/a.html" → "news/a.html.md").
+fn output_path(stem: &Path, format: ExportFormat) -> PathBuf {
+    let mut name = stem.as_os_str().to_owned();
+    name.push(".");
+    name.push(format.extension());
+    PathBuf::from(name)
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+/// SHA-256 of the file's bytes, reading at most `max_bytes` + 1 (a larger file fails in the
+/// reader anyway, with the size error).
+fn content_hash(path: &Path, max_bytes: u64) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    let mut limited = file.take(max_bytes.saturating_add(1));
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = limited.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn dedup(formats: impl Iterator<Item = ExportFormat>) -> Vec<ExportFormat> {
+    let mut out: Vec<ExportFormat> = Vec::new();
+    for f in formats {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn unreadable(listing: &FolderListing) -> Vec<FailedArticle> {
+    listing
+        .problems
+        .iter()
+        .map(|(path, error)| FailedArticle {
+            path: path.clone(),
+            error: error.clone(),
+        })
+        .collect()
+}
+
+fn is_cancel(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<precis_core::Error>(),
+        Some(precis_core::Error::Cancelled)
+    )
+}
+
+/// A failure of the engine, not of the article: no model installed, or one that cannot load.
+fn is_engine_failure(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<precis_core::Error>(),
+        Some(precis_core::Error::EngineUnavailable { .. })
+    )
+}
+
+/// The line before each article: where the batch is, its speed and the time left.
+fn announce(quiet: bool, n: usize, total: usize, name: &str, eta: Option<f64>, report: &Report) {
+    if quiet {
+        return;
+    }
+    let mut line = format!("[batch {n}/{total}] {name}");
+    if let Some(eta) = eta {
+        let worked: f64 = report.done.iter().map(|d| d.seconds).sum();
+        if report.generated_tokens > 0 && worked > 0.0 {
+            line.push_str(&format!(
+                " — {:.1} tokens/s",
+                report.generated_tokens as f64 / worked
+            ));
+        }
+        line.push_str(&format!(" — about {} left", duration(eta)));
+    }
+    eprintln!("{line}");
+}
+
+fn duration(secs: f64) -> String {
+    let secs = secs.round() as u64;
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// The one-screen summary printed at the end.
+fn summary(report: &Report, report_path: &Path) -> String {
+    let mut s = format!(
+        "\nBatch of {} articles in {}: {} done, {} skipped (done before), {} failed{}{}.\n",
+        report.articles,
+        duration(report.seconds),
+        report.done.len(),
+        report.skipped.len(),
+        report.failed.len(),
+        if report.not_started.is_empty() {
+            String::new()
+        } else {
+            format!(", {} not started", report.not_started.len())
+        },
+        if report.cancelled { " (cancelled)" } else { "" },
+    );
+    const SHOWN: usize = 10;
+    for f in report.failed.iter().take(SHOWN) {
+        s.push_str(&format!("  failed: {}: {}\n", f.path.display(), f.error));
+    }
+    if report.failed.len() > SHOWN {
+        s.push_str(&format!("  … and {} more\n", report.failed.len() - SHOWN));
+    }
+    for u in report.unreadable.iter().take(SHOWN) {
+        s.push_str(&format!(
+            "  not listed: {}: {}\n",
+            u.path.display(),
+            u.error
+        ));
+    }
+    if report.cancelled {
+        s.push_str("Run the same command again to resume: finished articles are not redone.\n");
+    }
+    s.push_str(&format!("Report: {}\n", report_path.display()));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names_follow_the_input_and_never_collide() {
+        let root = Path::new("/in");
+        let articles: Vec<PathBuf> = ["/in/a.html", "/in/a.pdf", "/in/news/b.txt", "/in/c.md"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let stems = output_stems(root, &articles);
+        assert_eq!(stems[Path::new("/in/a.html")], Path::new("a.html"));
+        assert_eq!(stems[Path::new("/in/a.pdf")], Path::new("a.pdf"));
+        assert_eq!(stems[Path::new("/in/news/b.txt")], Path::new("news/b"));
+        assert_eq!(stems[Path::new("/in/c.md")], Path::new("c"));
+        assert_eq!(
+            output_path(&stems[Path::new("/in/a.html")], ExportFormat::Md),
+            Path::new("a.html.md")
+        );
+        assert_eq!(
+            output_path(&stems[Path::new("/in/news/b.txt")], ExportFormat::Json),
+            Path::new("news/b.json")
+        );
+    }
+}
