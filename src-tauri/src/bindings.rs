@@ -20,7 +20,7 @@ use precis_store::glossary::{ImportSummary, StoredTerm};
 use precis_store::history::{HistoryEntry, HistoryItem};
 use ts_rs::TS;
 
-use crate::commands::{Input, ProcessResult};
+use crate::commands::{FolderArticles, Input, ProcessResult};
 
 /// The whole of `ui/src/lib/bindings.ts`.
 pub fn typescript() -> String {
@@ -53,6 +53,7 @@ pub fn typescript() -> String {
         GenerationStats::decl(),
         Outcome::decl(),
         ProcessResult::decl(),
+        FolderArticles::decl(),
         HistoryItem::decl(),
         HistoryEntry::decl(),
         ExportFormat::decl(),

@@ -154,6 +154,49 @@ pub async fn read_pasted(text: String) -> Result<Document, ErrorInfo> {
     blocking(move || read_input(&Input::Text { text })).await
 }
 
+/// The articles a dropped or opened path stands for: a folder's articles (recursively, as
+/// `precis batch` walks it, with what could not be listed), or the path itself when it is not a
+/// folder (so a file of an unknown kind still gets its reader's clear error).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FolderArticles {
+    pub articles: Vec<String>,
+    /// Entries that could not be listed, each "path: reason".
+    pub problems: Vec<String>,
+}
+
+#[tauri::command]
+pub async fn articles_in_folder(path: String) -> Result<FolderArticles, ErrorInfo> {
+    blocking(move || {
+        if !Path::new(&path).is_dir() {
+            return Ok(FolderArticles {
+                articles: vec![path],
+                problems: Vec::new(),
+            });
+        }
+        let listing = precis_core::document::folder::articles_in(Path::new(&path)).map_err(|e| {
+            ErrorInfo {
+                code: ErrorCode::ReadFailed,
+                message: format!("cannot read the folder {path}: {e}"),
+            }
+        })?;
+        if listing.articles.is_empty() && listing.problems.is_empty() {
+            return Err(ErrorInfo {
+                code: ErrorCode::ReadFailed,
+                message: format!("the folder {path} holds no articles (.txt, .html, .pdf, .docx, …)"),
+            });
+        }
+        Ok(FolderArticles {
+            articles: (listing.articles.iter())
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            problems: (listing.problems.iter())
+                .map(|(p, why)| format!("{}: {why}", p.display()))
+                .collect(),
+        })
+    })
+    .await
+}
+
 /// Puts a left-out line of a text page back into the article (see
 /// `Document::restore_left_out`); the window then runs the article again.
 #[tauri::command]

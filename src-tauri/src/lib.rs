@@ -25,6 +25,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
         })
         .invoke_handler(tauri::generate_handler![
             commands::read_article,
+            commands::articles_in_folder,
             commands::read_pasted,
             commands::restore_left_out,
             commands::list_models,

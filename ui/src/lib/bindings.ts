@@ -247,6 +247,12 @@ export type ProcessResult = {
  */
 history_id: number | null, outcome: Outcome, };
 
+export type FolderArticles = { articles: Array<string>, 
+/**
+ * Entries that could not be listed, each "path: reason".
+ */
+problems: Array<string>, };
+
 export type HistoryItem = { id: number, title: string, source_name: string, target: string, model: string | null, 
 /**
  * RFC 3339, UTC.
