@@ -6,6 +6,7 @@ import type {
   Document,
   ErrorInfo,
   ExportFormat,
+  FolderArticles,
   HistoryEntry,
   HistoryItem,
   Input,
@@ -59,6 +60,20 @@ export const OPENED_FILES_EVENT = 'opened-files';
 export const listModels = () => invoke<ModelStatus[]>('list_models');
 
 export const readArticle = (path: string) => invoke<Document>('read_article', { path });
+
+/**
+ * A folder's article files (recursively, sorted) and the entries that could not be listed; a
+ * path that is not a folder comes back as itself. Rejects when the folder holds no articles.
+ */
+export const articlesInFolder = (path: string) =>
+  invoke<FolderArticles>('articles_in_folder', { path });
+
+/** True for a path with an extension the reader reads (any case); a folder usually has none. */
+export function isArticlePath(path: string): boolean {
+  const name = baseName(path);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && ARTICLE_EXTENSIONS.includes(name.slice(dot + 1).toLowerCase());
+}
 
 export const readPasted = (text: string) => invoke<Document>('read_pasted', { text });
 

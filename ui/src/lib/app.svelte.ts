@@ -22,6 +22,7 @@ import { initialStream, reduceStream, type StreamState } from './stream';
 import type {
   Document,
   ExportFormat,
+  FolderArticles,
   HistoryItem,
   Input,
   Language,
@@ -47,16 +48,39 @@ export interface Download {
 }
 
 export const WELCOME =
-  'Drop article files anywhere in the window, open them (Ctrl+O), or paste text (Ctrl+V).';
+  'Drop articles or folders anywhere in the window, open files (Ctrl+O), or paste text (Ctrl+V).';
 
 const HISTORY_DEBOUNCE_MS = 250;
 const MAX_ERRORS = 5;
+/** A folder's unreadable entries listed in its notice; the rest are only counted. */
+const MAX_PROBLEMS_SHOWN = 3;
 
 function inputLabel(input: Input): string {
   if (input.kind === 'file') return api.baseName(input.path);
   if (input.kind === 'document') return input.document.title || input.document.source_name;
   return 'Pasted text';
 }
+
+/** A folder's name as the reader knows it ("news" for "/home/me/news/"). */
+function folderName(path: string): string {
+  return api.baseName(path.replace(/[\\/]+$/, '')) || path;
+}
+
+/** "3 entries could not be read: a: why; b: why; and 1 more", entries named within `folder`. */
+function problemsNotice(folder: string, problems: string[]): string {
+  const prefix = folder.replace(/[\\/]+$/, '');
+  const within = (p: string) =>
+    prefix && (p.startsWith(`${prefix}/`) || p.startsWith(`${prefix}\\`))
+      ? p.slice(prefix.length + 1)
+      : p;
+  const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map(within);
+  const more = problems.length - shown.length;
+  const n = problems.length;
+  const list = shown.join('; ') + (more ? `; and ${more} more` : '');
+  return `${n} ${n === 1 ? 'entry' : 'entries'} could not be read: ${list}`;
+}
+
+type FolderAnswer = { path: string; found: FolderArticles } | { path: string; err: unknown };
 
 function isFormField(target: EventTarget | null): boolean {
   if (!target || !(target instanceof Element)) return false;
@@ -117,6 +141,8 @@ export class AppState {
 
   readonly queue: JobQueue<Input>;
   private cancelRequested = false;
+  /** Bumped by cancel: a folder still being listed then queues nothing. */
+  private cancels = 0;
   /** The running retranslation: a queued job waits for it (both need the model). */
   private revision: Promise<void> | null = null;
   private historyTimer: ReturnType<typeof setTimeout> | null = null;
@@ -201,7 +227,7 @@ export class AppState {
   async openHandedFiles(): Promise<void> {
     try {
       const paths = await api.takeOpenedFiles();
-      if (paths.length) this.enqueuePaths(paths);
+      if (paths.length) await this.enqueuePaths(paths);
     } catch (err) {
       this.showError(err);
     }
@@ -270,18 +296,68 @@ export class AppState {
 
   enqueue(...inputs: Input[]): void {
     if (inputs.length === 0) return;
-    // A new batch started by the user clears the last batch's error.
-    if (!this.running && this.queue.pending === 0) this.errors = [];
+    this.startBatch();
     this.queue.push(...inputs);
   }
 
-  enqueuePaths(paths: string[]): void {
-    this.enqueue(...paths.map((path): Input => ({ kind: 'file', path })));
+  /** A new batch started by the user clears the last batch's error. */
+  private startBatch(): void {
+    if (!this.running && this.queue.pending === 0) this.errors = [];
+  }
+
+  /**
+   * Queues dropped, opened or handed-over paths. Article files are queued at once, in order; any
+   * other path (a folder, typically) is listed by the backend and its articles are queued when
+   * the answer comes, folder after folder in the order given. Resolves once all are queued.
+   */
+  async enqueuePaths(paths: string[]): Promise<void> {
+    if (paths.length === 0) return;
+    this.startBatch();
+    const file = (path: string): Input => ({ kind: 'file', path });
+    this.queue.push(...paths.filter(api.isArticlePath).map(file));
+    const folders = paths.filter((path) => !api.isArticlePath(path));
+    if (folders.length === 0) return;
+
+    const cancels = this.cancels;
+    const before = this.status;
+    const looking = `Looking for articles in ${folderName(folders[0])}…`;
+    // With nothing running, the status line would say nothing while a big folder is walked.
+    if (!this.queue.busy) this.status = looking;
+    // All listed at once; queued in the order given.
+    const answers = folders.map((path) =>
+      api.articlesInFolder(path).then(
+        (found): FolderAnswer => ({ path, found }),
+        (err: unknown): FolderAnswer => ({ path, err }),
+      ),
+    );
+    try {
+      for (const pending of answers) {
+        const answer = await pending;
+        if (this.cancels !== cancels) return;
+        const name = folderName(answer.path);
+        if ('err' in answer) {
+          this.showError(answer.err, name);
+          continue;
+        }
+        const { articles, problems } = answer.found;
+        // Not an error: the folder's other articles are queued.
+        if (problems.length) this.showError(problemsNotice(answer.path, problems), name);
+        this.queue.push(...articles.map(file));
+        // A path that is not a folder comes back as itself: nothing to tell.
+        const itself = articles.length === 1 && articles[0] === answer.path;
+        if (articles.length && !itself) {
+          const n = articles.length;
+          announce(`Queued ${n} article${n === 1 ? '' : 's'} from ${name}`);
+        }
+      }
+    } finally {
+      if (this.status === looking) this.status = before;
+    }
   }
 
   async openFiles(): Promise<void> {
     try {
-      this.enqueuePaths(await api.pickArticles());
+      await this.enqueuePaths(await api.pickArticles());
     } catch (err) {
       this.showError(err);
     }
@@ -381,6 +457,7 @@ export class AppState {
   async cancel(): Promise<void> {
     if (!this.running) return;
     this.cancelRequested = true;
+    this.cancels++;
     this.queue.clear();
     try {
       await api.cancel();
@@ -698,7 +775,7 @@ export class AppState {
         break;
       case 'drop':
         this.dragging = false;
-        this.enqueuePaths(payload.paths ?? []);
+        void this.enqueuePaths(payload.paths ?? []);
         break;
       default:
         this.dragging = false;

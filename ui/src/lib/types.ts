@@ -7,6 +7,7 @@ export type {
   ErrorCode,
   ErrorInfo,
   ExportFormat,
+  FolderArticles,
   GlossaryEntry,
   HistoryEntry,
   HistoryItem,
