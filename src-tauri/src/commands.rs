@@ -173,16 +173,19 @@ pub async fn articles_in_folder(path: String) -> Result<FolderArticles, ErrorInf
                 problems: Vec::new(),
             });
         }
-        let listing = precis_core::document::folder::articles_in(Path::new(&path)).map_err(|e| {
-            ErrorInfo {
-                code: ErrorCode::ReadFailed,
-                message: format!("cannot read the folder {path}: {e}"),
-            }
-        })?;
+        let listing =
+            precis_core::document::folder::articles_in(Path::new(&path)).map_err(|e| {
+                ErrorInfo {
+                    code: ErrorCode::ReadFailed,
+                    message: format!("cannot read the folder {path}: {e}"),
+                }
+            })?;
         if listing.articles.is_empty() && listing.problems.is_empty() {
             return Err(ErrorInfo {
                 code: ErrorCode::ReadFailed,
-                message: format!("the folder {path} holds no articles (.txt, .html, .pdf, .docx, …)"),
+                message: format!(
+                    "the folder {path} holds no articles (.txt, .html, .pdf, .docx, …)"
+                ),
             });
         }
         Ok(FolderArticles {
