@@ -61,6 +61,41 @@ fn read_article_returns_the_document() {
 }
 
 #[test]
+fn a_folder_stands_for_the_articles_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("world")).unwrap();
+    std::fs::write(root.join("b.txt"), "B\n\nText.").unwrap();
+    std::fs::write(root.join("world/a.html"), "<p>A</p>").unwrap();
+    std::fs::write(root.join("notes.xyz"), "not an article").unwrap();
+    let listed = call("articles_in_folder", json!({ "path": root })).unwrap();
+    let articles: Vec<String> = serde_json::from_value(listed["articles"].clone()).unwrap();
+    assert_eq!(
+        articles,
+        [
+            root.join("b.txt").display().to_string(),
+            root.join("world/a.html").display().to_string()
+        ]
+    );
+    assert_eq!(listed["problems"], json!([]));
+    // A file stands for itself (its reader says what is wrong with it, if anything).
+    let file = root.join("notes.xyz").display().to_string();
+    let listed = call("articles_in_folder", json!({ "path": file })).unwrap();
+    assert_eq!(listed["articles"], json!([file]));
+    let empty = root.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = call("articles_in_folder", json!({ "path": empty })).unwrap_err();
+    assert_eq!(err["code"], "read_failed");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds no articles"),
+        "{err}"
+    );
+}
+
+#[test]
 fn errors_reach_the_ui_as_code_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.txt");
