@@ -784,6 +784,16 @@ fn a_folder_is_processed_reported_and_resumed_without_redoing_work() {
     assert_eq!(r["done"][0]["path"], "article-01.txt");
     let md = std::fs::read_to_string(out.join("article-01.md")).unwrap();
     assert!(md.starts_with("# Edited"), "{md}");
+
+    // Results written inside the input folder are never read back as articles.
+    let inside = input.join("results");
+    let mut inside_args = args;
+    inside_args[3] = inside.to_str().unwrap();
+    for _ in 0..2 {
+        let o = precis_in(home.path(), &inside_args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(report(&inside)["articles"], 5, "{}", stderr(&o));
+    }
 }
 
 /// Ctrl-C in the middle: the run stops, reports what it finished, and the next run does only

@@ -64,10 +64,17 @@ struct FailedArticle {
 }
 
 pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
-    let listing = articles_in(&args.input_dir)
+    let mut listing = articles_in(&args.input_dir)
         .with_context(|| format!("cannot read the folder {}", args.input_dir.display()))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    // An output folder inside the input holds Markdown and HTML results, which are articles
+    // too: never read back as input.
+    if let Ok(out) = std::fs::canonicalize(&args.out) {
+        listing
+            .articles
+            .retain(|p| !std::fs::canonicalize(p).is_ok_and(|p| p.starts_with(&out)));
+    }
     let journal = Journal::open(&args.out)?;
     let req = summarize::request(&args.job)?;
     let formats: Vec<ExportFormat> = dedup(args.format.iter().map(|&f| f.into()));
