@@ -379,11 +379,19 @@ impl EventSink for EarlySummary<'_> {
             (text.trim() != source.text.trim()).then(|| text.clone())
         };
         self.points = summary_from_translation(self.summary, self.doc, self.target, &translated);
-        for p in self.points.iter().flatten() {
+        // Streamed as one text, the points need the space a language with spaces puts between
+        // sentences.
+        let joiner = if self.target.is_cjk() { "" } else { " " };
+        for (i, p) in self.points.iter().flatten().enumerate() {
+            let text = if i > 0 && !p.text.starts_with('\n') {
+                format!("{joiner}{}", p.text)
+            } else {
+                p.text.clone()
+            };
             self.inner.emit(Event::Token {
                 stage: Stage::TranslatingSummary,
                 paragraph_id: Some("summary".into()),
-                text: p.text.clone(),
+                text,
             });
         }
     }
@@ -425,16 +433,20 @@ fn summary_from_translation(
         })
     };
     match summary.style {
-        // Prose is one point in the target language, as when it is translated as one text.
-        summarize::Style::Prose => {
-            let ids: Vec<String> = summary
-                .points
-                .iter()
-                .flat_map(|p| p.source_sentence_ids.clone())
-                .collect();
-            (!ids.is_empty()).then_some(())?;
-            Some(vec![point(&ids)?])
-        }
+        // Prose keeps its sentences as points (and its paragraph breaks), each with its own
+        // evidence, as a translated prose summary does.
+        summarize::Style::Prose => summary
+            .points
+            .iter()
+            .map(|p| {
+                (!p.source_sentence_ids.is_empty()).then_some(())?;
+                let mut point = point(&p.source_sentence_ids)?;
+                if p.text.starts_with('\n') {
+                    point.text.insert(0, '\n');
+                }
+                Some(point)
+            })
+            .collect(),
         summarize::Style::Bullets => summary
             .points
             .iter()
@@ -453,6 +465,36 @@ fn warn(sink: &mut dyn EventSink, what: &str, problems: &[Problem]) {
             message: p.to_string(),
         });
     }
+}
+
+/// The translation of a prose summary split back into its sentences, each with the source
+/// sentences of the summary sentence it translates, when the translation has as many sentences
+/// as the summary (the usual case: a model translates sentence for sentence); otherwise one
+/// point resting on all of them, as nothing says which translated sentence is which.
+fn aligned_sentences(points: &[SummaryPoint], translation: &str) -> Vec<SummaryPoint> {
+    let sentences = crate::document::sentences::split_sentences(translation);
+    if points.len() > 1 && sentences.len() == points.len() {
+        return points
+            .iter()
+            .zip(sentences)
+            .map(|(point, sentence)| SummaryPoint {
+                // A paragraph break before the point stays before its translation.
+                text: if point.text.starts_with('\n') {
+                    format!("\n{sentence}")
+                } else {
+                    sentence
+                },
+                source_sentence_ids: point.source_sentence_ids.clone(),
+            })
+            .collect();
+    }
+    vec![SummaryPoint {
+        text: translation.to_string(),
+        source_sentence_ids: points
+            .iter()
+            .flat_map(|p| p.source_sentence_ids.clone())
+            .collect(),
+    }]
 }
 
 /// Translates a summary point by point, so each keeps its alignment to the source sentences.
@@ -478,15 +520,7 @@ fn translate_summary_points(
                 cancel,
             )?;
             warn(sink, "summary", &warnings);
-            let ids: Vec<String> = summary
-                .points
-                .iter()
-                .flat_map(|p| p.source_sentence_ids.clone())
-                .collect();
-            vec![SummaryPoint {
-                text,
-                source_sentence_ids: ids,
-            }]
+            aligned_sentences(&summary.points, &text)
         }
         summarize::Style::Bullets => {
             let mut out = Vec::new();
@@ -534,6 +568,44 @@ fn in_target(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_translated_prose_summary_keeps_each_sentences_evidence() {
+        let point = |text: &str, ids: &[&str]| super::SummaryPoint {
+            text: text.into(),
+            source_sentence_ids: ids.iter().map(|s| s.to_string()).collect(),
+        };
+        let points = [
+            point("Talks resumed.", &["p1.s1"]),
+            point("No deal was reached.", &["p2.s1", "p3.s2"]),
+            point("\nAid will follow.", &["p4.s1"]),
+        ];
+        let aligned = super::aligned_sentences(&points, "会谈恢复。未能达成协议。援助将随后到来。");
+        let pairs: Vec<(&str, Vec<&str>)> = aligned
+            .iter()
+            .map(|p| {
+                (
+                    p.text.as_str(),
+                    p.source_sentence_ids.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("会谈恢复。", vec!["p1.s1"]),
+                ("未能达成协议。", vec!["p2.s1", "p3.s2"]),
+                ("\n援助将随后到来。", vec!["p4.s1"]),
+            ]
+        );
+        // The model merged two sentences: one point, resting on all of them.
+        let merged = super::aligned_sentences(&points, "会谈恢复但未能达成协议。援助将随后到来。");
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].source_sentence_ids,
+            ["p1.s1", "p2.s1", "p3.s2", "p4.s1"]
+        );
+    }
+
     use super::*;
     use crate::translate::{GlossaryEntry, TranslatedParagraph};
 
@@ -608,9 +680,17 @@ mod tests {
         ]);
         let prose = summary(summarize::Style::Prose, &[&["p1.s2"], &["p2.s1"]]);
         let points = from(&prose, &t, &zh).unwrap();
-        assert_eq!(points.len(), 1);
-        assert_eq!(points[0].text, "他们谈了几个小时。没有达成任何协议。");
-        assert_eq!(points[0].source_sentence_ids, ["p1.s2", "p2.s1"]);
+        let pairs: Vec<_> = points
+            .iter()
+            .map(|p| (p.text.as_str(), p.source_sentence_ids.clone()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("他们谈了几个小时。", vec!["p1.s2".to_string()]),
+                ("没有达成任何协议。", vec!["p2.s1".to_string()])
+            ]
+        );
 
         let bullets = summary(summarize::Style::Bullets, &[&["p1.s1"], &["p2.s1"]]);
         let points = from(&bullets, &t, &zh).unwrap();
@@ -628,9 +708,10 @@ mod tests {
             ("p2", "Nichts wurde vereinbart.", false),
         ]);
         let points = from(&prose, &t, &de).unwrap();
+        let texts: Vec<_> = points.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(
-            points[0].text,
-            "Sie redeten stundenlang. Nichts wurde vereinbart."
+            texts,
+            ["Sie redeten stundenlang.", "Nichts wurde vereinbart."]
         );
     }
 
@@ -658,7 +739,8 @@ mod tests {
         assert!(early.points.is_none());
         early.emit(done("p2", "没有达成任何协议。"));
         let points = early.points.clone().expect("shown once p1 and p2 are done");
-        assert_eq!(points[0].text, "部长们在日内瓦会面。没有达成任何协议。");
+        let texts: Vec<_> = points.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["部长们在日内瓦会面。", "没有达成任何协议。"]);
         early.emit(done("p3", "他们将再次会面。"));
         let shown: Vec<_> = events
             .iter()
@@ -671,8 +753,8 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(shown, ["部长们在日内瓦会面。没有达成任何协议。"]);
-        assert_eq!(events.len(), 4, "every event passed on, the summary once");
+        assert_eq!(shown, ["部长们在日内瓦会面。", "没有达成任何协议。"]);
+        assert_eq!(events.len(), 5, "every event passed on, the summary once");
     }
 
     #[test]
