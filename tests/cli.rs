@@ -15,14 +15,19 @@ fn precis(args: &[&str]) -> Output {
 }
 
 fn precis_in(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precis"))
+    precis_command(home, args).output().unwrap()
+}
+
+/// `precis` with its models, hub cache and data directory under `home`.
+fn precis_command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_precis"));
+    command
         .args(args)
         .env("PRECIS_MODELS_DIR", home.join("models"))
         .env("HF_HOME", home.join("hf"))
         .env("PRECIS_DATA_DIR", home.join("data"))
-        .env_remove("HF_HUB_CACHE")
-        .output()
-        .unwrap()
+        .env_remove("HF_HUB_CACHE");
+    command
 }
 
 fn stdout(o: &Output) -> String {
@@ -826,11 +831,7 @@ fn an_interrupted_batch_resumes_where_it_stopped() {
         "--format",
         "md,json,docx,pdf",
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_precis"))
-        .args(args)
-        .env("PRECIS_MODELS_DIR", home.path().join("models"))
-        .env("HF_HOME", home.path().join("hf"))
-        .env("PRECIS_DATA_DIR", home.path().join("data"))
+    let mut child = precis_command(home.path(), &args)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -95,8 +95,8 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     };
     let mut models = LoadedModels::new();
     let total = listing.articles.len();
+    // Model time of the articles done in this run: their speed and the time left.
     let mut worked_secs = 0.0;
-    let mut worked = 0usize;
     for (i, path) in listing.articles.iter().enumerate() {
         let rel = relative(&args.input_dir, path);
         if cancel.is_cancelled() {
@@ -120,11 +120,10 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
                 continue;
             }
         }
-        let eta = (worked > 0).then(|| {
-            let left = total - i;
-            worked_secs / worked as f64 * left as f64
-        });
-        announce(quiet, i + 1, total, &key, eta, &report);
+        let worked = report.done.len();
+        let eta = (worked > 0).then(|| worked_secs / worked as f64 * (total - i) as f64);
+        let speed = tokens_per_second(report.generated_tokens, worked_secs);
+        announce(quiet, i + 1, total, &key, eta, speed);
         journal.started(&key, &hash)?;
         let article_start = Instant::now();
         let result =
@@ -138,7 +137,6 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
                 let tokens = outcome.stats.map_or(0, |s| s.generated_tokens);
                 journal.done(&key, &hash, &outputs, seconds, tokens)?;
                 worked_secs += seconds;
-                worked += 1;
                 report.generated_tokens += tokens;
                 report.done.push(DoneArticle {
                     path: rel,
@@ -168,11 +166,8 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     }
     report.cancelled = cancel.is_cancelled();
     report.seconds = started.elapsed().as_secs_f64();
-    report.tokens_per_second = if worked_secs > 0.0 {
-        report.generated_tokens as f64 / worked_secs
-    } else {
-        0.0
-    };
+    report.tokens_per_second =
+        tokens_per_second(report.generated_tokens, worked_secs).unwrap_or(0.0);
     let json = serde_json::to_string_pretty(&report)? + "\n";
     let report_path = args.out.join(REPORT_FILE);
     precis_export::write_atomic(&report_path, json.as_bytes())?;
@@ -330,20 +325,20 @@ fn is_engine_failure(e: &anyhow::Error) -> bool {
     )
 }
 
+fn tokens_per_second(tokens: u64, secs: f64) -> Option<f64> {
+    (tokens > 0 && secs > 0.0).then(|| tokens as f64 / secs)
+}
+
 /// The line before each article: where the batch is, its speed and the time left.
-fn announce(quiet: bool, n: usize, total: usize, name: &str, eta: Option<f64>, report: &Report) {
+fn announce(quiet: bool, n: usize, total: usize, name: &str, eta: Option<f64>, speed: Option<f64>) {
     if quiet {
         return;
     }
     let mut line = format!("[batch {n}/{total}] {name}");
+    if let Some(speed) = speed {
+        line.push_str(&format!(" — {speed:.1} tokens/s"));
+    }
     if let Some(eta) = eta {
-        let worked: f64 = report.done.iter().map(|d| d.seconds).sum();
-        if report.generated_tokens > 0 && worked > 0.0 {
-            line.push_str(&format!(
-                " — {:.1} tokens/s",
-                report.generated_tokens as f64 / worked
-            ));
-        }
         line.push_str(&format!(" — about {} left", duration(eta)));
     }
     eprintln!("{line}");

@@ -19,7 +19,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS articles (
     seconds REAL NOT NULL DEFAULT 0,
     tokens INTEGER NOT NULL DEFAULT 0,
     error TEXT,
-    updated_at INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
     PRIMARY KEY (path, hash)
 )";
 
@@ -129,10 +129,7 @@ impl Journal {
         tokens: u64,
         error: Option<&str>,
     ) -> Result<(), JournalError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = precis_core::clock::now_rfc3339();
         // A new hash for the same path replaces the old record: the article changed.
         self.conn.execute(
             "DELETE FROM articles WHERE path = ?1 AND hash <> ?2",

@@ -40,20 +40,26 @@ pub(super) const GAZETTEER_ZH_HANS: &str = include_str!("../../data/gazetteer.en
 /// organisations. Small models do not know that Aleppo is 阿勒颇 or Geneva 日内瓦; a translation
 /// desk's term base does. (Only Simplified Chinese has one so far.)
 pub fn gazetteer(target: &Language) -> Vec<GlossaryEntry> {
+    gazetteer_rows(target)
+        .map(|(s, t)| GlossaryEntry {
+            source: s.to_string(),
+            target: t.to_string(),
+            origin: TermOrigin::TermBase,
+        })
+        .collect()
+}
+
+/// The term base's (term, rendering) rows for `target` (none for a language without one).
+fn gazetteer_rows(target: &Language) -> impl Iterator<Item = (&'static str, &'static str)> {
     let table = match target.code {
         "zh-Hans" => GAZETTEER_ZH_HANS,
-        _ => return Vec::new(),
+        _ => "",
     };
     table
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
-        .map(|(s, t)| GlossaryEntry {
-            source: s.trim().to_string(),
-            target: t.trim().to_string(),
-            origin: TermOrigin::TermBase,
-        })
-        .collect()
+        .map(|(s, t)| (s.trim(), t.trim()))
 }
 
 /// Whether `term` occurs in `text` as a whole word (or phrase).
@@ -120,16 +126,9 @@ pub fn enforce_readers_terms(
 
 /// The term base's rendering of `term` into `target`, if it has one.
 fn standard_rendering(target: &Language, term: &str) -> Option<&'static str> {
-    let table = match target.code {
-        "zh-Hans" => GAZETTEER_ZH_HANS,
-        _ => return None,
-    };
-    table
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('\t'))
-        .find(|(s, _)| s.trim() == term)
-        .map(|(_, t)| t.trim())
+    gazetteer_rows(target)
+        .find(|(s, _)| *s == term)
+        .map(|(_, t)| t)
         .filter(|t| !t.is_empty())
 }
 
