@@ -94,6 +94,20 @@ fetch_default_model() {
 # llama.cpp as the reference engine (llama-cpp-python 0.3.36 in a venv outside the repo; only the
 # benchmark and the reference-fixture scripts need it). Built with explicit CPU flags: a native
 # build (GGML_NATIVE=ON) segfaults in prefill on AMX Xeons. Takes 8-16 minutes on 2 cores.
+# llama.cpp's OpenAI-compatible server (llama-cpp-python[server]), for the remote engine's
+# real-server test (tests/remote_server.rs). Built for any x86-64 CPU with AVX2 (a native
+# build crashes on CPUs with AMX), so one venv serves every machine of this kind.
+ensure_llama_server() {
+  local venv=$1
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import llama_cpp.server, uvicorn" 2>/dev/null; then
+    return
+  fi
+  local flags="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF"
+  log "installing llama-cpp-python[server] 0.3.36 into $venv ($flags; minutes)"
+  python3 -m venv "$venv"
+  CMAKE_ARGS="$flags" "$venv/bin/pip" install --no-cache-dir 'llama-cpp-python[server]==0.3.36'
+}
+
 ensure_llama_cpp() {
   local venv=$1
   if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import llama_cpp, numpy" 2>/dev/null; then

@@ -12,6 +12,10 @@ fetch_model qwen2.5-1.5b-instruct
 # Small files of the other architectures, checked against llama.cpp (tests/reference_models.rs).
 fetch_model smollm2-135m-instruct
 fetch_model gemma3-270m
+# A real OpenAI-compatible server for the remote engine's test.
+LLAMA_SERVER_VENV="${PRECIS_LLAMA_SERVER_VENV:-$HOME/.cache/precis/llama-server-venv}"
+ensure_llama_server "$LLAMA_SERVER_VENV"
+export PRECIS_LLAMA_SERVER_PYTHON="$LLAMA_SERVER_VENV/bin/python"
 
 cd "$ROOT"
 log "cargo fmt --check"

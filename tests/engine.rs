@@ -874,7 +874,7 @@ fn loaded_models_load_what_a_job_needs_once_and_announce_it() {
         let mut events = Vec::new();
         let choice = ModelChoice {
             model: Some(model),
-            translation_model: None,
+            ..ModelChoice::default()
         };
         let job = models
             .prepare(req, &doc, choice, &mut |e| events.push(e))

@@ -7,7 +7,7 @@ use precis_core::document::{
 };
 use precis_core::lang::Language;
 use precis_core::llm::{GenerationStats, ModelInfo};
-use precis_core::models::{ModelStatus, Purpose};
+use precis_core::models::{ModelStatus, Purpose, RemoteSettings};
 use precis_core::pipeline::{Outcome, ProcessOptions};
 use precis_core::progress::{Event, Stage};
 use precis_core::summarize::{Length, Style, Summary, SummaryEngine, SummaryPoint};
@@ -18,9 +18,10 @@ use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::ExportFormat;
 use precis_store::glossary::{ImportSummary, StoredTerm};
 use precis_store::history::{HistoryEntry, HistoryItem};
+use precis_store::remote::RemoteSetup;
 use ts_rs::TS;
 
-use crate::commands::{FolderArticles, Input, ProcessResult};
+use crate::commands::{FolderArticles, Input, ProcessResult, RemoteProbe, RemoteStatus};
 
 /// The whole of `ui/src/lib/bindings.ts`.
 pub fn typescript() -> String {
@@ -60,6 +61,10 @@ pub fn typescript() -> String {
         UserTerm::decl(),
         StoredTerm::decl(),
         ImportSummary::decl(),
+        RemoteSettings::decl(),
+        RemoteSetup::decl(),
+        RemoteStatus::decl(),
+        RemoteProbe::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

@@ -7,15 +7,17 @@ use std::time::Instant;
 
 use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, SourceFormat};
 use precis_core::lang::{Language, LANGUAGES};
-use precis_core::models::{self, fetch, LoadedModels, ModelStatus};
+use precis_core::models::{self, fetch, LoadedModels, ModelStatus, RemoteSettings};
 use precis_core::pipeline::{self, Outcome, ProcessOptions};
 use precis_core::progress::{CancelToken, Event};
+use precis_core::remote::{RemoteConfig, RemoteEngine};
 use precis_core::revise;
 use precis_core::translate::{read_glossary_file, write_glossary, KnownTerms, UserTerm};
 use precis_core::{ErrorCode, ErrorInfo};
 use precis_export::{export_to_file, ExportFormat, ExportOptions};
 use precis_store::glossary::{ImportSummary, StoredTerm};
 use precis_store::history::{database_path, History, HistoryEntry, HistoryItem, NewEntry};
+use precis_store::remote::{self, RemoteSetup};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -71,16 +73,32 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
+    fn data_dir(&self) -> Result<PathBuf, ErrorInfo> {
+        self.data_dir
+            .get()
+            .cloned()
+            .or_else(precis_store::history::data_dir)
+            .ok_or_else(|| internal("the app data directory is not known"))
+    }
+
+    /// The remote engine jobs run on, when the user turned one on in Settings (with its key).
+    fn remote_config(&self) -> Result<Option<RemoteConfig>, ErrorInfo> {
+        let dir = self.data_dir()?;
+        let setup = remote::load_setup(&dir).map_err(info)?;
+        match setup.settings {
+            Some(settings) if setup.enabled => {
+                let key = remote::load_api_key(Some(&dir)).map_err(info)?;
+                settings.config(key).map(Some).map_err(info)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The history database, opened on first use.
     fn history(&self) -> Result<MutexGuard<'_, Option<History>>, ErrorInfo> {
         let mut guard = lock(&self.history);
         if guard.is_none() {
-            let dir = self
-                .data_dir
-                .get()
-                .cloned()
-                .or_else(precis_store::history::data_dir)
-                .ok_or_else(|| internal("the app data directory is not known"))?;
+            let dir = self.data_dir()?;
             *guard = Some(History::open(&database_path(&dir)).map_err(history_info)?);
         }
         Ok(guard)
@@ -246,7 +264,9 @@ fn process(
 ) -> Result<ProcessResult, ErrorInfo> {
     let started = Instant::now();
     let doc = read_input(&input)?;
-    let mut req = options.request().map_err(info)?;
+    let remote = inner.remote_config()?;
+    let choice = options.model_choice(remote.as_ref());
+    let mut req = options.request_for(&choice).map_err(info)?;
     let mut sink = |e: Event| {
         // A closed window is not an error for the engine; the job simply finishes.
         let _ = on_event.send(e);
@@ -259,7 +279,7 @@ fn process(
         let cancel = CancelToken::new();
         *lock(&inner.cancel) = cancel.clone();
         let job = models
-            .prepare(&req, &doc, options.model_choice(), &mut sink)
+            .prepare(&req, &doc, choice, &mut sink)
             .map_err(info)?;
         pipeline::run_with(doc, &req, job, &mut sink, &cancel).map_err(info)?
     };
@@ -340,12 +360,13 @@ pub async fn retranslate_paragraphs(
                 .map(revise::doubtful_paragraphs)
                 .unwrap_or_default(),
         };
+        let remote = inner.remote_config()?;
         let mut req = ProcessOptions {
             target: entry.options.target,
             translate: true,
             ..options.clone()
         }
-        .request()
+        .request_for(&options.model_choice(remote.as_ref()))
         .map_err(info)?;
         // Only the translation is redone: no summary model is loaded for it.
         req.summary = None;
@@ -358,7 +379,12 @@ pub async fn retranslate_paragraphs(
             let cancel = CancelToken::new();
             *lock(&inner.cancel) = cancel.clone();
             let job = models
-                .prepare(&req, &outcome.document, options.model_choice(), &mut sink)
+                .prepare(
+                    &req,
+                    &outcome.document,
+                    options.model_choice(remote.as_ref()),
+                    &mut sink,
+                )
                 .map_err(info)?;
             revise::retranslate_paragraphs(&mut outcome, &ids, &req, job, &mut sink, &cancel)
                 .map_err(info)?;
@@ -384,6 +410,91 @@ fn known_terms(inner: &Inner, target: &Language, sink: &mut dyn FnMut(Event)) ->
             )));
             KnownTerms::default()
         })
+}
+
+/// The remote engine's set-up as the window shows it (the key itself never leaves the backend).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteStatus {
+    pub setup: RemoteSetup,
+    /// A key is stored (Settings).
+    pub key_stored: bool,
+    /// A key comes from `PRECIS_REMOTE_API_KEY` (it wins over the stored one).
+    pub key_from_environment: bool,
+}
+
+fn remote_status(dir: &Path) -> Result<RemoteStatus, ErrorInfo> {
+    Ok(RemoteStatus {
+        setup: remote::load_setup(dir).map_err(info)?,
+        key_stored: remote::has_stored_api_key(dir),
+        key_from_environment: std::env::var(remote::API_KEY_VARIABLE)
+            .is_ok_and(|k| !k.trim().is_empty()),
+    })
+}
+
+#[tauri::command]
+pub fn remote_status_get(state: State<'_, AppState>) -> Result<RemoteStatus, ErrorInfo> {
+    remote_status(&state.inner.data_dir()?)
+}
+
+/// Saves the remote engine's set-up; turning it on checks the settings first.
+#[tauri::command]
+pub fn remote_setup_save(
+    state: State<'_, AppState>,
+    setup: RemoteSetup,
+) -> Result<RemoteStatus, ErrorInfo> {
+    let dir = state.inner.data_dir()?;
+    if setup.enabled {
+        let settings = setup.settings.as_ref().ok_or_else(|| {
+            info(precis_core::Error::EngineUnavailable {
+                engine: "remote".into(),
+                reason: "enter the server's address and model name first".into(),
+            })
+        })?;
+        settings.config(None).map_err(info)?;
+    }
+    remote::save_setup(&dir, &setup).map_err(info)?;
+    remote_status(&dir)
+}
+
+/// Stores the remote engine's API key (an empty one removes it). It is written only to its own
+/// file, readable by the user alone, and never sent back to the window.
+#[tauri::command]
+pub fn remote_key_save(state: State<'_, AppState>, key: String) -> Result<RemoteStatus, ErrorInfo> {
+    let dir = state.inner.data_dir()?;
+    remote::save_api_key(&dir, &key).map_err(info)?;
+    remote_status(&dir)
+}
+
+/// What a connection test found: the server answered with this model.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteProbe {
+    pub model: String,
+    pub seconds: f64,
+}
+
+/// Asks the server for a one-token answer with `settings` and the stored key: the error a job
+/// would meet, found now (wrong address, refused connection, key, model name).
+#[tauri::command]
+pub async fn remote_test(
+    state: State<'_, AppState>,
+    settings: RemoteSettings,
+) -> Result<RemoteProbe, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let key = remote::load_api_key(Some(&inner.data_dir()?)).map_err(info)?;
+        let mut engine = RemoteEngine::new(settings.config(key).map_err(info)?).map_err(info)?;
+        let started = Instant::now();
+        let cancel = CancelToken::new();
+        *lock(&inner.download_cancel) = cancel.clone();
+        engine.probe(&cancel).map_err(info)?;
+        Ok(RemoteProbe {
+            model: settings.model.trim().to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    })
+    .await
 }
 
 /// Asks the running job (and any download) to stop; it ends within about a second with a

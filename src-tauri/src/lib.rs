@@ -46,6 +46,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
             commands::glossary_delete,
             commands::glossary_import,
             commands::glossary_export,
+            commands::remote_status_get,
+            commands::remote_setup_save,
+            commands::remote_key_save,
+            commands::remote_test,
             open_with::take_opened_files,
         ])
 }

@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use precis_core::lang::Language;
 use precis_core::models::fetch;
-use precis_core::models::ModelChoice;
+use precis_core::models::{ModelChoice, RemoteSettings};
+use precis_core::remote::RemoteConfig;
 use precis_core::summarize::{Length, SummaryEngine};
 use precis_core::translate::{read_glossary_file, UserTerm};
 use precis_export::ExportFormat;
+use precis_store::history::data_dir;
+use precis_store::remote;
 
 #[derive(Parser)]
 #[command(
@@ -250,6 +253,57 @@ pub struct ModelArgs {
     /// use --model.
     #[arg(long, value_name = "ID|DIR")]
     pub translation_model: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A remote engine in place of the local model (summaries and translation alike). The API key
+/// is read from PRECIS_REMOTE_API_KEY, else the key saved in the window's Settings; it is never
+/// a flag, so it stays out of process lists and shell history.
+#[derive(clap::Args, Clone)]
+pub struct RemoteArgs {
+    /// Use an OpenAI-compatible server instead of a local model: its API address, e.g.
+    /// http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:11434/v1 (Ollama),
+    /// http://127.0.0.1:1234/v1 (LM Studio), http://HOST:8000/v1 (vLLM). The article's text is
+    /// sent there.
+    #[arg(long, value_name = "URL", env = "PRECIS_REMOTE_URL")]
+    pub remote: Option<String>,
+    /// The model name the server knows (Ollama: as in `ollama list`; vLLM: the served name).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "PRECIS_REMOTE_MODEL",
+        requires = "remote"
+    )]
+    pub remote_model: Option<String>,
+    /// Requests sent at once (raise it for servers with several slots, such as vLLM).
+    #[arg(long, value_name = "N", env = "PRECIS_REMOTE_CONCURRENCY", default_value_t = RemoteSettings::DEFAULT_CONCURRENT)]
+    pub remote_concurrency: u32,
+    /// Seconds to wait for the server's next bytes before giving up.
+    #[arg(long, value_name = "SECS", env = "PRECIS_REMOTE_TIMEOUT", default_value_t = RemoteSettings::DEFAULT_TIMEOUT_SECS)]
+    pub remote_timeout: u32,
+    /// The model's context length on the server, in tokens (pieces of an article are sized to
+    /// fit it).
+    #[arg(long, value_name = "TOKENS", env = "PRECIS_REMOTE_CONTEXT", default_value_t = RemoteSettings::DEFAULT_CONTEXT)]
+    pub remote_context: u32,
+}
+
+impl RemoteArgs {
+    /// The remote engine these flags set up, with its key; `None` without `--remote`.
+    pub fn config(&self) -> precis_core::Result<Option<RemoteConfig>> {
+        let Some(endpoint) = &self.remote else {
+            return Ok(None);
+        };
+        let settings = RemoteSettings {
+            endpoint: endpoint.clone(),
+            model: self.remote_model.clone().unwrap_or_default(),
+            max_concurrent: self.remote_concurrency,
+            timeout_secs: self.remote_timeout,
+            context_length: self.remote_context,
+        };
+        let key = remote::load_api_key(data_dir().as_deref())?;
+        settings.config(key).map(Some)
+    }
 }
 
 #[derive(clap::Args)]
@@ -341,10 +395,13 @@ pub struct GlossaryFileArgs {
 }
 
 impl ModelArgs {
-    pub fn choice(&self) -> ModelChoice<'_> {
+    /// The models the flags name, with the remote engine `--remote` set up (from
+    /// [`RemoteArgs::config`]).
+    pub fn choice<'a>(&'a self, remote: Option<&'a RemoteConfig>) -> ModelChoice<'a> {
         ModelChoice {
             model: self.model.as_deref(),
             translation_model: self.translation_model.as_deref(),
+            remote,
         }
     }
 }

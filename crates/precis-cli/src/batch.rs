@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use precis_core::document::folder::{articles_in, FolderListing};
 use precis_core::document::{self, ReadLimits};
-use precis_core::models::LoadedModels;
+use precis_core::models::{LoadedModels, ModelChoice};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
 use precis_export::ExportFormat;
@@ -76,7 +76,9 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
             .retain(|p| !std::fs::canonicalize(p).is_ok_and(|p| p.starts_with(&out)));
     }
     let journal = Journal::open(&args.out)?;
-    let req = summarize::request(&args.job)?;
+    let remote = args.job.model.remote.config()?;
+    let choice = args.job.model.choice(remote.as_ref());
+    let req = summarize::request(&args.job, &choice)?;
     let formats: Vec<ExportFormat> = dedup(args.format.iter().map(|&f| f.into()));
     let names = output_stems(&args.input_dir, &listing.articles);
     let limits = ReadLimits {
@@ -127,7 +129,7 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
         journal.started(&key, &hash)?;
         let article_start = Instant::now();
         let result =
-            process(path, &limits, &req, args, &mut models, quiet, cancel).and_then(|outcome| {
+            process(path, &limits, &req, choice, &mut models, quiet, cancel).and_then(|outcome| {
                 let stem = &names[path];
                 write_outputs(&outcome, &formats, &args.out, stem).map(|o| (o, outcome))
             });
@@ -192,7 +194,7 @@ fn process(
     path: &Path,
     limits: &ReadLimits,
     req: &Request,
-    args: &BatchArgs,
+    choice: ModelChoice,
     models: &mut LoadedModels,
     quiet: bool,
     cancel: &CancelToken,
@@ -201,7 +203,7 @@ fn process(
     let reporter = progress::Reporter::new(quiet);
     let mut sink = reporter.sink();
     let result = models
-        .prepare(req, &doc, args.job.model.choice(), &mut sink)
+        .prepare(req, &doc, choice, &mut sink)
         .and_then(|job| {
             reporter.stage(Stage::Summarizing, &doc.source_name);
             pipeline::run_with(doc, req, job, &mut sink, cancel)
@@ -319,9 +321,16 @@ fn is_cancel(e: &anyhow::Error) -> bool {
 
 /// A failure of the engine, not of the article: no model installed, or one that cannot load.
 fn is_engine_failure(e: &anyhow::Error) -> bool {
+    use precis_core::llm::RemoteFailure;
     matches!(
         e.downcast_ref::<precis_core::Error>(),
         Some(precis_core::Error::EngineUnavailable { .. })
+            | Some(precis_core::Error::Remote {
+                failure: RemoteFailure::Unreachable
+                    | RemoteFailure::Unauthorized
+                    | RemoteFailure::ModelNotFound,
+                ..
+            })
     )
 }
 

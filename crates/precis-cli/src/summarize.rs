@@ -13,14 +13,16 @@ use crate::common;
 use crate::progress;
 
 pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
-    let req = request(&args.job)?;
+    let remote = args.job.model.remote.config()?;
+    let choice = args.job.model.choice(remote.as_ref());
+    let req = request(&args.job, &choice)?;
     // Read every file first: a bad file fails fast, before minutes of model work.
     let docs = args
         .files
         .iter()
         .map(|f| common::read(f, &args.input))
         .collect::<Result<Vec<_>>>()?;
-    let (outcomes, failures) = summarize_each(docs, &req, args.job.model.choice(), quiet, cancel)?;
+    let (outcomes, failures) = summarize_each(docs, &req, choice, quiet, cancel)?;
     if !outcomes.is_empty() {
         let bytes = common::render_all(&outcomes, args.output.format())?;
         common::emit_bytes(&bytes, args.output.out.as_deref())?;
@@ -32,8 +34,8 @@ pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()
     }
 }
 
-/// What the flags ask of the pipeline.
-pub fn request(args: &SummaryJobArgs) -> Result<Request> {
+/// What the flags ask of the pipeline, for a job with the `models` they chose.
+pub fn request(args: &SummaryJobArgs, models: &ModelChoice) -> Result<Request> {
     let target = match args.to {
         Some(t) => t,
         None => Language::parse("zh-Hans")?,
@@ -47,7 +49,7 @@ pub fn request(args: &SummaryJobArgs) -> Result<Request> {
         } else {
             Style::Prose
         },
-        engine: SummaryEngine::choose(requested, length, args.model.model.as_deref()),
+        engine: SummaryEngine::choose(requested, length, models),
     };
     Ok(Request {
         summary: Some(opts),

@@ -22,7 +22,8 @@ pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()
     let mut sink = reporter.sink();
     // A dedicated translation model if one was given, else the LLM.
     let mut models = LoadedModels::new();
-    let job = models.prepare(&req, &doc, args.model.choice(), &mut sink)?;
+    let remote = args.model.remote.config()?;
+    let job = models.prepare(&req, &doc, args.model.choice(remote.as_ref()), &mut sink)?;
     let outcome = pipeline::run_with(doc, &req, job, &mut sink, cancel)?;
     reporter.finish();
     let bytes = common::render_all(&[outcome], args.output.format())?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use ts_rs::TS;
 
 use crate::document::ReadError;
+use precis_llm::RemoteFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -54,6 +55,13 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// The remote engine (an OpenAI-compatible server) failed; the message says what to fix.
+    #[error("{message}")]
+    Remote {
+        failure: precis_llm::RemoteFailure,
+        message: String,
+    },
+
     #[error("cannot export: {0}")]
     Export(String),
 
@@ -91,6 +99,14 @@ impl Error {
             Error::Glossary { .. } => ErrorCode::GlossaryInvalid,
             Error::Revision(_) => ErrorCode::RevisionInvalid,
             Error::Cancelled => ErrorCode::Cancelled,
+            Error::Remote { failure, .. } => match failure {
+                RemoteFailure::Unreachable => ErrorCode::RemoteUnreachable,
+                RemoteFailure::Unauthorized => ErrorCode::RemoteUnauthorized,
+                RemoteFailure::ModelNotFound => ErrorCode::RemoteModelNotFound,
+                RemoteFailure::ContextTooLong => ErrorCode::RemoteContextTooLong,
+                RemoteFailure::Server => ErrorCode::RemoteFailed,
+                RemoteFailure::BadResponse => ErrorCode::RemoteBadResponse,
+            },
             Error::Export(_) => ErrorCode::ExportFailed,
             Error::FontMissing { .. } => ErrorCode::FontMissing,
             Error::Write { .. } => ErrorCode::WriteFailed,
@@ -132,6 +148,7 @@ impl From<precis_llm::Error> for Error {
             }
             precis_llm::Error::Inference(message) => Error::Inference(message),
             precis_llm::Error::Cancelled => Error::Cancelled,
+            precis_llm::Error::Remote { failure, message } => Error::Remote { failure, message },
             precis_llm::Error::Io { path, source } => Error::Io { path, source },
         }
     }
@@ -191,6 +208,13 @@ pub enum ErrorCode {
     DownloadFailed,
     InferenceFailed,
     EngineUnavailable,
+    // The remote engine (an OpenAI-compatible server).
+    RemoteUnreachable,
+    RemoteUnauthorized,
+    RemoteModelNotFound,
+    RemoteContextTooLong,
+    RemoteFailed,
+    RemoteBadResponse,
     UnsupportedLanguage,
     GlossaryInvalid,
     RevisionInvalid,
@@ -292,6 +316,13 @@ mod tests {
                     source: std::io::Error::other("disk on fire"),
                 },
                 ErrorCode::IoError,
+            ),
+            (
+                precis_llm::Error::Remote {
+                    failure: RemoteFailure::ContextTooLong,
+                    message: "the prompt does not fit the server's context".into(),
+                },
+                ErrorCode::RemoteContextTooLong,
             ),
         ];
         for (runtime, code) in cases {

@@ -27,5 +27,7 @@ pub use precis_document as document;
 pub use precis_llm as llm;
 /// Progress events and cancellation, shared with the runtime (`precis-llm`), at their old path.
 pub use precis_llm::progress;
+/// The remote engine (an OpenAI-compatible server), from its own crate (`precis-remote`).
+pub use precis_remote as remote;
 
 pub use error::{Error, ErrorCode, ErrorInfo, Result};

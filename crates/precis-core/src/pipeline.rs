@@ -13,6 +13,7 @@ use crate::models::ModelChoice;
 use crate::mt::document::MachineTranslation;
 use crate::mt::MachineTranslator;
 use crate::progress::{CancelToken, Event, EventSink, Stage};
+use crate::remote::RemoteConfig;
 use crate::summarize::{self, Length, Style, Summary, SummaryEngine, SummaryOptions, SummaryPoint};
 use crate::translate::{
     DocumentTranslator, KnownTerms, Problem, TermOrigin, TranslatedText, Translation, Translator,
@@ -72,22 +73,30 @@ impl ProcessOptions {
         }
     }
 
-    /// The models these options name.
-    pub fn model_choice(&self) -> ModelChoice<'_> {
+    /// The models these options name, with the remote engine the window has set up (which
+    /// then stands for the LLM).
+    pub fn model_choice<'a>(&'a self, remote: Option<&'a RemoteConfig>) -> ModelChoice<'a> {
         ModelChoice {
             model: self.model.as_deref(),
             translation_model: self.translation_model.as_deref(),
+            remote,
         }
     }
 
-    /// The pipeline's request: always a summary (its engine chosen by [`SummaryEngine::choose`]),
-    /// the translation when asked. Fails on an unknown target language.
+    /// [`ProcessOptions::request_for`] with local models only.
     pub fn request(&self) -> Result<Request> {
+        self.request_for(&self.model_choice(None))
+    }
+
+    /// The pipeline's request: always a summary (its engine chosen by [`SummaryEngine::choose`]
+    /// for the `models` the job will have), the translation when asked. Fails on an unknown
+    /// target language.
+    pub fn request_for(&self, models: &ModelChoice) -> Result<Request> {
         Ok(Request {
             summary: Some(SummaryOptions {
                 length: self.length,
                 style: self.style,
-                engine: SummaryEngine::choose(self.engine, self.length, self.model.as_deref()),
+                engine: SummaryEngine::choose(self.engine, self.length, models),
             }),
             summary_in_target: self.summary_in_target,
             translate: self.translate,
@@ -121,7 +130,7 @@ impl Request {
             && !same_language(&self.target, &doc.language)
     }
 
-    /// Whether this request needs a local LLM: for an abstractive summary, and for
+    /// Whether this request needs an LLM (local or remote): for an abstractive summary, and for
     /// translation unless a dedicated translation model does it (`with_translation_model`).
     pub fn needs_llm(&self, doc: &Document, with_translation_model: bool) -> bool {
         let translates = self.translate || self.summary_needs_translation(doc);

@@ -19,11 +19,36 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// A remote engine (an OpenAI-compatible server) failed; `failure` says how, for the
+    /// caller's error code, and the message says what to do.
+    #[error("{message}")]
+    Remote {
+        failure: RemoteFailure,
+        message: String,
+    },
+
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// How a remote engine failed: what the user must fix differs for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFailure {
+    /// No server answered: wrong address, refused connection, name not resolved, timeout.
+    Unreachable,
+    /// The server refused the API key (401/403).
+    Unauthorized,
+    /// The server does not have the model asked for.
+    ModelNotFound,
+    /// The prompt and answer do not fit the server's context.
+    ContextTooLong,
+    /// The server failed or was overloaded and kept failing through the retries, or broke off.
+    Server,
+    /// The server answered something that is not an OpenAI-compatible response.
+    BadResponse,
 }
 
 impl From<candle_core::Error> for Error {

@@ -26,7 +26,7 @@ pub mod speculative;
 pub mod stream;
 pub mod tokenizer;
 
-pub use error::{Error, Result};
+pub use error::{Error, RemoteFailure, Result};
 
 use std::fs::File;
 use std::io::BufReader;

@@ -1,5 +1,6 @@
 //! Précis's storage: one SQLite database with the history of processed articles, the reader's
-//! glossary and the names remembered across articles; and the journal of a batch run.
+//! glossary and the names remembered across articles; the journal of a batch run; the remote
+//! engine's API key.
 //!
 //! Owns the schema and its migrations and the queries the window and CLI run. Depends on the
 //! core's types ([`precis_core::pipeline::Outcome`], the glossary's terms) and nothing else of
@@ -9,3 +10,4 @@
 pub mod batch;
 pub mod glossary;
 pub mod history;
+pub mod remote;

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
 // After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "unsupported_language" | "glossary_invalid" | "revision_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
+export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "remote_unreachable" | "remote_unauthorized" | "remote_model_not_found" | "remote_context_too_long" | "remote_failed" | "remote_bad_response" | "unsupported_language" | "glossary_invalid" | "revision_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, };
 
@@ -332,6 +332,38 @@ replaced: number,
  * Rows that could not be kept, each with the reason.
  */
 skipped: Array<string>, };
+
+export type RemoteSettings = { 
+/**
+ * The API's base address, e.g. `http://127.0.0.1:8080/v1`.
+ */
+endpoint: string, 
+/**
+ * The model name the server knows.
+ */
+model: string, maxConcurrent: number, timeoutSecs: number, contextLength: number, };
+
+export type RemoteSetup = { 
+/**
+ * Jobs run on the remote engine (else on the local model).
+ */
+enabled: boolean, 
+/**
+ * The last settings entered, kept while the engine is off.
+ */
+settings: RemoteSettings | null, };
+
+export type RemoteStatus = { setup: RemoteSetup, 
+/**
+ * A key is stored (Settings).
+ */
+keyStored: boolean, 
+/**
+ * A key comes from `PRECIS_REMOTE_API_KEY` (it wins over the stored one).
+ */
+keyFromEnvironment: boolean, };
+
+export type RemoteProbe = { model: string, seconds: number, };
 
 export const EXPORT_FORMATS = ['md', 'txt', 'html', 'json', 'docx', 'pdf'] as const;
 

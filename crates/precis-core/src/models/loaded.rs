@@ -9,6 +9,7 @@ use crate::llm::{Generator, LlmEngine};
 use crate::mt::{self, MachineTranslator, MarianEngine};
 use crate::pipeline::{JobModels, Request};
 use crate::progress::{Event, EventSink, Stage};
+use crate::remote::{RemoteConfig, RemoteEngine};
 use crate::Result;
 
 /// The models the user chose (`None`: the defaults — the first installed assistant model, and
@@ -19,11 +20,23 @@ pub struct ModelChoice<'a> {
     pub model: Option<&'a str>,
     /// A dedicated translation model: catalog id or Marian folder.
     pub translation_model: Option<&'a str>,
+    /// A remote engine (an OpenAI-compatible server) in place of the local LLM: the only way a
+    /// job sends text off the machine, and only when the user set one up.
+    pub remote: Option<&'a RemoteConfig>,
+}
+
+impl ModelChoice<'_> {
+    /// Whether a job would have an LLM: one named, a remote engine, or one installed.
+    pub fn has_llm(&self) -> bool {
+        self.model.is_some() || self.remote.is_some() || super::resolve(None).is_ok()
+    }
 }
 
 #[derive(Default)]
 pub struct LoadedModels {
     llm: Option<LlmEngine>,
+    /// The remote engine, kept for its connections and statistics while its settings stay.
+    remote: Option<RemoteEngine>,
     /// The dedicated translation model, with the choice it was loaded for.
     translator: Option<(String, MarianEngine)>,
 }
@@ -53,7 +66,20 @@ impl LoadedModels {
             }
         }
         let needs_llm = req.needs_llm(doc, translator_spec.is_some());
-        if needs_llm {
+        if let (true, Some(config)) = (needs_llm, choice.remote) {
+            if self.remote.as_ref().map(RemoteEngine::config) != Some(config) {
+                self.remote = None;
+                let name = format!(
+                    "{} at {} (remote)",
+                    config.model.trim(),
+                    config.endpoint.trim()
+                );
+                let engine = announce_loading(&name, sink, || {
+                    RemoteEngine::new(config.clone()).map_err(crate::Error::from)
+                })?;
+                self.remote = Some(engine);
+            }
+        } else if needs_llm {
             let wanted = super::resolve(choice.model)?;
             if self.llm.as_ref().map(|m| &m.info().path) != Some(&wanted) {
                 self.llm = None;
@@ -64,11 +90,13 @@ impl LoadedModels {
                 self.llm = Some(engine);
             }
         }
+        let llm = match (choice.remote, &mut self.remote, &mut self.llm) {
+            (Some(_), Some(remote), _) if needs_llm => Some(remote as &mut dyn Generator),
+            (None, _, Some(llm)) if needs_llm => Some(llm as &mut dyn Generator),
+            _ => None,
+        };
         Ok(JobModels {
-            llm: match &mut self.llm {
-                Some(llm) if needs_llm => Some(llm as &mut dyn Generator),
-                _ => None,
-            },
+            llm,
             translation: match &mut self.translator {
                 Some((_, t)) if translator_spec.is_some() => Some(t as &mut dyn MachineTranslator),
                 _ => None,

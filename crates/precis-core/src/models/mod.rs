@@ -4,8 +4,10 @@
 
 pub mod fetch;
 mod loaded;
+mod remote;
 
 pub use loaded::{LoadedModels, ModelChoice};
+pub use remote::RemoteSettings;
 
 use std::path::{Path, PathBuf};
 

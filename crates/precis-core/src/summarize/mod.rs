@@ -80,12 +80,9 @@ impl SummaryEngine {
     pub fn choose(
         requested: Option<SummaryEngine>,
         length: Length,
-        model: Option<&str>,
+        models: &crate::models::ModelChoice,
     ) -> SummaryEngine {
-        requested.unwrap_or_else(|| {
-            let installed = model.is_some() || crate::models::resolve(None).is_ok();
-            SummaryEngine::default_for(length, installed)
-        })
+        requested.unwrap_or_else(|| SummaryEngine::default_for(length, models.has_llm()))
     }
 }
 

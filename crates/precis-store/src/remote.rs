@@ -1,0 +1,181 @@
+//! The remote engine as the window keeps it: its settings (`remote.json`: whether it is on, and
+//! [`RemoteSettings`]) and its API key, kept apart from everything else Précis stores (never in
+//! the history, the settings, logs or exports): in a file only the user can read (mode 0600).
+//! Both are written atomically in the data directory. A key in the environment
+//! (`PRECIS_REMOTE_API_KEY`) wins and is never stored.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use precis_core::models::RemoteSettings;
+use precis_core::Error;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the window keeps of the remote engine.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteSetup {
+    /// Jobs run on the remote engine (else on the local model).
+    pub enabled: bool,
+    /// The last settings entered, kept while the engine is off.
+    pub settings: Option<RemoteSettings>,
+}
+
+/// The settings file in a data directory.
+pub fn setup_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("remote.json")
+}
+
+/// The stored set-up; the default (off, nothing entered) when none was saved. A file that
+/// cannot be read is an error (rather than silently running locally, or remotely).
+pub fn load_setup(data_dir: &Path) -> Result<RemoteSetup, Error> {
+    let path = setup_path(data_dir);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RemoteSetup::default()),
+        Err(source) => Err(Error::Io { path, source }),
+    }
+}
+
+pub fn save_setup(data_dir: &Path, setup: &RemoteSetup) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(setup).map_err(|e| Error::Write {
+        path: setup_path(data_dir),
+        source: std::io::Error::other(e),
+    })?;
+    write_private(data_dir, &setup_path(data_dir), &json)
+}
+
+/// Writes `bytes` to `path` (in `data_dir`) through a temporary file, which is created
+/// readable by its owner only, so a key is never readable by others, not even for a moment;
+/// the rename makes the change whole or nothing.
+fn write_private(data_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let write_error = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(write_error)?;
+    let mut file = tempfile::NamedTempFile::new_in(data_dir).map_err(write_error)?;
+    file.write_all(bytes).map_err(write_error)?;
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(path).map_err(|e| write_error(e.error))?;
+    Ok(())
+}
+
+/// The variable a key in the environment is read from (it wins over the stored one).
+pub const API_KEY_VARIABLE: &str = "PRECIS_REMOTE_API_KEY";
+
+/// The key's file in a data directory.
+pub fn api_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("remote-api-key")
+}
+
+/// Stores `key` (surrounding blanks dropped); an empty key removes the stored one.
+pub fn save_api_key(data_dir: &Path, key: &str) -> Result<(), Error> {
+    let key = key.trim();
+    if key.is_empty() {
+        return delete_api_key(data_dir);
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::Write {
+            path: api_key_path(data_dir),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "an API key has no line breaks or control characters",
+            ),
+        });
+    }
+    write_private(data_dir, &api_key_path(data_dir), key.as_bytes())
+}
+
+/// The key: from [`API_KEY_VARIABLE`] when set, else the stored one, else `None`.
+pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
+    if let Ok(key) = std::env::var(API_KEY_VARIABLE) {
+        if !key.trim().is_empty() {
+            return Ok(Some(key.trim().to_string()));
+        }
+    }
+    let Some(dir) = data_dir else { return Ok(None) };
+    let path = api_key_path(dir);
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io { path, source }),
+    }
+}
+
+/// Whether a key is stored (the window shows "a key is set" without ever reading it back).
+pub fn has_stored_api_key(data_dir: &Path) -> bool {
+    api_key_path(data_dir).is_file()
+}
+
+pub fn delete_api_key(data_dir: &Path) -> Result<(), Error> {
+    let path = api_key_path(data_dir);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Write { path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_kept_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        assert!(!has_stored_api_key(&data));
+        save_api_key(&data, "  sk-local-123 \n").unwrap();
+        assert!(has_stored_api_key(&data));
+        // The environment may hold a key of the test runner's; read the file directly too.
+        assert_eq!(
+            std::fs::read_to_string(api_key_path(&data)).unwrap(),
+            "sk-local-123"
+        );
+        if std::env::var_os(API_KEY_VARIABLE).is_none() {
+            assert_eq!(
+                load_api_key(Some(&data)).unwrap().as_deref(),
+                Some("sk-local-123")
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(api_key_path(&data))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(save_api_key(&data, "sk\nother").is_err());
+        save_api_key(&data, "").unwrap();
+        assert!(!has_stored_api_key(&data));
+        delete_api_key(&data).unwrap();
+    }
+
+    #[test]
+    fn the_setup_round_trips_and_a_damaged_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load_setup(dir.path()).unwrap(), RemoteSetup::default());
+        let setup = RemoteSetup {
+            enabled: true,
+            settings: Some(RemoteSettings {
+                endpoint: "http://127.0.0.1:11434/v1".into(),
+                model: "qwen2.5:1.5b".into(),
+                max_concurrent: 2,
+                timeout_secs: 60,
+                context_length: 8192,
+            }),
+        };
+        save_setup(dir.path(), &setup).unwrap();
+        assert_eq!(load_setup(dir.path()).unwrap(), setup);
+        std::fs::write(setup_path(dir.path()), "{ not json").unwrap();
+        assert!(load_setup(dir.path()).is_err());
+    }
+}
