@@ -872,3 +872,62 @@ fn an_interrupted_batch_resumes_where_it_stopped() {
     assert_eq!(count(&r, "done"), 40 - first_done, "{r}");
     assert!(out.join("a39.pdf").is_file() && out.join("a00.docx").is_file());
 }
+
+/// A remote engine that is wrongly set up fails at once with a line saying what to change,
+/// before any article work, and the key given in the environment never shows.
+#[test]
+fn a_wrong_remote_engine_is_a_clear_error() {
+    let sample = sample_article();
+    let sample = sample.to_str().unwrap();
+    let o = precis(&[
+        "translate",
+        sample,
+        "--remote",
+        "localhost:11434",
+        "--remote-model",
+        "qwen",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not a remote engine address"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = precis(&["translate", sample, "--remote", "http://127.0.0.1:9/v1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no model name for the remote engine"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Nothing listens on a port just freed: refused, retried, then said plainly.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let o = precis_command(
+        home.path(),
+        &[
+            "summarize",
+            sample,
+            "--translate",
+            "--remote",
+            &format!("http://{free}/v1"),
+            "--remote-model",
+            "qwen",
+        ],
+    )
+    .env("PRECIS_REMOTE_API_KEY", "sk-never-shown")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot reach the remote engine") && err.contains("refused"),
+        "{err}"
+    );
+    assert!(!err.contains("sk-never-shown") && !stdout(&o).contains("sk-never-shown"));
+}
