@@ -31,6 +31,11 @@ function titleOf(input: Input): string {
   return input.kind === 'file' ? input.path.replace(/^.*\//, '').replace(/\.\w+$/, '') : 'Pasted';
 }
 
+/** The settings saved, in order (the queue is saved to the store too, under its own key). */
+function settingsSaved(backend: ReturnType<typeof installBackend>): any[] {
+  return backend.of('plugin:store|set').filter((c) => c.args.key === 'settings').map((c) => c.args.value);
+}
+
 /** A backend that processes any article successfully, streaming a few events. */
 function okBackend(extra: Record<string, (args: any) => unknown> = {}) {
   let nextId = 100;
@@ -184,7 +189,7 @@ describe('processing', () => {
     expect(app.errors.map((e) => e.message)).toEqual(['b.txt is not an article']);
   });
 
-  it('cancel invokes cancel and drops the queued files', async () => {
+  it('cancel invokes cancel and cancels the queued files (listed, not run)', async () => {
     const finish = deferred<unknown>();
     const backend = installBackend({
       read_article: () => makeDocument(),
@@ -207,6 +212,11 @@ describe('processing', () => {
     expect(backend.of('cancel')).toHaveLength(1);
     expect(backend.of('read_article')).toHaveLength(1);
     expect(app.phase).toBe('cancelled');
+    expect(app.pending).toBe(0);
+    expect(app.queueItems.map((i) => [i.name, i.state])).toEqual([
+      ['a.txt', 'cancelled'],
+      ['b.txt', 'cancelled'],
+    ]);
   });
 });
 
@@ -416,10 +426,7 @@ describe('window input', () => {
     key('0');
     expect(app.settings.textSize).toBe(100);
     detach();
-    const lastSaved = () => {
-      const sets = backend.of('plugin:store|set');
-      return sets.length ? sets[sets.length - 1].args.value?.textSize : undefined;
-    };
+    const lastSaved = () => settingsSaved(backend).slice(-1)[0]?.textSize;
     await vi.waitFor(() => expect(lastSaved()).toBe(100));
   });
 
@@ -472,7 +479,7 @@ describe('window input', () => {
     expect(app.settings.layout).toBe('three');
     key('2');
     detach();
-    const lastSaved = () => backend.of('plugin:store|set').slice(-1)[0]?.args.value?.layout;
+    const lastSaved = () => settingsSaved(backend).slice(-1)[0]?.layout;
     await vi.waitFor(() => expect(lastSaved()).toBe('translation'));
   });
 

@@ -7,7 +7,8 @@ import { announce } from './announce.svelte';
 import { doubtfulIds } from './doubt';
 import { FindState } from './find-state.svelte';
 import { GlossaryState } from './glossary.svelte';
-import { JobQueue } from './queue';
+import { inputName, JobQueue, type JobResult, type QueueItem } from './queue';
+import { loadQueue, saveQueue } from './queue-store';
 import {
   DEFAULT_SETTINGS,
   LAYOUTS,
@@ -51,6 +52,8 @@ export const WELCOME =
   'Drop articles or folders anywhere in the window, open files (Ctrl+O), or paste text (Ctrl+V).';
 
 const HISTORY_DEBOUNCE_MS = 250;
+/** Queue changes come in bursts (a job ends, the next starts): saved once they settle. */
+const QUEUE_SAVE_DEBOUNCE_MS = 150;
 const MAX_ERRORS = 5;
 /** A folder's unreadable entries listed in its notice; the rest are only counted. */
 const MAX_PROBLEMS_SHOWN = 3;
@@ -140,6 +143,18 @@ export class AppState {
   savingParagraph = $state(false);
 
   readonly queue: JobQueue<Input>;
+  /** The queue as listed in the panel (copies, refreshed on every change). */
+  queueItems = $state.raw<QueueItem<Input>[]>([]);
+  /** Paused by the reader: no next article starts until Resume. */
+  queuePaused = $state(false);
+  /** Articles waiting from last time, which wait for Resume. */
+  queueHeld = $state(0);
+  /** A queued article is running. */
+  queueBusy = $state(false);
+  /** Set once the saved queue is back: saving before then would overwrite it. */
+  private queueRestored = false;
+  private queueSaveTimer: ReturnType<typeof setTimeout> | null = null;
+  private queueSaving: Promise<boolean> = Promise.resolve(true);
   private cancelRequested = false;
   /** Bumped by cancel: a folder still being listed then queues nothing. */
   private cancels = 0;
@@ -148,10 +163,8 @@ export class AppState {
   private historyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
-    this.queue = new JobQueue<Input>((input) => this.process(input));
-    this.queue.subscribe((pending) => {
-      this.pending = pending;
-    });
+    this.queue = new JobQueue<Input>((input) => this.process(input), undefined, inputName);
+    this.queue.subscribe(() => this.onQueueChange());
   }
 
   /** The latest error shown, or null. */
@@ -161,6 +174,11 @@ export class AppState {
 
   get running(): boolean {
     return this.phase === 'running';
+  }
+
+  /** Waiting articles that will start when their turn comes (not paused, not held). */
+  get queueRunnable(): number {
+    return this.queuePaused ? 0 : this.pending - this.queueHeld;
   }
 
   /** Installed models that summarise and translate (test models only check the decoder;
@@ -219,7 +237,13 @@ export class AppState {
       return;
     }
     this.settings = await loadSettings();
-    await Promise.all([this.loadLanguages(), this.refreshModels(), this.refreshHistory()]);
+    await Promise.all([
+      this.loadLanguages(),
+      this.refreshModels(),
+      this.refreshHistory(),
+      this.restoreQueue(),
+    ]);
+    // After the saved queue is back: a file handed over now runs ahead of the held ones.
     await this.openHandedFiles();
   }
 
@@ -302,7 +326,103 @@ export class AppState {
 
   /** A new batch started by the user clears the last batch's error. */
   private startBatch(): void {
-    if (!this.running && this.queue.pending === 0) this.errors = [];
+    if (!this.running && !this.queue.busy) this.errors = [];
+  }
+
+  private onQueueChange(): void {
+    this.queueItems = this.queue.items;
+    this.pending = this.queue.pending;
+    this.queuePaused = this.queue.paused;
+    this.queueHeld = this.queue.held;
+    this.queueBusy = this.queue.busy;
+    if (this.queueRestored) this.scheduleQueueSave();
+  }
+
+  /** Puts back the queue saved last time; its waiting articles wait for Resume. */
+  private async restoreQueue(): Promise<void> {
+    const saved = await loadQueue();
+    // From here on every change is saved (what was queued meanwhile included).
+    this.queueRestored = true;
+    this.queue.restore(saved);
+    const held = this.queue.held;
+    if (held) {
+      announce(`${held} article${held === 1 ? '' : 's'} waiting from last time. Resume to run them.`);
+    }
+  }
+
+  private scheduleQueueSave(): void {
+    if (this.queueSaveTimer) clearTimeout(this.queueSaveTimer);
+    this.queueSaveTimer = setTimeout(() => void this.saveQueueNow(), QUEUE_SAVE_DEBOUNCE_MS);
+  }
+
+  /** Saves the queue now (a pending debounced save included); resolves to whether it was kept. */
+  saveQueueNow(): Promise<boolean> {
+    if (this.queueSaveTimer) clearTimeout(this.queueSaveTimer);
+    this.queueSaveTimer = null;
+    // One save at a time, so an older snapshot never lands after a newer one.
+    this.queueSaving = this.queueSaving.then(() => saveQueue(this.queue.snapshot()));
+    return this.queueSaving;
+  }
+
+  // ---- the queue panel's controls -------------------------------------------------------
+
+  /** The running article finishes; no next one starts until Resume. */
+  pauseQueue(): void {
+    if (this.queue.paused) return;
+    this.queue.pause();
+    announce(this.queue.busy ? 'Queue paused: the running article finishes first' : 'Queue paused');
+  }
+
+  /** Runs the waiting articles again, those waiting from last time included. */
+  resumeQueue(): void {
+    if (!this.queue.paused && this.queue.held === 0) return;
+    this.startBatch();
+    this.queue.resume();
+    announce('Queue resumed');
+  }
+
+  /** Moves a waiting article one place earlier (-1) or later (+1). */
+  moveQueueItem(id: number, by: -1 | 1): void {
+    if (!this.queue.move(id, by)) return;
+    const waiting = this.queue.items.filter((i) => i.state === 'waiting');
+    const place = waiting.findIndex((i) => i.id === id);
+    announce(`${waiting[place].name}: place ${place + 1} of ${waiting.length}`);
+  }
+
+  /** Takes an article off the queue (any but the running one). */
+  removeQueueItem(id: number): void {
+    const item = this.queueItems.find((i) => i.id === id);
+    if (item && this.queue.remove(id)) announce(`Removed ${item.name}`);
+  }
+
+  /** Puts a failed or cancelled article back in the queue. */
+  retryQueueItem(id: number): void {
+    const item = this.queueItems.find((i) => i.id === id);
+    if (!item) return;
+    this.startBatch();
+    if (this.queue.retry(id)) {
+      announce(
+        this.queue.paused ? `${item.name} waits (the queue is paused)` : `Queued ${item.name} again`,
+      );
+    }
+  }
+
+  /** Drops the done, failed and cancelled articles from the list. */
+  clearFinishedJobs(): void {
+    const n = this.queue.clearFinished();
+    if (n) announce(`Cleared ${n} finished article${n === 1 ? '' : 's'}`);
+  }
+
+  /** Drops the waiting articles (the running one goes on). */
+  clearWaitingJobs(): void {
+    const n = this.queue.clearWaiting();
+    if (n) announce(`Removed ${n} waiting article${n === 1 ? '' : 's'}`);
+  }
+
+  /** Shows a done article's result, kept in the history like any other. */
+  async openQueueResult(id: number): Promise<void> {
+    const historyId = this.queueItems.find((i) => i.id === id)?.historyId;
+    if (historyId != null) await this.openHistory(historyId);
   }
 
   /**
@@ -367,8 +487,11 @@ export class AppState {
     this.stream = reduceStream(this.stream, ev);
   };
 
-  /** Runs one article: read it (so the original shows at once), then process it. */
-  private async process(input: Input): Promise<void> {
+  /**
+   * Runs one article: read it (so the original shows at once), then process it. Tells the queue
+   * how it ended; errors are shown here, never thrown.
+   */
+  private async process(input: Input): Promise<JobResult> {
     // A retranslation started before this job holds the model until it is done.
     await this.revision;
     const label = inputLabel(input);
@@ -402,15 +525,17 @@ export class AppState {
       this.status = this.statusLine(result.outcome);
       this.setPhase('done');
       void this.refreshHistory();
+      return { state: 'done', historyId: result.history_id };
     } catch (err) {
       if (api.isCancelled(err)) {
         this.status = 'Cancelled';
         this.setPhase('cancelled');
-      } else {
-        this.showError(err, label);
-        this.status = `Failed: ${label}`;
-        this.setPhase('error');
+        return { state: 'cancelled' };
       }
+      this.showError(err, label);
+      this.status = `Failed: ${label}`;
+      this.setPhase('error');
+      return { state: 'failed', error: api.toErrorInfo(err).message };
     } finally {
       this.cancelRequested = false;
     }
@@ -453,12 +578,15 @@ export class AppState {
     }
   }
 
-  /** Stops the running job and drops the queued ones. */
+  /**
+   * Stops the running job; the waiting ones are cancelled too, and stay listed (so the reader
+   * sees what did not run, and can retry or clear it).
+   */
   async cancel(): Promise<void> {
     if (!this.running) return;
     this.cancelRequested = true;
     this.cancels++;
-    this.queue.clear();
+    this.queue.cancelWaiting();
     try {
       await api.cancel();
     } catch (err) {
