@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use precis_core::document::{parse_bytes, read_file, Document, ReadLimits, SourceFormat};
+use precis_core::document::{parse_bytes, Document, ReadLimits, SourceFormat};
 use precis_core::lang::{Language, LANGUAGES};
 use precis_core::models::{self, fetch, LoadedModels, ModelStatus, RemoteSettings};
 use precis_core::pipeline::{self, Outcome, ProcessOptions};
-use precis_core::progress::{CancelToken, Event};
+use precis_core::progress::{CancelToken, Event, EventSink};
+use precis_core::reading;
 use precis_core::remote::{RemoteConfig, RemoteEngine};
 use precis_core::revise;
 use precis_core::translate::{read_glossary_file, write_glossary, KnownTerms, UserTerm};
@@ -151,9 +152,18 @@ pub struct ProcessResult {
 
 const PASTED_NAME: &str = "Pasted text";
 
-fn read_input(input: &Input) -> Result<Document, ErrorInfo> {
+/// The article `input` holds; a file that is a scan or a picture is read through OCR, its pages
+/// reported on `sink`, stopped by `cancel`.
+fn read_input(
+    input: &Input,
+    sink: &mut dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<Document, ErrorInfo> {
     match input {
-        Input::File { path } => read_file(Path::new(path), &ReadLimits::default()).map_err(info),
+        Input::File { path } => {
+            reading::read_article(Path::new(path), &ReadLimits::default(), sink, cancel)
+                .map_err(info)
+        }
         Input::Text { text } => {
             parse_bytes(text.as_bytes(), PASTED_NAME, Some(SourceFormat::Text)).map_err(info)
         }
@@ -162,14 +172,29 @@ fn read_input(input: &Input) -> Result<Document, ErrorInfo> {
 }
 
 // File and cache reads run off the main thread (async commands), so the window never freezes.
+/// Reads an article file; a scan or a picture goes through OCR, its pages reported on
+/// `on_event` and stopped by `cancel`.
 #[tauri::command]
-pub async fn read_article(path: String) -> Result<Document, ErrorInfo> {
-    blocking(move || read_input(&Input::File { path })).await
+pub async fn read_article(
+    state: State<'_, AppState>,
+    path: String,
+    on_event: Channel<Event>,
+) -> Result<Document, ErrorInfo> {
+    let inner = state.inner.clone();
+    blocking(move || {
+        let cancel = CancelToken::new();
+        *lock(&inner.cancel) = cancel.clone();
+        let mut sink = |e: Event| {
+            let _ = on_event.send(e);
+        };
+        read_input(&Input::File { path }, &mut sink, &cancel)
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn read_pasted(text: String) -> Result<Document, ErrorInfo> {
-    blocking(move || read_input(&Input::Text { text })).await
+    blocking(move || read_input(&Input::Text { text }, &mut |_| {}, &CancelToken::new())).await
 }
 
 /// The articles a dropped or opened path stands for: a folder's articles (recursively, as
@@ -263,14 +288,16 @@ fn process(
     on_event: Channel<Event>,
 ) -> Result<ProcessResult, ErrorInfo> {
     let started = Instant::now();
-    let doc = read_input(&input)?;
-    let remote = inner.remote_config()?;
-    let choice = options.model_choice(remote.as_ref());
-    let mut req = options.request_for(&choice).map_err(info)?;
     let mut sink = |e: Event| {
         // A closed window is not an error for the engine; the job simply finishes.
         let _ = on_event.send(e);
     };
+    // The window reads files itself (`read_article`, where Cancel reaches OCR) and sends the
+    // document; a file given here is read without a cancel of its own.
+    let doc = read_input(&input, &mut sink, &CancelToken::new())?;
+    let remote = inner.remote_config()?;
+    let choice = options.model_choice(remote.as_ref());
+    let mut req = options.request_for(&choice).map_err(info)?;
     req.glossary = known_terms(inner, &req.target, &mut sink);
     let outcome = {
         // One job at a time: the model is taken for the whole job, and only then is this job's

@@ -61,7 +61,7 @@ describe('processing', () => {
     app.enqueuePaths(['/news/Rain.txt']);
     await app.queue.idle();
 
-    expect(backend.of('read_article')[0].args).toEqual({ path: '/news/Rain.txt' });
+    expect(backend.of('read_article')[0].args).toMatchObject({ path: '/news/Rain.txt' });
     const call = backend.of('process_article')[0].args;
     // The article as read goes to the engine: the file is read once.
     expect(call.input).toEqual({

@@ -11,9 +11,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use precis_core::document::folder::{articles_in, FolderListing};
-use precis_core::document::{self, ReadLimits};
+use precis_core::document::ReadLimits;
 use precis_core::models::{LoadedModels, ModelChoice};
 use precis_core::pipeline::{self, Outcome, Request};
+use precis_core::reading;
 use precis_core::progress::{CancelToken, Stage};
 use precis_export::ExportFormat;
 use precis_store::batch::{Journal, Recorded};
@@ -199,9 +200,15 @@ fn process(
     quiet: bool,
     cancel: &CancelToken,
 ) -> Result<Outcome> {
-    let doc = document::read_file(path, limits)?;
     let reporter = progress::Reporter::new(quiet);
     let mut sink = reporter.sink();
+    let doc = match reading::read_article(path, limits, &mut sink, cancel) {
+        Ok(doc) => doc,
+        Err(e) => {
+            reporter.finish();
+            return Err(e.into());
+        }
+    };
     let result = models
         .prepare(req, &doc, choice, &mut sink)
         .and_then(|job| {

@@ -9,6 +9,8 @@ use precis_core::pipeline::Outcome;
 use precis_export::{self as export, ExportFormat, ExportOptions};
 
 use precis_core::lang::Language;
+use precis_core::progress::{CancelToken, Event};
+use precis_core::reading;
 use precis_core::translate::KnownTerms;
 use precis_store::history::{data_dir, database_path, History};
 
@@ -38,8 +40,9 @@ pub fn known_terms(target: &Language, args: &GlossaryArgs) -> Result<KnownTerms>
 }
 
 /// Reads an article file within the limits of `--max-size` and `--chapter`; with `--lines`,
-/// one paragraph per line.
-pub fn read(path: &Path, input: &InputArgs) -> Result<Document> {
+/// one paragraph per line. A scan or a picture is read through OCR, page by page (a line per
+/// page on stderr unless `quiet`; Ctrl-C stops it).
+pub fn read(path: &Path, input: &InputArgs, quiet: bool, cancel: &CancelToken) -> Result<Document> {
     let limits = ReadLimits {
         max_bytes: input.max_size.saturating_mul(1024 * 1024),
         chapter: input.chapter,
@@ -54,11 +57,16 @@ pub fn read(path: &Path, input: &InputArgs) -> Result<Document> {
             document::read_stdin(&limits)?
         });
     }
-    Ok(if input.lines {
-        document::read_lines(path, &limits)?
-    } else {
-        document::read_file(path, &limits)?
-    })
+    if input.lines {
+        return Ok(document::read_lines(path, &limits)?);
+    }
+    let name = path.display().to_string();
+    let mut pages = |event: Event| {
+        if let (false, Event::Progress { done, total, .. }) = (quiet, event) {
+            eprintln!("precis: OCR of {name}: page {done} of {total} read");
+        }
+    };
+    Ok(reading::read_article(path, &limits, &mut pages, cancel)?)
 }
 
 pub fn emit(text: &str, out: Option<&Path>) -> Result<()> {

@@ -2,12 +2,13 @@
 
 use anyhow::Result;
 use precis_core::document::Document;
+use precis_core::progress::CancelToken;
 
 use crate::args::{ExtractArgs, ExtractFormat};
 use crate::common;
 
-pub fn run(args: &ExtractArgs) -> Result<()> {
-    let doc = common::read(&args.file, &args.input)?;
+pub fn run(args: &ExtractArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
+    let doc = common::read(&args.file, &args.input, quiet, cancel)?;
     let text = match args.format {
         ExtractFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
         ExtractFormat::Txt => describe(&doc),

@@ -58,7 +58,7 @@ fn run(cli: &Cli, cancel: &CancelToken) -> Result<()> {
     match &cli.command {
         Command::Summarize(args) => summarize::run(args, quiet, cancel),
         Command::Translate(args) => translate::run(args, quiet, cancel),
-        Command::Extract(args) => extract::run(args),
+        Command::Extract(args) => extract::run(args, quiet, cancel),
         Command::Bench(args) => bench::run(args),
         Command::BenchMarian(args) => bench::run_marian(args),
         Command::Models(args) => models::run(args, quiet, cancel),

@@ -20,7 +20,7 @@ pub fn run(args: &SummarizeArgs, quiet: bool, cancel: &CancelToken) -> Result<()
     let docs = args
         .files
         .iter()
-        .map(|f| common::read(f, &args.input))
+        .map(|f| common::read(f, &args.input, quiet, cancel))
         .collect::<Result<Vec<_>>>()?;
     let (outcomes, failures) = summarize_each(docs, &req, choice, quiet, cancel)?;
     if !outcomes.is_empty() {

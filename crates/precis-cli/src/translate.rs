@@ -10,7 +10,7 @@ use crate::common;
 use crate::progress;
 
 pub fn run(args: &TranslateArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
-    let doc = common::read(&args.file, &args.input)?;
+    let doc = common::read(&args.file, &args.input, quiet, cancel)?;
     let req = Request {
         summary: None,
         summary_in_target: false,

@@ -10,7 +10,7 @@ use precis_llm::RemoteFailure;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Read(#[from] ReadError),
+    Read(ReadError),
 
     #[error("model file not found: {path}; fetch it with `precis models fetch <ID>` or pass --model PATH to a .gguf file")]
     ModelMissing { path: PathBuf },
@@ -154,6 +154,16 @@ impl From<precis_llm::Error> for Error {
     }
 }
 
+impl From<ReadError> for Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            // A reader stopped by the user (OCR) is a cancelled job like any other.
+            ReadError::Cancelled => Error::Cancelled,
+            other => Error::Read(other),
+        }
+    }
+}
+
 impl From<candle_core::Error> for Error {
     fn from(e: candle_core::Error) -> Self {
         Error::Inference(e.to_string())
@@ -196,6 +206,7 @@ pub enum ErrorCode {
     ArchiveLimit,
     NoSuchChapter,
     NoTextLayer,
+    OcrFailed,
     EncryptedDocument,
     DocumentLimit,
     // Models and engines.
@@ -278,6 +289,8 @@ impl From<&ReadError> for ErrorCode {
             ReadError::ArchiveLimit { .. } => ErrorCode::ArchiveLimit,
             ReadError::NoSuchChapter { .. } => ErrorCode::NoSuchChapter,
             ReadError::NoTextLayer { .. } => ErrorCode::NoTextLayer,
+            ReadError::Ocr { .. } => ErrorCode::OcrFailed,
+            ReadError::Cancelled => ErrorCode::Cancelled,
             ReadError::Encrypted { .. } => ErrorCode::EncryptedDocument,
             ReadError::Limit { .. } => ErrorCode::DocumentLimit,
         }

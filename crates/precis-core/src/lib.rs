@@ -16,6 +16,7 @@ pub mod mt;
 pub mod names;
 pub mod numbers;
 pub mod pipeline;
+pub mod reading;
 pub mod revise;
 pub mod script;
 pub mod summarize;

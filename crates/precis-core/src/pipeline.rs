@@ -194,6 +194,9 @@ pub fn run_with(
         stats: None,
     };
     let doc = &outcome.document;
+    if doc.from_ocr {
+        sink.emit(Event::warning(crate::reading::OCR_WARNING));
+    }
     if llm.is_none() && req.needs_llm(doc, translation.is_some()) {
         return Err(Error::EngineUnavailable {
             engine: "llm".into(),

@@ -20,6 +20,7 @@ pub mod encoding;
 pub mod epub;
 pub mod folder;
 pub mod html;
+pub mod ocr;
 mod odt;
 mod pdf;
 pub mod plain;
@@ -58,6 +59,8 @@ pub enum SourceFormat {
     Pdf,
     /// Rich Text Format.
     Rtf,
+    /// A picture of text (PNG, JPEG, TIFF, WebP), read through OCR.
+    Image,
 }
 
 /// One sentence of a paragraph.
@@ -112,6 +115,11 @@ pub struct Document {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<LeftOut>>", optional)]
     pub left_out: Vec<LeftOut>,
+    /// The text was recognised in page images (a scan or a picture) by OCR, so it may hold
+    /// misread characters.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub from_ocr: bool,
 }
 
 /// A line of the page that is not part of the article as read.
@@ -168,7 +176,7 @@ pub enum ReadError {
     NotAFile { name: String, kind: &'static str },
     #[error("{name} looks like a binary file, not an article ({detail}); save the article as .txt, .md, .html, .docx, .odt, .epub, .pdf or .rtf and open that instead")]
     Binary { name: String, detail: String },
-    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub .pdf .rtf — convert or rename the file if it is really text")]
+    #[error("{name} has an unsupported file type '.{extension}'; supported types are .txt .md .html .htm .xhtml .docx .odt .epub .pdf .rtf, and scans as .png .jpg .tif .webp (through OCR) — convert or rename the file if it is really text")]
     Unsupported { name: String, extension: String },
     #[error("{name} could not be decoded as text in any known encoding; re-save it as UTF-8 and try again")]
     Undecodable { name: String },
@@ -184,8 +192,12 @@ pub enum ReadError {
         chapter: usize,
         count: usize,
     },
-    #[error("{name} has no text layer (it looks like a scanned image); run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and open the result")]
+    #[error("{name} has no text layer (a scan or a picture): its text can only be read through OCR, which needs Tesseract (Debian/Ubuntu: `sudo apt install tesseract-ocr tesseract-ocr-eng poppler-utils`)")]
     NoTextLayer { name: String },
+    #[error("{name} could not be read through OCR: {reason}")]
+    Ocr { name: String, reason: String },
+    #[error("cancelled")]
+    Cancelled,
     #[error("{name} is encrypted with a password; remove the protection (open it with the password and save or print it to a new PDF) and open that file")]
     Encrypted { name: String },
     #[error("{name} was not read: {detail}; this safety limit guards against hostile files — re-save or split the document and try again")]
@@ -401,6 +413,7 @@ fn build_document(
         published: clean_meta(raw.published),
         site_name: clean_meta(raw.site_name),
         left_out: raw.left_out,
+        from_ocr: false,
     }
 }
 
@@ -532,6 +545,20 @@ const READERS: &[Reader] = &[
             magic: "%PDF-",
             sniff: sniff::is_pdf,
             parse: |bytes, name| Ok((pdf::parse_pdf(bytes, name)?, "PDF")),
+        }),
+    },
+    Reader {
+        format: SourceFormat::Image,
+        extensions: &["png", "jpg", "jpeg", "tif", "tiff", "webp"],
+        input: Input::Signed(SignedInput {
+            magic: "an image signature (PNG, JPEG, TIFF or WebP)",
+            sniff: |bytes, _| sniff::is_image(bytes),
+            // Pictures have no text layer: `ocr::read_file_with_ocr` reads them.
+            parse: |_, name| {
+                Err(ReadError::NoTextLayer {
+                    name: name.to_owned(),
+                })
+            },
         }),
     },
     Reader {

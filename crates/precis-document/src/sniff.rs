@@ -146,6 +146,15 @@ pub(crate) fn is_pdf(bytes: &[u8], named_pdf: bool) -> bool {
                 .any(|w| w == b"%PDF-"))
 }
 
+/// A picture Tesseract reads: PNG, JPEG, TIFF or WebP.
+pub(crate) fn is_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(b"\xFF\xD8\xFF")
+        || bytes.starts_with(b"II*\x00")
+        || bytes.starts_with(b"MM\x00*")
+        || (bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP")
+}
+
 /// `{\rtf` after an optional UTF-8 BOM and whitespace.
 pub(crate) fn is_rtf(bytes: &[u8]) -> bool {
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

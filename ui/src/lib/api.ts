@@ -59,7 +59,18 @@ export const OPENED_FILES_EVENT = 'opened-files';
 
 export const listModels = () => invoke<ModelStatus[]>('list_models');
 
-export const readArticle = (path: string) => invoke<Document>('read_article', { path });
+/**
+ * Reads an article file; a scan or a picture goes through OCR, its pages reported on `onEvent`
+ * (stopped by `cancel`).
+ */
+export function readArticle(
+  path: string,
+  onEvent: (event: ProgressEvent) => void = () => {},
+): Promise<Document> {
+  const channel = new Channel<ProgressEvent>();
+  channel.onmessage = onEvent;
+  return invoke<Document>('read_article', { path, onEvent: channel });
+}
 
 /**
  * A folder's article files (recursively, sorted) and the entries that could not be listed; a

@@ -510,7 +510,7 @@ export class AppState {
     try {
       this.document =
         input.kind === 'file'
-          ? await api.readArticle(input.path)
+          ? await api.readArticle(input.path, this.onEvent)
           : input.kind === 'text'
             ? await api.readPasted(input.text)
             : input.document;
