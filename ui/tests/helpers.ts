@@ -10,6 +10,7 @@ import type {
   ModelStatus,
   Outcome,
   ProgressEvent,
+  RemoteStatus,
   StoredTerm,
   UserTerm,
 } from '../src/lib/types';
@@ -267,6 +268,13 @@ export function glossaryBackend(
   return { terms, handlers };
 }
 
+/** The remote engine as a fresh install has it: off, nothing entered, no key. */
+export const REMOTE_OFF: RemoteStatus = {
+  setup: { enabled: false, settings: null },
+  keyStored: false,
+  keyFromEnvironment: false,
+};
+
 /** The store plugin's commands (as invoked by @tauri-apps/plugin-store's dist code). */
 export function storeHandlers(data: Record<string, unknown> = {}): Record<string, Handler> {
   return {
@@ -286,6 +294,7 @@ export function defaultHandlers(): Record<string, Handler> {
     list_models: () => MODELS,
     history_list: () => HISTORY,
     take_opened_files: () => [],
+    remote_status_get: () => REMOTE_OFF,
     ...storeHandlers(),
   };
 }

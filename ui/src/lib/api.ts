@@ -17,6 +17,10 @@ import type {
   ImportSummary,
   ProcessResult,
   ProgressEvent,
+  RemoteProbe,
+  RemoteSettings,
+  RemoteSetup,
+  RemoteStatus,
   StoredTerm,
   UserTerm,
 } from './types';
@@ -176,6 +180,25 @@ export const glossaryImport = (language: string, path: string) =>
 /** Writes the language's glossary as CSV to `path`; returns the path written. */
 export const glossaryExport = (language: string, path: string) =>
   invoke<string>('glossary_export', { language, path });
+
+// ---- the remote engine (an OpenAI-compatible server in place of the local model) ----------
+
+/** The remote engine's saved set-up and whether a key is stored or set in the environment. */
+export const remoteStatusGet = () => invoke<RemoteStatus>('remote_status_get');
+
+/** Saves the set-up; turning it on is refused (remote_unreachable, …) for settings that cannot work. */
+export const remoteSetupSave = (setup: RemoteSetup) =>
+  invoke<RemoteStatus>('remote_setup_save', { setup });
+
+/** Stores the API key (an empty one removes it); the key itself never comes back. */
+export const remoteKeySave = (key: string) => invoke<RemoteStatus>('remote_key_save', { key });
+
+/**
+ * Asks the server for a one-token answer with `settings` and the stored key; may take up to the
+ * timeout. `cancel` stops it (with a `cancelled` error).
+ */
+export const remoteTest = (settings: RemoteSettings) =>
+  invoke<RemoteProbe>('remote_test', { settings });
 
 /** The dialog plugin returns one path, several, or null when the user closes the dialog. */
 function paths(picked: string | string[] | null): string[] {

@@ -9,6 +9,7 @@ import { FindState } from './find-state.svelte';
 import { GlossaryState } from './glossary.svelte';
 import { inputName, JobQueue, type JobResult, type QueueItem } from './queue';
 import { loadQueue, saveQueue } from './queue-store';
+import { RemoteState } from './remote.svelte';
 import {
   DEFAULT_SETTINGS,
   LAYOUTS,
@@ -127,6 +128,9 @@ export class AppState {
   /** The Glossary panel; its entries, form and import/export are in `glossary`. */
   glossaryOpen = $state(false);
   readonly glossary = new GlossaryState();
+  /** The Remote engine panel; the saved set-up (shown while it is on) and its form are in `remote`. */
+  remoteOpen = $state(false);
+  readonly remote = new RemoteState();
   downloads = $state<Record<string, Download>>({});
   modelsError = $state<string | null>(null);
   exporting = $state(false);
@@ -242,6 +246,7 @@ export class AppState {
       this.refreshModels(),
       this.refreshHistory(),
       this.restoreQueue(),
+      this.loadRemote(),
     ]);
     // After the saved queue is back: a file handed over now runs ahead of the held ones.
     await this.openHandedFiles();
@@ -255,6 +260,12 @@ export class AppState {
     } catch (err) {
       this.showError(err);
     }
+  }
+
+  /** The remote engine's set-up: unread, the window could not say that text leaves it. */
+  async loadRemote(): Promise<void> {
+    const err = await this.remote.load();
+    if (err) this.showError(err, 'Remote engine');
   }
 
   async loadLanguages(): Promise<void> {
@@ -819,10 +830,11 @@ export class AppState {
     await this.refreshModels();
   }
 
-  // ---- the side panels (one at a time: both are drawers on the right) ----------------------
+  // ---- the side panels (one at a time: all are drawers on the right) -----------------------
 
   openModels(): void {
     this.glossaryOpen = false;
+    this.remoteOpen = false;
     this.modelsOpen = true;
   }
 
@@ -834,6 +846,7 @@ export class AppState {
   /** Opens the Glossary panel on `language`'s glossary (by default the selected target). */
   openGlossary(language: string = this.settings.target): void {
     this.modelsOpen = false;
+    this.remoteOpen = false;
     this.glossaryOpen = true;
     void this.glossary.show(language);
   }
@@ -849,6 +862,26 @@ export class AppState {
   toggleGlossary(): void {
     if (this.glossaryOpen) this.closeGlossary();
     else this.openGlossary();
+  }
+
+  openRemote(): void {
+    this.modelsOpen = false;
+    this.glossaryOpen = false;
+    this.remoteOpen = true;
+    void this.remote.open();
+  }
+
+  /** Closes the Remote engine panel; focus that was in it goes back to the Remote button. */
+  closeRemote(): void {
+    const hadFocus =
+      typeof document !== 'undefined' && !!document.activeElement?.closest('#remote-panel');
+    this.remoteOpen = false;
+    if (hadFocus) document.getElementById('remote-button')?.focus();
+  }
+
+  toggleRemote(): void {
+    if (this.remoteOpen) this.closeRemote();
+    else this.openRemote();
   }
 
   // ---- window-wide input ----------------------------------------------------------------
@@ -881,6 +914,7 @@ export class AppState {
       void this.setSetting('layout', LAYOUTS[Number(e.key) - 1]);
     } else if (e.key === 'Escape') {
       if (this.glossaryOpen) this.closeGlossary();
+      else if (this.remoteOpen) this.closeRemote();
       else if (this.modelsOpen) this.modelsOpen = false;
       else if (this.find.open) this.find.close();
       else if (this.running) void this.cancel();

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.
 // After changing a type: PRECIS_WRITE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "remote_unreachable" | "remote_unauthorized" | "remote_model_not_found" | "remote_context_too_long" | "remote_failed" | "remote_bad_response" | "unsupported_language" | "glossary_invalid" | "revision_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
+export type ErrorCode = "read_failed" | "empty_file" | "file_too_large" | "not_a_file" | "binary_file" | "unsupported_format" | "undecodable_text" | "no_text" | "corrupt_document" | "archive_limit" | "no_such_chapter" | "no_text_layer" | "ocr_failed" | "encrypted_document" | "document_limit" | "model_missing" | "model_not_installed" | "no_model_installed" | "unknown_model" | "model_invalid" | "checksum_mismatch" | "download_failed" | "inference_failed" | "engine_unavailable" | "remote_unreachable" | "remote_unauthorized" | "remote_model_not_found" | "remote_context_too_long" | "remote_failed" | "remote_bad_response" | "unsupported_language" | "glossary_invalid" | "revision_invalid" | "cancelled" | "export_failed" | "font_missing" | "write_failed" | "io_error" | "history_unavailable" | "history_too_new" | "history_not_found" | "glossary_entry_not_found" | "history_failed" | "nothing_to_restore" | "busy" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, };
 
@@ -41,7 +41,7 @@ tile_cache_bytes: number | null,
  */
 removable: boolean, };
 
-export type SourceFormat = "text" | "markdown" | "html" | "docx" | "odt" | "epub" | "pdf" | "rtf";
+export type SourceFormat = "text" | "markdown" | "html" | "docx" | "odt" | "epub" | "pdf" | "rtf" | "image";
 
 export type Sentence = { 
 /**
@@ -100,7 +100,12 @@ site_name?: string,
  * Lines of a text page that were not taken as the article (menus, related headlines,
  * comments, footers), in page order, so the reader can see them and put one back.
  */
-left_out?: Array<LeftOut>, };
+left_out?: Array<LeftOut>, 
+/**
+ * The text was recognised in page images (a scan or a picture) by OCR, so it may hold
+ * misread characters.
+ */
+from_ocr?: boolean, };
 
 export type LeftOut = { 
 /**
@@ -371,4 +376,4 @@ export const EXPORT_FORMATS = ['md', 'txt', 'html', 'json', 'docx', 'pdf'] as co
 export const LOW_CONFIDENCE = -1.0;
 
 /** Every file extension read as an article (the file dialog offers these). */
-export const ARTICLE_EXTENSIONS = ['txt', 'text', 'md', 'markdown', 'mdown', 'mkd', 'html', 'htm', 'xhtml', 'docx', 'odt', 'epub', 'pdf', 'rtf'];
+export const ARTICLE_EXTENSIONS = ['txt', 'text', 'md', 'markdown', 'mdown', 'mkd', 'html', 'htm', 'xhtml', 'docx', 'odt', 'epub', 'pdf', 'png', 'jpg', 'jpeg', 'tif', 'tiff', 'webp', 'rtf'];
