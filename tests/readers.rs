@@ -500,3 +500,181 @@ fn time_pdf() {
         println!("  [{}] {}", p.id, p.text);
     }
 }
+
+/// Whether the OCR tools are installed; without them the OCR test says why it did nothing,
+/// unless PRECIS_REQUIRE_TOOLS=1 (CI), where that is a failure.
+fn ocr_tools() -> bool {
+    let missing: Vec<&str> = ["tesseract", "pdftoppm", "pdfinfo"]
+        .into_iter()
+        .filter(|tool| std::process::Command::new(tool).arg("-v").output().is_err())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
+        "PRECIS_REQUIRE_TOOLS=1 but {missing:?} are not installed (tesseract-ocr, poppler-utils)"
+    );
+    eprintln!("OCR test skipped: {missing:?} not installed");
+    false
+}
+
+/// A one-page PDF holding only a picture: 8-bit grey `pixels` of `width`×`height` at `dpi` —
+/// what a scanner writes, with no text layer.
+fn image_only_pdf(width: usize, height: usize, pixels: &[u8], dpi: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflated.write_all(pixels).unwrap();
+    let image = deflated.finish().unwrap();
+    let (w, h) = (width * 72 / dpi, height * 72 / dpi);
+    let content = format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q\n");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut object = |pdf: &mut Vec<u8>, head: String, stream: Option<&[u8]>| {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(head.as_bytes());
+        if let Some(bytes) = stream {
+            pdf.extend_from_slice(b"stream\n");
+            pdf.extend_from_slice(bytes);
+            pdf.extend_from_slice(b"\nendstream");
+        }
+        pdf.extend_from_slice(b"\nendobj\n");
+    };
+    object(
+        &mut pdf,
+        "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\n".into(),
+        None,
+    );
+    object(
+        &mut pdf,
+        "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\n".into(),
+        None,
+    );
+    object(&mut pdf, format!("3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>\n"), None);
+    object(&mut pdf, format!("4 0 obj\n<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length {} >>\n", image.len()), Some(&image));
+    object(
+        &mut pdf,
+        format!("5 0 obj\n<< /Length {} >>\n", content.len()),
+        Some(content.as_bytes()),
+    );
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    pdf
+}
+
+/// The two-column fixture as a scanner would give it: rendered at 300 dpi (pdftoppm), its grey
+/// pixels in an image-only PDF; and the same page as a PNG picture.
+fn scanned_two_column(dir: &Path) -> (PathBuf, PathBuf) {
+    let render = |extra: &[&str], out: &str| {
+        let status = std::process::Command::new("pdftoppm")
+            .args(["-r", "300", "-gray", "-singlefile"])
+            .args(extra)
+            .arg(fixture("two-column.pdf"))
+            .arg(dir.join(out))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    render(&[], "page");
+    render(&["-png"], "picture");
+    let pgm = std::fs::read(dir.join("page.pgm")).unwrap();
+    // "P5\n<width> <height>\n255\n" then one byte per pixel.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..at]).into_owned());
+    }
+    let (width, height): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = &pgm[at + 1..];
+    assert_eq!(pixels.len(), width * height);
+    let scan = dir.join("scan.pdf");
+    std::fs::write(&scan, image_only_pdf(width, height, pixels, 300)).unwrap();
+    (scan, dir.join("picture.png"))
+}
+
+#[test]
+fn scans_and_pictures_are_read_through_ocr_in_column_order() {
+    use precis_core::document::ocr::{read_file_with_ocr, PageObserver, Unobserved};
+    if !ocr_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (scan, picture) = scanned_two_column(dir.path());
+    let err = read_file(&scan, &ReadLimits::default()).expect_err("no text layer");
+    assert!(matches!(err, ReadError::NoTextLayer { .. }), "{err}");
+
+    struct Pages(Vec<(usize, usize)>);
+    impl PageObserver for Pages {
+        fn page_done(&mut self, done: usize, total: usize) {
+            self.0.push((done, total));
+        }
+        fn cancelled(&self) -> bool {
+            false
+        }
+    }
+    let mut pages = Pages(Vec::new());
+    let doc = read_file_with_ocr(&scan, &ReadLimits::default(), &mut pages).unwrap();
+    assert!(doc.from_ocr);
+    assert_eq!(doc.format, SourceFormat::Pdf);
+    assert_eq!(pages.0, [(1, 1)]);
+    let text = body(&doc);
+    // Whole sentences, hyphen-free line joins, and the left column before the right one.
+    let left = at(
+        &text,
+        "The river authority opened the northern flood gates on Monday morning.",
+    );
+    let right = at(
+        &text,
+        "Farmers in the eastern hills reported little damage to their crops.",
+    );
+    assert!(left < right, "columns out of order:\n{text}");
+    at(
+        &text,
+        "Schools in the district will reopen next week as planned.",
+    );
+
+    let doc = read_file_with_ocr(&picture, &ReadLimits::default(), &mut Unobserved).unwrap();
+    assert!(doc.from_ocr);
+    assert_eq!(doc.format, SourceFormat::Image);
+    at(
+        &body(&doc),
+        "Residents of the lower valley were told to move their cars to higher ground.",
+    );
+
+    struct Cancelled;
+    impl PageObserver for Cancelled {
+        fn page_done(&mut self, _: usize, _: usize) {}
+        fn cancelled(&self) -> bool {
+            true
+        }
+    }
+    let started = Instant::now();
+    let err = read_file_with_ocr(&scan, &ReadLimits::default(), &mut Cancelled).unwrap_err();
+    assert!(matches!(err, ReadError::Cancelled), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(
+        precis_core::Error::from(err),
+        precis_core::Error::Cancelled
+    ));
+
+    // A picture that is not one: a clear error, no OCR run.
+    let fake = dir.path().join("fake.png");
+    std::fs::write(&fake, "this is text, not a PNG").unwrap();
+    let err = read_file_with_ocr(&fake, &ReadLimits::default(), &mut Unobserved).unwrap_err();
+    assert!(matches!(err, ReadError::Corrupt { .. }), "{err}");
+}

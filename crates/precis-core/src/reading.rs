@@ -36,5 +36,9 @@ pub fn read_article(
             self.cancel.is_cancelled()
         }
     }
-    Ok(ocr::read_file_with_ocr(path, limits, &mut Pages { sink, cancel })?)
+    Ok(ocr::read_file_with_ocr(
+        path,
+        limits,
+        &mut Pages { sink, cancel },
+    )?)
 }

@@ -67,11 +67,18 @@ pub fn recognise(
     let dir = tempfile::Builder::new()
         .prefix("precis-ocr-")
         .tempdir()
-        .map_err(|e| failed(ToolFailure::Failed(format!("no temporary folder for the pages: {e}"))))?;
+        .map_err(|e| {
+            failed(ToolFailure::Failed(format!(
+                "no temporary folder for the pages: {e}"
+            )))
+        })?;
     let is_pdf = crate::sniff::is_pdf(bytes, false);
     let input = dir.path().join(if is_pdf { "scan.pdf" } else { "picture" });
-    std::fs::write(&input, bytes)
-        .map_err(|e| failed(ToolFailure::Failed(format!("cannot write a temporary copy: {e}"))))?;
+    std::fs::write(&input, bytes).map_err(|e| {
+        failed(ToolFailure::Failed(format!(
+            "cannot write a temporary copy: {e}"
+        )))
+    })?;
     let mut texts = Vec::new();
     if is_pdf {
         let pages = page_count(&input, observer).map_err(failed)?;
@@ -112,7 +119,12 @@ pub fn recognise(
     } else {
         SourceFormat::Image
     };
-    let mut doc = crate::finish(crate::plain::parse_text(&text), name.to_owned(), format, "OCR")?;
+    let mut doc = crate::finish(
+        crate::plain::parse_text(&text),
+        name.to_owned(),
+        format,
+        "OCR",
+    )?;
     doc.from_ocr = true;
     Ok(doc)
 }
@@ -141,7 +153,13 @@ fn tesseract(
         .arg(image)
         .args(["stdout", "-l", "eng", "--psm", "3"])
         .env("OMP_THREAD_LIMIT", "1");
-    run(command, "tesseract", "tesseract-ocr tesseract-ocr-eng", limits, observer)
+    run(
+        command,
+        "tesseract",
+        "tesseract-ocr tesseract-ocr-eng",
+        limits,
+        observer,
+    )
 }
 
 /// Runs a tool to completion within [`PAGE_TIMEOUT`], its output capped at the size limit;
@@ -187,11 +205,20 @@ fn run(
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let out = stdout.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-    let err = stderr.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+    let out = stdout
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
+    let err = stderr
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
     if !status.success() {
         let said = String::from_utf8_lossy(&err);
-        let said = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let said = said
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         return Err(failed(format!("`{tool}` failed ({status}): {said}")));
     }
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -243,7 +270,9 @@ pub fn paragraphs_of(text: &str) -> Vec<String> {
             paragraph.push_str(line);
         }
         let paragraph = paragraph.replace('\u{0c}', "").trim().to_owned();
-        let page_number = paragraph.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
+        let page_number = paragraph
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
         if !paragraph.is_empty() && !page_number {
             paragraphs.push(paragraph);
         }

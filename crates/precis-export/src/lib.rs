@@ -254,6 +254,12 @@ pub fn blocks(o: &Outcome, opts: &ExportOptions) -> Vec<Block> {
         });
     }
     let mut meta = vec![("Source".to_string(), d.source_name.clone())];
+    if d.from_ocr {
+        meta.push((
+            "Text".into(),
+            "from OCR (Tesseract) of page images; names and numbers may be misread".into(),
+        ));
+    }
     if let Some(line) = &d.dateline {
         meta.push(("Published".into(), line.clone()));
     }
@@ -706,6 +712,19 @@ pub(crate) mod tests {
         let txt = String::from_utf8(render(&o, ExportFormat::Txt, &opts(true)).unwrap()).unwrap();
         assert!(txt.contains("Source: syria.txt") && txt.contains("• 美俄就叙利亚停火进行角力。"));
         assert!(txt.contains("[warning: check the amount]"));
+        assert!(!md.contains("OCR"));
+    }
+
+    #[test]
+    fn text_from_ocr_says_so_in_every_format() {
+        let mut o = sample();
+        o.document.from_ocr = true;
+        let md = String::from_utf8(render(&o, ExportFormat::Md, &opts(true)).unwrap()).unwrap();
+        assert!(md.contains("- **Text:** from OCR (Tesseract)"), "{md}");
+        let html = String::from_utf8(render(&o, ExportFormat::Html, &opts(true)).unwrap()).unwrap();
+        assert!(html.contains("from OCR (Tesseract)"));
+        let json = String::from_utf8(render(&o, ExportFormat::Json, &opts(true)).unwrap()).unwrap();
+        assert!(json.contains("\"from_ocr\": true"));
     }
 
     /// Every summary sentence points at the source sentences it rests on: footnote numbers in

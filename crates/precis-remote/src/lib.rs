@@ -327,7 +327,18 @@ impl Generator for RemoteEngine {
                             |text: &str| tx.send((id, News::Text(text.into()))).is_ok();
                         let result =
                             request::complete(&shared, &body, estimate, id, &abort, &mut on_text);
+                        let (result, rest) = match result {
+                            Ok((generation, rest)) => (Ok(generation), rest),
+                            Err(e) => (Err(e), None),
+                        };
                         let _ = tx.send((id, News::Done(result)));
+                        // After the answer is delivered, so nobody waits for it.
+                        if let Some(rest) = rest {
+                            let _ = std::io::copy(
+                                &mut std::io::Read::take(rest, 1 << 20),
+                                &mut std::io::sink(),
+                            );
+                        }
                     })
                     .map_err(|e| Error::Inference(format!("cannot start a request thread: {e}")))?;
                 running += 1;

@@ -47,6 +47,10 @@ impl Failure {
     }
 }
 
+/// What follows an answer's `[DONE]` on its connection (the body's end): read to its end, the
+/// connection goes back to the pool for the next request instead of being closed.
+pub(crate) type Rest = Box<dyn Read + Send>;
+
 /// Runs one completion of `body` (the request's JSON), passing each piece of text to `on_text`
 /// (which answers `false` when nobody listens any more). Stops with `Cancelled` once `abort` is
 /// set: between tries, and at the next piece of a stream.
@@ -57,7 +61,7 @@ pub(crate) fn complete(
     spread: usize,
     abort: &AtomicBool,
     on_text: &mut dyn FnMut(&str) -> bool,
-) -> Result<Generation> {
+) -> Result<(Generation, Option<Rest>)> {
     let policy = shared.config.retry;
     let mut tries = 0;
     loop {
@@ -259,7 +263,7 @@ fn read_answer(
     prompt_estimate: usize,
     abort: &AtomicBool,
     on_text: &mut dyn FnMut(&str) -> bool,
-) -> std::result::Result<Generation, Answer> {
+) -> std::result::Result<(Generation, Option<Rest>), Answer> {
     let streamed = response
         .content_type()
         .eq_ignore_ascii_case("text/event-stream");
@@ -279,7 +283,7 @@ fn read_answer(
             return Err(Answer::Stopped(Error::Cancelled));
         }
         answer.text = text;
-        return Ok(answer.finish());
+        return Ok((answer.finish(), None));
     }
     let mut events = EventReader::new(BufReader::new(response.into_reader()));
     let mut answer = AnswerState::new(started, prompt_estimate);
@@ -301,14 +305,16 @@ fn read_answer(
                 } else if e.kind() == std::io::ErrorKind::InvalidData {
                     format!("the remote engine's stream is not OpenAI's format ({e})")
                 } else {
-                    format!("the connection to the remote engine broke: {e}")
+                    format!("the connection to the remote engine broke mid-answer (the server stopped, or the network failed): {e}")
                 };
                 let failure = Failure::new(RemoteFailure::Server, message);
                 return Err(answer.failed(failure));
             }
         };
         match event {
-            Some(Event::Done) if answer.finish.is_some() => return Ok(answer.finish()),
+            Some(Event::Done) if answer.finish.is_some() => {
+                return Ok((answer.finish(), Some(Box::new(events.into_inner()))))
+            }
             Some(Event::Done) => {
                 // Every OpenAI-compatible server says why an answer ended before `[DONE]`;
                 // llama-cpp-python's server ends a stream early without a reason when another
@@ -319,7 +325,7 @@ fn read_answer(
                 );
                 return Err(answer.failed(failure.retryable(None)));
             }
-            None if answer.finish.is_some() => return Ok(answer.finish()),
+            None if answer.finish.is_some() => return Ok((answer.finish(), None)),
             None => {
                 let failure = Failure::new(
                     RemoteFailure::Server,

@@ -29,6 +29,11 @@ impl<R: BufRead> EventReader<R> {
         }
     }
 
+    /// The stream, with what was buffered but not read yet.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
     /// The next event, `None` at the end of the stream. A stream ending inside an event
     /// delivers what it had.
     pub fn next_event(&mut self) -> io::Result<Option<Event>> {
