@@ -17,11 +17,12 @@ as_root() {
 
 # Debian packages needed to build and run Précis.
 # libwebkit2gtk-4.1-dev pulls GTK, soup and JavaScriptCore for the Tauri window;
-# fonts-noto-cjk lets PDF export embed a Chinese/Japanese/Korean font.
-SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip ca-certificates curl libwebkit2gtk-4.1-dev fonts-noto-cjk)
+# fonts-noto-cjk lets PDF export embed a Chinese/Japanese/Korean font; Tesseract (with its
+# English data) and poppler's pdftoppm read scans and pictures (OCR).
+SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip python3-venv ca-certificates curl libwebkit2gtk-4.1-dev fonts-noto-cjk tesseract-ocr tesseract-ocr-eng poppler-utils)
 # Only for the tests: a virtual display, a private D-Bus session bus and WebDriver for the
-# window test, pdftotext to read exported PDFs back.
-TEST_PACKAGES=(xvfb xauth dbus-daemon webkit2gtk-driver poppler-utils)
+# window test (pdftotext, from poppler-utils above, reads exported PDFs back).
+TEST_PACKAGES=(xvfb xauth dbus-daemon webkit2gtk-driver)
 
 install_system_packages() {
   command -v cargo >/dev/null || { echo "Rust is required (https://rustup.rs), then run this again" >&2; exit 1; }

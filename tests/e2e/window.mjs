@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 const DRIVER = process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444';
@@ -393,6 +394,60 @@ async function run() {
   console.log(`  cancelled in ${Date.now() - t0} ms`);
   assert.equal(await js("return document.getElementById('error-banner');"), null, 'a cancel is not an error');
   await shot('cancelled');
+
+  console.log('the queue lists what ran');
+  await waitFor('queue panel', () => js("return !!document.getElementById('queue-panel');"), 5000);
+  const done = await js("return document.querySelectorAll('#queue-panel .queue-item[data-state=\"done\"]').length;");
+  assert.ok(done >= 2, `finished articles stay listed (${done})`);
+  await shot('queue');
+
+  await remoteEngine();
+}
+
+/** A fake OpenAI-compatible server on 127.0.0.1 answering every prompt with one Chinese
+ *  sentence; the window is set up to use it, tests the connection, runs a job through it
+ *  (the indicator shows while it is on), and is set back to local models. */
+async function remoteEngine() {
+  console.log('remote engine: set up in the window, tested, a job through it');
+  const requests = [];
+  const reply = '远程服务器的译文。';
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      requests.push({ url: req.url, body: JSON.parse(body || '{}') });
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const send = (o) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+      send({ choices: [{ index: 0, delta: { content: reply }, finish_reason: null }] });
+      send({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const address = `http://127.0.0.1:${server.address().port}/v1`;
+  try {
+    await click('#remote-button');
+    await waitFor('remote panel', () => js("return !!document.getElementById('remote-panel');"), 5000);
+    await type('#remote-endpoint', address);
+    await type('#remote-model', 'e2e-model');
+    await setControl('#remote-enabled', true);
+    await click('#remote-test');
+    await waitFor('connection tested', async () => /Connected/.test((await text('#remote-test-result')) ?? ''), 20000);
+    await click('#remote-save');
+    await waitFor('remote indicator', async () => /127\.0\.0\.1/.test((await text('#remote-indicator')) ?? ''), 5000);
+    await shot('remote-panel');
+    await click('#remote-panel button.close');
+    await setControl('#translate-toggle', true);
+    await drop([SAMPLE]);
+    await waitFor('done (remote)', async () => (await state()) === 'done', 120000);
+    assert.ok(((await text('#pane-translation')) ?? '').includes(reply), 'the translation came from the server');
+    assert.ok(requests.length > 1 && requests.every((r) => r.url === '/v1/chat/completions' && r.body.model === 'e2e-model' && r.body.stream === true));
+    await shot('done-remote');
+  } finally {
+    // Back to local models, whatever happened above.
+    await invoke('remote_setup_save', { setup: { enabled: false, settings: null } }).catch(() => {});
+    server.close();
+  }
 }
 
 writeFileSync(
