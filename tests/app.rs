@@ -55,7 +55,11 @@ fn call(cmd: &str, args: Value) -> Result<Value, Value> {
 
 #[test]
 fn read_article_returns_the_document() {
-    let doc = call("read_article", json!({ "path": sample() })).unwrap();
+    let doc = call(
+        "read_article",
+        json!({ "path": sample(), "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap();
     assert_eq!(doc["title"], "US, Russia tussle over Syria cease-fire deal");
     assert_eq!(doc["paragraphs"][0]["id"], "p1");
 }
@@ -104,7 +108,11 @@ fn errors_reach_the_ui_as_code_and_message() {
         [0u8, 159, 146, 150, 0, 1, 2, 3, 0, 0, 255, 254, 0, 7].repeat(64),
     )
     .unwrap();
-    let err = call("read_article", json!({ "path": junk })).unwrap_err();
+    let err = call(
+        "read_article",
+        json!({ "path": junk, "onEvent": "__CHANNEL__:7" }),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "binary_file");
     assert!(err["message"].as_str().unwrap().contains("junk.txt"));
 

@@ -1112,10 +1112,11 @@ mod tests {
             Err(ReadError::Binary { .. })
         ));
 
+        // A picture, whatever its name, is text only through OCR (`ocr::read_file_with_ocr`).
         let png = write_temp(&dir, "image.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
-        let err = read_file(&png, &limits).expect_err("png rejected");
-        assert!(matches!(err, ReadError::Binary { .. }));
-        assert!(err.to_string().contains("PNG"));
+        let err = read_file(&png, &limits).expect_err("png has no text layer");
+        assert!(matches!(err, ReadError::NoTextLayer { .. }), "{err}");
+        assert!(err.to_string().contains("OCR"));
 
         let pdf = write_temp(&dir, "paper.pdf", b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj");
         let err = read_file(&pdf, &limits).expect_err("truncated pdf rejected");

@@ -103,28 +103,33 @@ pub fn recognise(
         texts.push(tesseract(&input, limits, observer).map_err(failed)?);
         observer.page_done(1, 1);
     }
-    let text = texts
-        .iter()
-        .map(|t| paragraphs_of(t).join("\n\n"))
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    if text.trim().is_empty() {
+    let mut paragraphs: Vec<String> = texts.iter().flat_map(|t| paragraphs_of(t)).collect();
+    if paragraphs.is_empty() {
         return Err(ReadError::NoText {
             name: name.to_owned(),
         });
     }
+    // Everything on the page is the article (a scan has no menus to drop); a short first block
+    // without a closing stop is its headline.
+    let headline = paragraphs[0].chars().count() <= 150
+        && !paragraphs[0].ends_with(['.', ',', ';', ':'])
+        && paragraphs.len() > 1;
+    let title = if headline {
+        paragraphs.remove(0)
+    } else {
+        String::new()
+    };
+    let raw = crate::raw::RawDocument {
+        title,
+        paragraphs,
+        ..Default::default()
+    };
     let format = if is_pdf {
         SourceFormat::Pdf
     } else {
         SourceFormat::Image
     };
-    let mut doc = crate::finish(
-        crate::plain::parse_text(&text),
-        name.to_owned(),
-        format,
-        "OCR",
-    )?;
+    let mut doc = crate::finish(raw, name.to_owned(), format, "OCR")?;
     doc.from_ocr = true;
     Ok(doc)
 }
@@ -269,7 +274,7 @@ pub fn paragraphs_of(text: &str) -> Vec<String> {
             }
             paragraph.push_str(line);
         }
-        let paragraph = paragraph.replace('\u{0c}', "").trim().to_owned();
+        let paragraph = fix_pipes(paragraph.replace('\u{0c}', "").trim());
         let page_number = paragraph
             .chars()
             .all(|c| c.is_ascii_digit() || c == '-' || c == ' ');
@@ -278,6 +283,22 @@ pub fn paragraphs_of(text: &str) -> Vec<String> {
         }
     }
     paragraphs
+}
+
+/// Tesseract reads a capital I in sans-serif type as `|` now and then ("| said"); a `|`
+/// standing alone between words is that I (prose has no use for a lone bar).
+fn fix_pipes(text: &str) -> String {
+    text.split(' ')
+        .map(|word| match word {
+            "|" => "I",
+            "|'m" | "|’m" => "I'm",
+            "|'ve" | "|’ve" => "I've",
+            "|'d" | "|’d" => "I'd",
+            "|'ll" | "|’ll" => "I'll",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -293,6 +314,10 @@ mod tests {
                 "The Syrian government said on Tuesday that talks would resume.",
                 "A second para- Graph stays apart."
             ]
+        );
+        assert_eq!(
+            paragraphs_of("| don't use it, |'m sure. A | B"),
+            ["I don't use it, I'm sure. A I B"]
         );
     }
 }
