@@ -931,3 +931,58 @@ fn a_wrong_remote_engine_is_a_clear_error() {
     );
     assert!(!err.contains("sk-never-shown") && !stdout(&o).contains("sk-never-shown"));
 }
+
+/// A scanned page in a folder is read through OCR like any article: the batch does it, its
+/// outputs say the text came from OCR. Needs Tesseract and poppler (required in CI).
+#[test]
+fn a_scan_in_a_folder_is_read_through_ocr() {
+    let tools = ["tesseract", "pdftoppm"]
+        .iter()
+        .all(|t| Command::new(t).arg("-v").output().is_ok());
+    if !tools {
+        assert!(
+            std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
+            "PRECIS_REQUIRE_TOOLS=1 but tesseract or pdftoppm is missing"
+        );
+        eprintln!("OCR batch test skipped: tesseract or pdftoppm is not installed");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let input = home.path().join("in");
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(sample_article(), input.join("sample.txt")).unwrap();
+    let rendered = Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png", "-singlefile"])
+        .arg(common::fixture("readers/two-column.pdf"))
+        .arg(input.join("scan"))
+        .status()
+        .unwrap();
+    assert!(rendered.success());
+    let o = precis_in(
+        home.path(),
+        &[
+            "batch",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--to",
+            "en",
+            "--engine",
+            "extractive",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&out);
+    assert_eq!(count(&r, "done"), 2, "{r}");
+    let md = std::fs::read_to_string(out.join("scan.md")).unwrap();
+    assert!(md.contains("from OCR"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("scan.json")).unwrap()).unwrap();
+    assert_eq!(json["document"]["from_ocr"], true);
+    assert!(json["document"]["paragraphs"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("The river authority opened the northern flood gates"));
+    assert_eq!(json["document"]["format"], "image");
+}
