@@ -8,6 +8,7 @@
 //! paths. Must not depend on storage (`precis-store`), exports (`precis-export`), Tauri or the
 //! CLI; no network except in [`models::fetch`] when a download is requested.
 
+pub mod atomic;
 pub mod clock;
 pub mod error;
 pub mod lang;

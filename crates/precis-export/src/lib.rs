@@ -7,11 +7,10 @@
 //! Owns the renderings and the atomic write of any result file. Depends on the core's result
 //! types only; the core must never depend on it.
 
-mod atomic;
 mod docx;
 mod pdf;
 
-pub use atomic::write_atomic;
+pub use precis_core::atomic::write_atomic;
 
 use std::path::Path;
 

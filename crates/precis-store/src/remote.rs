@@ -4,7 +4,6 @@
 //! Both are written atomically in the data directory. A key in the environment
 //! (`PRECIS_REMOTE_API_KEY`) wins and is never stored.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use precis_core::models::RemoteSettings;
@@ -49,20 +48,13 @@ pub fn save_setup(data_dir: &Path, setup: &RemoteSetup) -> Result<(), Error> {
     write_private(data_dir, &setup_path(data_dir), &json)
 }
 
-/// Writes `bytes` to `path` (in `data_dir`) through a temporary file, which is created
-/// readable by its owner only, so a key is never readable by others, not even for a moment;
-/// the rename makes the change whole or nothing.
+/// Writes `bytes` to `path` in `data_dir` (made if missing), for the user's eyes only.
 fn write_private(data_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let write_error = |source| Error::Write {
+    std::fs::create_dir_all(data_dir).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
-    };
-    std::fs::create_dir_all(data_dir).map_err(write_error)?;
-    let mut file = tempfile::NamedTempFile::new_in(data_dir).map_err(write_error)?;
-    file.write_all(bytes).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
+    })?;
+    precis_core::atomic::write_private(path, bytes)
 }
 
 /// The variable a key in the environment is read from (it wins over the stored one).
