@@ -454,8 +454,7 @@ fn remote_status(dir: &Path) -> Result<RemoteStatus, ErrorInfo> {
     Ok(RemoteStatus {
         setup: remote::load_setup(dir).map_err(info)?,
         key_stored: remote::has_stored_api_key(dir),
-        key_from_environment: std::env::var(remote::API_KEY_VARIABLE)
-            .is_ok_and(|k| !k.trim().is_empty()),
+        key_from_environment: remote::api_key_from_environment().is_some(),
     })
 }
 

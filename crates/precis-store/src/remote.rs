@@ -83,12 +83,18 @@ pub fn save_api_key(data_dir: &Path, key: &str) -> Result<(), Error> {
     write_private(data_dir, &api_key_path(data_dir), key.as_bytes())
 }
 
+/// The key [`API_KEY_VARIABLE`] holds, if it holds one.
+pub fn api_key_from_environment() -> Option<String> {
+    std::env::var(API_KEY_VARIABLE)
+        .ok()
+        .map(|key| key.trim().to_string())
+        .filter(|key| !key.is_empty())
+}
+
 /// The key: from [`API_KEY_VARIABLE`] when set, else the stored one, else `None`.
 pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
-    if let Ok(key) = std::env::var(API_KEY_VARIABLE) {
-        if !key.trim().is_empty() {
-            return Ok(Some(key.trim().to_string()));
-        }
+    if let Some(key) = api_key_from_environment() {
+        return Ok(Some(key));
     }
     let Some(dir) = data_dir else { return Ok(None) };
     let path = api_key_path(dir);

@@ -67,6 +67,8 @@ impl LoadedModels {
         }
         let needs_llm = req.needs_llm(doc, translator_spec.is_some());
         if let (true, Some(config)) = (needs_llm, choice.remote) {
+            // The server stands in for the local model, whose memory is given back.
+            self.llm = None;
             if self.remote.as_ref().map(RemoteEngine::config) != Some(config) {
                 self.remote = None;
                 let name = format!(
@@ -80,6 +82,7 @@ impl LoadedModels {
                 self.remote = Some(engine);
             }
         } else if needs_llm {
+            self.remote = None;
             let wanted = super::resolve(choice.model)?;
             if self.llm.as_ref().map(|m| &m.info().path) != Some(&wanted) {
                 self.llm = None;
