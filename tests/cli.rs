@@ -790,6 +790,42 @@ fn a_folder_is_processed_reported_and_resumed_without_redoing_work() {
     let md = std::fs::read_to_string(out.join("article-01.md")).unwrap();
     assert!(md.starts_with("# Edited"), "{md}");
 
+    // Three articles at once: the same results, the same report (the edited article's too).
+    let parallel = home.path().join("parallel");
+    let mut parallel_args = args.to_vec();
+    parallel_args[3] = parallel.to_str().unwrap();
+    parallel_args.extend(["--jobs", "3"]);
+    let o = precis_in(home.path(), &parallel_args);
+    assert_clear_error(&o, "1 of 5 articles failed");
+    let r = report(&parallel);
+    assert_eq!(
+        (count(&r, "done"), count(&r, "skipped"), count(&r, "failed")),
+        (4, 0, 1),
+        "{r}"
+    );
+    for name in [
+        "article-00.json",
+        "article-02.json",
+        "world/europe/talks.json",
+    ] {
+        let json = |dir: &Path| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+        };
+        let points = |dir: &Path| json(dir)["summary"]["points"].clone();
+        assert_eq!(points(&parallel), points(&out), "{name}");
+    }
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("[batch ").count(),
+        5,
+        "one line per article: {err}"
+    );
+    let o = precis_in(
+        home.path(),
+        &[&parallel_args[..], &["--jobs", "0"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
     // Results written inside the input folder are never read back as articles.
     let inside = input.join("results");
     let mut inside_args = args;

@@ -566,3 +566,90 @@ fn qwen_templates_give_the_same_prompts_as_the_built_in_chatml() {
         }
     }
 }
+
+/// `precis batch --jobs`: two articles at once on one engine (loaded once, on its own thread):
+/// each gets its whole translation — no paragraph lost or swapped with the other article's —
+/// and its own token count.
+#[test]
+fn two_articles_at_once_share_one_engine() {
+    let spec =
+        std::env::var("PRECIS_TEST_SMALL_MODEL").unwrap_or_else(|_| "qwen2.5-0.5b-instruct".into());
+    if small_model().is_none() {
+        return; // said why in `load`
+    }
+    let choice = models::ModelChoice {
+        model: Some(&spec),
+        ..Default::default()
+    };
+    let shared = models::load_shared(choice, 8, &mut |_: Event| {}).unwrap();
+    let req = Request {
+        summary: None,
+        summary_in_target: false,
+        translate: true,
+        target: Language::parse("zh").unwrap(),
+        glossary: Default::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("harbour.txt");
+    std::fs::write(
+        &other,
+        "Harbour reopens after storm\n\nThe harbour of Valletta reopened on Monday after a storm \
+         closed it for three days.\n\nShips waited outside the port while divers checked the \
+         sea walls for damage.\n\nThe port authority said repairs would cost about 2 million \
+         euros.",
+    )
+    .unwrap();
+    let docs = [sample(), read_file(&other, &ReadLimits::default()).unwrap()];
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let runs: Vec<_> = docs
+            .iter()
+            .map(|doc| {
+                let (shared, req) = (&shared, &req);
+                s.spawn(move || {
+                    let mut models = models::LoadedModels::sharing(shared.client());
+                    let mut sink = |_: Event| {};
+                    let job = models.prepare(req, doc, choice, &mut sink).unwrap();
+                    assert!(job.llm.is_some(), "the shared engine is the job's LLM");
+                    pipeline::run_with(doc.clone(), req, job, &mut sink, &CancelToken::new())
+                        .unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (doc, outcome) in docs.iter().zip(&outcomes) {
+        let t = outcome.translation.as_ref().unwrap();
+        assert_eq!(t.paragraphs.len(), doc.paragraphs.len());
+        for (p, source) in t.paragraphs.iter().zip(&doc.paragraphs) {
+            assert_eq!(p.source, source.text, "a paragraph of the other article");
+        }
+        // The 0.5B leaves some paragraphs in English (see the top of this file).
+        let chinese = t
+            .paragraphs
+            .iter()
+            .filter(|p| cjk_share(&p.text) > 0.5)
+            .count();
+        assert!(
+            chinese * 2 > t.paragraphs.len(),
+            "not Chinese: {:?}",
+            t.paragraphs
+        );
+        assert!(outcome.stats.unwrap().generated_tokens > 0);
+    }
+    let harbour: String = outcomes[1]
+        .translation
+        .as_ref()
+        .unwrap()
+        .paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect();
+    assert!(
+        harbour.contains("200万欧元"),
+        "the harbour's own amount: {harbour}"
+    );
+    assert!(
+        outcomes[0].stats.unwrap().generated_tokens > outcomes[1].stats.unwrap().generated_tokens,
+        "each article counts its own tokens"
+    );
+}

@@ -4,18 +4,21 @@
 //! or crashed batch resumes where it stopped; `report.json` and a one-screen summary say what
 //! was done, skipped and failed, and why. One bad file never stops the batch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use precis_core::document::folder::{articles_in, FolderListing};
 use precis_core::document::ReadLimits;
-use precis_core::models::{LoadedModels, ModelChoice};
+use precis_core::models::{load_shared, LoadedModels, ModelChoice};
 use precis_core::pipeline::{self, Outcome, Request};
 use precis_core::progress::{CancelToken, Stage};
 use precis_core::reading;
+use precis_core::translate::parallel_from_env;
 use precis_export::ExportFormat;
 use precis_store::batch::{Journal, Recorded};
 use serde::Serialize;
@@ -96,16 +99,10 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
         unreadable: unreadable(&listing),
         ..Report::default()
     };
-    let mut models = LoadedModels::new();
-    let total = listing.articles.len();
-    // Model time of the articles done in this run: their speed and the time left.
-    let mut worked_secs = 0.0;
-    for (i, path) in listing.articles.iter().enumerate() {
+    // What needs doing: the rest was done by an earlier run or cannot be read.
+    let mut todo = VecDeque::new();
+    for path in &listing.articles {
         let rel = relative(&args.input_dir, path);
-        if cancel.is_cancelled() {
-            report.not_started.push(rel);
-            continue;
-        }
         let key = rel.to_string_lossy().into_owned();
         let hash = match content_hash(path, limits.max_bytes) {
             Ok(hash) => hash,
@@ -123,54 +120,119 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
                 continue;
             }
         }
-        let worked = report.done.len();
-        let eta = (worked > 0).then(|| worked_secs / worked as f64 * (total - i) as f64);
-        let speed = tokens_per_second(report.generated_tokens, worked_secs);
-        announce(quiet, i + 1, total, &key, eta, speed);
-        journal.started(&key, &hash)?;
-        let article_start = Instant::now();
-        let result =
-            process(path, &limits, &req, choice, &mut models, quiet, cancel).and_then(|outcome| {
-                let stem = &names[path];
-                write_outputs(&outcome, &formats, &args.out, stem).map(|o| (o, outcome))
-            });
-        let seconds = article_start.elapsed().as_secs_f64();
-        match result {
-            Ok((outputs, outcome)) => {
-                let tokens = outcome.stats.map_or(0, |s| s.generated_tokens);
-                journal.done(&key, &hash, &outputs, seconds, tokens)?;
-                worked_secs += seconds;
-                report.generated_tokens += tokens;
-                report.done.push(DoneArticle {
-                    path: rel,
-                    outputs,
-                    seconds,
-                    generated_tokens: tokens,
-                });
-            }
-            Err(e) if is_cancel(&e) => {
-                // Left marked as started: the next run does it again, from the start.
-                report.not_started.push(rel);
-            }
+        todo.push_back(Pending {
+            path: path.clone(),
+            rel,
+            key,
+            hash,
+        });
+    }
+
+    let jobs = usize::from(args.jobs).clamp(1, todo.len().max(1));
+    let work = Work {
+        limits: &limits,
+        req: &req,
+        choice,
+        formats: &formats,
+        out: &args.out,
+        names: &names,
+        // Several articles' progress lines would interleave: each only says when it starts.
+        quiet: quiet || jobs > 1,
+        cancel,
+    };
+    // Articles at once share one model: loaded once, their paragraphs decoded together.
+    let shared = if jobs > 1 && choice.has_llm() {
+        let reporter = progress::Reporter::new(quiet);
+        let loaded = load_shared(choice, parallel_from_env(), &mut reporter.sink());
+        reporter.finish();
+        match loaded {
+            Ok(engine) => Some(engine),
             Err(e) => {
-                let error = format!("{e:#}");
-                journal.failed(&key, &hash, &error, seconds)?;
-                let fatal = is_engine_failure(&e);
-                report.failed.push(FailedArticle { path: rel, error });
-                if fatal {
-                    // No model, no article: the rest would fail the same way.
-                    for rest in &listing.articles[i + 1..] {
-                        report.not_started.push(relative(&args.input_dir, rest));
-                    }
-                    break;
+                // No model, no article: none is started.
+                if let Some(first) = todo.pop_front() {
+                    report.failed.push(FailedArticle {
+                        path: first.rel,
+                        error: format!("{:#}", anyhow::Error::from(e)),
+                    });
                 }
+                report.not_started.extend(todo.drain(..).map(|p| p.rel));
+                None
             }
         }
-    }
+    } else {
+        None
+    };
+
+    let total = listing.articles.len();
+    let to_do = todo.len();
+    let queue = Mutex::new(todo);
+    let stop = AtomicBool::new(false);
+    let (news_tx, news) = mpsc::channel::<News>();
+    let processing = Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..jobs {
+            let (queue, stop, news_tx, work) = (&queue, &stop, news_tx.clone(), &work);
+            let models = match &shared {
+                Some(engine) => LoadedModels::sharing(engine.client()),
+                None => LoadedModels::new(),
+            };
+            scope.spawn(move || worker(work, models, queue, stop, &news_tx));
+        }
+        drop(news_tx);
+        let mut announced = total - to_do;
+        for event in news {
+            match event {
+                News::Started(key, hash) => {
+                    announced += 1;
+                    let finished = report.done.len();
+                    let secs = processing.elapsed().as_secs_f64();
+                    let left = to_do.saturating_sub(finished);
+                    let eta = (finished > 0).then(|| secs / finished as f64 * left as f64);
+                    let speed = tokens_per_second(report.generated_tokens, secs);
+                    announce(quiet, announced, total, &key, eta, speed);
+                    journal.started(&key, &hash)?;
+                }
+                News::Finished(pending, result, seconds) => match result {
+                    Ok((outputs, tokens)) => {
+                        journal.done(&pending.key, &pending.hash, &outputs, seconds, tokens)?;
+                        report.generated_tokens += tokens;
+                        report.done.push(DoneArticle {
+                            path: pending.rel,
+                            outputs,
+                            seconds,
+                            generated_tokens: tokens,
+                        });
+                    }
+                    Err(e) if is_cancel(&e) => {
+                        // Left marked as started: the next run does it again, from the start.
+                        report.not_started.push(pending.rel);
+                    }
+                    Err(e) => {
+                        let error = format!("{e:#}");
+                        journal.failed(&pending.key, &pending.hash, &error, seconds)?;
+                        if is_engine_failure(&e) {
+                            // No model, no article: the rest would fail the same way.
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        report.failed.push(FailedArticle {
+                            path: pending.rel,
+                            error,
+                        });
+                    }
+                },
+            }
+        }
+        Ok(())
+    })?;
+    drop(shared);
+    // Not taken by a worker: cancelled or stopped first.
+    let rest = queue.into_inner().unwrap_or_else(|e| e.into_inner());
+    report.not_started.extend(rest.into_iter().map(|p| p.rel));
     report.cancelled = cancel.is_cancelled();
     report.seconds = started.elapsed().as_secs_f64();
     report.tokens_per_second =
-        tokens_per_second(report.generated_tokens, worked_secs).unwrap_or(0.0);
+        tokens_per_second(report.generated_tokens, processing.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
     let json = serde_json::to_string_pretty(&report)? + "\n";
     let report_path = args.out.join(REPORT_FILE);
     precis_export::write_atomic(&report_path, json.as_bytes())?;
@@ -190,17 +252,66 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     }
 }
 
-/// Reads and processes one article.
-fn process(
-    path: &Path,
-    limits: &ReadLimits,
-    req: &Request,
-    choice: ModelChoice,
-    models: &mut LoadedModels,
+/// An article to process.
+struct Pending {
+    path: PathBuf,
+    /// Its path in the input folder: its name in the journal and the report.
+    rel: PathBuf,
+    key: String,
+    hash: String,
+}
+
+/// What the processing of every article shares.
+struct Work<'a> {
+    limits: &'a ReadLimits,
+    req: &'a Request,
+    choice: ModelChoice<'a>,
+    formats: &'a [ExportFormat],
+    out: &'a Path,
+    names: &'a HashMap<PathBuf, PathBuf>,
     quiet: bool,
-    cancel: &CancelToken,
-) -> Result<Outcome> {
-    let reporter = progress::Reporter::new(quiet);
+    cancel: &'a CancelToken,
+}
+
+/// A worker's news for the thread that keeps the journal and the report.
+enum News {
+    /// An article (journal key, content hash) was started.
+    Started(String, String),
+    /// An article's outputs (relative to the output folder) and generated tokens, or why it
+    /// failed; and the seconds it took.
+    Finished(Pending, Result<(Vec<PathBuf>, u64)>, f64),
+}
+
+/// Processes articles from `queue` until it is empty, the run is cancelled or `stop` is set.
+fn worker(
+    work: &Work,
+    mut models: LoadedModels,
+    queue: &Mutex<VecDeque<Pending>>,
+    stop: &AtomicBool,
+    news: &mpsc::Sender<News>,
+) {
+    loop {
+        if work.cancel.is_cancelled() || stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(pending) = next else { return };
+        let _ = news.send(News::Started(pending.key.clone(), pending.hash.clone()));
+        let started = Instant::now();
+        let result = process(&pending.path, work, &mut models).and_then(|outcome| {
+            let stem = &work.names[&pending.path];
+            let outputs = write_outputs(&outcome, work.formats, work.out, stem)?;
+            Ok((outputs, outcome.stats.map_or(0, |s| s.generated_tokens)))
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        let _ = news.send(News::Finished(pending, result, seconds));
+    }
+}
+
+/// Reads and processes one article.
+fn process(path: &Path, work: &Work, models: &mut LoadedModels) -> Result<Outcome> {
+    let (limits, req, choice, cancel) = (work.limits, work.req, work.choice, work.cancel);
+    let reporter = progress::Reporter::new(work.quiet);
     let mut sink = reporter.sink();
     let doc = match reading::read_article(path, limits, &mut sink, cancel) {
         Ok(doc) => doc,

@@ -22,6 +22,7 @@ pub mod kernels;
 pub mod progress;
 pub mod prompt_cache;
 mod sampling;
+pub mod shared;
 pub mod speculative;
 pub mod stream;
 pub mod tokenizer;
@@ -200,6 +201,16 @@ pub trait JobSource {
     fn on_text(&mut self, id: usize, text: &str);
     /// Conversation `id` finished; an error stops the run.
     fn done(&mut self, id: usize, generation: Generation) -> Result<()>;
+    /// Conversation `id` could not run (its prompt does not fit the context); an error (by
+    /// default this one) stops the run.
+    fn failed(&mut self, _id: usize, error: Error) -> Result<()> {
+        Err(error)
+    }
+    /// Whether conversation `id` is no longer wanted: it leaves the batch unfinished, with no
+    /// `done` (a client of a [`shared::SharedEngine`] that was cancelled).
+    fn abandoned(&mut self, _id: usize) -> bool {
+        false
+    }
 }
 
 /// What the pipeline, the summarizer and the translator need of a model: the seam between
@@ -256,6 +267,13 @@ impl Generator for LlmEngine {
     ) -> Result<()> {
         LlmEngine::run_jobs(self, jobs, max_parallel, cancel)
     }
+}
+
+fn count_with(tokenizer: &Tokenizer, text: &str) -> usize {
+    tokenizer
+        .encode(text, false)
+        .map(|e| e.len())
+        .unwrap_or(text.len() / 3)
 }
 
 /// `<think>\n\n</think>\n\n` as token ids for a model whose chat template can turn thinking
@@ -575,6 +593,12 @@ impl LlmEngine {
         self.prompt_lookup = lookup;
     }
 
+    /// [`Self::count_tokens`] for other threads (a [`shared::SharedEngine`]'s clients).
+    pub fn token_counter(&self) -> shared::TokenCounter {
+        let tokenizer = self.tokenizer.clone();
+        std::sync::Arc::new(move |text: &str| count_with(&tokenizer, text))
+    }
+
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
@@ -585,10 +609,7 @@ impl LlmEngine {
     }
 
     pub fn count_tokens(&self, text: &str) -> usize {
-        self.tokenizer
-            .encode(text, false)
-            .map(|e| e.len())
-            .unwrap_or(text.len() / 3)
+        count_with(&self.tokenizer, text)
     }
 
     /// The prompt's token ids, as the model will see them.
@@ -811,13 +832,23 @@ impl LlmEngine {
         let vocab = self.model.vocab_size();
         loop {
             cancel.check()?;
+            running.retain(|r| !jobs.abandoned(r.id));
             // Fill free slots (a source may offer new jobs after one is done, e.g. a retry).
             while running.len() < max_parallel {
                 let Some(job) = jobs.next_job() else {
                     break;
                 };
-                let prompt = self.prompt_tokens(&job.messages)?;
-                let max_new = self.check_prompt(&prompt, &job.params)?;
+                let prepared = self.prompt_tokens(&job.messages).and_then(|prompt| {
+                    let max_new = self.check_prompt(&prompt, &job.params)?;
+                    Ok((prompt, max_new))
+                });
+                let (prompt, max_new) = match prepared {
+                    Ok(prepared) => prepared,
+                    Err(e) => {
+                        jobs.failed(job.id, e)?;
+                        continue;
+                    }
+                };
                 let started = Instant::now();
                 // The main cache takes this prompt (all but its last token) after what it shares
                 // with the previous one; the job's own cache is a copy of that.

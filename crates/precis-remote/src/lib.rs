@@ -350,9 +350,13 @@ impl Generator for RemoteEngine {
                 Ok((id, News::Text(text))) => jobs.on_text(id, &text),
                 Ok((id, News::Done(result))) => {
                     running -= 1;
-                    let generation = result?;
-                    self.add_stats(&generation);
-                    jobs.done(id, generation)?;
+                    match result {
+                        Ok(generation) => {
+                            self.add_stats(&generation);
+                            jobs.done(id, generation)?;
+                        }
+                        Err(e) => jobs.failed(id, e)?,
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::document::Document;
+use crate::llm::shared::{SharedClient, SharedEngine};
 use crate::llm::{Generator, LlmEngine};
 use crate::mt::{self, MachineTranslator, MarianEngine};
 use crate::pipeline::{JobModels, Request};
@@ -39,11 +40,52 @@ pub struct LoadedModels {
     remote: Option<RemoteEngine>,
     /// The dedicated translation model, with the choice it was loaded for.
     translator: Option<(String, MarianEngine)>,
+    /// An engine shared with jobs running at the same time ([`load_shared`]): the LLM of every
+    /// job, in place of one of their own.
+    shared: Option<SharedClient>,
+}
+
+/// Loads the LLM `choice` names — the remote engine, or the local model — once, onto a thread
+/// of its own, whose batches take up to `max_parallel` conversations of every job using it
+/// (`precis batch --jobs`); [`LoadedModels::sharing`] gives each job its handle.
+pub fn load_shared(
+    choice: ModelChoice,
+    max_parallel: usize,
+    sink: &mut dyn EventSink,
+) -> Result<SharedEngine> {
+    let (engine, counter): (Box<dyn Generator + Send>, _) = match choice.remote {
+        Some(config) => {
+            let engine = announce_loading(&remote_name(config), sink, || {
+                RemoteEngine::new(config.clone()).map_err(crate::Error::from)
+            })?;
+            let counter: crate::llm::shared::TokenCounter =
+                std::sync::Arc::new(crate::remote::estimate_tokens);
+            (Box::new(engine), counter)
+        }
+        None => {
+            let path = super::resolve(choice.model)?;
+            let engine = announce_loading(&file_name(&path), sink, || {
+                LlmEngine::load(&path).map_err(crate::Error::from)
+            })?;
+            let counter = engine.token_counter();
+            (Box::new(engine), counter)
+        }
+    };
+    Ok(SharedEngine::spawn(engine, counter, max_parallel)?)
 }
 
 impl LoadedModels {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Models whose LLM is `client`'s shared engine; a dedicated translation model is still
+    /// this job's own.
+    pub fn sharing(client: SharedClient) -> Self {
+        Self {
+            shared: Some(client),
+            ..Self::default()
+        }
     }
 
     /// The models `req` needs for `doc`, loading any that is not loaded yet. Each load is
@@ -66,17 +108,14 @@ impl LoadedModels {
             }
         }
         let needs_llm = req.needs_llm(doc, translator_spec.is_some());
-        if let (true, Some(config)) = (needs_llm, choice.remote) {
+        if self.shared.is_some() {
+            // Loaded once for every job, by `load_shared`.
+        } else if let (true, Some(config)) = (needs_llm, choice.remote) {
             // The server stands in for the local model, whose memory is given back.
             self.llm = None;
             if self.remote.as_ref().map(RemoteEngine::config) != Some(config) {
                 self.remote = None;
-                let name = format!(
-                    "{} at {} (remote)",
-                    config.model.trim(),
-                    config.endpoint.trim()
-                );
-                let engine = announce_loading(&name, sink, || {
+                let engine = announce_loading(&remote_name(config), sink, || {
                     RemoteEngine::new(config.clone()).map_err(crate::Error::from)
                 })?;
                 self.remote = Some(engine);
@@ -94,6 +133,8 @@ impl LoadedModels {
             }
         }
         let llm = match (choice.remote, &mut self.remote, &mut self.llm) {
+            _ if !needs_llm => None,
+            _ if self.shared.is_some() => self.shared.as_mut().map(|s| s as &mut dyn Generator),
             (Some(_), Some(remote), _) if needs_llm => Some(remote as &mut dyn Generator),
             (None, _, Some(llm)) if needs_llm => Some(llm as &mut dyn Generator),
             _ => None,
@@ -114,6 +155,14 @@ impl LoadedModels {
             self.llm = None;
         }
     }
+}
+
+fn remote_name(config: &RemoteConfig) -> String {
+    format!(
+        "{} at {} (remote)",
+        config.model.trim(),
+        config.endpoint.trim()
+    )
 }
 
 fn file_name(path: &Path) -> String {

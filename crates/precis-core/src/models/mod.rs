@@ -6,7 +6,7 @@ pub mod fetch;
 mod loaded;
 mod remote;
 
-pub use loaded::{LoadedModels, ModelChoice};
+pub use loaded::{load_shared, LoadedModels, ModelChoice};
 pub use remote::RemoteSettings;
 
 use std::path::{Path, PathBuf};

@@ -431,7 +431,8 @@ pub(crate) fn announced_glossary(
 /// BENCHMARKS.md); `PRECIS_BATCH` overrides it (1 translates one paragraph at a time).
 pub const DEFAULT_PARALLEL: usize = 8;
 
-fn parallel_from_env() -> usize {
+/// Paragraphs decoded at once: `PRECIS_BATCH`, else [`DEFAULT_PARALLEL`].
+pub fn parallel_from_env() -> usize {
     std::env::var("PRECIS_BATCH")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
