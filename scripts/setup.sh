@@ -21,8 +21,9 @@ as_root() {
 # English data) and poppler's pdftoppm read scans and pictures (OCR).
 SYSTEM_PACKAGES=(build-essential pkg-config python3 python3-pip python3-venv ca-certificates curl libwebkit2gtk-4.1-dev fonts-noto-cjk tesseract-ocr tesseract-ocr-eng poppler-utils)
 # Only for the tests: a virtual display, a private D-Bus session bus and WebDriver for the
-# window test (pdftotext, from poppler-utils above, reads exported PDFs back).
-TEST_PACKAGES=(xvfb xauth dbus-daemon webkit2gtk-driver)
+# window test (pdftotext, from poppler-utils above, reads exported PDFs back), and GNOME Keyring
+# for the API key's keyring test.
+TEST_PACKAGES=(xvfb xauth dbus-daemon dbus-bin webkit2gtk-driver gnome-keyring)
 
 install_system_packages() {
   command -v cargo >/dev/null || { echo "Rust is required (https://rustup.rs), then run this again" >&2; exit 1; }

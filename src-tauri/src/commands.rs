@@ -446,6 +446,8 @@ pub struct RemoteStatus {
     pub setup: RemoteSetup,
     /// A key is stored (Settings).
     pub key_stored: bool,
+    /// It is in the OS keyring (else in a file only the user can read).
+    pub key_in_keyring: bool,
     /// A key comes from `PRECIS_REMOTE_API_KEY` (it wins over the stored one).
     pub key_from_environment: bool,
 }
@@ -454,6 +456,7 @@ fn remote_status(dir: &Path) -> Result<RemoteStatus, ErrorInfo> {
     Ok(RemoteStatus {
         setup: remote::load_setup(dir).map_err(info)?,
         key_stored: remote::has_stored_api_key(dir),
+        key_in_keyring: remote::stored_api_key(dir) == Some(remote::KeyPlace::Keyring),
         key_from_environment: remote::api_key_from_environment().is_some(),
     })
 }
@@ -483,13 +486,20 @@ pub fn remote_setup_save(
     remote_status(&dir)
 }
 
-/// Stores the remote engine's API key (an empty one removes it). It is written only to its own
-/// file, readable by the user alone, and never sent back to the window.
+/// Stores the remote engine's API key (an empty one removes it): in the OS keyring where one
+/// answers, else in its own file readable by the user alone; never sent back to the window.
+/// Off the window's thread: the keyring may ask the user to unlock it first.
 #[tauri::command]
-pub fn remote_key_save(state: State<'_, AppState>, key: String) -> Result<RemoteStatus, ErrorInfo> {
+pub async fn remote_key_save(
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<RemoteStatus, ErrorInfo> {
     let dir = state.inner.data_dir()?;
-    remote::save_api_key(&dir, &key).map_err(info)?;
-    remote_status(&dir)
+    blocking(move || {
+        remote::save_api_key(&dir, &key).map_err(info)?;
+        remote_status(&dir)
+    })
+    .await
 }
 
 /// What a connection test found: the server answered with this model.

@@ -272,6 +272,7 @@ export function glossaryBackend(
 export const REMOTE_OFF: RemoteStatus = {
   setup: { enabled: false, settings: null },
   keyStored: false,
+  keyInKeyring: false,
   keyFromEnvironment: false,
 };
 

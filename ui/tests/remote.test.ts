@@ -60,6 +60,7 @@ function remoteBackend(
   const status = (): RemoteStatus => ({
     setup: structuredClone(saved.setup),
     keyStored: saved.key !== '',
+    keyInKeyring: saved.key !== '',
     keyFromEnvironment: saved.keyFromEnvironment,
   });
   const handlers: Record<string, Handler> = {
@@ -203,7 +204,7 @@ describe('Remote engine panel', () => {
     expect(input('remote-context').value).toBe('8192');
     // The key is never filled in, only said to be there.
     expect(input('remote-key').value).toBe('');
-    expect(text('remote-key-status')).toBe('A key is saved');
+    expect(text('remote-key-status')).toBe('A key is saved in the system keyring');
     expect(button('remote-key-remove').disabled).toBe(false);
     expect(document.body.textContent).not.toContain('sk-stored');
 
@@ -347,7 +348,7 @@ describe('Remote engine panel', () => {
     await fill('remote-key', 'sk-secret-123');
     expect(button('remote-key-save').disabled).toBe(false);
     await fireEvent.click($('remote-key-save')!);
-    await waitFor(() => expect(text('remote-key-status')).toBe('A key is saved'));
+    await waitFor(() => expect(text('remote-key-status')).toBe('A key is saved in the system keyring'));
     expect(backend.of('remote_key_save')[0].args).toEqual({ key: 'sk-secret-123' });
     expect(fake.saved.key).toBe('sk-secret-123');
     expect(input('remote-key').value).toBe('');
@@ -521,7 +522,7 @@ describe('Remote engine panel', () => {
     const { backend } = withRemote({ setup: { enabled: true, settings: OLLAMA } }, {
       remote_status_get: () => {
         if (fail) throw { code: 'io_error', message: 'remote.json: permission denied' };
-        return { setup: { enabled: true, settings: OLLAMA }, keyStored: false, keyFromEnvironment: false };
+        return { setup: { enabled: true, settings: OLLAMA }, keyStored: false, keyInKeyring: false, keyFromEnvironment: false };
       },
     });
     const app = new AppState();
@@ -585,6 +586,12 @@ describe('remote helpers', () => {
     expect(probeText({ model: 'm', seconds: 12.345 })).toBe('Connected: m answered in 12.3 s');
     expect(keyStatusText({ ...REMOTE_OFF, keyStored: true, keyFromEnvironment: true })).toBe(
       'Key from PRECIS_REMOTE_API_KEY (used in place of the saved key)',
+    );
+    expect(keyStatusText({ ...REMOTE_OFF, keyStored: true, keyInKeyring: true })).toBe(
+      'A key is saved in the system keyring',
+    );
+    expect(keyStatusText({ ...REMOTE_OFF, keyStored: true, keyInKeyring: false })).toMatch(
+      /in a file only you can read/,
     );
     expect(keyStatusText(null)).toBe('');
   });

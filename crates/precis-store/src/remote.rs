@@ -1,8 +1,10 @@
 //! The remote engine as the window keeps it: its settings (`remote.json`: whether it is on, and
 //! [`RemoteSettings`]) and its API key, kept apart from everything else Précis stores (never in
-//! the history, the settings, logs or exports): in a file only the user can read (mode 0600).
-//! Both are written atomically in the data directory. A key in the environment
-//! (`PRECIS_REMOTE_API_KEY`) wins and is never stored.
+//! the history, the settings, logs or exports): in the OS keyring (Secret Service — GNOME
+//! Keyring, KWallet — on Linux, the Keychain on macOS, the Credential Manager on Windows) where
+//! one answers, else in a file only the user can read (mode 0600). The settings are written
+//! atomically in the data directory. A key in the environment (`PRECIS_REMOTE_API_KEY`) wins and
+//! is never stored.
 
 use std::path::{Path, PathBuf};
 
@@ -60,16 +62,39 @@ fn write_private(data_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error
 /// The variable a key in the environment is read from (it wins over the stored one).
 pub const API_KEY_VARIABLE: &str = "PRECIS_REMOTE_API_KEY";
 
-/// The key's file in a data directory.
+/// The key's file in a data directory (where no keyring answers).
 pub fn api_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("remote-api-key")
 }
 
-/// Stores `key` (surrounding blanks dropped); an empty key removes the stored one.
-pub fn save_api_key(data_dir: &Path, key: &str) -> Result<(), Error> {
+/// Says the key is in the OS keyring (so status checks need not ask the keyring).
+fn keyring_marker_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("remote-api-key.in-keyring")
+}
+
+/// The keyring entry for the key of the data directory `data_dir` (each data directory, e.g.
+/// a test's, has its own).
+fn keyring_entry(data_dir: &Path) -> Result<keyring::Entry, keyring::Error> {
+    keyring::Entry::new(
+        "Précis remote engine API key",
+        &data_dir.display().to_string(),
+    )
+}
+
+/// Where a stored key is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPlace {
+    Keyring,
+    File,
+}
+
+/// Stores `key` (surrounding blanks dropped) in the OS keyring, or where none answers in a file
+/// only the user can read; an empty key removes the stored one. Returns where it went.
+pub fn save_api_key(data_dir: &Path, key: &str) -> Result<Option<KeyPlace>, Error> {
     let key = key.trim();
     if key.is_empty() {
-        return delete_api_key(data_dir);
+        delete_api_key(data_dir)?;
+        return Ok(None);
     }
     if key.chars().any(char::is_control) {
         return Err(Error::Write {
@@ -80,7 +105,29 @@ pub fn save_api_key(data_dir: &Path, key: &str) -> Result<(), Error> {
             ),
         });
     }
-    write_private(data_dir, &api_key_path(data_dir), key.as_bytes())
+    let in_keyring = keyring_allowed()
+        && keyring_entry(data_dir)
+            .and_then(|entry| entry.set_password(key))
+            .is_ok();
+    if in_keyring {
+        write_private(
+            data_dir,
+            &keyring_marker_path(data_dir),
+            b"The remote engine's API key is in the OS keyring.\n",
+        )?;
+        remove_file(&api_key_path(data_dir))?;
+        Ok(Some(KeyPlace::Keyring))
+    } else {
+        write_private(data_dir, &api_key_path(data_dir), key.as_bytes())?;
+        forget_keyring_entry(data_dir)?;
+        Ok(Some(KeyPlace::File))
+    }
+}
+
+/// `PRECIS_KEYRING=0` keeps the key in the file even where a keyring answers (a keyring that
+/// asks for a password at every start, or a shared account).
+fn keyring_allowed() -> bool {
+    std::env::var("PRECIS_KEYRING").as_deref() != Ok("0")
 }
 
 /// The key [`API_KEY_VARIABLE`] holds, if it holds one.
@@ -97,6 +144,20 @@ pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
         return Ok(Some(key));
     }
     let Some(dir) = data_dir else { return Ok(None) };
+    if keyring_marker_path(dir).is_file() {
+        let from_keyring = keyring_entry(dir).and_then(|entry| entry.get_password());
+        return match from_keyring {
+            Ok(key) => Ok(Some(key)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(Error::Io {
+                path: keyring_marker_path(dir),
+                source: std::io::Error::other(format!(
+                    "the OS keyring did not give the remote engine's API key ({e}); unlock \
+                     the keyring, or save the key again in Settings → Remote engine"
+                )),
+            }),
+        };
+    }
     let path = api_key_path(dir);
     match std::fs::read_to_string(&path) {
         Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
@@ -106,17 +167,53 @@ pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
     }
 }
 
-/// Whether a key is stored (the window shows "a key is set" without ever reading it back).
-pub fn has_stored_api_key(data_dir: &Path) -> bool {
-    api_key_path(data_dir).is_file()
+/// Where a key is stored, if one is (the window says so without ever reading the key back).
+pub fn stored_api_key(data_dir: &Path) -> Option<KeyPlace> {
+    if keyring_marker_path(data_dir).is_file() {
+        Some(KeyPlace::Keyring)
+    } else if api_key_path(data_dir).is_file() {
+        Some(KeyPlace::File)
+    } else {
+        None
+    }
 }
 
+/// Whether a key is stored.
+pub fn has_stored_api_key(data_dir: &Path) -> bool {
+    stored_api_key(data_dir).is_some()
+}
+
+/// Removes the stored key, from the keyring and from the file.
 pub fn delete_api_key(data_dir: &Path) -> Result<(), Error> {
-    let path = api_key_path(data_dir);
-    match std::fs::remove_file(&path) {
+    remove_file(&api_key_path(data_dir))?;
+    forget_keyring_entry(data_dir)
+}
+
+/// Removes the key from the keyring, if it was put there.
+fn forget_keyring_entry(data_dir: &Path) -> Result<(), Error> {
+    let marker = keyring_marker_path(data_dir);
+    if !marker.is_file() {
+        return Ok(());
+    }
+    match keyring_entry(data_dir).and_then(|entry| entry.delete_credential()) {
+        Ok(()) | Err(keyring::Error::NoEntry) => remove_file(&marker),
+        Err(e) => Err(Error::Write {
+            path: marker,
+            source: std::io::Error::other(format!(
+                "the OS keyring did not remove the remote engine's API key: {e}"
+            )),
+        }),
+    }
+}
+
+fn remove_file(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(Error::Write { path, source }),
+        Err(source) => Err(Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -126,10 +223,19 @@ mod tests {
 
     #[test]
     fn the_key_is_kept_readable_by_its_owner_only() {
+        // Where no keyring answers (as in CI; tests/keyring.rs runs a real one).
+        if !keyring_unavailable() {
+            eprintln!("skipped: a keyring answers here, so the key would not go to the file");
+            return;
+        }
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         assert!(!has_stored_api_key(&data));
-        save_api_key(&data, "  sk-local-123 \n").unwrap();
+        assert_eq!(
+            save_api_key(&data, "  sk-local-123 \n").unwrap(),
+            Some(KeyPlace::File)
+        );
+        assert_eq!(stored_api_key(&data), Some(KeyPlace::File));
         assert!(has_stored_api_key(&data));
         // The environment may hold a key of the test runner's; read the file directly too.
         assert_eq!(
@@ -155,6 +261,13 @@ mod tests {
         save_api_key(&data, "").unwrap();
         assert!(!has_stored_api_key(&data));
         delete_api_key(&data).unwrap();
+    }
+
+    fn keyring_unavailable() -> bool {
+        let probe = tempfile::tempdir().unwrap();
+        keyring_entry(probe.path())
+            .and_then(|e| e.get_password())
+            .is_err_and(|e| !matches!(e, keyring::Error::NoEntry))
     }
 
     #[test]

@@ -364,6 +364,10 @@ export type RemoteStatus = { setup: RemoteSetup,
  */
 keyStored: boolean, 
 /**
+ * It is in the OS keyring (else in a file only the user can read).
+ */
+keyInKeyring: boolean, 
+/**
  * A key comes from `PRECIS_REMOTE_API_KEY` (it wins over the stored one).
  */
 keyFromEnvironment: boolean, };

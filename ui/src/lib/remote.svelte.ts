@@ -130,7 +130,10 @@ export function keyStatusText(status: RemoteStatus | null): string {
       ? 'Key from PRECIS_REMOTE_API_KEY (used in place of the saved key)'
       : 'Key from PRECIS_REMOTE_API_KEY';
   }
-  return status.keyStored ? 'A key is saved' : 'No key saved (local servers usually need none)';
+  if (!status.keyStored) return 'No key saved (local servers usually need none)';
+  return status.keyInKeyring
+    ? 'A key is saved in the system keyring'
+    : 'A key is saved (in a file only you can read: no system keyring answered)';
 }
 
 const OFF: RemoteSetup = { enabled: false, settings: null };

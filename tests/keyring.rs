@@ -1,0 +1,183 @@
+//! The remote engine's API key in a real OS keyring: GNOME Keyring's Secret Service on a D-Bus
+//! session bus of this test's own (dbus-daemon and gnome-keyring-daemon, started here and
+//! ended by their own PIDs). The key goes to the keyring and nowhere on disk, comes back for a
+//! job, is removed with the entry; `PRECIS_KEYRING=0` keeps it in the 0600 file instead.
+//!
+//! Without `dbus-daemon`, `dbus-send` or `gnome-keyring-daemon` (Debian: `dbus-daemon`,
+//! `dbus-bin`, `gnome-keyring`) it prints why it did nothing — unless PRECIS_REQUIRE_TOOLS=1
+//! (CI), where that is a failure. (The fallback to the file where no keyring answers is tested
+//! in precis-store's unit tests.)
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use precis_store::remote::{self, KeyPlace};
+
+/// Ends exactly the process it holds when dropped.
+struct Owned(Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Starts a session bus and GNOME Keyring on it (its login keyring created and unlocked with a
+/// password given on stdin, in `home`); returns them and the bus address.
+fn keyring_session(home: &Path) -> (Owned, Owned, String) {
+    let runtime = home.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    // The bus gets the same home: a keyring it starts on demand (D-Bus activation, should a
+    // request come before ours claims the name) keeps its files there too.
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut address = String::new();
+    BufReader::new(bus.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let bus = Owned(bus);
+    let address = address.trim().to_string();
+    assert!(!address.is_empty(), "dbus-daemon printed no address");
+    let mut keyring = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = keyring.stdin.take().unwrap();
+        stdin.write_all(b"precis-test-keyring-password").unwrap();
+    } // closed: the password is read to its end
+    let keyring = Owned(keyring);
+    // Nothing asks for the Secret Service before this daemon holds its name: a request before
+    // it would make the bus start another one, without the unlocked keyring.
+    let started = Instant::now();
+    while !secret_service_on(&address) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "gnome-keyring-daemon did not take the Secret Service's name"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (bus, keyring, address)
+}
+
+fn secret_service_on(address: &str) -> bool {
+    Command::new("dbus-send")
+        .args([
+            &format!("--bus={address}"),
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+        ])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+}
+
+#[test]
+fn the_api_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
+    let missing: Vec<&str> = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    if !missing.is_empty() {
+        let why = format!(
+            "{} not installed (apt install dbus-daemon dbus-bin gnome-keyring)",
+            missing.join(", ")
+        );
+        assert!(
+            std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
+            "PRECIS_REQUIRE_TOOLS=1 but {why}"
+        );
+        eprintln!("keyring test skipped: {why}");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_bus, _keyring, address) = keyring_session(home.path());
+    // SAFETY: this test binary has this one test, so no other thread reads the environment.
+    unsafe {
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
+        std::env::remove_var(remote::API_KEY_VARIABLE);
+        std::env::remove_var("PRECIS_KEYRING");
+    }
+    let data = home.path().join("precis-data");
+    let key = "sk-keyring-test-7f3a9c";
+
+    assert_eq!(
+        remote::save_api_key(&data, key).unwrap(),
+        Some(KeyPlace::Keyring),
+        "the keyring did not take the key"
+    );
+    assert_eq!(remote::stored_api_key(&data), Some(KeyPlace::Keyring));
+    assert!(
+        !remote::api_key_path(&data).exists(),
+        "the key file stays away"
+    );
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(key),
+            "the key is written on disk in the data folder"
+        );
+    }
+    assert_eq!(
+        remote::load_api_key(Some(&data)).unwrap().as_deref(),
+        Some(key)
+    );
+
+    // A new key replaces the old one in the keyring.
+    remote::save_api_key(&data, "sk-second").unwrap();
+    assert_eq!(
+        remote::load_api_key(Some(&data)).unwrap().as_deref(),
+        Some("sk-second")
+    );
+
+    // Removed: gone from the keyring (another data folder's entry is another key).
+    remote::save_api_key(&data, "").unwrap();
+    assert_eq!(remote::stored_api_key(&data), None);
+    assert_eq!(remote::load_api_key(Some(&data)).unwrap(), None);
+
+    // Told not to use the keyring: the file, readable by the user alone, and no keyring entry.
+    unsafe { std::env::set_var("PRECIS_KEYRING", "0") };
+    assert_eq!(
+        remote::save_api_key(&data, key).unwrap(),
+        Some(KeyPlace::File)
+    );
+    assert_eq!(
+        std::fs::read_to_string(remote::api_key_path(&data)).unwrap(),
+        key
+    );
+    assert_eq!(
+        remote::load_api_key(Some(&data)).unwrap().as_deref(),
+        Some(key)
+    );
+    remote::delete_api_key(&data).unwrap();
+    assert_eq!(remote::stored_api_key(&data), None);
+}
