@@ -6,7 +6,7 @@
 //! Without `dbus-daemon`, `dbus-send` or `gnome-keyring-daemon` (Debian: `dbus-daemon`,
 //! `dbus-bin`, `gnome-keyring`) it prints why it did nothing — unless PRECIS_REQUIRE_TOOLS=1
 //! (CI), where that is a failure. (The fallback to the file where no keyring answers is tested
-//! in precis-store's unit tests.)
+//! in precis-store's unit tests, which run where no keyring answers — as in CI.)
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -159,10 +159,30 @@ fn the_api_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
         Some("sk-second")
     );
 
-    // Removed: gone from the keyring (another data folder's entry is another key).
+    // The data folder moved: its key is still found (the marker names the entry).
+    let moved = home.path().join("moved-data");
+    std::fs::rename(&data, &moved).unwrap();
+    assert_eq!(
+        remote::load_api_key(Some(&moved)).unwrap().as_deref(),
+        Some("sk-second")
+    );
+    std::fs::rename(&moved, &data).unwrap();
+
+    // Removed: gone from the keyring.
     remote::save_api_key(&data, "").unwrap();
     assert_eq!(remote::stored_api_key(&data), None);
     assert_eq!(remote::load_api_key(Some(&data)).unwrap(), None);
+
+    // An entry removed behind Précis's back (in Seahorse): a clear error, not a silent "no key".
+    remote::save_api_key(&data, key).unwrap();
+    let marker = data.join("remote-api-key.in-keyring");
+    let account = std::fs::read_to_string(&marker).unwrap();
+    std::fs::write(&marker, "key-removed-elsewhere").unwrap();
+    let err = remote::load_api_key(Some(&data)).unwrap_err().to_string();
+    assert!(err.contains("no longer in the OS keyring"), "{err}");
+    std::fs::write(&marker, account).unwrap();
+    remote::delete_api_key(&data).unwrap();
+    assert_eq!(remote::stored_api_key(&data), None);
 
     // Told not to use the keyring: the file, readable by the user alone, and no keyring entry.
     unsafe { std::env::set_var("PRECIS_KEYRING", "0") };

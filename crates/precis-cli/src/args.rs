@@ -106,8 +106,9 @@ pub struct BatchArgs {
     /// Largest input file accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 20)]
     pub max_size: u64,
-    /// Articles processed at once. They share one model (loaded once) and its batches: the
-    /// paragraphs of one article fill the slots another leaves free.
+    /// Articles processed at once. They share one LLM (loaded once) and its batches: the
+    /// paragraphs of one article fill the slots another leaves free. (A dedicated translation
+    /// model is loaded once per article at once.)
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,

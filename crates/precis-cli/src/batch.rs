@@ -103,6 +103,10 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     let mut todo = VecDeque::new();
     for path in &listing.articles {
         let rel = relative(&args.input_dir, path);
+        if cancel.is_cancelled() {
+            report.not_started.push(rel);
+            continue;
+        }
         let key = rel.to_string_lossy().into_owned();
         let hash = match content_hash(path, limits.max_bytes) {
             Ok(hash) => hash,
@@ -170,6 +174,8 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
     let (news_tx, news) = mpsc::channel::<News>();
     let processing = Instant::now();
     std::thread::scope(|scope| -> Result<()> {
+        // Should this thread stop early (the journal failing), no worker starts another article.
+        let _stop_workers = StopOnDrop(&stop);
         for _ in 0..jobs {
             let (queue, stop, news_tx, work) = (&queue, &stop, news_tx.clone(), &work);
             let models = match &shared {
@@ -180,14 +186,16 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
         }
         drop(news_tx);
         let mut announced = total - to_do;
+        let mut failed_here = 0;
         for event in news {
             match event {
                 News::Started(key, hash) => {
                     announced += 1;
-                    let finished = report.done.len();
+                    // Failed articles took time too: the rate counts every article ended.
+                    let ended = report.done.len() + failed_here;
                     let secs = processing.elapsed().as_secs_f64();
-                    let left = to_do.saturating_sub(finished);
-                    let eta = (finished > 0).then(|| secs / finished as f64 * left as f64);
+                    let left = to_do.saturating_sub(ended);
+                    let eta = (ended > 0).then(|| secs / ended as f64 * left as f64);
                     let speed = tokens_per_second(report.generated_tokens, secs);
                     announce(quiet, announced, total, &key, eta, speed);
                     journal.started(&key, &hash)?;
@@ -208,6 +216,7 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
                         report.not_started.push(pending.rel);
                     }
                     Err(e) => {
+                        failed_here += 1;
                         let error = format!("{e:#}");
                         journal.failed(&pending.key, &pending.hash, &error, seconds)?;
                         if is_engine_failure(&e) {
@@ -249,6 +258,15 @@ pub fn run(args: &BatchArgs, quiet: bool, cancel: &CancelToken) -> Result<()> {
             report.articles,
             report_path.display()
         ),
+    }
+}
+
+/// Sets the flag when dropped, however the scope is left.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 
@@ -296,7 +314,15 @@ fn worker(
         }
         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
         let Some(pending) = next else { return };
-        let _ = news.send(News::Started(pending.key.clone(), pending.hash.clone()));
+        let started = News::Started(pending.key.clone(), pending.hash.clone());
+        if news.send(started).is_err() {
+            // Nobody keeps the journal any more: leave the article for the next run.
+            queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_front(pending);
+            return;
+        }
         let started = Instant::now();
         let result = process(&pending.path, work, &mut models).and_then(|outcome| {
             let stem = &work.names[&pending.path];

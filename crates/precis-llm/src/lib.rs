@@ -201,13 +201,15 @@ pub trait JobSource {
     fn on_text(&mut self, id: usize, text: &str);
     /// Conversation `id` finished; an error stops the run.
     fn done(&mut self, id: usize, generation: Generation) -> Result<()>;
-    /// Conversation `id` could not run (its prompt does not fit the context); an error (by
+    /// Conversation `id` failed on its own — its prompt does not fit the context, its text
+    /// cannot be decoded, its remote request failed — while the others may go on; an error (by
     /// default this one) stops the run.
     fn failed(&mut self, _id: usize, error: Error) -> Result<()> {
         Err(error)
     }
     /// Whether conversation `id` is no longer wanted: it leaves the batch unfinished, with no
-    /// `done` (a client of a [`shared::SharedEngine`] that was cancelled).
+    /// `done` (a client of a [`shared::SharedEngine`] that was cancelled). Engines ask between
+    /// steps (a remote one drops the request).
     fn abandoned(&mut self, _id: usize) -> bool {
         false
     }
@@ -911,17 +913,23 @@ impl LlmEngine {
             for row in finished.into_iter().rev() {
                 let r = running.remove(row);
                 let id = r.id;
-                let mut gen = r.seq.finish(
+                let finished = r.seq.finish(
                     &self.tokenizer,
                     &mut |t| jobs.on_text(id, t),
                     r.prompt_tokens,
                     r.reused,
                     r.prefill_secs,
                     r.started.elapsed().as_secs_f64(),
-                )?;
-                gen.logprob = r.sampler.logprob();
-                self.stats.generated_tokens += gen.generated_tokens as u64;
-                jobs.done(id, gen)?;
+                );
+                match finished {
+                    Ok(mut gen) => {
+                        gen.logprob = r.sampler.logprob();
+                        self.stats.generated_tokens += gen.generated_tokens as u64;
+                        jobs.done(id, gen)?;
+                    }
+                    // This conversation's text, not the engine, failed.
+                    Err(e) => jobs.failed(id, e)?,
+                }
             }
         }
     }

@@ -43,13 +43,17 @@ enum Reply {
     Failed(usize, Error),
 }
 
-/// The engine on its thread. Dropping it (after every client) ends the thread.
+/// The engine on its thread. Dropping it stops what it runs and ends the thread; a client still
+/// held then gets an error.
 pub struct SharedEngine {
     submit: Option<Sender<Submitted>>,
     info: ModelInfo,
     counter: TokenCounter,
     /// Cleared when the engine thread ends (a panic included), so no client waits on it.
     alive: Arc<AtomicBool>,
+    /// Set on drop: the engine stops what it is running (a remote request included) and its
+    /// thread ends, even while a client is still held somewhere.
+    shut_down: CancelToken,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -65,11 +69,13 @@ impl SharedEngine {
         let (submit, submitted) = mpsc::channel();
         let alive = Arc::new(AtomicBool::new(true));
         let flag = SetOnDrop(alive.clone(), false);
+        let shut_down = CancelToken::new();
+        let stop = shut_down.clone();
         let thread = std::thread::Builder::new()
             .name("precis-engine".into())
             .spawn(move || {
                 let _clear_when_ended = flag;
-                serve(engine, submitted, max_parallel.max(1))
+                serve(engine, submitted, max_parallel.max(1), &stop)
             })
             .map_err(|e| Error::Inference(format!("cannot start the engine thread: {e}")))?;
         Ok(Self {
@@ -77,6 +83,7 @@ impl SharedEngine {
             info,
             counter,
             alive,
+            shut_down,
             thread: Some(thread),
         })
     }
@@ -98,25 +105,35 @@ impl SharedEngine {
 
 impl Drop for SharedEngine {
     fn drop(&mut self) {
-        // The thread ends once no sender is left: this one and every client's.
         self.submit = None;
+        self.shut_down.cancel();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// The engine thread: waits for a conversation, then runs batches until none is left.
-fn serve(mut engine: Box<dyn Generator + Send>, submitted: Receiver<Submitted>, max: usize) {
-    let never = CancelToken::new();
-    while let Ok(first) = submitted.recv() {
+/// The engine thread: waits for a conversation, then runs batches until none is left; ends
+/// when `stop` is set or no client is left.
+fn serve(
+    mut engine: Box<dyn Generator + Send>,
+    submitted: Receiver<Submitted>,
+    max: usize,
+    stop: &CancelToken,
+) {
+    loop {
+        let first = match submitted.recv_timeout(POLL) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) if !stop.is_cancelled() => continue,
+            Err(_) => return,
+        };
         let mut source = Clients {
             submitted: &submitted,
             queue: VecDeque::from([first]),
             running: HashMap::new(),
             next_id: 0,
         };
-        if let Err(e) = engine.run_jobs(&mut source, max, &never) {
+        if let Err(e) = engine.run_jobs(&mut source, max, stop) {
             // The engine itself failed (not one conversation): every client waiting hears it.
             for (_, owner) in source.running.drain() {
                 let _ = owner.replies.send(Reply::Failed(owner.id, copy_of(&e)));
@@ -334,7 +351,8 @@ impl Generator for SharedClient {
 }
 
 fn add(stats: &mut GenerationStats, gen: &Generation) {
-    stats.prompt_tokens += (gen.prompt_tokens - gen.reused_tokens) as u64;
+    // A server may report more cached tokens than prompt tokens.
+    stats.prompt_tokens += gen.prompt_tokens.saturating_sub(gen.reused_tokens) as u64;
     stats.reused_tokens += gen.reused_tokens as u64;
     stats.generated_tokens += gen.generated_tokens as u64;
     stats.prefill_secs += gen.prefill_secs;

@@ -13,6 +13,7 @@ mod request;
 pub mod retry;
 pub mod sse;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -237,13 +238,16 @@ enum News {
     Done(Result<Generation>),
 }
 
-/// Set when the caller stops listening (on return, whatever the reason), so request threads
-/// stop at their next piece and close their streams.
-struct AbortOnDrop(Arc<AtomicBool>);
+/// The running requests' stop flags, by job id; all set when the caller stops listening (on
+/// return, whatever the reason), so request threads stop at their next piece and close their
+/// streams.
+struct AbortOnDrop(HashMap<usize, Arc<AtomicBool>>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
+        for abort in self.0.values() {
+            abort.store(true, Ordering::SeqCst);
+        }
     }
 }
 
@@ -308,18 +312,25 @@ impl Generator for RemoteEngine {
         cancel: &CancelToken,
     ) -> Result<()> {
         let limit = max_parallel.clamp(1, self.shared.config.max_concurrent);
-        let abort = Arc::new(AtomicBool::new(false));
-        let _stop_threads = AbortOnDrop(abort.clone());
+        // The requests running, each with its own stop flag; all are stopped on return.
+        let mut requests = AbortOnDrop(HashMap::new());
         let (news_tx, news) = mpsc::channel::<(usize, News)>();
-        let mut running = 0usize;
         loop {
             cancel.check()?;
-            while running < limit {
+            requests.0.retain(|&id, abort| {
+                let unwanted = jobs.abandoned(id);
+                if unwanted {
+                    abort.store(true, Ordering::SeqCst);
+                }
+                !unwanted
+            });
+            while requests.0.len() < limit {
                 let Some(job) = jobs.next_job() else { break };
                 let body = self.request_body(&job.messages, &job.params);
                 let estimate = Self::prompt_estimate(&job.messages);
-                let (shared, abort, tx, id) =
-                    (self.shared.clone(), abort.clone(), news_tx.clone(), job.id);
+                let abort = Arc::new(AtomicBool::new(false));
+                requests.0.insert(job.id, abort.clone());
+                let (shared, tx, id) = (self.shared.clone(), news_tx.clone(), job.id);
                 std::thread::Builder::new()
                     .name(format!("precis-remote-{id}"))
                     .spawn(move || {
@@ -341,24 +352,23 @@ impl Generator for RemoteEngine {
                         }
                     })
                     .map_err(|e| Error::Inference(format!("cannot start a request thread: {e}")))?;
-                running += 1;
             }
-            if running == 0 {
+            if requests.0.is_empty() {
                 return Ok(());
             }
+            // News of a request dropped as unwanted is not passed on.
             match news.recv_timeout(POLL) {
-                Ok((id, News::Text(text))) => jobs.on_text(id, &text),
-                Ok((id, News::Done(result))) => {
-                    running -= 1;
-                    match result {
-                        Ok(generation) => {
-                            self.add_stats(&generation);
-                            jobs.done(id, generation)?;
-                        }
-                        Err(e) => jobs.failed(id, e)?,
-                    }
+                Ok((id, News::Text(text))) if requests.0.contains_key(&id) => {
+                    jobs.on_text(id, &text)
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok((id, News::Done(result))) if requests.0.remove(&id).is_some() => match result {
+                    Ok(generation) => {
+                        self.add_stats(&generation);
+                        jobs.done(id, generation)?;
+                    }
+                    Err(e) => jobs.failed(id, e)?,
+                },
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(Error::Inference(
                         "the remote request threads stopped".into(),

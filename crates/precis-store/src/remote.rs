@@ -67,18 +67,32 @@ pub fn api_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("remote-api-key")
 }
 
-/// Says the key is in the OS keyring (so status checks need not ask the keyring).
+/// Says the key is in the OS keyring, and holds the name of its entry there (status checks
+/// need not ask the keyring, and a moved data folder still finds its key).
 fn keyring_marker_path(data_dir: &Path) -> PathBuf {
     data_dir.join("remote-api-key.in-keyring")
 }
 
-/// The keyring entry for the key of the data directory `data_dir` (each data directory, e.g.
-/// a test's, has its own).
-fn keyring_entry(data_dir: &Path) -> Result<keyring::Entry, keyring::Error> {
-    keyring::Entry::new(
-        "Précis remote engine API key",
-        &data_dir.display().to_string(),
-    )
+const KEYRING_SERVICE: &str = "Précis remote engine API key";
+
+fn keyring_entry(account: &str) -> Result<keyring::Entry, keyring::Error> {
+    keyring::Entry::new(KEYRING_SERVICE, account)
+}
+
+/// The keyring entry's name, when the marker says the key is in the keyring.
+fn keyring_account(data_dir: &Path) -> Option<String> {
+    let account = std::fs::read_to_string(keyring_marker_path(data_dir)).ok()?;
+    Some(account.trim().to_string()).filter(|a| !a.is_empty())
+}
+
+/// A fresh entry name: each data folder (a test's too) has its own key.
+fn new_keyring_account() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    hasher.write_u128(now.map(|d| d.as_nanos()).unwrap_or(0));
+    hasher.write_u32(std::process::id());
+    format!("key-{:016x}", hasher.finish())
 }
 
 /// Where a stored key is kept.
@@ -105,23 +119,27 @@ pub fn save_api_key(data_dir: &Path, key: &str) -> Result<Option<KeyPlace>, Erro
             ),
         });
     }
-    let in_keyring = keyring_allowed()
-        && keyring_entry(data_dir)
-            .and_then(|entry| entry.set_password(key))
-            .is_ok();
-    if in_keyring {
-        write_private(
-            data_dir,
-            &keyring_marker_path(data_dir),
-            b"The remote engine's API key is in the OS keyring.\n",
-        )?;
-        remove_file(&api_key_path(data_dir))?;
-        Ok(Some(KeyPlace::Keyring))
-    } else {
-        write_private(data_dir, &api_key_path(data_dir), key.as_bytes())?;
-        forget_keyring_entry(data_dir)?;
-        Ok(Some(KeyPlace::File))
+    let marker = keyring_marker_path(data_dir);
+    if keyring_allowed() {
+        let account = keyring_account(data_dir).unwrap_or_else(new_keyring_account);
+        let stored = keyring_entry(&account).and_then(|e| e.set_password(key).map(|()| e));
+        if let Ok(entry) = stored {
+            if let Err(e) = write_private(data_dir, &marker, account.as_bytes()) {
+                // Not findable without its marker: no entry is left behind.
+                let _ = entry.delete_credential();
+                return Err(e);
+            }
+            remove_file(&api_key_path(data_dir))?;
+            return Ok(Some(KeyPlace::Keyring));
+        }
     }
+    write_private(data_dir, &api_key_path(data_dir), key.as_bytes())?;
+    // The file holds the key now: the marker goes, and the keyring's entry where it can.
+    if let Some(account) = keyring_account(data_dir) {
+        let _ = keyring_entry(&account).and_then(|e| e.delete_credential());
+    }
+    remove_file(&marker)?;
+    Ok(Some(KeyPlace::File))
 }
 
 /// `PRECIS_KEYRING=0` keeps the key in the file even where a keyring answers (a keyring that
@@ -144,19 +162,21 @@ pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
         return Ok(Some(key));
     }
     let Some(dir) = data_dir else { return Ok(None) };
-    if keyring_marker_path(dir).is_file() {
-        let from_keyring = keyring_entry(dir).and_then(|entry| entry.get_password());
-        return match from_keyring {
-            Ok(key) => Ok(Some(key)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(Error::Io {
-                path: keyring_marker_path(dir),
-                source: std::io::Error::other(format!(
-                    "the OS keyring did not give the remote engine's API key ({e}); unlock \
-                     the keyring, or save the key again in Settings → Remote engine"
-                )),
-            }),
+    if let Some(account) = keyring_account(dir) {
+        let problem = match keyring_entry(&account).and_then(|entry| entry.get_password()) {
+            Ok(key) => return Ok(Some(key)),
+            Err(keyring::Error::NoEntry) => "the remote engine's API key is no longer in the OS \
+                keyring (removed there?); save it again in Settings → Remote engine"
+                .to_string(),
+            Err(e) => format!(
+                "the OS keyring did not give the remote engine's API key ({e}); unlock the \
+                 keyring, or save the key again in Settings → Remote engine"
+            ),
         };
+        return Err(Error::Io {
+            path: keyring_marker_path(dir),
+            source: std::io::Error::other(problem),
+        });
     }
     let path = api_key_path(dir);
     match std::fs::read_to_string(&path) {
@@ -169,7 +189,7 @@ pub fn load_api_key(data_dir: Option<&Path>) -> Result<Option<String>, Error> {
 
 /// Where a key is stored, if one is (the window says so without ever reading the key back).
 pub fn stored_api_key(data_dir: &Path) -> Option<KeyPlace> {
-    if keyring_marker_path(data_dir).is_file() {
+    if keyring_account(data_dir).is_some() {
         Some(KeyPlace::Keyring)
     } else if api_key_path(data_dir).is_file() {
         Some(KeyPlace::File)
@@ -183,19 +203,15 @@ pub fn has_stored_api_key(data_dir: &Path) -> bool {
     stored_api_key(data_dir).is_some()
 }
 
-/// Removes the stored key, from the keyring and from the file.
+/// Removes the stored key, from the file and from the keyring (a keyring that refuses is an
+/// error, and its marker stays: the key is still there).
 pub fn delete_api_key(data_dir: &Path) -> Result<(), Error> {
     remove_file(&api_key_path(data_dir))?;
-    forget_keyring_entry(data_dir)
-}
-
-/// Removes the key from the keyring, if it was put there.
-fn forget_keyring_entry(data_dir: &Path) -> Result<(), Error> {
     let marker = keyring_marker_path(data_dir);
-    if !marker.is_file() {
-        return Ok(());
-    }
-    match keyring_entry(data_dir).and_then(|entry| entry.delete_credential()) {
+    let Some(account) = keyring_account(data_dir) else {
+        return remove_file(&marker);
+    };
+    match keyring_entry(&account).and_then(|entry| entry.delete_credential()) {
         Ok(()) | Err(keyring::Error::NoEntry) => remove_file(&marker),
         Err(e) => Err(Error::Write {
             path: marker,
@@ -264,8 +280,7 @@ mod tests {
     }
 
     fn keyring_unavailable() -> bool {
-        let probe = tempfile::tempdir().unwrap();
-        keyring_entry(probe.path())
+        keyring_entry(&new_keyring_account())
             .and_then(|e| e.get_password())
             .is_err_and(|e| !matches!(e, keyring::Error::NoEntry))
     }

@@ -133,7 +133,7 @@ export function keyStatusText(status: RemoteStatus | null): string {
   if (!status.keyStored) return 'No key saved (local servers usually need none)';
   return status.keyInKeyring
     ? 'A key is saved in the system keyring'
-    : 'A key is saved (in a file only you can read: no system keyring answered)';
+    : 'A key is saved (in a file only you can read)';
 }
 
 const OFF: RemoteSetup = { enabled: false, settings: null };
