@@ -501,3 +501,90 @@ fn an_answer_ended_without_a_reason_is_not_taken_as_complete() {
     assert_eq!(kind, RemoteFailure::Server);
     assert!(message.contains("--interrupt_requests False"), "{message}");
 }
+
+/// `precis batch --jobs` with a remote engine: the engine is shared by several jobs. A job
+/// cancelled mid-answer gets `Cancelled` at once and its stream is closed (its request dropped,
+/// not left holding a slot) while another job's answer arrives; dropping the shared engine while
+/// a request still drips stops it too, promptly.
+#[test]
+fn a_shared_remote_engine_drops_the_requests_of_a_cancelled_job() {
+    use precis_llm::shared::{SharedEngine, TokenCounter};
+    let (address, counters) = serve(|_, received, s| {
+        if received.body.contains("drip") {
+            sse_head(s)?;
+            loop {
+                piece(s, "滴")?;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        answer(s, &["好"])
+    });
+    let engine = connect(&address, |c| c.max_concurrent = 4);
+    let counter: TokenCounter = Arc::new(precis_remote::estimate_tokens);
+    let shared = SharedEngine::spawn(Box::new(engine), counter, 4).unwrap();
+    let (mut dripping, mut other) = (shared.client(), shared.client());
+    let cancel = CancelToken::new();
+    std::thread::scope(|s| {
+        let cancelled = s.spawn(|| {
+            let mut pieces = 0;
+            let result = dripping.generate(
+                &[Message::user("drip")],
+                &GenerationParams::default(),
+                &mut |_| {
+                    pieces += 1;
+                    if pieces == 3 {
+                        cancel.cancel();
+                    }
+                },
+                &cancel,
+            );
+            (result, Instant::now())
+        });
+        let answered = s.spawn(|| {
+            other.generate(
+                &[Message::user("Hello")],
+                &GenerationParams::default(),
+                &mut |_| {},
+                &CancelToken::new(),
+            )
+        });
+        let (result, returned) = cancelled.join().unwrap();
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+        assert_eq!(answered.join().unwrap().unwrap().text, "好");
+        let deadline = returned + Duration::from_secs(3);
+        while counters.closed_by_client.load(Ordering::SeqCst) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the cancelled job's stream stayed open"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+
+    // A request still dripping when the engine is dropped (a batch ending on Ctrl-C).
+    let mut last = shared.client();
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| {
+            last.generate(
+                &[Message::user("drip")],
+                &GenerationParams::default(),
+                &mut |_| {},
+                &CancelToken::new(),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let dropping = Instant::now();
+        drop(shared);
+        assert!(
+            dropping.elapsed() < Duration::from_secs(2),
+            "dropping waited for the request"
+        );
+        assert!(waiting.join().unwrap().is_err());
+    });
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while counters.closed_by_client.load(Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "the last stream stayed open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
