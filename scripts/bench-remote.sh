@@ -3,7 +3,8 @@
 # Readability test pages (summary + full Chinese translation), on the local 0.5B model, then
 # through llama.cpp's OpenAI-compatible server (llama-cpp-python[server] 0.3.36, the same GGUF
 # file, 2 threads) with 1 and with 4 requests at once. Prints one line per run.
-# Usage: scripts/bench-remote.sh [PAGE...]   (default: the 8 pages of BENCHMARKS.md "Batch")
+# Usage: scripts/bench-remote.sh [PAGE...]   (default: the 8 pages of BENCHMARKS.md "Batch";
+#   PRECIS_BENCH_LOCAL=0 skips the local run, PRECIS_BENCH_CONCURRENCY="4 1" sets the runs)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 pages=("$@")
@@ -33,12 +34,13 @@ print(f"{sys.argv[2]:12} {secs:7.1f} s  {done}/{r['articles']} done  {3600 * don
 EOF
 }
 
-run local --model qwen2.5-0.5b-instruct
+# PRECIS_BENCH_LOCAL=0 leaves the local run out (scripts/bench-batch.sh measures it).
+[ "${PRECIS_BENCH_LOCAL:-1}" = 0 ] || run local --model qwen2.5-0.5b-instruct
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$venv/bin/python" -m llama_cpp.server --model "$model" --model_alias qwen --host 127.0.0.1 --port "$port" \
   --n_ctx 4096 --n_threads 2 --interrupt_requests False >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null && break; sleep 0.5; done
-for n in 1 4; do
+for n in ${PRECIS_BENCH_CONCURRENCY:-1 4}; do
   run "remote-c$n" --remote "http://127.0.0.1:$port/v1" --remote-model qwen --remote-concurrency "$n"
 done
