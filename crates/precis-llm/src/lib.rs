@@ -242,6 +242,46 @@ pub trait Generator {
     ) -> Result<()>;
 }
 
+/// One chat turn as the only job of [`Generator::run_jobs`]: `generate` for engines whose work
+/// is all jobs (the remote engine, a shared engine's client).
+pub fn generate_as_job(
+    engine: &mut dyn Generator,
+    messages: &[Message],
+    params: &GenerationParams,
+    on_text: &mut dyn FnMut(&str),
+    cancel: &CancelToken,
+) -> Result<Generation> {
+    struct SingleTurn<'a> {
+        job: Option<Job>,
+        on_text: &'a mut dyn FnMut(&str),
+        generation: Option<Generation>,
+    }
+    impl JobSource for SingleTurn<'_> {
+        fn next_job(&mut self) -> Option<Job> {
+            self.job.take()
+        }
+        fn on_text(&mut self, _id: usize, text: &str) {
+            (self.on_text)(text)
+        }
+        fn done(&mut self, _id: usize, generation: Generation) -> Result<()> {
+            self.generation = Some(generation);
+            Ok(())
+        }
+    }
+    let mut turn = SingleTurn {
+        job: Some(Job {
+            id: 0,
+            messages: messages.to_vec(),
+            params: params.clone(),
+        }),
+        on_text,
+        generation: None,
+    };
+    engine.run_jobs(&mut turn, 1, cancel)?;
+    turn.generation
+        .ok_or_else(|| Error::Inference("the engine ended a turn without an answer".into()))
+}
+
 impl Generator for LlmEngine {
     fn info(&self) -> &ModelInfo {
         LlmEngine::info(self)

@@ -252,26 +252,6 @@ impl Drop for SetOnDrop {
     }
 }
 
-/// One conversation for [`SharedClient::generate`].
-struct SingleTurn<'a> {
-    job: Option<Job>,
-    on_text: &'a mut dyn FnMut(&str),
-    generation: Option<Generation>,
-}
-
-impl JobSource for SingleTurn<'_> {
-    fn next_job(&mut self) -> Option<Job> {
-        self.job.take()
-    }
-    fn on_text(&mut self, _id: usize, text: &str) {
-        (self.on_text)(text)
-    }
-    fn done(&mut self, _id: usize, generation: Generation) -> Result<()> {
-        self.generation = Some(generation);
-        Ok(())
-    }
-}
-
 impl Generator for SharedClient {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -292,18 +272,7 @@ impl Generator for SharedClient {
         on_text: &mut dyn FnMut(&str),
         cancel: &CancelToken,
     ) -> Result<Generation> {
-        let mut turn = SingleTurn {
-            job: Some(Job {
-                id: 0,
-                messages: messages.to_vec(),
-                params: params.clone(),
-            }),
-            on_text,
-            generation: None,
-        };
-        self.run_jobs(&mut turn, 1, cancel)?;
-        turn.generation
-            .ok_or_else(|| Error::Inference("the engine ended a turn without an answer".into()))
+        crate::generate_as_job(self, messages, params, on_text, cancel)
     }
 
     fn run_jobs(

@@ -23,7 +23,7 @@ use std::time::Duration;
 use precis_llm::chat::Message;
 use precis_llm::progress::CancelToken;
 use precis_llm::{
-    Error, Generation, GenerationParams, GenerationStats, Generator, Job, JobSource, ModelInfo,
+    Error, Generation, GenerationParams, GenerationStats, Generator, JobSource, ModelInfo,
     RemoteFailure, Result,
 };
 use serde_json::json;
@@ -251,26 +251,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// One conversation handed to [`Generator::run_jobs`] by [`Generator::generate`].
-struct SingleTurn<'a> {
-    job: Option<Job>,
-    on_text: &'a mut dyn FnMut(&str),
-    generation: Option<Generation>,
-}
-
-impl JobSource for SingleTurn<'_> {
-    fn next_job(&mut self) -> Option<Job> {
-        self.job.take()
-    }
-    fn on_text(&mut self, _id: usize, text: &str) {
-        (self.on_text)(text)
-    }
-    fn done(&mut self, _id: usize, generation: Generation) -> Result<()> {
-        self.generation = Some(generation);
-        Ok(())
-    }
-}
-
 impl Generator for RemoteEngine {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -291,18 +271,7 @@ impl Generator for RemoteEngine {
         on_text: &mut dyn FnMut(&str),
         cancel: &CancelToken,
     ) -> Result<Generation> {
-        let mut turn = SingleTurn {
-            job: Some(Job {
-                id: 0,
-                messages: messages.to_vec(),
-                params: params.clone(),
-            }),
-            on_text,
-            generation: None,
-        };
-        self.run_jobs(&mut turn, 1, cancel)?;
-        turn.generation
-            .ok_or_else(|| Error::Inference("the remote request ended without an answer".into()))
+        precis_llm::generate_as_job(self, messages, params, on_text, cancel)
     }
 
     fn run_jobs(
