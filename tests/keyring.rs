@@ -8,29 +8,15 @@
 //! (CI), where that is a failure. (The fallback to the file where no keyring answers is tested
 //! in precis-store's unit tests, which run where no keyring answers — as in CI.)
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use common::processes::{name_has_owner, session_bus, tools_present, wait_until, Owned};
 use precis_store::remote::{self, KeyPlace};
-
-/// Ends exactly the process it holds when dropped.
-struct Owned(Child);
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// Starts a session bus and GNOME Keyring on it (its login keyring created and unlocked with a
 /// password given on stdin, in `home`); returns them and the bus address.
@@ -42,23 +28,7 @@ fn keyring_session(home: &Path) -> (Owned, Owned, String) {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
-    // The bus gets the same home: a keyring it starts on demand (D-Bus activation, should a
-    // request come before ours claims the name) keeps its files there too.
-    let mut bus = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address=1"])
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut address = String::new();
-    BufReader::new(bus.stdout.take().unwrap())
-        .read_line(&mut address)
-        .unwrap();
-    let bus = Owned(bus);
-    let address = address.trim().to_string();
-    assert!(!address.is_empty(), "dbus-daemon printed no address");
+    let (bus, address) = session_bus(&[("HOME", home), ("XDG_RUNTIME_DIR", &runtime)]);
     let mut keyring = Command::new("gnome-keyring-daemon")
         .args(["--foreground", "--unlock", "--components=secrets"])
         .env("DBUS_SESSION_BUS_ADDRESS", &address)
@@ -74,49 +44,23 @@ fn keyring_session(home: &Path) -> (Owned, Owned, String) {
         stdin.write_all(b"precis-test-keyring-password").unwrap();
     } // closed: the password is read to its end
     let keyring = Owned(keyring);
-    // Nothing asks for the Secret Service before this daemon holds its name: a request before
-    // it would make the bus start another one, without the unlocked keyring.
-    let started = Instant::now();
-    while !secret_service_on(&address) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "gnome-keyring-daemon did not take the Secret Service's name"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Nothing asks for the Secret Service before this daemon holds its name (the bus starts no
+    // service on demand, so a request before it would find no keyring at all).
+    wait_until(
+        Duration::from_secs(20),
+        "gnome-keyring-daemon takes the Secret Service's name",
+        || name_has_owner(&address, "org.freedesktop.secrets"),
+    );
     (bus, keyring, address)
-}
-
-fn secret_service_on(address: &str) -> bool {
-    Command::new("dbus-send")
-        .args([
-            &format!("--bus={address}"),
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.NameHasOwner",
-            "string:org.freedesktop.secrets",
-        ])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
 }
 
 #[test]
 fn the_api_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
-    let missing: Vec<&str> = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if !missing.is_empty() {
-        let why = format!(
-            "{} not installed (apt install dbus-daemon dbus-bin gnome-keyring)",
-            missing.join(", ")
-        );
-        assert!(
-            std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
-            "PRECIS_REQUIRE_TOOLS=1 but {why}"
-        );
-        eprintln!("keyring test skipped: {why}");
+    if !tools_present(
+        "keyring test",
+        &["dbus-daemon", "dbus-send", "gnome-keyring-daemon"],
+        "apt install dbus-daemon dbus-bin gnome-keyring",
+    ) {
         return;
     }
     let home = tempfile::tempdir().unwrap();

@@ -67,6 +67,7 @@ pub fn run() {
     if let Err(e) =
         setup(builder, open_with::OpenedFiles::from_launch()).run(tauri::generate_context!())
     {
+        open_with::start_again_if_the_running_one_died(&e);
         eprintln!("Précis could not start: {e}");
         std::process::exit(1);
     }

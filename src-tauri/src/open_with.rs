@@ -65,6 +65,44 @@ pub fn on_second_launch<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd: 
     let _ = app.emit(OPENED_FILES_EVENT, ());
 }
 
+/// Set for a launch started again by [`start_again_if_the_running_one_died`], so that happens once.
+const STARTED_AGAIN: &str = "PRECIS_STARTED_AGAIN";
+
+/// A launch that found another Précis holding the single-instance name but could not hand its
+/// files over — that one died before answering (it was killed, and the session bus had not yet
+/// let go of its name) — starts once more, with the same arguments and process: by then the
+/// name is free, and this launch becomes the window. Returns when it does not (another error,
+/// or this already is the second start).
+pub fn start_again_if_the_running_one_died(error: &tauri::Error) {
+    let handover_failed = matches!(
+        error,
+        tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance"
+    );
+    if !handover_failed || std::env::var_os(STARTED_AGAIN).is_some() {
+        return;
+    }
+    let Ok(program) = std::env::current_exe() else {
+        return;
+    };
+    // The bus answers "no reply" as it drops the dead one's connection; give it a moment to
+    // release the name too.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let mut again = std::process::Command::new(program);
+    again
+        .args(std::env::args_os().skip(1))
+        .env(STARTED_AGAIN, "1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = again.exec(); // returns only when it failed
+        eprintln!("Précis could not start again: {error}");
+    }
+    #[cfg(not(unix))]
+    if let Ok(status) = again.status() {
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
+
 /// The files waiting to be opened, handed over once.
 #[tauri::command]
 pub fn take_opened_files(state: State<'_, OpenedFiles>) -> Vec<String> {

@@ -140,8 +140,9 @@ async function withApp(args, body) {
 }
 
 /** Waits until the app that just ended has left the session bus. The driver kills it, so its
- *  single-instance name lingers until the bus notices; an app started before then would take
- *  itself for a second launch and hand its files to one that can no longer answer. */
+ *  single-instance name lingers until the bus notices; an app started before then would find
+ *  the name taken, fail to hand its files over and start itself again (tests/single_instance.rs
+ *  covers that) — waiting keeps the driver's steps free of that detour. */
 async function singleInstanceReleased() {
   const args = ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
     'org.freedesktop.DBus.NameHasOwner', 'string:app.precis.desktop.SingleInstance'];

@@ -1,0 +1,149 @@
+//! For tests that start real programs beside them (a session bus, a display, the app): each is
+//! ended by its own PID, and a missing tool skips the test with the reason — or fails it where
+//! PRECIS_REQUIRE_TOOLS=1 (CI).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Ends exactly the process it holds when dropped.
+pub struct Owned(pub Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether every tool is installed. When one is not, `test` is skipped (this prints which,
+/// and `install` — how to get them) unless PRECIS_REQUIRE_TOOLS is set, where it fails.
+pub fn tools_present(test: &str, tools: &[&str], install: &str) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("{} not installed ({install})", missing.join(", "));
+    assert!(
+        std::env::var_os("PRECIS_REQUIRE_TOOLS").is_none(),
+        "PRECIS_REQUIRE_TOOLS=1 but {why}"
+    );
+    eprintln!("{test} skipped: {why}");
+    false
+}
+
+/// A D-Bus session bus of the test's own (with `envs` set for it); returns it and its address.
+/// It starts no services on demand (no portals or accessibility bus spawned beside the test):
+/// what a test needs on it, the test starts.
+pub fn session_bus(envs: &[(&str, &Path)]) -> (Owned, String) {
+    let mut config = tempfile::NamedTempFile::new().unwrap();
+    config
+        .write_all(
+            br#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        )
+        .unwrap();
+    let mut command = Command::new("dbus-daemon");
+    command
+        .arg(format!("--config-file={}", config.path().display()))
+        .args(["--nofork", "--print-address=1"])
+        .stdout(Stdio::piped());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut bus = command.spawn().expect("dbus-daemon starts");
+    let mut address = String::new();
+    BufReader::new(bus.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let bus = Owned(bus);
+    let address = address.trim().to_string();
+    assert!(!address.is_empty(), "dbus-daemon printed no address");
+    (bus, address)
+}
+
+/// Asks the bus at `address` (`org.freedesktop.DBus.<method>` with one string argument);
+/// the reply as dbus-send prints it, or "" when the call failed.
+fn ask_bus(address: &str, method: &str, name: &str) -> String {
+    Command::new("dbus-send")
+        .args([
+            &format!("--bus={address}"),
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            &format!("org.freedesktop.DBus.{method}"),
+            &format!("string:{name}"),
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+pub fn name_has_owner(address: &str, name: &str) -> bool {
+    ask_bus(address, "NameHasOwner", name).contains("boolean true")
+}
+
+/// The PID of the process holding `name` on the bus, if one does.
+pub fn name_owner_pid(address: &str, name: &str) -> Option<u32> {
+    let reply = ask_bus(address, "GetConnectionUnixProcessID", name);
+    reply
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// An X display of the test's own (Xvfb, on a display number it picks free); returns it and
+/// its `DISPLAY` value.
+pub fn virtual_display() -> (Owned, String) {
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut number = String::new();
+    BufReader::new(xvfb.stdout.take().unwrap())
+        .read_line(&mut number)
+        .unwrap();
+    let xvfb = Owned(xvfb);
+    let number = number.trim();
+    assert!(!number.is_empty(), "Xvfb printed no display number");
+    (xvfb, format!(":{number}"))
+}
+
+/// Waits up to `limit` for `done`; panics with `what` when it does not come.
+pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
