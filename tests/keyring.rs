@@ -28,7 +28,7 @@ fn keyring_session(home: &Path) -> (Owned, Owned, String) {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
-    let (bus, address) = session_bus(&[("HOME", home), ("XDG_RUNTIME_DIR", &runtime)]);
+    let (bus, address) = session_bus();
     let mut keyring = Command::new("gnome-keyring-daemon")
         .args(["--foreground", "--unlock", "--components=secrets"])
         .env("DBUS_SESSION_BUS_ADDRESS", &address)

@@ -4,7 +4,9 @@
 //! and only then is the running one killed — the moment a user hits after a crash, made certain.
 //!
 //! Needs Xvfb, dbus-daemon, dbus-send and dbus-monitor (Debian: xvfb, dbus-daemon, dbus-bin);
-//! without them it says why it did nothing — unless PRECIS_REQUIRE_TOOLS=1 (CI).
+//! without them it says why it did nothing — unless PRECIS_REQUIRE_TOOLS=1 (CI). Linux only:
+//! elsewhere the single-instance check is not D-Bus.
+#![cfg(target_os = "linux")]
 
 mod common;
 
@@ -15,20 +17,25 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::processes::{
-    name_has_owner, name_owner_pid, session_bus, tools_present, virtual_display, wait_until, Owned,
+    name_has_owner, name_owner_pid, session_bus, signal, tools_present, virtual_display,
+    wait_until, Owned,
 };
 
 /// `identifier` in tauri.conf.json + the plugin's suffix.
 const SINGLE_INSTANCE: &str = "app.precis.desktop.SingleInstance";
 
-/// The app on `display` and `bus`, its history, settings and models in `home`, its output in
-/// `home/<log>.log`.
+/// The app on `display` (X11, whatever session the test runs in) and `bus`, its home, history,
+/// settings, caches and models in `home`, its output in `home/<log>.log`.
 fn start_app(home: &Path, display: &str, bus: &str, args: &[&Path], log: &str) -> Owned {
     let output = std::fs::File::create(home.join(format!("{log}.log"))).unwrap();
     Owned(
         Command::new(env!("CARGO_BIN_EXE_precis-app"))
             .args(args)
             .env("DISPLAY", display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("GDK_BACKEND", "x11")
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home.join("cache"))
             .env("DBUS_SESSION_BUS_ADDRESS", bus)
             .env("PRECIS_DATA_DIR", home.join("data"))
             .env("PRECIS_MODELS_DIR", home.join("models"))
@@ -46,13 +53,13 @@ fn start_app(home: &Path, display: &str, bus: &str, args: &[&Path], log: &str) -
 fn a_launch_while_the_running_precis_is_killed_opens_a_window_of_its_own() {
     if !tools_present(
         "single-instance test",
-        &["Xvfb", "dbus-daemon", "dbus-send", "dbus-monitor", "kill"],
+        &["Xvfb", "dbus-daemon", "dbus-send", "dbus-monitor"],
         "apt install xvfb dbus-daemon dbus-bin",
     ) {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let (_bus, bus) = session_bus(&[]);
+    let (_bus, bus) = session_bus();
     let (_display, display) = virtual_display();
 
     let mut running = start_app(home.path(), &display, &bus, &[], "running");
@@ -62,11 +69,7 @@ fn a_launch_while_the_running_precis_is_killed_opens_a_window_of_its_own() {
         "the first Précis holds the single-instance name",
         || name_owner_pid(&bus, SINGLE_INSTANCE) == Some(running_pid),
     );
-    let frozen = Command::new("kill")
-        .args(["-STOP", &running_pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(frozen.success(), "kill -STOP {running_pid}");
+    signal(running_pid, "STOP");
 
     // Watches the bus for the hand-over call, so the kill comes after it, never before.
     let mut monitor = Command::new("dbus-monitor")
@@ -116,6 +119,17 @@ fn a_launch_while_the_running_precis_is_killed_opens_a_window_of_its_own() {
             }
             name_owner_pid(&bus, SINGLE_INSTANCE) == Some(launch_pid)
         },
+    );
+    // It is the same process started again (exec) with the same command line.
+    let proc_file = |name: &str| std::fs::read(format!("/proc/{launch_pid}/{name}")).unwrap();
+    let has = |bytes: Vec<u8>, part: &[u8]| bytes.split(|b| *b == 0).any(|p| p == part);
+    assert!(
+        has(proc_file("environ"), b"PRECIS_STARTED_AGAIN=1"),
+        "the launch was started again"
+    );
+    assert!(
+        has(proc_file("cmdline"), article.as_os_str().as_encoded_bytes()),
+        "it was started again with its article"
     );
     std::thread::sleep(Duration::from_secs(2));
     assert!(

@@ -55,6 +55,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, opened: open_with::OpenedFiles) ->
 }
 
 pub fn run() {
+    let started_again = open_with::take_started_again_mark();
     let builder = tauri::Builder::default()
         // First, so a second launch hands its files over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(
@@ -67,7 +68,7 @@ pub fn run() {
     if let Err(e) =
         setup(builder, open_with::OpenedFiles::from_launch()).run(tauri::generate_context!())
     {
-        open_with::start_again_if_the_running_one_died(&e);
+        open_with::start_again_if_the_running_one_died(&e, started_again);
         eprintln!("Précis could not start: {e}");
         std::process::exit(1);
     }

@@ -68,38 +68,43 @@ pub fn on_second_launch<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd: 
 /// Set for a launch started again by [`start_again_if_the_running_one_died`], so that happens once.
 const STARTED_AGAIN: &str = "PRECIS_STARTED_AGAIN";
 
-/// A launch that found another Précis holding the single-instance name but could not hand its
-/// files over — that one died before answering (it was killed, and the session bus had not yet
-/// let go of its name) — starts once more, with the same arguments and process: by then the
-/// name is free, and this launch becomes the window. Returns when it does not (another error,
-/// or this already is the second start).
-pub fn start_again_if_the_running_one_died(error: &tauri::Error) {
+/// Whether this process is such a second start. The mark is removed from the environment, so
+/// nothing this process starts inherits it (a Précis it started would never start again).
+/// Call first thing, while no other thread reads the environment.
+pub fn take_started_again_mark() -> bool {
+    let marked = std::env::var_os(STARTED_AGAIN).is_some_and(|v| v == "1");
+    std::env::remove_var(STARTED_AGAIN);
+    marked
+}
+
+/// A launch that found another Précis holding the single-instance name but whose hand-over
+/// failed — typically that one died before answering (it was killed, and the session bus had
+/// not yet let go of its name) — starts once more, with the same arguments and process: by then
+/// the name is free, and this launch becomes the window (or hands its files to a live one).
+/// Returns when it does not: another error, or `started_again` (this already is the second
+/// start). Only Linux's single-instance check (D-Bus) fails this way.
+pub fn start_again_if_the_running_one_died(error: &tauri::Error, started_again: bool) {
     let handover_failed = matches!(
         error,
         tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance"
     );
-    if !handover_failed || std::env::var_os(STARTED_AGAIN).is_some() {
+    if !handover_failed || started_again {
         return;
     }
-    let Ok(program) = std::env::current_exe() else {
-        return;
-    };
-    // The bus answers "no reply" as it drops the dead one's connection; give it a moment to
-    // release the name too.
-    std::thread::sleep(std::time::Duration::from_millis(250));
-    let mut again = std::process::Command::new(program);
-    again
-        .args(std::env::args_os().skip(1))
-        .env(STARTED_AGAIN, "1");
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
-        let error = again.exec(); // returns only when it failed
+        let Ok(program) = std::env::current_exe() else {
+            return;
+        };
+        // dbus-daemon frees a dead connection's names before it fails the calls waiting on it;
+        // the pause is for buses that may not, and for a name freed just before the call.
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let error = std::process::Command::new(program)
+            .args(std::env::args_os().skip(1))
+            .env(STARTED_AGAIN, "1")
+            .exec(); // returns only when it failed
         eprintln!("Précis could not start again: {error}");
-    }
-    #[cfg(not(unix))]
-    if let Ok(status) = again.status() {
-        std::process::exit(status.code().unwrap_or(1));
     }
 }
 

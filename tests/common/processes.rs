@@ -3,18 +3,45 @@
 //! PRECIS_REQUIRE_TOOLS=1 (CI).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Ends exactly the process it holds when dropped.
+/// Ends exactly the process it holds when dropped: asked first (SIGTERM, so a bus or a display
+/// removes its socket), killed when it has not ended within 2 s (a stopped one, say).
 pub struct Owned(pub Child);
 
 impl Drop for Owned {
     fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let pid = self.0.id().to_string();
+            let _ = Command::new("sh")
+                .args(["-c", "kill -TERM \"$1\"", "sh", &pid])
+                .status();
+            let asked = Instant::now();
+            while asked.elapsed() < Duration::from_secs(2) {
+                if !matches!(self.0.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Sends `signal` (a name such as STOP) to the process `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    let sent = Command::new("sh")
+        .args([
+            "-c",
+            &format!("kill -{signal} \"$1\""),
+            "sh",
+            &pid.to_string(),
+        ])
+        .status()
+        .expect("sh runs");
+    assert!(sent.success(), "kill -{signal} {pid}");
 }
 
 pub fn have(tool: &str) -> bool {
@@ -40,10 +67,10 @@ pub fn tools_present(test: &str, tools: &[&str], install: &str) -> bool {
     false
 }
 
-/// A D-Bus session bus of the test's own (with `envs` set for it); returns it and its address.
-/// It starts no services on demand (no portals or accessibility bus spawned beside the test):
-/// what a test needs on it, the test starts.
-pub fn session_bus(envs: &[(&str, &Path)]) -> (Owned, String) {
+/// A D-Bus session bus of the test's own; returns it and its address. It starts no services on
+/// demand (no portals or accessibility bus spawned beside the test): what a test needs on it,
+/// the test starts.
+pub fn session_bus() -> (Owned, String) {
     let mut config = tempfile::NamedTempFile::new().unwrap();
     config
         .write_all(
@@ -52,6 +79,7 @@ pub fn session_bus(envs: &[(&str, &Path)]) -> (Owned, String) {
 <busconfig>
   <type>session</type>
   <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
@@ -61,20 +89,19 @@ pub fn session_bus(envs: &[(&str, &Path)]) -> (Owned, String) {
 "#,
         )
         .unwrap();
-    let mut command = Command::new("dbus-daemon");
-    command
-        .arg(format!("--config-file={}", config.path().display()))
-        .args(["--nofork", "--print-address=1"])
-        .stdout(Stdio::piped());
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    let mut bus = command.spawn().expect("dbus-daemon starts");
+    // The configuration is read before the address is printed, so `config` may go after that.
+    let mut bus = Owned(
+        Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.path().display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon starts"),
+    );
     let mut address = String::new();
-    BufReader::new(bus.stdout.take().unwrap())
+    BufReader::new(bus.0.stdout.take().unwrap())
         .read_line(&mut address)
         .unwrap();
-    let bus = Owned(bus);
     let address = address.trim().to_string();
     assert!(!address.is_empty(), "dbus-daemon printed no address");
     (bus, address)
@@ -115,25 +142,26 @@ pub fn name_owner_pid(address: &str, name: &str) -> Option<u32> {
 /// An X display of the test's own (Xvfb, on a display number it picks free); returns it and
 /// its `DISPLAY` value.
 pub fn virtual_display() -> (Owned, String) {
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
+    let mut xvfb = Owned(
+        Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts"),
+    );
     let mut number = String::new();
-    BufReader::new(xvfb.stdout.take().unwrap())
+    BufReader::new(xvfb.0.stdout.take().unwrap())
         .read_line(&mut number)
         .unwrap();
-    let xvfb = Owned(xvfb);
     let number = number.trim();
     assert!(!number.is_empty(), "Xvfb printed no display number");
     (xvfb, format!(":{number}"))
