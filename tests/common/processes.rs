@@ -90,21 +90,30 @@ pub fn session_bus() -> (Owned, String) {
         )
         .unwrap();
     // The configuration is read before the address is printed, so `config` may go after that.
-    let mut bus = Owned(
-        Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.path().display()))
-            .args(["--nofork", "--print-address=1"])
+    let mut command = Command::new("dbus-daemon");
+    command
+        .arg(format!("--config-file={}", config.path().display()))
+        .args(["--nofork", "--print-address=1"]);
+    start_and_read_first_line(command, "dbus-daemon's address")
+}
+
+/// Starts `command` and reads the first line it prints (what it tells its callers: an address,
+/// a display number); returns it and that line, trimmed.
+fn start_and_read_first_line(mut command: Command, what: &str) -> (Owned, String) {
+    let mut child = Owned(
+        command
             .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
-            .expect("dbus-daemon starts"),
+            .unwrap_or_else(|e| panic!("{what}: {e}")),
     );
-    let mut address = String::new();
-    BufReader::new(bus.0.stdout.take().unwrap())
-        .read_line(&mut address)
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
         .unwrap();
-    let address = address.trim().to_string();
-    assert!(!address.is_empty(), "dbus-daemon printed no address");
-    (bus, address)
+    let line = line.trim().to_string();
+    assert!(!line.is_empty(), "{what}: nothing printed");
+    (child, line)
 }
 
 /// Asks the bus at `address` (`org.freedesktop.DBus.<method>` with one string argument);
@@ -142,28 +151,17 @@ pub fn name_owner_pid(address: &str, name: &str) -> Option<u32> {
 /// An X display of the test's own (Xvfb, on a display number it picks free); returns it and
 /// its `DISPLAY` value.
 pub fn virtual_display() -> (Owned, String) {
-    let mut xvfb = Owned(
-        Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts"),
-    );
-    let mut number = String::new();
-    BufReader::new(xvfb.0.stdout.take().unwrap())
-        .read_line(&mut number)
-        .unwrap();
-    let number = number.trim();
-    assert!(!number.is_empty(), "Xvfb printed no display number");
+    let mut command = Command::new("Xvfb");
+    command.args([
+        "-displayfd",
+        "1",
+        "-screen",
+        "0",
+        "1280x800x24",
+        "-nolisten",
+        "tcp",
+    ]);
+    let (xvfb, number) = start_and_read_first_line(command, "Xvfb's display number");
     (xvfb, format!(":{number}"))
 }
 
